@@ -1,0 +1,3 @@
+from cscbook.cli import main
+
+main()

@@ -1,0 +1,145 @@
+"""The data contract: the columns of the LA-year panel and the folder that carries it.
+
+Every data source (synthetic England or the official files) ends as a *prepared data folder*:
+
+    panel.parquet   one row per (la_code, year); the columns below
+    panel.csv       the same, for people without parquet
+    flags.csv       one row per cell that was derived, aggregated, apportioned, imputed or left missing:
+                    la_code, year, column, flag, rule
+    meta.json       what made the folder: source ("synthetic" or "official"), parameters, deflator,
+                    sources cited, input hashes, row counts
+    truth.json      synthetic only: the generator's true parameters
+
+Rates per 10,000 children aged 0-17 are derived (see ``measures``), never stored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+KEYS = ["la_code", "year"]
+
+#: Identity columns.
+IDENTITY = ["la_code", "la_name", "region", "year"]
+
+#: Activity counts (children), as at 31 March or during the year ending 31 March.
+COUNTS = [
+    "pop_0_17",  # mid-year estimate for the June before the year's end (mid-2017 for 2017-18)
+    "referrals",  # during the year
+    "s47_enquiries",  # during the year
+    "icpcs",  # initial child protection conferences, during the year
+    "cpp_31mar",  # children on a child protection plan at 31 March
+    "cin_31mar",  # children in need at 31 March
+    "cin_episodes",  # children in need at any time in the year (episodes of need)
+    "cla_31mar",  # children looked after at 31 March
+    "cla_16plus",  # children looked after aged 16 and over at 31 March
+]
+
+#: Section 251 outturn by category, nominal pounds, financial year ending 31 March.
+SPEND_CATEGORIES = [
+    "sure_start",  # Sure Start children's centres and services for children under 5
+    "cla",  # children looked after
+    "other_cfs",  # other children and family services
+    "safeguarding",  # safeguarding children and young people's services
+    "family_support",  # family support services
+    "young_people",  # services for young people
+    "youth_justice",  # youth justice
+    "cera",  # capital expenditure from revenue
+]
+SPEND = [f"spend_{c}" for c in SPEND_CATEGORIES]
+
+#: Other authority characteristics.
+CONTEXT = [
+    "deflator",  # price index for the financial year, base year = 1 (named in meta.json)
+    "childrens_centres",  # number of children's centres open at 31 March
+    "idaci_score",  # Income Deprivation Affecting Children Index, average score (authority level)
+    "imd_score",  # Index of Multiple Deprivation, average score (authority level)
+    "sw_vacancy_rate",  # children's social worker vacancy rate, 0-1
+    "ofsted_overall",  # latest overall judgement as at 31 March (one of OFSTED_SCALE)
+    "ofsted_framework",  # SLAC, CPI, SIF or ILACS
+    "ofsted_date",  # date of that judgement (ISO string)
+]
+
+COLUMNS = IDENTITY + COUNTS + SPEND + CONTEXT
+NUMERIC = COUNTS + SPEND + ["deflator", "childrens_centres", "idaci_score", "imd_score", "sw_vacancy_rate"]
+
+#: The four-point scale onto which every Ofsted framework is mapped, worst to best.
+OFSTED_SCALE = ["Inadequate", "Requires improvement", "Good", "Outstanding"]
+
+#: The nine English regions.
+REGIONS = [
+    "North East",
+    "North West",
+    "Yorkshire and the Humber",
+    "East Midlands",
+    "West Midlands",
+    "East of England",
+    "London",
+    "South East",
+    "South West",
+]
+
+FLAG_COLUMNS = ["la_code", "year", "column", "flag", "rule"]
+FLAG_KINDS = ["derived", "aggregated", "apportioned", "imputed", "missing"]
+
+
+@dataclass
+class Prepared:
+    """A prepared data folder, loaded."""
+
+    panel: pd.DataFrame
+    flags: pd.DataFrame
+    meta: dict
+    truth: dict | None = None
+    path: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        return self.meta.get("source") == "synthetic"
+
+
+def empty_flags() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "year" else "object") for c in FLAG_COLUMNS})
+
+
+def order_panel(panel: pd.DataFrame) -> pd.DataFrame:
+    """Put the contract columns first, in contract order, with any extras after, sorted by key."""
+    for col in COLUMNS:
+        if col not in panel.columns:
+            panel[col] = pd.NA
+    extras = [c for c in panel.columns if c not in COLUMNS]
+    out = panel[COLUMNS + extras].sort_values(KEYS, kind="stable").reset_index(drop=True)
+    out["year"] = out["year"].astype("int64")
+    return out
+
+
+def write_prepared(prep: Prepared, out: Path) -> None:
+    """Write a prepared folder atomically: files go to a temporary sibling, then replace ``out``."""
+    from cscbook.fsutil import atomic_dir
+
+    with atomic_dir(out) as tmp:
+        panel = order_panel(prep.panel.copy())
+        panel.to_parquet(tmp / "panel.parquet", index=False)
+        panel.to_csv(tmp / "panel.csv", index=False, float_format="%.10g", lineterminator="\n")
+        flags = prep.flags if len(prep.flags) else empty_flags()
+        flags = flags[FLAG_COLUMNS].sort_values(["la_code", "year", "column"], kind="stable")
+        flags.to_csv(tmp / "flags.csv", index=False, lineterminator="\n")
+        (tmp / "meta.json").write_text(json.dumps(prep.meta, indent=2, sort_keys=True) + "\n")
+        if prep.truth is not None:
+            (tmp / "truth.json").write_text(json.dumps(prep.truth, indent=2, sort_keys=True) + "\n")
+
+
+def read_prepared(path: Path) -> Prepared:
+    """Load a prepared folder written by :func:`write_prepared`."""
+    path = Path(path)
+    panel = pd.read_parquet(path / "panel.parquet")
+    flags = pd.read_csv(path / "flags.csv", dtype={"la_code": str, "column": str, "flag": str, "rule": str})
+    meta = json.loads((path / "meta.json").read_text())
+    truth_file = path / "truth.json"
+    truth = json.loads(truth_file.read_text()) if truth_file.exists() else None
+    return Prepared(panel=panel, flags=flags, meta=meta, truth=truth, path=path)
