@@ -1,0 +1,135 @@
+"""What a chapter notebook calls: load the data for its parameters, glue numbers, show tables
+with CSV downloads, and the comparison with the NAO. Keeps the notebooks thin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cscbook import contract, figures, measures, params
+from cscbook.errors import UserError
+
+CHAPTER_MODELS: dict[str, type[params.ChapterParams]] = {
+    "demand": params.DemandParams,
+    "variation": params.VariationParams,
+    "ofsted": params.OfstedParams,
+    "preventative": params.PreventativeParams,
+    "decomposition": params.DecompositionParams,
+}
+
+
+@dataclass
+class Context:
+    """A chapter's resolved parameters and its data, filtered to its years and region."""
+
+    chapter: str
+    p: params.ChapterParams
+    prepared: contract.Prepared
+    panel: pd.DataFrame  # all regions, chapter years
+    view: pd.DataFrame  # region filter applied
+    highlight: str | None  # la_code
+    highlight_name: str | None
+    glued: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        return self.prepared.synthetic
+
+    @property
+    def first(self) -> int:
+        return int(self.view["year"].min())
+
+    @property
+    def last(self) -> int:
+        return int(self.view["year"].max())
+
+    @property
+    def source(self) -> str:
+        if self.synthetic:
+            return f"synthetic England (seed {self.prepared.meta.get('seed')}), calibrated to published national figures"
+        cited = self.prepared.meta.get("sources", [])
+        return "; ".join(sorted({s.get("publisher", "") for s in cited if s.get("publisher")})) or "official statistics"
+
+    def glue(self, name: str, value: Any, fmt: str = "{}") -> Any:
+        """Glue a number for the prose, formatted as text; keep the raw value for tests."""
+        self.glued[name] = value
+        text = fmt.format(value)
+        try:
+            from myst_nb import glue as _glue
+
+            _glue(name, text, display=False)
+        except Exception:  # outside a notebook kernel: nothing to glue into
+            pass
+        return value
+
+    def table(self, df: pd.DataFrame, name: str, caption: str = "", index: bool = True):
+        """Write ``df`` as ``<chapter>_<name>.csv`` beside the executed notebook, and return it for display."""
+        path = Path(f"{self.chapter}_{name}.csv")
+        df.to_csv(path, index=index, float_format="%.6g", lineterminator="\n")
+        styled = df.style
+        if caption:
+            styled = styled.set_caption(caption)
+        return styled.format(precision=1, thousands=",", na_rep="—")
+
+
+def load(chapter: str, values: dict[str, Any]) -> Context:
+    """Resolve a chapter's parameters and load its data (the prepared folder, or make it)."""
+    model = CHAPTER_MODELS[chapter]
+    values = {k: v for k, v in values.items() if v is not None}
+    internal = {k: values.pop(k) for k in list(values) if k in params.INTERNAL}
+    p = params.resolve(model, values, where=f"chapter {chapter!r}")
+    if internal.get("panel_dir"):
+        p.panel_dir = internal["panel_dir"]
+    prepared = prepare(p)
+    first, last = p.year_range
+    panel = prepared.panel
+    have = sorted(panel["year"].unique())
+    if first not in have or last not in have:
+        raise UserError(
+            "parameter 'years'",
+            f"{p.years} is outside the data, which cover {have[0]}-{have[-1]}",
+            "years must lie within the data",
+        )
+    panel = panel[(panel["year"] >= first) & (panel["year"] <= last)].copy()
+    view = panel[panel["region"] == p.region].copy() if p.region else panel
+    code, name = resolve_authority(panel, p.highlight)
+    figures.setup()
+    return Context(chapter, p, prepared, panel, view, code, name)
+
+
+def prepare(p: params.ChapterParams) -> contract.Prepared:
+    """The prepared data for these parameters: read from ``panel_dir`` if the pipeline made it."""
+    if p.panel_dir:
+        return contract.read_prepared(Path(p.panel_dir))
+    if p.data == "synthetic":
+        from cscbook import synth
+
+        return synth.generate(seed=p.seed, years=p.year_range)
+    from cscbook import pipeline
+
+    return pipeline.prepare_official(Path(p.data), geography=p.geography)
+
+
+def resolve_authority(panel: pd.DataFrame, key: str) -> tuple[str | None, str | None]:
+    """Find an authority by code or (case-insensitive) name."""
+    if not key:
+        return None, None
+    names = panel.drop_duplicates("la_code").set_index("la_code")["la_name"]
+    if key in names.index:
+        return key, str(names[key])
+    lower = {str(n).strip().lower(): c for c, n in names.items()}
+    if key.strip().lower() in lower:
+        c = lower[key.strip().lower()]
+        return c, str(names[c])
+    raise UserError("parameter 'highlight'", f"{key!r} is not an authority in the data", "highlight must be an authority code or name")
+
+
+def nao_table(ctx: Context, rows: list[dict]):
+    """Show the 'How this compares with the NAO' table and offer it as CSV."""
+    df = measures.compare(rows)
+    ctx.glue(f"{ctx.chapter}_nao_pass", int((df["Result"] == "pass").sum()))
+    ctx.glue(f"{ctx.chapter}_nao_rows", len(df))
+    return ctx.table(df, "nao_comparison", index=False)

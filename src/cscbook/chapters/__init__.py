@@ -1,0 +1,1 @@
+"""The analysis behind each chapter: tables, figures and the numbers its prose quotes."""

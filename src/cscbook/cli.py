@@ -1,0 +1,149 @@
+"""The ``cscbook`` command: synth, build, run, chapters, ingest, validate, fetch."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from cscbook.errors import UserError
+
+STATE = {"debug": False}
+
+param_option = click.option(
+    "-p", "--param", "p", multiple=True, type=(str, str), metavar="NAME VALUE", help="A chapter parameter (repeatable)."
+)
+data_option = click.option("--data", default=None, help="'synthetic' (default) or a folder of official files.")
+build_dir_option = click.option(
+    "--build-dir", type=click.Path(path_type=Path), default=Path("_build"), show_default=True, help="Where the build goes."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def app(debug: bool) -> None:
+    """Build the book on the pressures on children's social care in England."""
+    STATE["debug"] = debug
+
+
+def _overrides(p, data: str | None) -> dict[str, str]:
+    out = {k: v for k, v in p}
+    if data is not None:
+        out["data"] = data
+    return out
+
+
+def _progress():
+    """Per-chapter progress lines on a terminal; quiet otherwise."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+
+    console = Console(stderr=True)
+
+    def show(chapter: str, state: str, seconds: float) -> None:
+        if state == "start":
+            console.print(f"[dim]… {chapter}[/dim]")
+        else:
+            console.print(f"✓ {chapter} {state} in {seconds:.1f} s")
+
+    return show
+
+
+@app.command()
+@click.option("--seed", default=2019, show_default=True, help="Random seed.")
+@click.option("--years", default="2011-2018", show_default=True, help="First-last year ending 31 March.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("_build/data/synthetic"), show_default=True)
+def synth(seed: str, years: str, out: Path) -> None:
+    """Generate synthetic England (panel, flags, meta, truth) into OUT."""
+    from cscbook import contract, params
+    from cscbook import synth as gen
+
+    p = params.resolve(params.ChapterParams, {"seed": seed, "years": years}, where="synth")
+    t = time.perf_counter()
+    prep = gen.generate(seed=p.seed, years=p.year_range)
+    contract.write_prepared(prep, out)
+    n = prep.panel.la_code.nunique()
+    click.echo(f"wrote {out} ({len(prep.panel)} rows, {n} authorities) in {time.perf_counter() - t:.2f} s")
+
+
+@app.command()
+@param_option
+@data_option
+@click.option("-j", "--jobs", type=int, default=None, help="Chapters run at once (default: number of cores).")
+@click.option("--force", is_flag=True, help="Re-run every chapter, ignoring the cache.")
+@build_dir_option
+def build(p, data, jobs, force, build_dir) -> None:
+    """Build the whole book into BUILD_DIR/html."""
+    from cscbook import pipeline
+
+    res = pipeline.build(_overrides(p, data), build_dir=build_dir, force=force, jobs=jobs, progress=_progress())
+    ran = sum(res.executed.values())
+    click.echo(
+        f"built {res.html / 'index.html'} in {res.timings['total']:.1f} s "
+        f"({ran} chapter(s) executed, {len(res.executed) - ran} reused)"
+    )
+
+
+@app.command()
+@click.argument("chapter")
+@param_option
+@data_option
+@build_dir_option
+def run(chapter, p, data, build_dir) -> None:
+    """Re-run one CHAPTER with other parameters, then rebuild the book."""
+    from cscbook import pipeline
+
+    ch = pipeline.chapter_by_id(chapter)
+    res = pipeline.build(_overrides(p, data), build_dir=build_dir, only=[ch.id], progress=_progress())
+    click.echo(f"ran {ch.id}; built {res.html / 'index.html'} in {res.timings['total']:.1f} s")
+
+
+@app.command("chapters")
+def list_chapters() -> None:
+    """List the chapters and the parameters each takes, with defaults."""
+    from cscbook import params, pipeline
+
+    for ch in pipeline.chapters():
+        names = ", ".join(f"{n}={ch.model.model_fields[n].default!r}" for n in params.allowed(ch.model))
+        click.echo(f"{ch.id}: {names}")
+
+
+def _register_data_commands() -> None:
+    try:
+        from cscbook import cli_data
+    except ImportError:
+        return
+    for cmd in cli_data.COMMANDS:
+        app.add_command(cmd)
+
+
+_register_data_commands()
+
+
+def main() -> None:
+    """Entry point: user errors print one line and exit 2; --debug shows the traceback."""
+    debug = "--debug" in sys.argv
+    try:
+        app.main(standalone_mode=False)
+    except UserError as exc:
+        if debug:
+            raise
+        click.echo(exc.line(), err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("error: interrupted; the previous site is unchanged (interrupt)", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("error: interrupted; the previous site is unchanged (interrupt)", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        click.echo(f"error: {' '.join(exc.format_message().split())} (usage: cscbook --help)", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if debug:
+            raise
+        click.echo(f"error: {type(exc).__name__}: {' '.join(str(exc).split())} (unexpected; rerun with --debug)", err=True)
+        sys.exit(1)

@@ -1,0 +1,73 @@
+"""One figure style for the whole book: seaborn, a colour-blind-safe palette, a title that states
+the finding, axes with units, a source line, and alt text.
+
+Figures are shown as HTML (an <img> with its alt text and a caption), with PNG metadata fixed so
+that the same inputs give byte-identical images.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+PALETTE = "colorblind"
+HIGHLIGHT = "#d55e00"  # vermilion, from the colour-blind-safe palette
+MUTED = "#9a9a9a"
+DPI = 110
+
+
+def setup() -> None:
+    """Apply the book's theme (call once per notebook)."""
+    sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook")
+    plt.rcParams.update(
+        {
+            "figure.dpi": DPI,
+            "savefig.dpi": DPI,
+            "axes.titleweight": "bold",
+            "axes.titlesize": 12,
+            "axes.titlelocation": "left",
+            "svg.hashsalt": "cscbook",
+        }
+    )
+
+
+def colours(n: int) -> list:
+    return sns.color_palette(PALETTE, n)
+
+
+class Figure:
+    """A finished figure: renders as <figure> with alt text and source line in notebooks."""
+
+    def __init__(self, fig, alt: str, source: str, name: str = ""):
+        self.fig, self.alt, self.source, self.name = fig, alt, source, name
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
+        plt.close(fig)
+        self.png = buf.getvalue()
+
+    def _repr_html_(self) -> str:
+        data = base64.b64encode(self.png).decode()
+        return (
+            f'<figure class="cscbook-figure"><img src="data:image/png;base64,{data}" '
+            f'alt="{html.escape(self.alt)}" style="max-width:100%"/>'
+            f"<figcaption>{html.escape(self.source)}</figcaption></figure>"
+        )
+
+    def save(self, path) -> None:
+        with open(path, "wb") as fh:
+            fh.write(self.png)
+
+
+def finish(fig, title: str, alt: str, source: str, name: str = "") -> Figure:
+    """Title the figure with its finding, add the source line, and wrap it for display."""
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=12)
+    fig.text(0.01, -0.01, f"Source: {source}", ha="left", va="top", fontsize=8, color="#444444")
+    fig.tight_layout()
+    return Figure(fig, alt=alt, source=f"Source: {source}", name=name)

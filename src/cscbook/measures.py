@@ -1,0 +1,133 @@
+"""Every measure the book quotes, defined once: rates, national series, indices, growth,
+spending per child, and the comparison with published figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cscbook import reference
+from cscbook.contract import SPEND_CATEGORIES
+
+#: Activity series in the order the book shows them, with their labels.
+SERIES = {
+    "referrals": "Referrals",
+    "s47_enquiries": "Section 47 enquiries",
+    "icpcs": "Initial child protection conferences",
+    "cpp_31mar": "Child protection plans (31 March)",
+    "cin_31mar": "Children in need (31 March)",
+    "cla_31mar": "Looked-after children (31 March)",
+    "cla_16plus": "Looked-after children aged 16+",
+}
+POPULATION = {"pop_0_17": "Population aged 0-17"}
+PER = 10_000
+
+#: Categories counted as spending on children's social care (capital from revenue excluded).
+SOCIAL_CARE = [c for c in SPEND_CATEGORIES if c != "cera"]
+
+
+def year_label(year: int) -> str:
+    """2018 -> '2017-18' (years end 31 March)."""
+    return f"{year - 1}-{str(year)[-2:]}"
+
+
+def rate(df: pd.DataFrame, col: str) -> pd.Series:
+    """Per 10,000 children aged 0-17."""
+    return df[col].astype("float64") / df["pop_0_17"].astype("float64") * PER
+
+
+def spend_total(df: pd.DataFrame, categories: list[str] | None = None) -> pd.Series:
+    cats = categories or SOCIAL_CARE
+    return df[[f"spend_{c}" for c in cats]].astype("float64").sum(axis=1, min_count=1)
+
+
+def spend_per_child(df: pd.DataFrame) -> pd.Series:
+    """Spending on children's social care (nominal £) per child aged 0-17."""
+    return spend_total(df) / df["pop_0_17"].astype("float64")
+
+
+def national(panel: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """Sums over authorities by year (missing cells contribute nothing)."""
+    return panel.groupby("year")[cols].sum(min_count=1).astype("float64")
+
+
+def national_rates(panel: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """National rates per 10,000: the sum of counts over the sum of population where the count is known."""
+    out = {}
+    for c in cols:
+        known = panel[panel[c].notna()]
+        g = known.groupby("year")
+        out[c] = g[c].sum().astype("float64") / g["pop_0_17"].sum().astype("float64") * PER
+    return pd.DataFrame(out)
+
+
+def indexed(table: pd.DataFrame, base_year: int) -> pd.DataFrame:
+    """Each column divided by its value in ``base_year``, times 100."""
+    return table.div(table.loc[base_year]).mul(100)
+
+
+def growth(table: pd.DataFrame, col: str, start: int, end: int) -> float:
+    """Percentage change in ``col`` from ``start`` to ``end``."""
+    return float((table.loc[end, col] / table.loc[start, col] - 1) * 100)
+
+
+def population_rate_split(counts: pd.Series, pop: pd.Series, start: int, end: int) -> dict[str, float]:
+    """Split the change in a count into population and rate effects (symmetric shift-share).
+
+    change = (pop1 - pop0) * mean rate + (rate1 - rate0) * mean population; the two parts sum to
+    the change exactly.
+    """
+    c0, c1, p0, p1 = counts[start], counts[end], pop[start], pop[end]
+    r0, r1 = c0 / p0, c1 / p1
+    pop_eff = (p1 - p0) * (r0 + r1) / 2
+    rate_eff = (r1 - r0) * (p0 + p1) / 2
+    change = c1 - c0
+    return {
+        "change": float(change),
+        "population": float(pop_eff),
+        "rate": float(rate_eff),
+        "population_share": float(pop_eff / change * 100) if change else float("nan"),
+    }
+
+
+def compare(rows: list[dict]) -> pd.DataFrame:
+    """The 'How this compares with the NAO' table.
+
+    Each row gives ``key`` (in the reference table), ``ours``, and optionally ``reason`` for a
+    difference or ``na`` when the data cannot give the figure.
+    """
+    out = []
+    pub = reference.published()
+    for r in rows:
+        ref = pub.loc[r["key"]]
+        theirs = float(ref["value"])
+        ours = r.get("ours")
+        unit = ref["unit"]
+        if ours is None or (isinstance(ours, float) and np.isnan(ours)):
+            ok, tol, verdict = False, reference.within(ref["kind"], 0.0, theirs)[1], "n/a"
+        else:
+            ok, tol = reference.within(ref["kind"], float(ours), theirs)
+            verdict = "pass" if ok else "fail"
+        out.append(
+            {
+                "Measure": ref["measure"],
+                "NAO / published": _fmt(theirs, unit, ref["kind"]),
+                "Ours": "—" if verdict == "n/a" else _fmt(float(ours), unit, ref["kind"]),
+                "Tolerance": tol,
+                "Result": verdict,
+                "Note": r.get("reason", "") if verdict != "pass" or r.get("reason") else "",
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def _fmt(x: float, unit: str, kind: str = "") -> str:
+    if unit == "percent":
+        return f"{x:+.1f}%" if kind == "growth" else f"{x:.1f}%"
+    if unit.startswith("pounds per"):
+        return f"£{x:,.0f}"
+    if unit == "pounds":
+        return f"£{x / 1e9:,.2f}bn"
+    if unit.startswith("per 10000"):
+        return f"{x:,.0f} per 10,000"
+    return f"{x:,.0f}"

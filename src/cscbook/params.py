@@ -1,0 +1,113 @@
+"""Chapter parameters: one pydantic model per chapter, checked before anything runs.
+
+Unknown names and ill-typed values are rejected with a one-line message that lists the allowed
+names. The defaults reproduce the NAO's period, 2010-11 to 2017-18 (years ending 31 March).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from cscbook.contract import REGIONS
+from cscbook.errors import UserError
+
+YEARS_RE = re.compile(r"^(\d{4})-(\d{4})$")
+#: Years the book can run on (years ending 31 March).
+YEAR_BOUNDS = (2010, 2030)
+
+
+class ChapterParams(BaseModel):
+    """Parameters every chapter takes."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    data: str = "synthetic"  # "synthetic" or a folder of official files
+    seed: int = 2019  # synthetic England's seed
+    years: str = "2011-2018"  # first-last, years ending 31 March
+    geography: Literal["2018", "latest"] = "2018"
+    highlight: str = ""  # an authority's code or name, shown on every chart
+    region: str = ""  # restrict to one region
+    panel_dir: str = ""  # set by the pipeline: the prepared data folder
+
+    @field_validator("years")
+    @classmethod
+    def _years(cls, v: str) -> str:
+        m = YEARS_RE.match(v.strip())
+        if not m:
+            raise ValueError("must look like 2011-2018")
+        a, b = int(m.group(1)), int(m.group(2))
+        lo, hi = YEAR_BOUNDS
+        if not (lo <= a < b <= hi):
+            raise ValueError(f"must be two different years between {lo} and {hi}, first before last")
+        return f"{a}-{b}"
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if v and v not in REGIONS:
+            raise ValueError(f"must be one of: {', '.join(REGIONS)}")
+        return v
+
+    @property
+    def year_range(self) -> tuple[int, int]:
+        a, b = self.years.split("-")
+        return int(a), int(b)
+
+
+class DemandParams(ChapterParams):
+    pass
+
+
+class VariationParams(ChapterParams):
+    pass
+
+
+class OfstedParams(ChapterParams):
+    judgement_scale: Literal["four-point", "binary"] = "four-point"
+
+
+class PreventativeParams(ChapterParams):
+    definition: Literal["A", "B", "C"] = "B"
+
+
+class DecompositionParams(ChapterParams):
+    outcome_scale: Literal["log", "level"] = "log"
+    deprivation: Literal["idaci", "imd"] = "idaci"
+    n_boot: int = 200
+    boot_seed: int = 1
+
+    @field_validator("n_boot")
+    @classmethod
+    def _n_boot(cls, v: int) -> int:
+        if not 0 <= v <= 5000:
+            raise ValueError("must be between 0 and 5000")
+        return v
+
+
+#: Names that users set; panel_dir is the pipeline's.
+INTERNAL = {"panel_dir"}
+
+
+def allowed(model: type[ChapterParams]) -> list[str]:
+    return [n for n in model.model_fields if n not in INTERNAL]
+
+
+def resolve(model: type[ChapterParams], values: dict[str, Any], where: str) -> ChapterParams:
+    """Check ``values`` against ``model``; raise a one-line UserError naming the parameter and rule."""
+    names = allowed(model)
+    for k in values:
+        if k not in model.model_fields or k in INTERNAL:
+            raise UserError(
+                f"parameter {k!r}", f"unknown parameter for {where}", f"allowed names: {', '.join(names)}"
+            )
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = ".".join(str(p) for p in err["loc"]) or "?"
+        got = values.get(name)
+        msg = err["msg"].removeprefix("Value error, ")
+        raise UserError(f"parameter {name!r}", f"{got!r} is not valid for {where}", msg) from None

@@ -1,0 +1,72 @@
+"""The build path end to end: data, papermill, Jupyter Book, and a previous site that survives failure."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from cscbook import pipeline
+from cscbook.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_book_builds_with_banner_and_nao_table(built_book):
+    build_dir, result = built_book
+    index = build_dir / "html" / "index.html"
+    assert index.exists()
+    demand = (build_dir / "html" / "book" / "demand.html").read_text()
+    assert "Synthetic data" in demand and "fictional" in demand
+    assert "How this compares with the NAO" in demand
+    text = re.sub(r"<[^>]+>", "", demand)
+    assert re.search(r"referrals to children’s social care changed by\s+\+7\.0%", text)
+    for page in (build_dir / "html" / "book").glob("*.html"):
+        assert "Synthetic data" in page.read_text(), page.name
+    assert (build_dir / "run_record.json").exists()
+    assert (build_dir / "html" / "_downloads").exists()
+
+
+def test_nao_growth_rows_pass_on_synthetic(built_book):
+    build_dir, _ = built_book
+    csv = (build_dir / "executed" / "demand" / "demand_nao_comparison.csv").read_text()
+    rows = csv.strip().splitlines()[1:]
+    assert len(rows) == 7
+    assert all(",pass," in r for r in rows), rows
+
+
+def test_failing_chapter_names_notebook_and_cell_and_keeps_site(built_book, tmp_path, monkeypatch):
+    build_dir, _ = built_book
+    before = (build_dir / "html" / "book" / "demand.html").read_bytes()
+    bad = tmp_path / "demand.ipynb"
+    text = (ROOT / "book" / "demand.ipynb").read_text().replace("dm.tables(ctx)", "dm.tables(ctx, 1 / 0)", 1)
+    bad.write_text(text)
+    orig = pipeline.chapters
+
+    def patched(root=pipeline.ROOT):
+        return [pipeline.Chapter(c.id, bad if c.id == "demand" else c.template) for c in orig(root)]
+
+    monkeypatch.setattr(pipeline, "chapters", patched)
+    monkeypatch.setattr(pipeline, "ROOT", tmp_path.parent)  # template path shown relative to here
+    with pytest.raises(UserError) as exc:
+        pipeline.build({}, build_dir=build_dir, force=True)
+    line = exc.value.line()
+    assert "demand.ipynb" in line and "cell" in line and "ZeroDivisionError" in line and "\n" not in line
+    assert (build_dir / "html" / "book" / "demand.html").read_bytes() == before
+    assert (build_dir / "executed" / "demand.failed.ipynb").exists()
+
+
+def test_highlight_not_in_data_fails_before_the_site_changes(built_book):
+    build_dir, _ = built_book
+    before = (build_dir / "html" / "index.html").read_bytes()
+    with pytest.raises(UserError) as exc:
+        pipeline.build({"highlight": "Atlantis"}, build_dir=build_dir)
+    assert "highlight" in exc.value.line()
+    assert (build_dir / "html" / "index.html").read_bytes() == before
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in ci and "make test" in readme and "make book" in readme
