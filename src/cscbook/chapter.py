@@ -69,10 +69,19 @@ class Context:
         """Write ``df`` as ``<chapter>_<name>.csv`` beside the executed notebook, and return it for display."""
         path = Path(f"{self.chapter}_{name}.csv")
         df.to_csv(path, index=index, float_format="%.6g", lineterminator="\n")
-        styled = df.style
-        if caption:
-            styled = styled.set_caption(caption)
-        return styled.format(precision=1, thousands=",", na_rep="—")
+        return styled_table(df, caption)
+
+
+def styled_table(df: pd.DataFrame, caption: str = ""):
+    """Whole numbers without decimals, others to one decimal place, thousands separated."""
+    styled = df.style
+    if caption:
+        styled = styled.set_caption(caption)
+    whole = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and (df[c].dropna() % 1 == 0).all()]
+    styled = styled.format(precision=1, thousands=",", na_rep="—")
+    if whole:
+        styled = styled.format(precision=0, thousands=",", na_rep="—", subset=whole)
+    return styled
 
 
 def load(chapter: str, values: dict[str, Any]) -> Context:

@@ -57,7 +57,7 @@ class Figure:
         return (
             f'<figure class="cscbook-figure"><img src="data:image/png;base64,{data}" '
             f'alt="{html.escape(self.alt)}" style="max-width:100%"/>'
-            f"<figcaption>{html.escape(self.source)}</figcaption></figure>"
+            "</figure>"
         )
 
     def save(self, path) -> None:

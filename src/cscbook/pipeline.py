@@ -39,13 +39,15 @@ ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 KEY_PACKAGES = ["jupyter-book", "papermill", "pandas", "numpy", "seaborn", "matplotlib", "statsmodels", "scipy", "pyarrow"]
 
-SYNTHETIC_BANNER = """```{{warning}} Synthetic data
+SYNTHETIC_BANNER = """```{{admonition}} Synthetic data
+:class: warning
 This page is built on **synthetic England** (seed {seed}, years {years}): a made-up data set,
 calibrated to published national figures. **The authorities are fictional**; no figure here
 describes a real authority. Run the book on the official statistics to see real figures.
 ```
 """
-OFFICIAL_NOTE = """```{{note}} Data
+OFFICIAL_NOTE = """```{{admonition}} Data
+:class: note
 Built on official statistics: {sources}. Contains public sector information licensed under the
 Open Government Licence v3.0.
 ```

@@ -19,7 +19,7 @@ NAO_GROWTH = {  # series -> key of the NAO's growth figure
     "cla_16plus": "cla16_growth",
     "pop_0_17": "pop_growth",
 }
-INDEX_SERIES = ["referrals", "s47_enquiries", "cpp_31mar", "cin_31mar", "cla_31mar", "pop_0_17"]
+INDEX_SERIES = [*measures.SERIES, "pop_0_17"]
 
 
 def tables(ctx: Context) -> dict[str, pd.DataFrame]:
@@ -62,7 +62,7 @@ def highlight_index(ctx: Context, cols: list[str]) -> pd.DataFrame | None:
 def fig_index(ctx: Context, t: dict[str, pd.DataFrame]) -> figures.Figure:
     idx = t["index"][INDEX_SERIES]
     labels = {**measures.SERIES, **measures.POPULATION}
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    fig, ax = plt.subplots(figsize=(8.5, 5))
     pal = figures.colours(len(INDEX_SERIES))
     for colour, col in zip(pal, INDEX_SERIES):
         style = "--" if col == "pop_0_17" else "-"
@@ -76,7 +76,7 @@ def fig_index(ctx: Context, t: dict[str, pd.DataFrame]) -> figures.Figure:
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     g = growth_table(ctx, t)
     top = g["Growth in count (%)"].idxmax()
-    title = f"{top} grew fastest: {g.loc[top, 'Growth in count (%)']:+.0f}% from {measures.year_label(ctx.first)} to {measures.year_label(ctx.last)}"
+    title = f"{top} grew most: {g.loc[top, 'Growth in count (%)']:+.0f}% from {measures.year_label(ctx.first)} to {measures.year_label(ctx.last)}"
     alt = "Line chart of national activity indexed to the first year. " + "; ".join(
         f"{labels[c]} ends at {idx[c].iloc[-1]:.0f}" for c in INDEX_SERIES
     )
@@ -125,7 +125,7 @@ def fig_regions(ctx: Context, col: str = "cpp_31mar") -> figures.Figure:
         if region == hi_region:
             ax.plot(one.index, measures.rate(one, col), color=figures.HIGHLIGHT, lw=2, ls=":")
         ax.set_title(region, fontsize=9)
-    grid.set_axis_labels("Year ending 31 March", "Rate per 10,000 aged 0-17")
+    grid.set_axis_labels("Year ending 31 March", "Per 10,000 aged 0-17")
     last = r[r["year"] == ctx.last].set_index("region")["rate"]
     title = f"{measures.SERIES[col]}: {last.idxmax()} has the highest rate, {last.max():.0f} per 10,000 in {measures.year_label(ctx.last)}"
     alt = f"Small multiples of the {measures.SERIES[col].lower()} rate by region, with England dashed. " + "; ".join(
@@ -149,3 +149,8 @@ def nao_rows(ctx: Context, t: dict[str, pd.DataFrame]) -> list[dict]:
         else:
             rows.append({"key": key, "ours": None, "reason": "the chapter's years or region differ from the NAO's"})
     return rows
+
+
+def labelled(df: pd.DataFrame) -> pd.DataFrame:
+    """Readable column names for a national table."""
+    return df.rename(columns={**measures.SERIES, **measures.POPULATION}).rename_axis("Year ending 31 March")
