@@ -12,13 +12,7 @@ import pandas as pd
 from cscbook import contract, figures, measures, params
 from cscbook.errors import UserError
 
-CHAPTER_MODELS: dict[str, type[params.ChapterParams]] = {
-    "demand": params.DemandParams,
-    "variation": params.VariationParams,
-    "ofsted": params.OfstedParams,
-    "preventative": params.PreventativeParams,
-    "decomposition": params.DecompositionParams,
-}
+CHAPTER_MODELS = params.CHAPTER_MODELS
 
 
 @dataclass

@@ -87,6 +87,15 @@ class DecompositionParams(ChapterParams):
         return v
 
 
+#: Each chapter's parameter model, by chapter id (the notebook template is book/<id>.ipynb).
+CHAPTER_MODELS: dict[str, type[ChapterParams]] = {
+    "demand": DemandParams,
+    "variation": VariationParams,
+    "ofsted": OfstedParams,
+    "preventative": PreventativeParams,
+    "decomposition": DecompositionParams,
+}
+
 #: Names that users set; panel_dir is the pipeline's.
 INTERNAL = {"panel_dir"}
 

@@ -12,6 +12,7 @@ Layout of the build folder (default ``_build``):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -27,7 +28,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import yaml
 
 import cscbook
@@ -61,9 +61,7 @@ class Chapter:
 
     @property
     def model(self) -> type[params.ChapterParams]:
-        from cscbook.chapter import CHAPTER_MODELS
-
-        return CHAPTER_MODELS[self.id]
+        return params.CHAPTER_MODELS[self.id]
 
 
 @dataclass
@@ -174,8 +172,9 @@ def _stamp_ok(out: Path, stamp: dict) -> bool:
 # --- hashes for the cache ------------------------------------------------------------------
 
 
+@functools.cache
 def code_hash() -> str:
-    """A hash of the package's source files."""
+    """A hash of the package's source files (computed once per process)."""
     h = hashlib.sha256()
     pkg = Path(cscbook.__file__).parent
     for f in sorted(pkg.rglob("*.py")):
@@ -184,6 +183,7 @@ def code_hash() -> str:
     return h.hexdigest()
 
 
+@functools.cache
 def environment_hash() -> str:
     """A hash of the pinned environment: requirements.txt and the Python version."""
     h = hashlib.sha256(platform.python_version().encode())
@@ -216,7 +216,29 @@ def cache_key(ch: Chapter, p: params.ChapterParams, panel_dir: Path) -> str:
 # --- execution ---------------------------------------------------------------------------
 
 
-def execute(ch: Chapter, p: params.ChapterParams, panel_dir: Path, build_dir: Path, force: bool = False) -> bool:
+def is_cached(ch: Chapter, key: str, build_dir: Path) -> bool:
+    stamp = build_dir / "executed" / ch.id / "cache.json"
+    return stamp.exists() and json.loads(stamp.read_text()).get("key") == key
+
+
+def last_duration(ch: Chapter, build_dir: Path) -> float:
+    """Seconds the chapter took when it last ran (0 if never)."""
+    stamp = build_dir / "executed" / ch.id / "cache.json"
+    return float(json.loads(stamp.read_text()).get("seconds", 0)) if stamp.exists() else 0.0
+
+
+def pages_hash(root: Path = ROOT) -> str:
+    """A hash of the book's configuration and pages other than the chapter templates."""
+    h = hashlib.sha256()
+    files = [root / "_config.yml", root / "_toc.yml", *sorted((root / "book").rglob("*"))]
+    for f in files:
+        if f.is_file() and f.suffix != ".ipynb":
+            h.update(f.relative_to(root).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def execute(ch: Chapter, p: params.ChapterParams, panel_dir: Path, build_dir: Path, force: bool = False, key: str | None = None) -> bool:
     """Execute one chapter into ``executed/<id>/``; return False if the cached result was reused.
 
     The chapter runs in a fresh folder that replaces the old one only on success, so a failure
@@ -227,12 +249,12 @@ def execute(ch: Chapter, p: params.ChapterParams, panel_dir: Path, build_dir: Pa
     from papermill.exceptions import PapermillExecutionError
 
     target = build_dir / "executed" / ch.id
-    key = cache_key(ch, p, panel_dir)
-    stamp = target / "cache.json"
-    if not force and stamp.exists() and json.loads(stamp.read_text()).get("key") == key:
+    key = key or cache_key(ch, p, panel_dir)
+    if not force and is_cached(ch, key, build_dir):
         return False
     values = p.model_dump()
     values["panel_dir"] = str(panel_dir.resolve())
+    started = time.perf_counter()
     try:
         with atomic_dir(target) as tmp:
             out_nb = tmp / f"{ch.id}.ipynb"
@@ -246,8 +268,11 @@ def execute(ch: Chapter, p: params.ChapterParams, panel_dir: Path, build_dir: Pa
                     progress_bar=False,
                     log_output=False,
                     request_save_on_cell_execute=False,
+                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
                 )
             except PapermillExecutionError as exc:
+                if exc.ename == "KeyboardInterrupt":
+                    raise KeyboardInterrupt from None
                 failed = build_dir / "executed" / f"{ch.id}.failed.ipynb"
                 if out_nb.exists():
                     shutil.copyfile(out_nb, failed)
@@ -259,7 +284,10 @@ def execute(ch: Chapter, p: params.ChapterParams, panel_dir: Path, build_dir: Pa
                     f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}; executed copy kept at {failed}",
                     "a chapter notebook must run without errors",
                 ) from None
-            (tmp / "cache.json").write_text(json.dumps({"key": key, "params": p.model_dump(exclude={"panel_dir"})}))
+            seconds = round(time.perf_counter() - started, 2)
+            (tmp / "cache.json").write_text(
+                json.dumps({"key": key, "params": p.model_dump(exclude={"panel_dir"}), "seconds": seconds})
+            )
     except UserError:
         raise
     return True
@@ -296,6 +324,8 @@ def stage(build_dir: Path, prepared_meta: dict, record: dict) -> Path:
             if f.name == "cache.json":
                 continue
             if f.suffix == ".ipynb":
+                import nbformat
+
                 nb = nbformat.read(f, as_version=4)
                 prepare_notebook_for_book(nb, banner)
                 nbformat.write(nb, st / "book" / f.name)
@@ -328,6 +358,8 @@ def prepare_notebook_for_book(nb, banner: str) -> None:
         if "parameters" in tags or "injected-parameters" in tags:
             cell.metadata["tags"] = sorted(set(tags) | {"remove-cell"})
     first_md = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), 0)
+    import nbformat
+
     cell = nbformat.v4.new_markdown_cell(banner)
     cell.id = "data-banner"
     nb.cells.insert(first_md + 1, cell)
@@ -347,7 +379,7 @@ def run_record_page(record: dict, banner: str) -> str:
     return "\n".join(lines)
 
 
-def build_book(st: Path, build_dir: Path) -> Path:
+def build_book(st: Path, build_dir: Path, site_key: str = "") -> Path:
     """Run Jupyter Book (warnings are errors) and swap the new site into ``build_dir/html``."""
     out = build_dir / "book-out"
     if out.exists():
@@ -369,6 +401,7 @@ def build_book(st: Path, build_dir: Path) -> Path:
         text = proc.stderr + proc.stdout
         first = next((ln for ln in text.splitlines() if "WARNING" in ln or "ERROR" in ln or "Error" in ln), text.strip()[-300:])
         raise UserError("jupyter-book", first.strip(), "the book must build without warnings")
+    (html / ".site-key").write_text(site_key)
     target = build_dir / "html"
     swap_in(html, target)
     shutil.rmtree(out, ignore_errors=True)
@@ -411,10 +444,24 @@ def build(
     timings["data"] = time.perf_counter() - t
     meta = json.loads((panel_dir / "meta.json").read_text())
 
+    keys = {c.id: cache_key(c, resolved[c.id], panel_dir) for c in all_ch}
+    site_key = hashlib.sha256(json.dumps([keys, pages_hash()], sort_keys=True).encode()).hexdigest()
+    html_dir = build_dir / "html"
+    site_stamp = html_dir / ".site-key"
+    if (
+        not force
+        and site_stamp.exists()
+        and site_stamp.read_text() == site_key
+        and all(is_cached(c, keys[c.id], build_dir) for c in all_ch)
+    ):  # nothing changed since the published site was built
+        timings["total"] = time.perf_counter() - t0
+        return BuildResult(html=html_dir, executed={c.id: False for c in all_ch}, timings=timings, record={})
+
     todo = [c for c in all_ch if only is None or c.id in only]
     for c in all_ch:
         if c not in todo and not (build_dir / "executed" / c.id / f"{c.id}.ipynb").exists():
             todo.append(c)  # never executed yet: it must run for the book to build
+    todo.sort(key=lambda c: -last_duration(c, build_dir))  # longest first keeps both cores busy
     executed: dict[str, bool] = {}
     jobs = jobs or os.cpu_count() or 1
 
@@ -422,7 +469,7 @@ def build(
         s = time.perf_counter()
         if progress:
             progress(ch.id, "start", 0.0)
-        ran = execute(ch, resolved[ch.id], panel_dir, build_dir, force=force)
+        ran = execute(ch, resolved[ch.id], panel_dir, build_dir, force=force, key=keys[ch.id])
         dt = time.perf_counter() - s
         if progress:
             progress(ch.id, "ran" if ran else "cached", dt)
@@ -458,7 +505,7 @@ def build(
     }
     t = time.perf_counter()
     st = stage(build_dir, meta, record)
-    html = build_book(st, build_dir)
+    html = build_book(st, build_dir, site_key)
     timings["book"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     record["timings_seconds"] = {k: round(v, 2) for k, v in timings.items()}

@@ -1,0 +1,110 @@
+"""The pipeline's cache, atomic publish under interruption, and deterministic outputs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cscbook import pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _site_bytes(build_dir: Path) -> dict[str, bytes]:
+    html = build_dir / "html"
+    return {str(p.relative_to(html)): p.read_bytes() for p in sorted(html.rglob("*.html"))}
+
+
+def test_warm_build_reuses_everything_and_leaves_site_untouched(built_book):
+    build_dir, _ = built_book
+    before = _site_bytes(build_dir)
+    stamp = (build_dir / "html" / "index.html").stat().st_mtime_ns
+    res = pipeline.build({}, build_dir=build_dir)
+    assert not any(res.executed.values())
+    assert _site_bytes(build_dir) == before
+    assert (build_dir / "html" / "index.html").stat().st_mtime_ns == stamp
+
+
+def test_cache_key_depends_on_every_input(built_book, tmp_path):
+    build_dir, _ = built_book
+    ch = pipeline.chapters()[0]
+    panel_dir = next((build_dir / "data").iterdir())
+    base = pipeline.cache_key(ch, ch.model(), panel_dir)
+    assert base == pipeline.cache_key(ch, ch.model(), panel_dir)
+    assert base != pipeline.cache_key(ch, ch.model(seed=3), panel_dir)
+    other = pipeline.Chapter(ch.id, tmp_path / "t.ipynb")
+    other.template.write_bytes(ch.template.read_bytes() + b" ")
+    assert base != pipeline.cache_key(other, ch.model(), panel_dir)
+
+
+def test_interrupt_leaves_previous_site_intact(built_book):
+    build_dir, _ = built_book
+    before = _site_bytes(build_dir)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cscbook", "build", "--force", "--build-dir", str(build_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and not list((build_dir / "executed").glob(".*.new-*")):
+        time.sleep(0.1)  # wait until a chapter is executing
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert "Traceback" not in err
+    assert _site_bytes(build_dir) == before
+    assert not list(build_dir.glob(".html.*")) and not list((build_dir / "executed").glob(".*.new-*"))
+
+
+def _glued(nb) -> dict[str, str]:
+    out = {}
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            key = o.get("metadata", {}).get("scrapbook", {}).get("name")
+            if key:
+                out[key] = o["data"].get("text/plain")
+    return out
+
+
+def _images(nb) -> list[bytes]:
+    imgs = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            html = o.get("data", {}).get("text/html", "")
+            imgs += [base64.b64decode(m) for m in re.findall(r'data:image/png;base64,([^"]+)"', html)]
+    return imgs
+
+
+@pytest.mark.slow
+def test_two_builds_give_identical_outputs(tmp_path):
+    dirs = []
+    for name in ("one", "two"):
+        d = tmp_path / name
+        pipeline.build({}, build_dir=d, force=True)
+        dirs.append(d)
+    a, b = dirs
+    for ch in pipeline.chapters():
+        ea, eb = a / "executed" / ch.id, b / "executed" / ch.id
+        for f in sorted(ea.iterdir()):
+            if f.suffix in (".csv", ".json") and f.name != "cache.json":
+                assert f.read_bytes() == (eb / f.name).read_bytes(), f.name
+        na = nbformat.read(ea / f"{ch.id}.ipynb", as_version=4)
+        nb = nbformat.read(eb / f"{ch.id}.ipynb", as_version=4)
+        assert _glued(na) == _glued(nb)
+        assert _images(na) == _images(nb)
+    assert json.loads((a / "run_record.json").read_text())["data"]["hash"] == json.loads(
+        (b / "run_record.json").read_text()
+    )["data"]["hash"]
