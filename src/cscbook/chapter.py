@@ -10,7 +10,6 @@ from typing import Any
 import pandas as pd
 
 from cscbook import contract, figures, measures, params
-from cscbook.errors import UserError
 
 CHAPTER_MODELS = params.CHAPTER_MODELS
 
@@ -89,13 +88,7 @@ def load(chapter: str, values: dict[str, Any]) -> Context:
     prepared = prepare(p)
     first, last = p.year_range
     panel = prepared.panel
-    have = sorted(panel["year"].unique())
-    if first not in have or last not in have:
-        raise UserError(
-            "parameter 'years'",
-            f"{p.years} is outside the data, which cover {have[0]}-{have[-1]}",
-            "years must lie within the data",
-        )
+    contract.check_years(panel, p.years)
     panel = panel[(panel["year"] >= first) & (panel["year"] <= last)].copy()
     view = panel[panel["region"] == p.region].copy() if p.region else panel
     code, name = resolve_authority(panel, p.highlight)
@@ -118,16 +111,7 @@ def prepare(p: params.ChapterParams) -> contract.Prepared:
 
 def resolve_authority(panel: pd.DataFrame, key: str) -> tuple[str | None, str | None]:
     """Find an authority by code or (case-insensitive) name."""
-    if not key:
-        return None, None
-    names = panel.drop_duplicates("la_code").set_index("la_code")["la_name"]
-    if key in names.index:
-        return key, str(names[key])
-    lower = {str(n).strip().lower(): c for c, n in names.items()}
-    if key.strip().lower() in lower:
-        c = lower[key.strip().lower()]
-        return c, str(names[c])
-    raise UserError("parameter 'highlight'", f"{key!r} is not an authority in the data", "highlight must be an authority code or name")
+    return contract.find_authority(panel, key)
 
 
 def nao_table(ctx: Context, rows: list[dict]):

@@ -111,16 +111,35 @@ def list_chapters() -> None:
         click.echo(f"{ch.id}: {names}")
 
 
-def _register_data_commands() -> None:
-    try:
-        from cscbook import cli_data
-    except ImportError:
-        return
-    for cmd in cli_data.COMMANDS:
-        app.add_command(cmd)
+@app.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("_build/data/official"), show_default=True)
+@click.option("--geography", type=click.Choice(["2018", "latest"]), default="2018", show_default=True)
+def ingest(folder: Path, out: Path, geography: str) -> None:
+    """Read a FOLDER of official files: print an inventory, write the panel and its data log."""
+    from cscbook import cli_data
+
+    cli_data.ingest_cmd(folder, out=out, geography=geography)
 
 
-_register_data_commands()
+@app.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--geography", type=click.Choice(["2018", "latest"]), default="2018", show_default=True)
+def validate(folder: Path, geography: str) -> None:
+    """Ingest a FOLDER of official files and run the panel checks alone."""
+    from cscbook import cli_data
+
+    cli_data.validate_cmd(folder, geography=geography)
+
+
+@app.command()
+@click.option("--dest", type=click.Path(path_type=Path), default=Path("data/raw"), show_default=True)
+@click.option("--manifest", type=click.Path(path_type=Path), default=Path("data/sources.yml"), show_default=True)
+def fetch(dest: Path, manifest: Path) -> None:
+    """Download the official files listed in the manifest into DEST."""
+    from cscbook import cli_data
+
+    cli_data.fetch_cmd(dest=dest, manifest=manifest)
 
 
 def main() -> None:

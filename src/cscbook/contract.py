@@ -97,6 +97,7 @@ class Prepared:
     truth: dict | None = None
     path: Path | None = None
     extra: dict = field(default_factory=dict)
+    england: pd.DataFrame | None = None  # England rows as published (year x count columns), official data only
 
     @property
     def synthetic(self) -> bool:
@@ -130,6 +131,8 @@ def write_prepared(prep: Prepared, out: Path) -> None:
         flags = flags[FLAG_COLUMNS].sort_values(["la_code", "year", "column"], kind="stable")
         flags.to_csv(tmp / "flags.csv", index=False, lineterminator="\n")
         (tmp / "meta.json").write_text(json.dumps(prep.meta, indent=2, sort_keys=True) + "\n")
+        if prep.england is not None:
+            prep.england.to_csv(tmp / "england.csv", index=False, float_format="%.10g", lineterminator="\n")
         if prep.truth is not None:
             (tmp / "truth.json").write_text(json.dumps(prep.truth, indent=2, sort_keys=True) + "\n")
 
@@ -142,4 +145,37 @@ def read_prepared(path: Path) -> Prepared:
     meta = json.loads((path / "meta.json").read_text())
     truth_file = path / "truth.json"
     truth = json.loads(truth_file.read_text()) if truth_file.exists() else None
-    return Prepared(panel=panel, flags=flags, meta=meta, truth=truth, path=path)
+    england = pd.read_csv(path / "england.csv") if (path / "england.csv").exists() else None
+    return Prepared(panel=panel, flags=flags, meta=meta, truth=truth, path=path, england=england)
+
+
+def find_authority(panel: pd.DataFrame, key: str) -> tuple[str | None, str | None]:
+    """Find an authority by code or (case-insensitive) name; a one-line error if it is not there."""
+    from cscbook.errors import UserError
+
+    if not key:
+        return None, None
+    names = panel.drop_duplicates("la_code").set_index("la_code")["la_name"]
+    if key in names.index:
+        return key, str(names[key])
+    lower = {str(n).strip().lower(): c for c, n in names.items()}
+    if key.strip().lower() in lower:
+        c = lower[key.strip().lower()]
+        return c, str(names[c])
+    raise UserError(
+        "parameter 'highlight'", f"{key!r} is not an authority in the data", "highlight must be an authority code or name"
+    )
+
+
+def check_years(panel: pd.DataFrame, years: str) -> None:
+    """The chosen years (``first-last``) must lie within the panel's years."""
+    from cscbook.errors import UserError
+
+    first, last = (int(y) for y in years.split("-"))
+    have = sorted(int(y) for y in panel["year"].unique())
+    if first not in have or last not in have:
+        raise UserError(
+            "parameter 'years'",
+            f"{years} is outside the data, which cover {have[0]}-{have[-1]}",
+            "years must lie within the data",
+        )

@@ -12,6 +12,9 @@ class UserError(Exception):
         self.rule = rule
         super().__init__(self.line())
 
+    def __reduce__(self):  # picklable across worker processes
+        return (type(self), (self.where, self.what, self.rule))
+
     def line(self) -> str:
         text = f"error: {self.where}: {self.what} ({self.rule})"
         return " ".join(text.split())  # always one line

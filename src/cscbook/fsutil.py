@@ -19,7 +19,7 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     ``target`` is left exactly as it was.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    ensure_writable(target.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
     try:
         yield tmp
@@ -27,6 +27,19 @@ def atomic_dir(target: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     swap_in(tmp, target)
+
+
+def ensure_writable(folder: Path) -> None:
+    """Create ``folder`` if needed and check that files can be made in it, before any work is done."""
+    from cscbook.errors import UserError
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise UserError(str(folder), f"cannot write here: {exc.strerror}", "the output folder must be writable") from None
 
 
 def swap_in(new: Path, target: Path) -> None:

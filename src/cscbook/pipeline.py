@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -33,7 +33,7 @@ import yaml
 import cscbook
 from cscbook import contract, params
 from cscbook.errors import UserError
-from cscbook.fsutil import atomic_dir, file_sha256, swap_in
+from cscbook.fsutil import atomic_dir, ensure_writable, file_sha256, swap_in
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
@@ -169,6 +169,16 @@ def _stamp_ok(out: Path, stamp: dict) -> bool:
     return f.exists() and (out / "panel.parquet").exists() and json.loads(f.read_text()) == stamp
 
 
+def check_against_data(resolved: dict[str, params.ChapterParams], panel_dir: Path) -> None:
+    """Parameters that refer to the data (years, highlighted authority) must match it, before any chapter runs."""
+    import pandas as pd
+
+    ids = pd.read_parquet(panel_dir / "panel.parquet", columns=["la_code", "la_name", "year"])
+    for p in resolved.values():
+        contract.check_years(ids, p.years)
+        contract.find_authority(ids, p.highlight)
+
+
 # --- hashes for the cache ------------------------------------------------------------------
 
 
@@ -291,6 +301,13 @@ def execute(ch: Chapter, p: params.ChapterParams, panel_dir: Path, build_dir: Pa
     except UserError:
         raise
     return True
+
+
+def _run_chapter(ch, p, panel_dir, build_dir, force, key) -> tuple[bool, float]:
+    """Worker-process entry: execute one chapter and time it."""
+    s = time.perf_counter()
+    ran = execute(ch, p, panel_dir, build_dir, force=force, key=key)
+    return ran, time.perf_counter() - s
 
 
 def _user_error_in(exc) -> tuple[str, str, str] | None:
@@ -437,12 +454,13 @@ def build(
     resolved = resolve_all(overrides, all_ch)
     first = next(iter(resolved.values()))
     build_dir = Path(build_dir)
-    build_dir.mkdir(parents=True, exist_ok=True)
+    ensure_writable(build_dir)
 
     t = time.perf_counter()
     panel_dir = prepare_data(first, build_dir)
     timings["data"] = time.perf_counter() - t
     meta = json.loads((panel_dir / "meta.json").read_text())
+    check_against_data(resolved, panel_dir)
 
     keys = {c.id: cache_key(c, resolved[c.id], panel_dir) for c in all_ch}
     site_key = hashlib.sha256(json.dumps([keys, pages_hash()], sort_keys=True).encode()).hexdigest()
@@ -465,25 +483,22 @@ def build(
     executed: dict[str, bool] = {}
     jobs = jobs or os.cpu_count() or 1
 
-    def run(ch: Chapter) -> tuple[str, bool, float]:
-        s = time.perf_counter()
-        if progress:
-            progress(ch.id, "start", 0.0)
-        ran = execute(ch, resolved[ch.id], panel_dir, build_dir, force=force, key=keys[ch.id])
-        dt = time.perf_counter() - s
-        if progress:
-            progress(ch.id, "ran" if ran else "cached", dt)
-        return ch.id, ran, dt
-
     t = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(run, ch) for ch in todo]
+    # Chapters run in worker processes: papermill changes the working directory, which threads share.
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo) or 1))) as pool:
+        futures = {}
+        for ch in todo:
+            if progress:
+                progress(ch.id, "start", 0.0)
+            futures[ch.id] = pool.submit(_run_chapter, ch, resolved[ch.id], panel_dir, build_dir, force, keys[ch.id])
         errors = []
-        for fut in futures:
+        for cid, fut in futures.items():
             try:
-                cid, ran, dt = fut.result()
+                ran, dt = fut.result()
                 executed[cid] = ran
                 timings[f"chapter:{cid}"] = dt
+                if progress:
+                    progress(cid, "ran" if ran else "cached", dt)
             except BaseException as exc:  # keep waiting for the others, then report the first
                 errors.append(exc)
         if errors:
