@@ -1,0 +1,465 @@
+"""Harmonise the ingested official tables into one LA-year panel on one stated footprint.
+
+Every boundary change has one rule (``RULES``); each rule's id is the ``rule`` of the flags it causes.
+Year = year ending 31 March (2018 = 2017-18). Rates are never stored.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from cscbook import contract
+from cscbook.errors import UserError
+from cscbook.ingest import IngestResult
+
+RULES: dict[str, str] = {
+    "G-BCP-2019": "Bournemouth (E06000028), Poole (E06000029) and Dorset county (E10000009) became BCP (E06000058) and Dorset (E06000059) in April 2019. 2018 footprint: the old three are kept and the panel ends in 2018-19; latest footprint: Bournemouth+Poole -> BCP, Dorset county -> Dorset (Christchurch moved from Dorset to BCP; not adjusted).",
+    "G-BUCKS-2020": "Buckinghamshire E10000002 -> E06000060 in April 2020, same footprint: recoded.",
+    "G-NORTHANTS-2021": "Northamptonshire E10000021 split into North (E06000061) and West (E06000062) Northamptonshire in April 2021. 2018 footprint: the two are summed; latest: Northamptonshire counts are apportioned by the successors' 0-17 population shares. The joint children's trust rows in the workforce census are split with each member taking the joint rate.",
+    "G-2023": "Cumbria (E10000006) -> Cumberland (E06000063) + Westmorland and Furness (E06000064); North Yorkshire E10000023 -> E06000065 and Somerset E10000027 -> E06000066 (same footprints, recoded), April 2023. 2018 footprint: Cumbria's successors summed; latest: Cumbria apportioned by population share.",
+    "G-RECODE-2025": "Barnsley and Sheffield codes reissued (E08000038 -> E08000016, E08000039 -> E08000019).",
+    "G-RECODE-2013": "Northumberland E06000048 -> E06000057 and Gateshead E08000020 -> E08000037 (2013 code changes, same boundaries).",
+    "G-NAMES": "Ofsted 2023 gives names only; names are matched to codes after removing case, punctuation and 'City of'/'County of', with the published differences (Bedford Borough, Bristol, Durham, Herefordshire, Kingston Upon Hull, Richmond Upon Thames, St Helens) mapped explicitly.",
+    "G-OLDCODE": "3-digit DfE codes (s251, LAIT) are mapped to 9-character ONS codes through the code pairs published in the CIN, CLA and EES files.",
+    "G-OUTSIDE": "A row for an authority outside the chosen footprint that no rule maps is left out and flagged.",
+    "Y-CSWW": "Workforce census at 30 September Y is matched to the year ending 31 March Y+1 (Sept 2017 census -> 2017-18).",
+    "Y-POP": "Population: the mid-year estimate for the June inside the year (mid-2017 for 2017-18), from the earliest DfE release that has it (the denominator of the rates DfE published); where no release has it, pop = cin_31mar * 10000 / published CIN rate (DfE's own denominator).",
+    "S-CIN": "Children in need: EES from 2012-13 (latest release), SFR before; an EES gap is filled from the SFR of the same year.",
+    "S-CLA": "Children looked after: SFR to 2016-17, EES from 2017-18; cla_16plus from SFR only.",
+    "S-S251": "Section 251 gross expenditure by category as in ingest.s251 (sub-totals, never double-counted); financial year ending 31 March.",
+    "S-IOD": "IoD2015 for years to 2018-19, IoD2019 from 2019-20 (average scores).",
+    "S-OFSTED": "Ofsted: the latest graded judgement (SLAC, CPI, SIF or ILACS) published on or before 31 March of the year.",
+    "S-NOSOURCE": "No source in the folder provides this column: all missing.",
+    "S-MISSING": "The published cell is missing (the publisher's symbol is in the ingest flags) or the authority has no row.",
+}
+
+#: ONS code changes of 2013 with unchanged boundaries (older files carry the old codes).
+RECODE = {"E06000048": "E06000057", "E08000020": "E08000037"}
+
+TO_2018 = {  # successor code -> (2018 code, how)
+    "E06000060": ("E10000002", "recode"),
+    "E06000061": ("E10000021", "sum"),
+    "E06000062": ("E10000021", "sum"),
+    "E06000063": ("E10000006", "sum"),
+    "E06000064": ("E10000006", "sum"),
+    "E06000065": ("E10000023", "recode"),
+    "E06000066": ("E10000027", "recode"),
+    "E08000038": ("E08000016", "recode"),
+    "E08000039": ("E08000019", "recode"),
+}
+RULE_OF = {
+    "E06000060": "G-BUCKS-2020",
+    "E06000061": "G-NORTHANTS-2021",
+    "E06000062": "G-NORTHANTS-2021",
+    "E06000063": "G-2023",
+    "E06000064": "G-2023",
+    "E06000065": "G-2023",
+    "E06000066": "G-2023",
+    "E08000038": "G-RECODE-2025",
+    "E08000039": "G-RECODE-2025",
+    "E06000058": "G-BCP-2019",
+    "E06000059": "G-BCP-2019",
+    "E06000028": "G-BCP-2019",
+    "E06000029": "G-BCP-2019",
+    "E10000009": "G-BCP-2019",
+    "E10000002": "G-BUCKS-2020",
+    "E10000021": "G-NORTHANTS-2021",
+    "E10000006": "G-2023",
+    "E10000023": "G-2023",
+    "E10000027": "G-2023",
+}
+TO_LATEST = {  # old code -> [(new code, how)]
+    "E06000028": [("E06000058", "sum")],
+    "E06000029": [("E06000058", "sum")],
+    "E10000009": [("E06000059", "recode")],
+    "E10000002": [("E06000060", "recode")],
+    "E10000021": [("E06000061", "share"), ("E06000062", "share")],
+    "E10000006": [("E06000063", "share"), ("E06000064", "share")],
+    "E10000023": [("E06000065", "recode")],
+    "E10000027": [("E06000066", "recode")],
+    "E08000016": [("E08000038", "recode")],
+    "E08000019": [("E08000039", "recode")],
+}
+OFSTED_NAMES = {
+    "bedford borough": "bedford",
+    "bristol": "bristol",
+    "durham": "county durham",
+    "herefordshire": "herefordshire",
+    "kingston upon hull": "kingston upon hull",
+    "richmond upon thames": "richmond upon thames",
+    "st helens": "st helens",
+}
+CIN_MEASURES = ["referrals", "s47_enquiries", "icpcs", "cpp_31mar", "cin_31mar", "cin_episodes"]
+SOURCES = [
+    (
+        "Department for Education",
+        "Characteristics of children in need (SFR underlying data 2009-10 to 2016-17; EES releases)",
+    ),
+    (
+        "Department for Education",
+        "Children looked after in England including adoptions (SFR underlying data; EES releases)",
+    ),
+    ("Department for Education", "Section 251 outturn, Table A1 (LA and school expenditure)"),
+    ("Department for Education", "Children's social work workforce (EES)"),
+    ("Office for National Statistics", "Mid-year population estimates (DfE format; Nomis)"),
+    (
+        "Ministry of Housing, Communities and Local Government",
+        "English Indices of Deprivation 2015 and 2019, upper-tier summaries",
+    ),
+    ("Ofsted", "Children's social care data in England 2023; LA inspection outcomes as at 31 March 2025"),
+    ("HM Treasury", "GDP deflators at market prices"),
+    ("Department for Education", "Local Authority Interactive Tool (cross-check only)"),
+]
+
+
+def _norm(name: str) -> str:
+    s = str(name).lower().replace("&", "and").replace(".", "").replace(",", "")
+    return " ".join(re.sub(r"\b(city|county) of\b", " ", s).split())
+
+
+def _la(t: pd.DataFrame) -> pd.DataFrame:
+    return t[t["level"] == "la"] if len(t) else t
+
+
+def _pick(t: pd.DataFrame, measure: str, vintage_order: str = "latest") -> pd.DataFrame:
+    """One value per (la_code, year) for ``measure``: the latest (or earliest) vintage that has a number."""
+    if not len(t):
+        return pd.DataFrame(columns=["la_code", "year", "value", "vintage"])
+    d = t[(t["measure"] == measure) & t["la_code"].notna()].copy()
+    d["_v"] = d["vintage"].str.extract(r"(\d{4})", expand=False).astype(float)
+    d = d.sort_values(["la_code", "year", "_v"], ascending=[True, True, vintage_order == "earliest"])
+    with_value = d[d["value"].notna()].drop_duplicates(["la_code", "year"])
+    rest = d.drop_duplicates(["la_code", "year"])
+    return pd.concat([with_value, rest]).drop_duplicates(["la_code", "year"])[
+        ["la_code", "year", "value", "vintage", "file"]
+    ]
+
+
+def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepared:
+    """One LA-year panel on the 2018 footprint (152 authorities of 2017-18) or the latest one."""
+    if geography not in ("2018", "latest"):
+        raise UserError("geography", f"unknown geography {geography!r}; use '2018' or 'latest'", "geography")
+    T = result.tables
+    cin, cla = T.get("cin", pd.DataFrame()), T.get("cla", pd.DataFrame())
+    if not len(cin) or not len(cla):
+        inv = result.inventory
+        unrec = inv[inv["status"] == "unrecognised"] if len(inv) else inv
+        why = "; ".join(f"{r.path}: {r.note}" for r in unrec.itertuples())
+        have = "children-in-need" if len(cin) else "looked-after" if len(cla) else "neither"
+        raise UserError(
+            result.folder or "ingest",
+            f"a panel needs both children-in-need and looked-after files; found {have}"
+            + (f" (unrecognised: {why})" if why else ""),
+            "missing-source",
+        )
+    flags: list[tuple] = []
+    # --- code tables --------------------------------------------------------------------------
+    coded = pd.concat(
+        [
+            t[["la_code", "old_la_code", "la_name"] + (["region"] if "region" in t else [])]
+            for t in (cin, cla, T.get("population", cin))
+            if len(t)
+        ]
+    )
+    coded = coded[coded["la_code"].notna()]
+    coded["la_code"] = coded["la_code"].replace(RECODE)
+    old_to_new = (
+        coded.dropna(subset=["old_la_code"])
+        .drop_duplicates("old_la_code", keep="last")
+        .set_index("old_la_code")["la_code"]
+        .to_dict()
+    )
+    names = coded.drop_duplicates("la_code", keep="last").set_index("la_code")["la_name"].to_dict()
+    regions = (
+        coded.dropna(subset=["region"]).drop_duplicates("la_code", keep="last").set_index("la_code")["region"].to_dict()
+        if "region" in coded
+        else {}
+    )
+    # same-footprint code changes are applied before sources are compared, so one authority has one code
+    same = (
+        {k: v[0] for k, v in TO_2018.items() if v[1] == "recode"}
+        if geography == "2018"
+        else {k: v[0][0] for k, v in TO_LATEST.items() if v[0][1] == "recode" and len(v) == 1}
+    )
+    recode = {**RECODE, **same}
+    for name in ("cin", "cla", "population", "workforce"):
+        if name in T and len(T[name]):  # SFR files before 2012-13 carry 3-digit codes only
+            t = T[name].copy()
+            t["la_code"] = t["la_code"].fillna(t["old_la_code"].map(old_to_new)).replace(recode)
+            T = {**T, name: t}
+    cin, cla = T["cin"], T["cla"]
+    # --- long table of every numeric panel input, keyed by la_code -------------------------------
+    parts = []
+    ees_cin, sfr_cin = _la(cin[cin["vintage"].str.startswith("EES")]), _la(cin[cin["vintage"].str.startswith("SFR")])
+    overlap = []
+    for m in CIN_MEASURES:
+        e, s = _pick(ees_cin, m), _pick(sfr_cin, m)
+        e = e[e["year"] >= 2013]
+        both = e.merge(s, on=["la_code", "year"], suffixes=("_ees", "_sfr"))
+        overlap.append(both.assign(measure=m)[["la_code", "year", "measure", "value_sfr", "value_ees"]])
+        fill = both[both["value_ees"].isna() & both["value_sfr"].notna()]
+        for r in fill.itertuples():
+            flags.append((r.la_code, r.year, m, "imputed", "S-CIN"))
+        e = e.merge(fill[["la_code", "year", "value_sfr"]], on=["la_code", "year"], how="left")
+        e["value"] = e["value"].fillna(e["value_sfr"])
+        keep_s = s[~s.set_index(["la_code", "year"]).index.isin(e.set_index(["la_code", "year"]).index)]
+        parts.append(
+            pd.concat([e[["la_code", "year", "value"]], keep_s[["la_code", "year", "value"]]]).assign(measure=m)
+        )
+    cla_la = _la(cla)
+    for m in ("cla_31mar", "cla_16plus"):
+        s = _pick(cla_la[cla_la["vintage"].str.startswith("SFR")], m)
+        e = _pick(cla_la[cla_la["vintage"].str.startswith("EES")], m)
+        e = e[e["year"] > s["year"].max()] if len(s) else e
+        parts.append(pd.concat([s, e])[["la_code", "year", "value"]].assign(measure=m))
+    pop = _pick(_la(T.get("population", pd.DataFrame())), "pop_0_17", "earliest")
+    parts.append(pop[["la_code", "year", "value"]].assign(measure="pop_0_17"))
+    # s251, LAIT: 3-digit codes
+    s251 = T.get("s251", pd.DataFrame())
+    if len(s251):
+        s = s251.copy()
+        s["la_code"] = s["la_code"].fillna(s["old_la_code"].map(old_to_new))
+        for r in s[s["la_code"].isna()].drop_duplicates("old_la_code").itertuples():
+            flags.append((f"old:{r.old_la_code}", r.year, "spend_*", "missing", "G-OLDCODE"))
+        s = s[s["la_code"].notna()]
+        parts.append(
+            s.sort_values("vintage").drop_duplicates(["la_code", "year", "measure"], keep="last")[
+                ["la_code", "year", "value", "measure"]
+            ]
+        )
+    wf = T.get("workforce", pd.DataFrame())
+    if len(wf):
+        v = _pick(_la(wf), "sw_vacancy_rate")
+        v["year"] = v["year"] + 1  # Y-CSWW
+        parts.append(v[["la_code", "year", "value"]].assign(measure="sw_vacancy_rate"))
+        ap = wf[wf.get("apportioned", False) == True]  # noqa: E712
+        for r in ap[ap["measure"] == "sw_vacancy_rate"].itertuples():
+            flags.append(
+                (
+                    r.la_code,
+                    r.year + 1,
+                    "sw_vacancy_rate",
+                    "apportioned",
+                    "G-NORTHANTS-2021" if r.la_code in ("E06000061", "E06000062") else "csww-joint-row",
+                )
+            )
+    long = pd.concat(parts, ignore_index=True)
+    # --- footprint ------------------------------------------------------------------------------
+    if geography == "2018":
+        lc, ll = _la(cin), _la(cla)
+        base = set(lc[lc["year"] == 2018]["la_code"].dropna()) | set(ll[ll["year"] == 2018]["la_code"].dropna())
+        base = {TO_2018.get(c, (c,))[0] for c in base}  # later releases show 2017-18 under successor codes
+        long["how"] = long["la_code"].map(lambda c: TO_2018.get(c, (c, "keep"))[1])
+        moved = long[long["how"] != "keep"]
+        for (code, how), g in moved.groupby(["la_code", "how"]):
+            for y in g["year"].unique():
+                flags.append(
+                    (TO_2018[code][0], int(y), "*", "aggregated" if how == "sum" else "derived", RULE_OF[code])
+                )
+        long["la_code"] = long["la_code"].map(lambda c: TO_2018.get(c, (c,))[0])
+        last_year = 2019  # BCP and Dorset (April 2019) cannot be split back into the 2018 authorities
+    else:
+        base = (set(long["la_code"]) - set(TO_LATEST)) | {n for v in TO_LATEST.values() for n, _ in v}
+        base -= {"E08000038", "E08000039"} if False else set()
+        share = _shares(long)
+        rows = []
+        for old, targets in TO_LATEST.items():
+            g = long[long["la_code"] == old]
+            if not len(g):
+                continue
+            for new, how in targets:
+                w = share.get(new, 1 / len(targets)) if how == "share" else 1.0
+                gg = g.assign(la_code=new)
+                rate = gg["measure"].isin(["sw_vacancy_rate", "deflator"])
+                gg.loc[~rate, "value"] = gg.loc[~rate, "value"] * w
+                rows.append(gg)
+                for y in g["year"].unique():
+                    flags.append(
+                        (
+                            new,
+                            int(y),
+                            "*",
+                            {"sum": "aggregated", "share": "apportioned", "recode": "derived"}[how],
+                            RULE_OF[old],
+                        )
+                    )
+        long = pd.concat([long[~long["la_code"].isin(TO_LATEST)]] + rows, ignore_index=True)
+        last_year = int(long["year"].max())
+    outside = long[~long["la_code"].isin(base)]
+    for code, g in outside.groupby("la_code"):
+        flags.append((code, int(g["year"].min()), "*", "missing", "G-OUTSIDE"))
+    long = long[long["la_code"].isin(base)]
+    rate_m = {"sw_vacancy_rate"}
+    agg = long.groupby(["la_code", "year", "measure"])["value"].agg(
+        lambda v: v.mean() if v.name in rate_m else v.sum(min_count=1)
+    )
+    panel = agg.unstack("measure").reset_index()
+    years = list(range(2011, last_year + 1))
+    grid = pd.MultiIndex.from_product([sorted(base), years], names=["la_code", "year"]).to_frame(index=False)
+    panel = grid.merge(panel, on=["la_code", "year"], how="left")
+    # rates for sw are means of identical apportioned values; re-take them unsummed
+    # --- population back-derivation (Y-POP) ----------------------------------------------------------
+    rate = _pick(_la(cin), "cin_rate")
+    cnt = _pick(_la(cin), "cin_31mar")
+    rc = cnt.merge(rate, on=["la_code", "year"], suffixes=("_n", "_r"))
+    rc["pop"] = rc["value_n"] * 10000 / rc["value_r"]
+    rc["la_code"] = rc["la_code"].map(lambda c: TO_2018.get(c, (c,))[0]) if geography == "2018" else rc["la_code"]
+    panel = panel.merge(
+        rc[["la_code", "year", "pop"]].drop_duplicates(["la_code", "year"]), on=["la_code", "year"], how="left"
+    )
+    if "pop_0_17" not in panel:
+        panel["pop_0_17"] = np.nan
+    need = panel["pop_0_17"].isna() & panel["pop"].notna() & np.isfinite(panel["pop"])
+    for r in panel[need].itertuples():
+        flags.append((r.la_code, r.year, "pop_0_17", "derived", "Y-POP"))
+    panel.loc[need, "pop_0_17"] = panel.loc[need, "pop"].round()
+    panel = panel.drop(columns="pop")
+    # --- context ------------------------------------------------------------------------------------
+    defl = T.get("deflator", pd.DataFrame())
+    meta_defl = None
+    if len(defl):
+        d = defl.set_index("year")["value"]
+        if 2018 in d.index:
+            panel["deflator"] = panel["year"].map(d / d[2018])
+            meta_defl = "HMT GDP deflator, 2017-18 = 1"
+    iod = T.get("iod", pd.DataFrame())
+    for col, m in (("idaci_score", "idaci_score"), ("imd_score", "imd_score")):
+        if len(iod):
+            e = iod[iod["measure"] == m]
+            i15, i19 = (
+                e[e["year"] == 2015].set_index("la_code")["value"],
+                e[e["year"] == 2019].set_index("la_code")["value"],
+            )
+            panel[col] = np.where(panel["year"] <= 2019, panel["la_code"].map(i15), panel["la_code"].map(i19))
+    panel = _ofsted(panel, T.get("ofsted", pd.DataFrame()), names, flags)
+    panel["la_name"] = panel["la_code"].map(names)
+    # publishers differ in case ("The Humber") and some split London into Inner and Outer London
+    canonical = {r.lower(): r for r in contract.REGIONS} | {"inner london": "London", "outer london": "London"}
+    panel["region"] = panel["la_code"].map(regions).map(lambda r: canonical.get(str(r).strip().lower(), r))
+    for c in contract.COLUMNS:
+        if c not in panel.columns:
+            panel[c] = np.nan if c in contract.NUMERIC else None
+            flags.append(("*", 0, c, "missing", "S-NOSOURCE"))
+    panel = contract.order_panel(panel)
+    # --- flags for every missing cell ---------------------------------------------------------------
+    present = {(f[0], f[1], f[2]) for f in flags}
+    for c in contract.COUNTS + contract.SPEND + ["sw_vacancy_rate", "idaci_score", "ofsted_overall"]:
+        miss = panel[panel[c].isna()]
+        for la, y in zip(miss["la_code"], miss["year"]):
+            if (la, y, c) not in present and ("*", 0, c) not in present:
+                flags.append((la, int(y), c, "missing", "S-MISSING"))
+    fl = pd.DataFrame(flags, columns=contract.FLAG_COLUMNS).drop_duplicates()
+    fl["year"] = fl["year"].astype("int64")
+    england = _england(result, years)
+    overlap_df = pd.concat(overlap, ignore_index=True)
+    overlap_df = overlap_df[overlap_df["value_sfr"].notna() | overlap_df["value_ees"].notna()]
+    inv = result.inventory
+    meta = {
+        "source": "official",
+        "geography": geography,
+        "years": [years[0], years[-1]],
+        "deflator": meta_defl,
+        "rules": RULES,
+        "sources": [{"publisher": p, "title": t, "licence": "Open Government Licence v3.0"} for p, t in SOURCES],
+        "inputs": {
+            r.path: {"sha256": r.sha256, "rows": int(r.rows), "source": r.source, "vintage": r.vintage}
+            for r in inv.itertuples()
+        },
+        "rows": {"panel": int(len(panel)), "flags": int(len(fl))},
+    }
+    prep = contract.Prepared(panel=panel, flags=fl, meta=meta, england=england)
+    prep.extra["sfr_ees_overlap"] = overlap_df
+    prep.extra["england"] = england
+    return prep
+
+
+def _shares(long: pd.DataFrame) -> dict[str, float]:
+    """Successors' share of their predecessor's 0-17 population, first year both successors are published."""
+    out = {}
+    pop = long[long["measure"] == "pop_0_17"]
+    for _old, targets in TO_LATEST.items():
+        codes = [n for n, h in targets if h == "share"]
+        if not codes:
+            continue
+        p = pop[pop["la_code"].isin(codes)].pivot_table(index="year", columns="la_code", values="value").dropna()
+        if len(p) and len(p.columns) == len(codes):
+            row = p.iloc[0]
+            out.update((row / row.sum()).to_dict())
+    return out
+
+
+def _ofsted(panel: pd.DataFrame, of: pd.DataFrame, names: dict[str, str], flags: list) -> pd.DataFrame:
+    """Latest graded judgement published on or before 31 March of each year (S-OFSTED, G-NAMES)."""
+    if not len(of):
+        return panel
+    by_name = {}
+    for code, nm in names.items():
+        by_name.setdefault(_norm(nm), code)
+    of = of.copy()
+    key = of["la_name"].map(lambda n: OFSTED_NAMES.get(_norm(n), _norm(n)))
+    of["la_code"] = of["la_code"].where(of["la_code"].notna() & (of["la_code"] != ""), key.map(by_name))
+    of["la_code"] = of["la_code"].replace(
+        {c: TO_2018[c][0] for c in ("E06000060", "E06000065", "E06000066", "E08000038", "E08000039")}
+    )
+    for nm in of.loc[of["la_code"].isna(), "la_name"].unique():
+        flags.append((f"name:{nm}", 0, "ofsted_overall", "missing", "G-NAMES"))
+    of = of.dropna(subset=["la_code"]).sort_values("date")
+    of["la_code"] = of["la_code"].astype(str)
+    of["date"] = pd.to_datetime(of["date"]).astype("datetime64[ns]")
+    p = panel[["la_code", "year"]].copy()
+    p["la_code"] = p["la_code"].astype(str)
+    p["_cut"] = pd.to_datetime(p["year"].astype(str) + "-03-31").astype("datetime64[ns]")
+    p = p.sort_values("_cut")
+    m = pd.merge_asof(
+        p,
+        of[["la_code", "date", "framework", "judgement"]]
+        .rename(columns={"date": "_cut2"})
+        .assign(_cut=lambda d: d["_cut2"]),
+        on="_cut",
+        by="la_code",
+        direction="backward",
+    )
+    m["ofsted_overall"] = m["judgement"]
+    m["ofsted_framework"] = m["framework"]
+    m["ofsted_date"] = m["_cut2"].dt.strftime("%Y-%m-%d")
+    return panel.merge(
+        m[["la_code", "year", "ofsted_overall", "ofsted_framework", "ofsted_date"]], on=["la_code", "year"], how="left"
+    )
+
+
+def _england(result: IngestResult, years: list[int]) -> pd.DataFrame:
+    """England rows as published, from the same sources the panel prefers (year x count columns)."""
+    T = result.tables
+    cols = {}
+    cin = T.get("cin", pd.DataFrame())
+    eng = cin[cin["level"] == "england"] if len(cin) else cin
+    for m in CIN_MEASURES:
+        e = eng[(eng["measure"] == m)]
+        e_ees = (
+            e[e["vintage"].str.startswith("EES") & (e["year"] >= 2013)]
+            .sort_values("vintage")
+            .drop_duplicates("year", keep="last")
+        )
+        e_sfr = e[e["vintage"].str.startswith("SFR") & ~e["year"].isin(e_ees["year"])]
+        cols[m] = pd.concat([e_ees, e_sfr]).set_index("year")["value"]
+    cla = T.get("cla", pd.DataFrame())
+    c = cla[(cla["level"] == "england")] if len(cla) else cla
+    for m in ("cla_31mar", "cla_16plus"):
+        cm = c[c["measure"] == m]
+        s = cm[cm["vintage"].str.startswith("SFR")]
+        e = (
+            cm[cm["vintage"].str.startswith("EES") & ~cm["year"].isin(s["year"])]
+            .sort_values("vintage")
+            .drop_duplicates("year", keep="last")
+        )
+        cols[m] = pd.concat([s, e]).set_index("year")["value"]
+    pop = T.get("population", pd.DataFrame())
+    if len(pop):
+        p = pop[(pop["level"] == "england")].sort_values("vintage").drop_duplicates("year", keep="first")
+        cols["pop_0_17"] = p.set_index("year")["value"]
+    df = pd.DataFrame(cols).reindex(years)
+    df.index.name = "year"
+    return df.reset_index()

@@ -1,0 +1,280 @@
+"""Readers for the official files: recognise each file by its content, parse it to tidy tables, keep an inventory.
+
+``ingest_folder(folder)`` reads every file under ``folder`` (recursively; ``*.md`` ignored) and returns an
+:class:`IngestResult`: per-source long tables (``la_code, old_la_code, la_name, level, year, measure, value,
+symbol`` plus ``file`` and ``vintage``; Ofsted is a table of inspections), an inventory with one record per
+file, and flags for every published cell that is missing (with the publisher's symbol as the reason).
+Parsed files are cached by content hash so that re-ingesting unchanged files is fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cscbook.errors import UserError
+from cscbook.fsutil import atomic_dir, file_sha256
+from cscbook.ingest import cin, cla, ofsted, other, population, s251
+from cscbook.ingest.common import SYMBOLS, Parsed, Workbook, clean_header, head_lines
+
+__all__ = ["IngestResult", "ingest_folder", "parse_file", "DEFAULT_CACHE"]
+
+DEFAULT_CACHE = Path("_build/cache/ingest")
+#: Cache entries are keyed by file hash and by the readers' own source, so a changed reader re-parses.
+READER_VERSION = hashlib.sha256(
+    b"".join(f.read_bytes() for f in sorted(Path(__file__).parent.glob("*.py")))
+).hexdigest()[:12]
+WORKBOOK_SUFFIXES = {".xls", ".xlsx", ".ods"}
+INVENTORY = ["path", "source", "vintage", "years", "authorities", "rows", "sha256", "status", "note"]
+
+CSV_READERS = [
+    ("cin", cin.detect_sfr, cin.read_sfr),
+    ("cin", cin.detect_ees, cin.read_ees),
+    ("cla", cla.detect_sfr, cla.read_sfr),
+    ("cla", cla.detect_ees, cla.read_ees),
+    ("population", population.detect_dfe, population.read_dfe),
+    ("workforce", other.detect_csww, other.read_csww),
+    ("s251", s251.detect_ees, s251.read_ees),
+    ("lait", other.detect_lait, other.read_lait),
+    ("ons_lookup", other.detect_lookup, other.read_lookup),
+]
+
+
+@dataclass
+class IngestResult:
+    """Tidy tables per source, the file inventory and the missing-cell flags."""
+
+    tables: dict[str, pd.DataFrame]
+    inventory: pd.DataFrame
+    flags: pd.DataFrame
+    hashes: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    folder: Path | None = None
+
+    def table(self, source: str) -> pd.DataFrame:
+        return self.tables.get(source, pd.DataFrame())
+
+
+def parse_file(path: Path) -> Parsed | str:
+    """Parse one file, or return the reason it was not recognised."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise UserError(path, "the file is empty", "empty-file")
+    suffix = path.suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES:
+        wb = Workbook(path)
+        if (sheet := s251.detect(wb)) is not None:
+            return s251.read_table_a1(wb, sheet)
+        if (kind := ofsted.detect(wb)) is not None:
+            return ofsted.read(wb, kind)
+        for det, reader in (
+            (other.detect_iod, other.read_iod),
+            (other.detect_deflator, other.read_deflator),
+            (other.detect_lait_codes, other.read_lait_codes),
+        ):
+            if det(wb):
+                return reader(wb)
+        return f"workbook without a recognised data sheet (sheets: {', '.join(wb.sheets[:6])})"
+    lines = head_lines(path, 15)
+    if not lines or not any(ln.strip() for ln in lines):
+        if suffix == ".csv":
+            raise UserError(path, "not UTF-8 text or empty", "encoding")
+        return "not a CSV or spreadsheet"
+    if population.detect_nomis(lines):
+        return population.read_nomis(path)
+    header = [
+        clean_header(h) for h in pd.read_csv(pd.io.common.StringIO(lines[0]), dtype=str, header=None).iloc[0].fillna("")
+    ]
+    for _, det, reader in CSV_READERS:
+        if det(header):
+            return reader(path)
+    return f"header not recognised (starts {', '.join(header[:4])})"
+
+
+def _cached_parse(path: Path, sha: str, cache: Path | None) -> Parsed | str:
+    """Parse ``path`` or load its parsed tables from ``cache/<sha>``."""
+    entry = cache / f"{sha}-{READER_VERSION}" if cache else None
+    if entry and (entry / "meta.json").exists():
+        meta = json.loads((entry / "meta.json").read_text())
+        if "unrecognised" in meta:
+            return meta["unrecognised"]
+        tables = {n: pd.read_parquet(entry / f"{n}.parquet") for n in meta["tables"]}
+        return Parsed(meta["source"], meta["vintage"], tables, meta["notes"])
+    parsed = parse_file(path)
+    if entry:
+        with atomic_dir(entry) as tmp:
+            if isinstance(parsed, str):
+                (tmp / "meta.json").write_text(json.dumps({"unrecognised": parsed}))
+            else:
+                for n, t in parsed.tables.items():
+                    t.to_parquet(tmp / f"{n}.parquet", index=False)
+                meta = {
+                    "source": parsed.source,
+                    "vintage": parsed.vintage,
+                    "notes": parsed.notes,
+                    "tables": list(parsed.tables),
+                }
+                (tmp / "meta.json").write_text(json.dumps(meta))
+    return parsed
+
+
+def _job(args: tuple[Path, str, Path | None]) -> Parsed | str | UserError:
+    try:
+        return _cached_parse(*args)
+    except UserError as err:
+        return err
+
+
+def ingest_folder(folder: Path, cache: Path | None = DEFAULT_CACHE, workers: int | None = None) -> IngestResult:
+    """Read every file under ``folder``; raise UserError on the first bad file."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(folder, "no such folder", "missing-folder")
+    files = sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() != ".md" and not p.name.startswith(".")
+    )
+    hashes = {str(p): file_sha256(p) for p in files}
+    jobs = [(p, hashes[str(p)], Path(cache) if cache else None) for p in files]
+    cold = [j for j in jobs if not (j[2] and (j[2] / f"{j[1]}-{READER_VERSION}" / "meta.json").exists())]
+    workers = workers if workers is not None else min(len(cold), os.cpu_count() or 1)
+    if workers > 1 and len(cold) > 2:
+        with ProcessPoolExecutor(workers) as pool:
+            results = list(pool.map(_job, jobs))
+    else:
+        results = [_job(j) for j in jobs]
+    tables: dict[str, list[pd.DataFrame]] = {}
+    inventory, notes = [], {}
+    seen_vintage: dict[tuple[str, str], str] = {}
+    for (path, sha, _), res in zip(jobs, results):
+        if isinstance(res, UserError):
+            raise res
+        rel = str(path.relative_to(folder))
+        if isinstance(res, str):
+            inventory.append(
+                dict(
+                    path=rel,
+                    source=None,
+                    vintage=None,
+                    years="",
+                    authorities=0,
+                    rows=0,
+                    sha256=sha,
+                    status="unrecognised",
+                    note=res,
+                )
+            )
+            continue
+        main = next(iter(res.tables.values()))
+        years = (
+            sorted(main["year"].unique())
+            if "year" in main
+            else sorted(main["date"].dt.year.unique())
+            if "date" in main
+            else []
+        )
+        la = main[main["level"] == "la"] if "level" in main else main
+        key = (
+            "la_code"
+            if "la_code" in la and la["la_code"].notna().any()
+            else "old_la_code"
+            if "old_la_code" in la
+            else "la_name"
+        )
+        inventory.append(
+            dict(
+                path=rel,
+                source=res.source,
+                vintage=res.vintage,
+                years=f"{years[0]}-{years[-1]}" if years else "",
+                authorities=int(la[key].nunique()),
+                rows=int(len(main)),
+                sha256=sha,
+                status="ok",
+                note="; ".join(res.notes)[:300],
+            )
+        )
+        notes[rel] = res.notes
+        tkey = (
+            res.source,
+            res.vintage + "|" + ",".join(main["measure"].unique()) if "measure" in main else res.vintage,
+        )
+        if tkey in seen_vintage:
+            _check_same(tables[res.source], res.tables[res.source], rel, seen_vintage[tkey], path)
+            inventory[-1]["status"] = "duplicate"
+            inventory[-1]["note"] = f"same data as {seen_vintage[tkey]}; ignored"
+            continue
+        seen_vintage[tkey] = rel
+        for name, t in res.tables.items():
+            tables.setdefault(name, []).append(t.assign(file=rel, vintage=res.vintage))
+    out = {n: pd.concat(ts, ignore_index=True) for n, ts in tables.items()}
+    inv = pd.DataFrame(inventory, columns=INVENTORY)
+    return IngestResult(out, inv, _flags(out), hashes, notes, folder=folder)
+
+
+def _check_same(existing: list[pd.DataFrame], new: pd.DataFrame, rel: str, first: str, path: Path) -> None:
+    """Two files of the same source and vintage must agree; otherwise the folder is ambiguous."""
+    old = next(t for t in existing if t["file"].iloc[0] == first).drop(columns=["file", "vintage"])
+    keys = [c for c in ["la_code", "old_la_code", "la_name", "year", "measure"] if c in new.columns]
+    if "value" not in new.columns:
+        return
+    m = old.merge(new, on=keys, suffixes=("_a", "_b"))
+    diff = m[
+        ~((m["value_a"] - m["value_b"]).abs() <= 1e-9 * m["value_a"].abs().clip(lower=1))
+        & ~(m["value_a"].isna() & m["value_b"].isna())
+    ]
+    if len(diff):
+        r = diff.iloc[0]
+        raise UserError(
+            path,
+            f"disagrees with {first} (same release): {r.measure} {r.year} {r.la_name}: {r.value_b} vs {r.value_a}",
+            "conflicting-files",
+        )
+
+
+def _flags(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One flag per missing published cell, the publisher's symbol as the reason."""
+    parts = []
+    for src, t in tables.items():
+        if "value" not in t.columns:
+            continue
+        miss = t[t["value"].isna()]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "source": src,
+                    "file": miss["file"],
+                    "la_code": miss["la_code"],
+                    "old_la_code": miss["old_la_code"],
+                    "la_name": miss["la_name"],
+                    "year": miss["year"],
+                    "column": miss["measure"],
+                    "flag": "missing",
+                    "rule": "published-symbol: "
+                    + miss["symbol"].fillna("").map(lambda s: SYMBOLS.get(s, s or "blank")),
+                }
+            )
+        )
+        if "apportioned" in t.columns:
+            a = t[t["apportioned"].fillna(False).astype(bool)]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "source": src,
+                        "file": a["file"],
+                        "la_code": a["la_code"],
+                        "old_la_code": a["old_la_code"],
+                        "la_name": a["la_name"],
+                        "year": a["year"],
+                        "column": a["measure"],
+                        "flag": "apportioned",
+                        "rule": "csww-joint-row",
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

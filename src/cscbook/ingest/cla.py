@@ -1,0 +1,61 @@
+"""Children looked after: SFR underlying data (wide, 2011-2017) and the EES number-and-rate file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from cscbook.errors import UserError
+from cscbook.ingest.common import Parsed, check_duplicates, check_negative, long_frame, read_text_csv
+from cscbook.ingest.ees import ees_frame, find_col, is_ees
+
+
+def detect_sfr(header: list[str]) -> bool:
+    return {"geog_l", "geog_c", "geog_n"} <= set(header) and any(re.fullmatch(r"CLA_Mar\d{4}", h) for h in header)
+
+
+def read_sfr(path: Path) -> Parsed:
+    df = read_text_csv(path)
+    col = next(h for h in df.columns if re.fullmatch(r"CLA_Mar\d{4}", h))
+    year = int(col[-4:])
+    measures = {col: "cla_31mar"}
+    if "CLA_16over" in df.columns:
+        measures["CLA_16over"] = "cla_16plus"
+    geog = df["geog_l"].str.strip().str.upper()
+    # one authority row (Isles of Scilly 2017) is published with a blank level: a 3-digit code marks an authority
+    geog = geog.where(geog != "", df["geog_c"].str.strip().str.fullmatch(r"\d{3}").map({True: "LA", False: ""}))
+    level = geog.map({"NATIONAL": "england", "LA": "la"})
+    df, level = df[level.notna()], level[level.notna()]
+    check_duplicates(df[level == "la"], ["geog_c"], path)
+    code = df["New_geog_code"] if "New_geog_code" in df.columns else None
+    out = long_frame(df, measures, path, year, code, df["geog_c"], df["geog_n"], level)
+    out.loc[out["level"] == "england", ["old_la_code", "la_code"]] = pd.NA
+    check_negative(out, path)
+    return Parsed("cla", f"SFR {year}", {"cla": out})
+
+
+def detect_ees(header: list[str]) -> bool:
+    return (
+        is_ees(header)
+        and bool(find_col(header, "population_estimate"))
+        and bool(find_col(header, "population_count") or find_col(header, "population_type"))
+    )
+
+
+def read_ees(path: Path) -> Parsed:
+    """Rows for 'looked after at 31 March'; rows whose count is 'z' (the authority did not exist) are dropped."""
+    df = read_text_csv(path)
+    head = list(df.columns)
+    cat = find_col(head, "population_type") or find_col(head, "population_count")
+    num = find_col(head, "number") or find_col(head, "children_count")
+    if num is None:
+        raise UserError(path, "missing required column: number (or children_count)", "missing-columns")
+    df = df[df[cat].str.contains("at 31 March", case=False, na=False)]
+    z = df[num].str.strip().str.lower() == "z"
+    notes = [f"dropped {int(z.sum())} rows with count 'z' (authority did not exist that year)"] if z.any() else []
+    df = df[~z]
+    out, vintage = ees_frame(df, {num: "cla_31mar", find_col(head, "population_estimate"): "cla_pop_0_17"}, path)
+    check_negative(out, path)
+    return Parsed("cla", f"EES {vintage}", {"cla": out}, notes)

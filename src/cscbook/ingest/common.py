@@ -1,0 +1,308 @@
+"""Shared helpers for the readers: text and workbook loading, header cleaning, symbol handling, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import numpy as np
+import pandas as pd
+
+from cscbook.errors import UserError
+
+#: Published symbols that mean "no number here", with the reason kept in the flags.
+SYMBOLS: dict[str, str] = {
+    "c": "suppressed (c)",
+    "x": "not available or suppressed (x)",
+    "z": "not applicable (z)",
+    "u": "low reliability (u)",
+    "low": "rounds to zero (low)",
+    "k": "rounds to zero (k)",
+    "..": "not available (..)",
+    ".": "not applicable (.)",
+    "-": "missing or suppressed (-)",
+    "#value!": "spreadsheet error (#VALUE!)",
+    "": "blank",
+    "na": "not available (NA)",
+}
+
+#: Long-table schema every numeric reader returns.
+LONG = ["la_code", "old_la_code", "la_name", "level", "year", "measure", "value", "symbol"]
+
+
+@dataclass
+class Parsed:
+    """What one reader made of one file: tidy tables keyed by source, plus its inventory facts."""
+
+    source: str
+    vintage: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def clean_header(name: object) -> str:
+    """Strip spaces, newlines and non-breaking spaces from a header; collapse inner runs of spaces."""
+    return re.sub(r"\s+", " ", str(name).replace("\xa0", " ")).strip()
+
+
+def check_not_truncated(text: str, path: Path) -> None:
+    """A file cut short ends without a newline, in a row with fewer fields than the rows before it."""
+    if not text or text.endswith(("\n", "\r")):
+        return
+    lines = text.splitlines()
+    if len(lines) < 2:
+        return
+    fields = [len(r) for r in csv.reader(lines[-6:])]
+    if fields[-1] < max(fields[:-1]):
+        raise UserError(
+            path,
+            f"the last row has {fields[-1]} of {max(fields[:-1])} fields and no line end: the file is cut short",
+            "truncated-file",
+        )
+
+
+def read_text_csv(path: Path, skiprows: int = 0, nrows: int | None = None) -> pd.DataFrame:
+    """Read a CSV as text cells (BOM removed, headers cleaned); bad encodings and empty files are UserErrors."""
+    raw = Path(path).read_bytes()
+    if not raw.strip():
+        raise UserError(path, "the file is empty", "empty-file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise UserError(path, f"not UTF-8 text (byte {err.start})", "encoding") from None
+    check_not_truncated(text, path)
+    try:
+        df = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skiprows=skiprows, nrows=nrows, skip_blank_lines=True
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise UserError(path, f"cannot parse as CSV: {str(err).splitlines()[0]}", "csv-format") from None
+    df.columns = [clean_header(c) for c in df.columns]
+    return df
+
+
+def head_lines(path: Path, n: int = 12) -> list[str]:
+    """The first ``n`` lines of a text file (BOM removed), or [] when it is not UTF-8 text."""
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            return [fh.readline() for _ in range(n)]
+    except (UnicodeDecodeError, OSError):
+        return []
+
+
+def to_number(
+    values: pd.Series, where: Path, column: str, rows: pd.Series | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Cast published cells to float: strip thousands separators; known symbols become NaN with the symbol kept.
+
+    Returns (values, symbols). Any other non-numeric cell is a UserError naming the column and row.
+    """
+    s = values.astype("string").fillna("").str.strip()
+    s = s.str.replace(",", "", regex=False)
+    num = pd.to_numeric(s, errors="coerce")
+    bad = num.isna()
+    sym = pd.Series(pd.NA, index=s.index, dtype="string")
+    if bad.any():
+        low = s[bad].str.lower()
+        known = low.isin(SYMBOLS.keys())
+        if not known.all():
+            i = low[~known].index[0]
+            row = rows.loc[i] if rows is not None else i
+            raise UserError(where, f"column {column!r}, row {row}: non-numeric value {s.loc[i]!r}", "non-numeric")
+        sym[bad] = low.where(low != "", "")
+    return num.astype("float64"), sym
+
+
+def long_frame(
+    df: pd.DataFrame,
+    measures: dict[str, str],
+    where: Path,
+    year: int | pd.Series,
+    la_code: pd.Series | None,
+    old_la_code: pd.Series | None,
+    la_name: pd.Series | None,
+    level: pd.Series | str,
+) -> pd.DataFrame:
+    """Melt selected columns (source column -> measure) into the long schema, casting and keeping symbols."""
+    parts = []
+    rows = pd.Series(df.index + 2, index=df.index)  # 1-based line numbers after the header
+    for col, measure in measures.items():
+        value, symbol = to_number(df[col], where, col, rows)
+        part = pd.DataFrame(
+            {
+                "la_code": la_code if la_code is not None else pd.NA,
+                "old_la_code": old_la_code if old_la_code is not None else pd.NA,
+                "la_name": la_name if la_name is not None else pd.NA,
+                "level": level,
+                "year": year,
+                "measure": measure,
+                "value": value,
+                "symbol": symbol,
+            },
+            index=df.index,
+        )
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LONG)
+    return normalise_long(out)
+
+
+def normalise_long(out: pd.DataFrame) -> pd.DataFrame:
+    """Give a long table its canonical dtypes."""
+    for c in ["la_code", "old_la_code", "la_name", "level", "measure", "symbol"]:
+        out[c] = out[c].astype("string").str.strip()
+    out["la_code"] = out["la_code"].str.upper().replace("", pd.NA)
+    out["old_la_code"] = out["old_la_code"].str.replace(r"\.0$", "", regex=True).replace("", pd.NA)
+    out["year"] = out["year"].astype("int64")
+    out["value"] = out["value"].astype("float64")
+    return out[LONG]
+
+
+def check_negative(long: pd.DataFrame, where: Path, skip: tuple[str, ...] = ()) -> None:
+    """Counts and money in these sources are never negative, except where the publisher allows (``skip``)."""
+    neg = long[(long["value"] < 0) & ~long["measure"].isin(skip)]
+    if len(neg):
+        r = neg.iloc[0]
+        raise UserError(
+            where, f"negative value {r.value:g} for {r.measure}, {r.la_name or r.la_code} {r.year}", "negative-count"
+        )
+
+
+def check_duplicates(df: pd.DataFrame, keys: list[str], where: Path, what: str = "authority-year") -> None:
+    """Each authority appears once per year (and measure) in one file."""
+    dup = df[df.duplicated(keys, keep=False)]
+    if len(dup):
+        r = dup.iloc[0]
+        desc = ", ".join(f"{k}={r[k]}" for k in keys)
+        raise UserError(where, f"duplicate {what}: {desc}", "duplicate-rows")
+
+
+def require(columns: list[str], need: list[str], where: Path) -> None:
+    missing = [c for c in need if c not in columns]
+    if missing:
+        raise UserError(where, f"missing required column(s): {', '.join(missing)}", "missing-columns")
+
+
+# --- workbooks ---------------------------------------------------------------------------------
+
+_ODS_NS = {
+    "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+    "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+    "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+}
+_T = "{{{}}}".format(_ODS_NS["table"])
+_O = "{{{}}}".format(_ODS_NS["office"])
+
+
+def _ods_content(path: Path) -> bytes:
+    with zipfile.ZipFile(path) as z:
+        return z.read("content.xml")
+
+
+def ods_sheet_names(content: bytes) -> list[str]:
+    import html
+
+    return [html.unescape(m.decode()) for m in re.findall(rb'<table:table [^>]*?table:name="([^"]*)"', content)]
+
+
+def read_ods_sheet(content: bytes, name: str) -> pd.DataFrame:
+    """Read one sheet of an ODS workbook without parsing the others (odfpy loads every sheet, far slower)."""
+    import html
+
+    esc = html.escape(name, quote=True).encode()
+    m = re.search(rb'<table:table [^>]*?table:name="' + re.escape(esc) + rb'"', content)
+    if m is None:
+        raise KeyError(name)
+    end = content.find(b"</table:table>", m.start())
+    root_open = re.search(rb"<office:document-content[^>]*>", content).group(0)
+    xml = root_open + content[m.start() : end + len(b"</table:table>")] + b"</office:document-content>"
+    table = ET.fromstring(xml).find("table:table", _ODS_NS)
+    rows: list[list] = []
+    for row in table.iter(_T + "table-row"):
+        rep = int(row.get(_T + "number-rows-repeated", "1"))
+        cells: list = []
+        for cell in row:
+            if cell.tag not in (_T + "table-cell", _T + "covered-table-cell"):
+                continue
+            n = int(cell.get(_T + "number-columns-repeated", "1"))
+            vt = cell.get(_O + "value-type")
+            if vt in ("float", "percentage", "currency"):
+                v: object = float(cell.get(_O + "value"))
+            elif vt == "date":
+                v = pd.Timestamp(cell.get(_O + "date-value"))
+            elif vt == "boolean":
+                v = cell.get(_O + "boolean-value") == "true"
+            else:
+                paras = ["".join(p.itertext()) for p in cell.findall("text:p", _ODS_NS)]
+                v = "\n".join(paras) if paras else None
+            if v is None and n > 100:
+                n = 1  # trailing filler columns
+            cells.extend([v] * n)
+        while cells and cells[-1] is None:
+            cells.pop()
+        if not cells and rep > 100:
+            continue  # trailing filler rows
+        rows.extend([cells] * min(rep, 100000))
+    while rows and not rows[-1]:
+        rows.pop()
+    width = max((len(r) for r in rows), default=0)
+    return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+
+
+class Workbook:
+    """A spreadsheet (xls, xlsx or ods) read lazily sheet by sheet, always with ``header=None``."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._cache: dict[str, pd.DataFrame] = {}
+        suffix = self.path.suffix.lower()
+        try:
+            if suffix == ".ods":
+                self._content = _ods_content(self.path)
+                self.sheets = ods_sheet_names(self._content)
+            else:
+                self._book = pd.ExcelFile(self.path)
+                self.sheets = [str(s) for s in self._book.sheet_names]
+        except Exception as err:  # corrupt or truncated archives, wrong formats
+            raise UserError(
+                self.path, f"cannot open workbook: {type(err).__name__}: {str(err)[:120]}", "workbook-format"
+            ) from None
+
+    def sheet(self, name: str) -> pd.DataFrame:
+        if name not in self._cache:
+            try:
+                if self.path.suffix.lower() == ".ods":
+                    df = read_ods_sheet(self._content, name)
+                else:
+                    df = pd.read_excel(self._book, sheet_name=name, header=None)
+            except Exception as err:
+                raise UserError(
+                    self.path, f"cannot read sheet {name!r}: {type(err).__name__}", "workbook-format"
+                ) from None
+            self._cache[name] = df.dropna(how="all", axis=1)
+        return self._cache[name]
+
+
+def find_header(df: pd.DataFrame, test, max_rows: int = 30) -> int | None:
+    """Index of the first row whose cleaned cells satisfy ``test(list_of_cells)``."""
+    for i in range(min(max_rows, len(df))):
+        cells = [
+            clean_header(c) for c in df.iloc[i].tolist() if not (isinstance(c, float) and np.isnan(c)) and c is not None
+        ]
+        if cells and test(cells):
+            return i
+    return None
+
+
+def with_header(df: pd.DataFrame, row: int) -> pd.DataFrame:
+    """Use ``row`` as the header; cleaned names; rows below it only."""
+    out = df.iloc[row + 1 :].copy()
+    out.columns = [
+        clean_header(c) if c is not None and not (isinstance(c, float) and np.isnan(c)) else f"col{i}"
+        for i, c in enumerate(df.iloc[row])
+    ]
+    return out.reset_index(drop=True)

@@ -1,0 +1,93 @@
+"""The official files in ../shared/real-data: ingest, harmonise, and check against the England rows they publish."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "real-data"
+pytestmark = pytest.mark.skipif(
+    not REAL.is_dir(), reason="../shared/real-data is absent (real published files not available)"
+)
+
+COUNTS = ["referrals", "s47_enquiries", "cpp_31mar", "cin_31mar", "cla_31mar"]
+
+#: LA sums fall short of DfE's England figures where authorities did not return data ('..'): DfE's England
+#: totals include estimates for them. (year, column): reason.
+NON_RETURNS = {
+    (2011, "s47_enquiries"): "Hackney, Havering, Newham, Waltham Forest, Luton, Isle of Wight non-returns 2010-11",
+    (2011, "cin_31mar"): "same non-returns, 2010-11",
+    (2011, "cpp_31mar"): "same non-returns, 2010-11",
+    (2012, "referrals"): "Havering and Newham non-returns 2011-12",
+    (2012, "s47_enquiries"): "Havering and Newham non-returns 2011-12",
+    (2012, "cpp_31mar"): "Havering and Newham non-returns 2011-12",
+    (2012, "cin_31mar"): "Havering and Newham non-returns 2011-12",
+    (2013, "referrals"): "Norfolk '..' in EES 2013; Oldham, Durham non-returns",
+    (2013, "s47_enquiries"): "Oldham, Durham and Norfolk non-returns 2012-13",
+    (2013, "cpp_31mar"): "Oldham, Durham and Norfolk non-returns 2012-13",
+    (2013, "cin_31mar"): "Oldham, Durham and Norfolk non-returns 2012-13",
+}
+
+#: SFR vs EES in 2012-13..2016-17: EES re-published earlier years with revisions. (measure, year): reason.
+REVISIONS = {
+    ("referrals", 2013): "EES 2022 shows Norfolk 2013 referrals as '..' and revises other authorities",
+    ("referrals", 2014): "EES marks Cornwall 2014 referrals '..'; SFR has Southampton/Cornwall gaps",
+    ("referrals", 2015): "South Tyneside 2015 referrals '..' in EES",
+}
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    from cscbook.harmonise import harmonise
+    from cscbook.ingest import ingest_folder
+
+    result = ingest_folder(REAL.resolve(), cache=tmp_path_factory.mktemp("cache"))
+    return result, harmonise(result)
+
+
+def test_every_year_has_150_authorities(prepared):
+    _, p = prepared
+    n = p.panel.groupby("year")["la_code"].nunique()
+    for y in range(2011, 2019):
+        assert n[y] >= 150
+    assert p.meta["source"] == "official" and p.meta["deflator"] == "HMT GDP deflator, 2017-18 = 1"
+
+
+def test_authorities_sum_to_published_england(prepared):
+    _, p = prepared
+    eng = p.england.set_index("year")
+    sums = p.panel.groupby("year")[COUNTS].sum(min_count=1)
+    bad = []
+    for y in range(2011, 2019):
+        for c in COUNTS:
+            gap = sums.at[y, c] / eng.at[y, c] - 1
+            allowed = 0.035 if (y, c) in NON_RETURNS else 0.01
+            if abs(gap) > allowed:
+                bad.append((y, c, round(gap, 4)))
+    assert not bad
+
+
+def test_sfr_and_ees_agree_in_overlap(prepared):
+    _, p = prepared
+    o = p.extra["sfr_ees_overlap"]
+    o = o[o["measure"].isin(COUNTS) & o["value_sfr"].notna() & o["value_ees"].notna()]
+    tot = o.groupby(["measure", "year"])[["value_sfr", "value_ees"]].sum()
+    gap = (tot["value_ees"] / tot["value_sfr"] - 1).abs()
+    unexplained = [k for k, g in gap.items() if g > 0.01 and k not in REVISIONS]
+    assert not unexplained
+
+
+def test_s251_birmingham_matches_lait(prepared):
+    _, p = prepared
+    b = p.panel.set_index(["la_code", "year"])
+    assert b.at[("E08000025", 2017), "spend_sure_start"] == pytest.approx(24181477, abs=1)
+    assert b.at[("E08000025", 2018), "spend_total_excl_cera"] == pytest.approx(222046831, abs=1)
+
+
+def test_inventory_recognises_every_source(prepared):
+    r, _ = prepared
+    assert {"cin", "cla", "population", "s251", "iod", "ofsted", "workforce", "deflator", "lait"} <= set(
+        r.inventory["source"].dropna()
+    )
+    assert not r.inventory["path"].str.endswith(".md").any()
