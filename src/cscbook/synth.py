@@ -82,12 +82,56 @@ SUPPRESS_BELOW = 6
 TINY = {"South West": "Isle of Varrow", "London": "City of Wendmark"}
 
 _SYLLABLES_A = [
-    "Quill", "Tarn", "Vell", "Ombr", "Brack", "Wend", "Fenn", "Skarr", "Mirr", "Dunn", "Harl", "Ketter",
-    "Lorr", "Nethe", "Pell", "Rusk", "Sorr", "Thrim", "Ulver", "Varr", "Wixe", "Yarr", "Zell", "Corv",
+    "Quill",
+    "Tarn",
+    "Vell",
+    "Ombr",
+    "Brack",
+    "Wend",
+    "Fenn",
+    "Skarr",
+    "Mirr",
+    "Dunn",
+    "Harl",
+    "Ketter",
+    "Lorr",
+    "Nethe",
+    "Pell",
+    "Rusk",
+    "Sorr",
+    "Thrim",
+    "Ulver",
+    "Varr",
+    "Wixe",
+    "Yarr",
+    "Zell",
+    "Corv",
 ]
 _SYLLABLES_B = [
-    "mere", "holt", "wick", "stane", "brook", "fold", "garth", "combe", "lowe", "thwaite", "marsh", "dene",
-    "shaw", "hythe", "ness", "by", "worth", "ley", "well", "stow", "burn", "ridge", "moor", "ham",
+    "mere",
+    "holt",
+    "wick",
+    "stane",
+    "brook",
+    "fold",
+    "garth",
+    "combe",
+    "lowe",
+    "thwaite",
+    "marsh",
+    "dene",
+    "shaw",
+    "hythe",
+    "ness",
+    "by",
+    "worth",
+    "ley",
+    "well",
+    "stow",
+    "burn",
+    "ridge",
+    "moor",
+    "ham",
 ]
 _SUFFIX = {"London": "Borough of ", "default": ""}
 
@@ -308,9 +352,11 @@ def _spending(rng, las, idaci, pop, yrs):
     share = np.clip(prev_path[None, :] + la_tilt[:, None] + la_slope[:, None] * (yrs - 2014)[None, :], 0.05, 0.8)
     # exact national share each year: solve for a common logit shift
     for t in range(T):
+
         def gap(c, t=t):
             s = 1 / (1 + np.exp(-(np.log(share[:, t] / (1 - share[:, t])) + c)))
             return (s * total[:, t]).sum() / total[:, t].sum() - prev_path[t]
+
         c = optimize.brentq(gap, -5, 5, xtol=1e-12)
         lg = np.log(share[:, t] / (1 - share[:, t])) + c
         share[:, t] = 1 / (1 + np.exp(-lg))
@@ -359,12 +405,15 @@ def _cpp_model(rng, reg, idaci, log_spend, vac, pop, yrs):
     g0 = np.repeat(((yrs - yrs.mean()) / max(T - 1, 1))[None, :], n, axis=0)
     d0 = d / d.std()
     a_raw = rng.standard_t(6, n)
-    e_raw = rng.normal(0, 1, (n, T))
-    # residual orthogonal to authority, year, deprivation and spending parts (in-sample)
-    e0 = _demean_two_way(e_raw)
+    # The residual has a within-authority part (orthogonal to authority, year and the spending
+    # part) and a between-authority part (the authority means of an iid residual, variance 1/T of
+    # the total), so that a random-intercept model's variance components are the true ones.
+    w_raw = rng.normal(0, 1, (n, T))
+    b_raw = rng.normal(0, 1, n)
+    w0 = _demean_two_way(w_raw)
     s_dm = _demean_two_way(s0)
-    e0 = _resid(e0.ravel(), s_dm.ravel()[:, None]).reshape(n, T)
-    e0 = e0 / e0.std()
+    w0 = _resid(w0.ravel(), s_dm.ravel()[:, None]).reshape(n, T)
+    w0 = w0 / w0.std()
 
     targets = np.array([TRUE_SHARES[k] for k in ("national", "deprivation", "spend_vacancy")])
     growth = 1 + reference.value("cpp_growth") / 100
@@ -387,6 +436,10 @@ def _cpp_model(rng, reg, idaci, log_spend, vac, pop, yrs):
     for _ in range(30):
         a0 = build(tilt)
         A = np.repeat(a0[:, None], T, axis=1)
+        Xb = np.column_stack([np.ones(n), d0[:, 0], s0.mean(axis=1), a0])
+        b0 = _resid(b_raw, Xb)
+        b0 = b0 / b0.std()
+        e0 = np.sqrt((T - 1) / T) * w0 + np.sqrt(1 / T) * np.repeat(b0[:, None], T, axis=1)
 
         def shares_eq(logl):
             lg, ld, lsv = np.exp(logl)
@@ -401,22 +454,24 @@ def _cpp_model(rng, reg, idaci, log_spend, vac, pop, yrs):
         Z = lg * g0 + ld * d0 + lsv * s0 + la * A + le * e0  # total variance 1 by construction
 
         # overall scale c: CPP growth 2011 -> 2018; level mu: the 2018 national total
-        def nat(c, mu):
+        def nat(c, mu, Z=Z):
             return (popr * np.exp(mu + c * Z)).sum(axis=0) / 1e4
 
-        def mu_for(c):
+        def mu_for(c, Z=Z):
             return np.log(level / ((popr[:, i18] * np.exp(c * Z[:, i18])).sum() / 1e4))
 
         if has_anchor:
+
             def g_gap(c):
                 tot = nat(c, mu_for(c))
                 return np.log(tot[i18] / tot[i11]) - np.log(growth)
-            c = optimize.brentq(g_gap, 1e-3, 5.0, xtol=1e-13)
+
+            c = _first_root(g_gap, 1e-3, 5.0)
         else:
             c = 0.27
         mu = mu_for(c)
         y = mu + c * Z
-        lam = (c, mu, lg, ld, lsv, la, le, a0)
+        lam = (c, mu, lg, ld, lsv, la, le, a0, e0)
         # pin the range ends of the 2018 cross-section on the authority effect of the extremes
         y18 = y[:, i18]
         hi, lo = int(np.argmax(y18)), int(np.argmin(y18))
@@ -426,7 +481,7 @@ def _cpp_model(rng, reg, idaci, log_spend, vac, pop, yrs):
             break
         tilt[hi] += dhi / (c * la) * a_raw.std() * 0.9
         tilt[lo] += dlo / (c * la) * a_raw.std() * 0.9
-    c, mu, lg, ld, lsv, la, le, a0 = lam
+    c, mu, lg, ld, lsv, la, le, a0, e0 = lam
     y = mu + c * (lg * g0 + ld * d0 + lsv * s0 + la * np.repeat(a0[:, None], T, axis=1) + le * e0)
     rate = np.exp(y)
     counts = np.round(rate * popr / 1e4)
@@ -467,6 +522,18 @@ def _cpp_model(rng, reg, idaci, log_spend, vac, pop, yrs):
         "_a": parts["authority"][:, 0],
     }
     return out_rate, truth
+
+
+def _first_root(f, lo: float, hi: float, steps: int = 200) -> float:
+    """The smallest root of ``f`` in [lo, hi], bracketed on a geometric grid, then refined."""
+    grid = np.geomspace(lo, hi, steps)
+    vals = [f(x) for x in grid[:1]]
+    for a, b in zip(grid[:-1], grid[1:]):
+        fb = f(b)
+        if np.sign(vals[-1]) != np.sign(fb):
+            return optimize.brentq(f, a, b, xtol=1e-13)
+        vals.append(fb)
+    raise ValueError("no scale of the CPP model gives the published growth")
 
 
 def _activity(rng, las, idaci, a_cpp, pop, yrs, cpp_rate):
@@ -535,7 +602,7 @@ def _ofsted(rng, las, yrs):
     """Inspection history for each authority; judgements drawn independently of everything else."""
     N = len(las)
     history = []
-    for i in range(N):
+    for _ in range(N):
         events = []
         for fw, start, end in _FRAMEWORKS:
             year = int(rng.integers(start, min(end, max(start, 2024)) + 1))
@@ -555,7 +622,8 @@ def _ofsted(rng, las, yrs):
 def _pin_good_range(ofsted, spend_pc, cats, yrs, pop, tiny):
     """Make the 2017-18 spending range among Good authorities the NAO's £570 to £4,980.
 
-    The first small authority (spend £4,980 per child) is rated Good, and the cheapest other
+    The first small authority (spend £4,980 per child) is rated Good, the second (£5,166, the
+    highest of all) is not, and the cheapest other
     Good authority has its spending per child set to £570; the judgements stay independent of
     spending for every other authority.
     """
@@ -565,6 +633,9 @@ def _pin_good_range(ofsted, spend_pc, cats, yrs, pop, tiny):
     tiny_idx = np.where(tiny)[0]
     day, fw, _ = ofsted[(int(tiny_idx[0]), t)] or (pd.Timestamp("2016-06-01"), "SIF", "Good")
     ofsted[(int(tiny_idx[0]), t)] = (day, fw, "Good")
+    # the authority with the highest spending of all (£5,166) is not rated Good
+    day, fw, grade = ofsted[(int(tiny_idx[1]), t)] or (pd.Timestamp("2016-06-01"), "SIF", "Requires improvement")
+    ofsted[(int(tiny_idx[1]), t)] = (day, fw, "Requires improvement" if grade == "Good" else grade)
     pc = sum(v[:, t] for k, v in cats.items() if k != "cera") / pop[:, t]
     good = [i for i in range(len(tiny)) if not tiny[i] and ofsted[(i, t)] and ofsted[(i, t)][2] == "Good"]
     if not good:
