@@ -73,7 +73,9 @@ def naive(work: Path) -> tuple[float, float]:
     lines = ["set -e"]
     for nb in sorted((ROOT / "book").glob("*.ipynb")):
         out = src / "book" / nb.name
-        lines.append(f"cd {src / 'book'} && {BIN / 'papermill'} -k python3 --no-progress-bar {nb} {out} >/dev/null 2>&1")
+        lines.append(
+            f"cd {src / 'book'} && {BIN / 'papermill'} -k python3 --no-progress-bar {nb} {out} >/dev/null 2>&1"
+        )
     lines.append(f"{BIN / 'jupyter-book'} build {src} --path-output {work / 'naive-out'} -q >/dev/null 2>&1")
     script.write_text("\n".join(lines) + "\n")
     return run(["bash", str(script)])

@@ -105,6 +105,7 @@ def test_two_builds_give_identical_outputs(tmp_path):
         nb = nbformat.read(eb / f"{ch.id}.ipynb", as_version=4)
         assert _glued(na) == _glued(nb)
         assert _images(na) == _images(nb)
-    assert json.loads((a / "run_record.json").read_text())["data"]["hash"] == json.loads(
-        (b / "run_record.json").read_text()
-    )["data"]["hash"]
+    assert (
+        json.loads((a / "run_record.json").read_text())["data"]["hash"]
+        == json.loads((b / "run_record.json").read_text())["data"]["hash"]
+    )

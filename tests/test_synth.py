@@ -65,7 +65,13 @@ def _national(england):
 
 @pytest.mark.parametrize(
     "col,key",
-    [("referrals", "referrals_2018"), ("cpp_31mar", "cpp_2018"), ("cin_31mar", "cin_2018"), ("cla_31mar", "cla_2018"), ("pop_0_17", "pop_2018")],
+    [
+        ("referrals", "referrals_2018"),
+        ("cpp_31mar", "cpp_2018"),
+        ("cin_31mar", "cin_2018"),
+        ("cla_31mar", "cla_2018"),
+        ("pop_0_17", "pop_2018"),
+    ],
 )
 def test_national_totals_within_one_percent(england, col, key):
     assert _national(england).loc[2018, col] == pytest.approx(reference.value(key), rel=0.01)

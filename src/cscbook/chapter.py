@@ -42,9 +42,23 @@ class Context:
     @property
     def source(self) -> str:
         if self.synthetic:
-            return f"synthetic England (seed {self.prepared.meta.get('seed')}), calibrated to published national figures"
+            return (
+                f"synthetic England (seed {self.prepared.meta.get('seed')}), calibrated to published national figures"
+            )
         cited = self.prepared.meta.get("sources", [])
         return "; ".join(sorted({s.get("publisher", "") for s in cited if s.get("publisher")})) or "official statistics"
+
+    @property
+    def scope(self) -> str:
+        """'England' or 'the <region> region', for titles and prose."""
+        return f"the {self.p.region} region" if self.p.region else "England"
+
+    def highlight_row(self, frame: pd.DataFrame) -> pd.Series | None:
+        """The highlighted authority's row of ``frame`` (None if none is highlighted or it is not there)."""
+        if not self.highlight or frame.empty:
+            return None
+        hit = frame[frame["la_code"] == self.highlight]
+        return None if hit.empty else hit.iloc[0]
 
     def glue(self, name: str, value: Any, fmt: str = "{}") -> Any:
         """Glue a number for the prose, formatted as text; keep the raw value for tests."""
@@ -62,12 +76,24 @@ class Context:
         """Write ``df`` as ``<chapter>_<name>.csv`` beside the executed notebook, and return it for display."""
         path = Path(f"{self.chapter}_{name}.csv")
         df.to_csv(path, index=index, float_format="%.6g", lineterminator="\n")
-        return styled_table(df, caption)
+        return styled_table(df, caption, index=index)
+
+    def glue_md(self, name: str, text: str) -> str:
+        """Glue a computed sentence as Markdown, shown with ``{glue:md}`` as ordinary text."""
+        self.glued[name] = text
+        try:
+            from IPython.display import Markdown
+            from myst_nb import glue as _glue
+
+            _glue(name, Markdown(text), display=False)
+        except Exception:  # outside a notebook kernel: nothing to glue into
+            pass
+        return text
 
 
-def styled_table(df: pd.DataFrame, caption: str = ""):
+def styled_table(df: pd.DataFrame, caption: str = "", index: bool = True):
     """Whole numbers without decimals, others to one decimal place, thousands separated."""
-    styled = df.style
+    styled = df.style if index else df.style.hide(axis="index")
     if caption:
         styled = styled.set_caption(caption)
     whole = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and (df[c].dropna() % 1 == 0).all()]

@@ -17,7 +17,11 @@ param_option = click.option(
 )
 data_option = click.option("--data", default=None, help="'synthetic' (default) or a folder of official files.")
 build_dir_option = click.option(
-    "--build-dir", type=click.Path(path_type=Path), default=Path("_build"), show_default=True, help="Where the build goes."
+    "--build-dir",
+    type=click.Path(path_type=Path),
+    default=Path("_build"),
+    show_default=True,
+    help="Where the build goes.",
 )
 
 
@@ -164,5 +168,7 @@ def main() -> None:
     except Exception as exc:
         if debug:
             raise
-        click.echo(f"error: {type(exc).__name__}: {' '.join(str(exc).split())} (unexpected; rerun with --debug)", err=True)
+        click.echo(
+            f"error: {type(exc).__name__}: {' '.join(str(exc).split())} (unexpected; rerun with --debug)", err=True
+        )
         sys.exit(1)

@@ -163,7 +163,9 @@ def find_authority(panel: pd.DataFrame, key: str) -> tuple[str | None, str | Non
         c = lower[key.strip().lower()]
         return c, str(names[c])
     raise UserError(
-        "parameter 'highlight'", f"{key!r} is not an authority in the data", "highlight must be an authority code or name"
+        "parameter 'highlight'",
+        f"{key!r} is not an authority in the data",
+        "highlight must be an authority code or name",
     )
 
 

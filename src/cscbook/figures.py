@@ -42,6 +42,14 @@ def colours(n: int) -> list:
     return sns.color_palette(PALETTE, n)
 
 
+def mark(ax, x: float, y: float, label: str) -> None:
+    """Mark the highlighted authority on an axis: a ringed point and its name."""
+    ax.scatter([x], [y], s=75, color=HIGHLIGHT, edgecolor="black", linewidth=0.8, zorder=5)
+    ax.annotate(
+        label, (x, y), xytext=(7, 5), textcoords="offset points", fontsize=8, color=HIGHLIGHT, fontweight="bold"
+    )
+
+
 class Figure:
     """A finished figure: renders as <figure> with alt text and source line in notebooks."""
 

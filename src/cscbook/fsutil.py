@@ -39,7 +39,9 @@ def ensure_writable(folder: Path) -> None:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
             pass
     except OSError as exc:
-        raise UserError(str(folder), f"cannot write here: {exc.strerror}", "the output folder must be writable") from None
+        raise UserError(
+            str(folder), f"cannot write here: {exc.strerror}", "the output folder must be writable"
+        ) from None
 
 
 def swap_in(new: Path, target: Path) -> None:

@@ -109,9 +109,7 @@ def resolve(model: type[ChapterParams], values: dict[str, Any], where: str) -> C
     names = allowed(model)
     for k in values:
         if k not in model.model_fields or k in INTERNAL:
-            raise UserError(
-                f"parameter {k!r}", f"unknown parameter for {where}", f"allowed names: {', '.join(names)}"
-            )
+            raise UserError(f"parameter {k!r}", f"unknown parameter for {where}", f"allowed names: {', '.join(names)}")
     try:
         return model(**values)
     except ValidationError as exc:

@@ -37,7 +37,17 @@ from cscbook.fsutil import atomic_dir, ensure_writable, file_sha256, swap_in
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
-KEY_PACKAGES = ["jupyter-book", "papermill", "pandas", "numpy", "seaborn", "matplotlib", "statsmodels", "scipy", "pyarrow"]
+KEY_PACKAGES = [
+    "jupyter-book",
+    "papermill",
+    "pandas",
+    "numpy",
+    "seaborn",
+    "matplotlib",
+    "statsmodels",
+    "scipy",
+    "pyarrow",
+]
 
 SYNTHETIC_BANNER = """```{{admonition}} Synthetic data
 :class: warning
@@ -248,7 +258,9 @@ def pages_hash(root: Path = ROOT) -> str:
     return h.hexdigest()
 
 
-def execute(ch: Chapter, p: params.ChapterParams, panel_dir: Path, build_dir: Path, force: bool = False, key: str | None = None) -> bool:
+def execute(
+    ch: Chapter, p: params.ChapterParams, panel_dir: Path, build_dir: Path, force: bool = False, key: str | None = None
+) -> bool:
     """Execute one chapter into ``executed/<id>/``; return False if the cached result was reused.
 
     The chapter runs in a fresh folder that replaces the old one only on success, so a failure
@@ -416,7 +428,9 @@ def build_book(st: Path, build_dir: Path, site_key: str = "") -> Path:
     html = out / "_build" / "html"
     if proc.returncode != 0 or not (html / "index.html").exists():
         text = proc.stderr + proc.stdout
-        first = next((ln for ln in text.splitlines() if "WARNING" in ln or "ERROR" in ln or "Error" in ln), text.strip()[-300:])
+        first = next(
+            (ln for ln in text.splitlines() if "WARNING" in ln or "ERROR" in ln or "Error" in ln), text.strip()[-300:]
+        )
         raise UserError("jupyter-book", first.strip(), "the book must build without warnings")
     (html / ".site-key").write_text(site_key)
     target = build_dir / "html"

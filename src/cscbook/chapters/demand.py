@@ -86,8 +86,10 @@ def fig_index(ctx: Context, t: dict[str, pd.DataFrame]) -> figures.Figure:
 def fig_rates(ctx: Context, t: dict[str, pd.DataFrame]) -> figures.Figure:
     """Growth in counts against growth in rates: the gap is population growth."""
     g = growth_table(ctx, t)
-    long = g[["Growth in count (%)", "Growth in rate per 10,000 (%)"]].reset_index().melt(
-        id_vars="Series", var_name="Measure", value_name="Growth (%)"
+    long = (
+        g[["Growth in count (%)", "Growth in rate per 10,000 (%)"]]
+        .reset_index()
+        .melt(id_vars="Series", var_name="Measure", value_name="Growth (%)")
     )
     fig, ax = plt.subplots(figsize=(8, 4.6))
     sns.barplot(long, y="Series", x="Growth (%)", hue="Measure", ax=ax)
@@ -100,7 +102,8 @@ def fig_rates(ctx: Context, t: dict[str, pd.DataFrame]) -> figures.Figure:
     beyond = (g["Growth beyond population (pp)"] > 0).sum()
     title = f"{beyond} of {len(g)} series grew faster than the child population ({pop_g:+.1f}%)"
     alt = "Bar chart of growth in counts and in rates per 10,000 for each series. " + "; ".join(
-        f"{s}: count {r['Growth in count (%)']:+.1f}%, rate {r['Growth in rate per 10,000 (%)']:+.1f}%" for s, r in g.iterrows()
+        f"{s}: count {r['Growth in count (%)']:+.1f}%, rate {r['Growth in rate per 10,000 (%)']:+.1f}%"
+        for s, r in g.iterrows()
     )
     return figures.finish(fig, title, alt, ctx.source)
 

@@ -1,0 +1,560 @@
+"""Variation between authorities: distributions in the last year, authorities ranked by their rate
+of child protection plans, regions, year-to-year rank stability, and a funnel plot that separates
+chance variation from authorities whose rates differ by more than chance."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from scipy import stats
+
+from cscbook import figures, measures
+from cscbook.chapter import Context
+
+#: The chapter's measures: column of the measures frame -> label with its unit.
+MEASURES = {
+    "cin_episode_rate": "Children-in-need episodes per 10,000 aged 0-17",
+    "cpp_rate": "Child protection plans per 10,000 aged 0-17",
+    "cla_rate": "Looked-after children per 10,000 aged 0-17",
+    "spend_pc": "Spending per child aged 0-17 (£)",
+}
+SHORT = {
+    "cin_episode_rate": "children-in-need episode rate",
+    "cpp_rate": "child protection plan rate",
+    "cla_rate": "looked-after rate",
+    "spend_pc": "spending per child",
+}
+#: Short labels for tables.
+TABLE_LABEL = {
+    "cin_episode_rate": "CIN episodes per 10,000",
+    "cpp_rate": "CPPs per 10,000",
+    "cla_rate": "Looked after per 10,000",
+    "spend_pc": "Spending per child (£)",
+}
+#: Rates and the panel counts they come from.
+RATE_OF = {"cin_episode_rate": "cin_episodes", "cpp_rate": "cpp_31mar", "cla_rate": "cla_31mar"}
+#: The NAO's 2017-18 ranges: measure -> (key of the minimum, key of the maximum).
+NAO_KEYS = {
+    "cin_episode_rate": ("cin_episode_rate_min", "cin_episode_rate_max"),
+    "cpp_rate": ("cpp_rate_min", "cpp_rate_max"),
+    "spend_pc": ("spend_pc_min", "spend_pc_max"),
+}
+#: The two very small real authorities (ONS codes).
+REAL_TINY = {"E09000001": "City of London", "E06000053": "Isles of Scilly"}
+STATS = ["Minimum", "Lower quartile", "Median", "Upper quartile", "Maximum"]
+
+
+# --- shared small helpers -----------------------------------------------------------------
+
+
+def fmt_value(col: str, x: float) -> str:
+    return f"£{x:,.0f}" if col == "spend_pc" else f"{x:,.0f}"
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def measures_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per authority-year with the chapter's four measures (suppressed counts stay missing)."""
+    out = df[["la_code", "la_name", "region", "year", "pop_0_17"]].copy()
+    out["pop_0_17"] = out["pop_0_17"].astype("float64")
+    for m, col in RATE_OF.items():
+        out[m] = measures.rate(df, col)
+    out["spend_pc"] = measures.spend_per_child(df)
+    return out.reset_index(drop=True)
+
+
+def cross_section(ctx: Context, year: int | None = None) -> pd.DataFrame:
+    """The measures of every authority in the chapter's view (region filter applied) for one year."""
+    year = ctx.last if year is None else year
+    return measures_frame(ctx.view[ctx.view["year"] == year])
+
+
+def summarise(values: pd.Series) -> dict[str, float]:
+    """Number, minimum, quartiles (linear interpolation) and maximum of the known values."""
+    v = pd.Series(values, dtype="float64").dropna()
+    if v.empty:
+        return {"Authorities": 0, **{s: float("nan") for s in STATS}}
+    q = v.quantile([0.25, 0.5, 0.75])
+    return {
+        "Authorities": int(v.size),
+        "Minimum": float(v.min()),
+        "Lower quartile": float(q[0.25]),
+        "Median": float(q[0.5]),
+        "Upper quartile": float(q[0.75]),
+        "Maximum": float(v.max()),
+    }
+
+
+def distribution(cs: pd.DataFrame, cols: list[str] | None = None) -> pd.DataFrame:
+    """Minimum, quartiles and maximum of each measure, with the authorities at each end."""
+    rows = []
+    for col in cols or list(MEASURES):
+        s = summarise(cs[col])
+        known = cs.dropna(subset=[col])
+        lo = known.loc[known[col].idxmin(), "la_name"] if len(known) else ""
+        hi = known.loc[known[col].idxmax(), "la_name"] if len(known) else ""
+        ratio = s["Maximum"] / s["Minimum"] if s["Authorities"] and s["Minimum"] > 0 else float("nan")
+        rows.append({"Measure": MEASURES[col], **s, "Highest / lowest": ratio, "Lowest": lo, "Highest": hi})
+    return pd.DataFrame(rows).set_index("Measure")
+
+
+def short_labels(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the long measure labels (in its index or columns) replaced by the short ones."""
+    m = {MEASURES[k]: v for k, v in TABLE_LABEL.items()}
+    return df.rename(index=m, columns=m)
+
+
+def tiny_codes(ctx: Context) -> list[str]:
+    """Codes of the two very small authorities: from the synthetic truth, or the real ones."""
+    if ctx.synthetic and ctx.prepared.truth:
+        return list(ctx.prepared.truth.get("tiny_authorities", []))
+    return [c for c in REAL_TINY if c in set(ctx.panel["la_code"])]
+
+
+def tiny_table(ctx: Context, cs: pd.DataFrame) -> pd.DataFrame:
+    """The very small authorities in the view: population, which counts are suppressed, spending rank."""
+    rows = []
+    rank = cs["spend_pc"].rank(ascending=False)
+    for code in tiny_codes(ctx):
+        hit = cs.index[cs["la_code"] == code]
+        if hit.empty:
+            continue
+        i = hit[0]
+        missing = [SHORT[m] for m in RATE_OF if pd.isna(cs.loc[i, m])]
+        rows.append(
+            {
+                "Authority": cs.loc[i, "la_name"],
+                "Children aged 0-17": cs.loc[i, "pop_0_17"],
+                "Suppressed": ", ".join(missing) or "none",
+                "Spending per child (£)": cs.loc[i, "spend_pc"],
+                "Spending rank (1 = highest)": rank[i],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def tiny_sentence(ctx: Context, cs: pd.DataFrame, tiny: pd.DataFrame) -> str:
+    """Prose on the very small authorities, computed from ``tiny_table``."""
+    if tiny.empty:
+        return f"Neither of the two very small authorities is in {ctx.scope}."
+    year = measures.year_label(ctx.last)
+    parts = []
+    for _, r in tiny.iterrows():
+        supp = r["Suppressed"].split(", ")
+        what = (
+            "no count is suppressed"
+            if supp == ["none"]
+            else f"its {' and '.join(supp)} {'is' if len(supp) == 1 else 'are'} suppressed because the count is small"
+        )
+        parts.append(
+            f"{r['Authority']} ({r['Children aged 0-17']:,.0f} children): in {year} {what}, and it ranks "
+            f"{r['Spending rank (1 = highest)']:.0f} of {cs['spend_pc'].notna().sum()} on spending per child "
+            f"(£{r['Spending per child (£)']:,.0f})"
+        )
+    return "; ".join(parts) + "."
+
+
+def ends_sentence(dist: pd.DataFrame, col: str) -> str:
+    r = dist.loc[MEASURES[col]]
+    return (
+        f"{fmt_value(col, r['Minimum'])} ({r['Lowest']}) to {fmt_value(col, r['Maximum'])} ({r['Highest']}), "
+        f"a ratio of {r['Highest / lowest']:.1f} to 1"
+    )
+
+
+# --- rank stability -------------------------------------------------------------------------
+
+
+def wide(frame: pd.DataFrame, col: str) -> pd.DataFrame:
+    """Authorities by years for one measure."""
+    return frame.pivot_table(index="la_code", columns="year", values=col, aggfunc="first")
+
+
+def spearman_stability(w: pd.DataFrame) -> pd.Series:
+    """Spearman correlation of authorities' values between consecutive years, and first against last.
+
+    ``w`` has authorities in rows and years in columns; each pair uses the authorities known in both.
+    """
+    years = sorted(w.columns)
+    out = {}
+    pairs = list(zip(years[:-1], years[1:])) + [(years[0], years[-1])]
+    for a, b in pairs:
+        both = w[[a, b]].dropna()
+        label = f"{measures.year_label(a)} to {measures.year_label(b)}"
+        if (a, b) == (years[0], years[-1]):
+            label = f"First to last: {label}"
+        out[label] = float(stats.spearmanr(both[a], both[b]).statistic) if len(both) > 2 else float("nan")
+    return pd.Series(out)
+
+
+def stability_words(rho: float) -> str:
+    """A verdict on a rank correlation between years, for titles and prose."""
+    if rho >= 0.9:
+        return "Authorities keep their places"
+    if rho >= 0.7:
+        return "Authorities largely keep their places"
+    if rho >= 0.4:
+        return "Authorities' places shift a good deal from year to year"
+    return "Authorities' places change a lot from year to year"
+
+
+def rank_stability(ctx: Context) -> pd.DataFrame:
+    """Spearman rank correlations between years for each measure, over the chapter's view."""
+    frame = measures_frame(ctx.view)
+    return pd.DataFrame({MEASURES[c]: spearman_stability(wide(frame, c)) for c in MEASURES})
+
+
+# --- funnel plot -----------------------------------------------------------------------------
+
+
+def funnel_limits(theta: float, n: np.ndarray, coverage: float) -> tuple[np.ndarray, np.ndarray]:
+    """Binomial control limits for a proportion ``theta`` on ``n`` trials, as proportions.
+
+    Exact binomial quantiles, interpolated between integers so the limits are smooth in ``n``
+    (Spiegelhalter 2005, Statistics in Medicine 24:1185).
+    """
+    n = np.asarray(n, dtype="float64")
+    out = []
+    for q in ((1 - coverage) / 2, (1 + coverage) / 2):
+        r = stats.binom.ppf(q, n, theta)
+        f_r = stats.binom.cdf(r, n, theta)
+        f_r1 = stats.binom.cdf(r - 1, n, theta)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            alpha = np.where(f_r > f_r1, (f_r - q) / (f_r - f_r1), 0.0)
+        out.append((r - alpha) / n)
+    return out[0], out[1]
+
+
+def england_rate(ctx: Context, col: str, year: int) -> float:
+    """England's rate per 10,000 in ``year`` (all regions, authorities with a known count)."""
+    return float(measures.national_rates(ctx.panel, [col]).loc[year, col])
+
+
+def funnel(ctx: Context, col: str = "cpp_31mar") -> pd.DataFrame:
+    """Each authority's rate in the last year against England's, with its position in the funnel."""
+    d = ctx.view[(ctx.view["year"] == ctx.last) & ctx.view[col].notna()]
+    n = d["pop_0_17"].astype("float64").to_numpy()
+    x = d[col].astype("float64").to_numpy()
+    theta = england_rate(ctx, col, ctx.last) / measures.PER
+    out = pd.DataFrame({"la_code": d["la_code"].values, "la_name": d["la_name"].values, "pop_0_17": n, "count": x})
+    out["rate"] = x / n * measures.PER
+    for cov, tag in ((0.95, "95"), (0.998, "998")):
+        lo, hi = funnel_limits(theta, n, cov)
+        out[f"lo_{tag}"], out[f"hi_{tag}"] = lo * measures.PER, hi * measures.PER
+    out["position"] = np.select(
+        [
+            out["rate"] > out["hi_998"],
+            out["rate"] < out["lo_998"],
+            out["rate"] > out["hi_95"],
+            out["rate"] < out["lo_95"],
+        ],
+        ["above 99.8%", "below 99.8%", "above 95%", "below 95%"],
+        "within 95%",
+    )
+    out.attrs["theta"] = theta
+    return out
+
+
+def funnel_summary(f: pd.DataFrame) -> dict[str, float]:
+    n = len(f)
+    above = int((f["position"] == "above 99.8%").sum())
+    below = int((f["position"] == "below 99.8%").sum())
+    within95 = int((f["position"] == "within 95%").sum())
+    return {
+        "n": n,
+        "above": above,
+        "below": below,
+        "outside": above + below,
+        "expected": 0.002 * n,
+        "within95_share": within95 / n * 100 if n else float("nan"),
+        "rate": f.attrs.get("theta", float("nan")) * measures.PER,
+    }
+
+
+def expected_text(x: float) -> str:
+    """An expected count for prose: one decimal, or two when it is below 0.1."""
+    return f"{x:.1f}" if x >= 0.1 else f"{x:.2f}"
+
+
+def funnel_verdict(s: dict[str, float]) -> str:
+    """What the count beyond the 99.8% limits says, against the number chance would put there."""
+    if not s["n"]:
+        return "There are no authorities to plot."
+    if s["outside"] <= max(1, 3 * s["expected"]):
+        return "That is about what chance alone would give: the spread is consistent with random variation."
+    return "Authorities differ by far more than chance would produce: most of the spread reflects real differences."
+
+
+def funnel_table(f: pd.DataFrame) -> pd.DataFrame:
+    """The funnel plot's data with readable column names, highest rate first."""
+    out = f.sort_values("rate", ascending=False).rename(
+        columns={
+            "la_code": "Code",
+            "la_name": "Authority",
+            "pop_0_17": "Children aged 0-17",
+            "count": "Child protection plans",
+            "rate": "Rate per 10,000",
+            "lo_95": "95% lower",
+            "hi_95": "95% upper",
+            "lo_998": "99.8% lower",
+            "hi_998": "99.8% upper",
+            "position": "Position",
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+def highlight_funnel_sentence(ctx: Context, f: pd.DataFrame) -> str:
+    if not ctx.highlight:
+        return "No authority is highlighted; set the highlight parameter to mark one on every chart."
+    r = ctx.highlight_row(f)
+    if r is None:
+        return f"{ctx.highlight_name} is not in the funnel plot (outside the region shown, or its count is suppressed)."
+    pos = r["position"]
+    meaning = {
+        "within 95%": "within the 95% limits: its difference from England is consistent with chance",
+        "above 95%": "above the 95% limits but within 99.8%: a possible signal, not a clear one",
+        "below 95%": "below the 95% limits but within 99.8%: a possible signal, not a clear one",
+        "above 99.8%": "above the 99.8% limits: higher than chance alone would explain",
+        "below 99.8%": "below the 99.8% limits: lower than chance alone would explain",
+    }[pos]
+    return f"{ctx.highlight_name} ({r['rate']:.0f} per 10,000, {r['pop_0_17']:,.0f} children) lies {meaning}."
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+def fig_distributions(ctx: Context, cs: pd.DataFrame) -> figures.Figure:
+    """Box and points for each of the four measures in the last year."""
+    fig, axes = plt.subplots(1, 4, figsize=(10, 3.8))
+    hi = ctx.highlight_row(cs)
+    for ax, col in zip(axes, MEASURES):
+        v = cs[col].dropna()
+        sns.boxplot(y=v, ax=ax, color=figures.colours(4)[0], width=0.45, fliersize=0, boxprops={"alpha": 0.35})
+        sns.stripplot(y=v, ax=ax, color="#333333", size=2.5, alpha=0.6, jitter=0.18)
+        if hi is not None and pd.notna(hi[col]):
+            figures.mark(ax, 0, hi[col], ctx.highlight_name)
+        ax.set_ylabel(MEASURES[col], fontsize=8)
+        ax.set_title(SHORT[col].capitalize(), fontsize=9, loc="center")
+        ax.set_xticks([])
+    dist = distribution(cs)
+    widest = dist["Highest / lowest"].idxmax()
+    title = (
+        f"In {ctx.scope} in {measures.year_label(ctx.last)}, the highest authority's {SHORT[_col_of(widest)]} is "
+        f"{dist.loc[widest, 'Highest / lowest']:.1f} times the lowest"
+    )
+    alt = f"Four box plots with points, one per authority, for {measures.year_label(ctx.last)}. " + "; ".join(
+        f"{SHORT[c]}: minimum {fmt_value(c, dist.loc[MEASURES[c], 'Minimum'])}, median "
+        f"{fmt_value(c, dist.loc[MEASURES[c], 'Median'])}, maximum {fmt_value(c, dist.loc[MEASURES[c], 'Maximum'])}"
+        for c in MEASURES
+    )
+    return figures.finish(fig, title, alt, ctx.source)
+
+
+def _col_of(label: str) -> str:
+    return {v: k for k, v in MEASURES.items()}[label]
+
+
+def fig_ranked(ctx: Context, cs: pd.DataFrame) -> figures.Figure:
+    """Authorities ordered by their CPP rate, with England's rate and the highlighted authority."""
+    d = cs.dropna(subset=["cpp_rate"]).sort_values("cpp_rate").reset_index(drop=True)
+    d["rank"] = np.arange(1, len(d) + 1)
+    nat = england_rate(ctx, "cpp_31mar", ctx.last)
+    fig, ax = plt.subplots(figsize=(9, 4.6))
+    q1, q3 = d["cpp_rate"].quantile([0.25, 0.75])
+    ax.axhspan(q1, q3, color=figures.MUTED, alpha=0.15, lw=0, label="Middle half of authorities")
+    ax.scatter(d["rank"], d["cpp_rate"], s=14, color=figures.colours(1)[0], label="Authority")
+    ax.axhline(nat, color="#444444", ls="--", lw=1, label=f"England {nat:.0f}")
+    hi = ctx.highlight_row(d)
+    if hi is not None:
+        figures.mark(
+            ax,
+            hi["rank"],
+            hi["cpp_rate"],
+            f"{ctx.highlight_name}: ranked {len(d) + 1 - hi['rank']:.0f} of {len(d)} (1 = highest)",
+        )
+    for i in (0, len(d) - 1):
+        ax.annotate(
+            d.loc[i, "la_name"],
+            (d.loc[i, "rank"], d.loc[i, "cpp_rate"]),
+            xytext=(4 if i == 0 else -4, 8),
+            textcoords="offset points",
+            fontsize=7,
+            ha="left" if i == 0 else "right",
+            color="#444444",
+        )
+    ax.set_xlabel("Authorities ranked from lowest to highest rate")
+    ax.set_ylabel("Child protection plans per 10,000 aged 0-17")
+    ax.set_ylim(0, d["cpp_rate"].max() * 1.12)
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    lo, top = d["cpp_rate"].iloc[0], d["cpp_rate"].iloc[-1]
+    title = (
+        f"Child protection plan rates run from {lo:.0f} to {top:.0f} per 10,000 in {measures.year_label(ctx.last)}; "
+        f"the middle half lie between {q1:.0f} and {q3:.0f}"
+    )
+    alt = (
+        f"Dot plot of {len(d)} authorities in {ctx.scope} ordered by their rate of child protection plans at 31 March "
+        f"{ctx.last}, from {lo:.0f} ({d['la_name'].iloc[0]}) to {top:.0f} ({d['la_name'].iloc[-1]}) per 10,000; "
+        f"England {nat:.0f}."
+        + (
+            f" {ctx.highlight_name} is ranked {len(d) + 1 - hi['rank']:.0f} (1 = highest) with {hi['cpp_rate']:.0f}."
+            if hi is not None
+            else ""
+        )
+    )
+    return figures.finish(fig, title, alt, ctx.source)
+
+
+def region_share(cs: pd.DataFrame, col: str = "cpp_rate") -> float:
+    """Share of the variance between authorities that lies between regions (eta squared), percent."""
+    d = cs.dropna(subset=[col])
+    grand = d[col].mean()
+    between = d.groupby("region")[col].agg(lambda s: len(s) * (s.mean() - grand) ** 2).sum()
+    total = ((d[col] - grand) ** 2).sum()
+    return float(between / total * 100) if total > 0 else float("nan")
+
+
+def fig_regions(ctx: Context) -> figures.Figure:
+    """CPP rates of every authority by region (all regions), with the chosen region and authority marked."""
+    cs = measures_frame(ctx.panel[ctx.panel["year"] == ctx.last]).dropna(subset=["cpp_rate"])
+    order = cs.groupby("region")["cpp_rate"].median().sort_values(ascending=False).index.tolist()
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    sns.boxplot(
+        cs,
+        y="region",
+        x="cpp_rate",
+        order=order,
+        ax=ax,
+        color=figures.colours(1)[0],
+        fliersize=0,
+        boxprops={"alpha": 0.35},
+        width=0.6,
+    )
+    sns.stripplot(cs, y="region", x="cpp_rate", order=order, ax=ax, color="#333333", size=3, alpha=0.6, jitter=0.2)
+    nat = england_rate(ctx, "cpp_31mar", ctx.last)
+    ax.axvline(nat, color="#444444", ls="--", lw=1)
+    ax.text(nat, -0.7, f" England {nat:.0f}", fontsize=8, color="#444444")
+    hi = ctx.highlight_row(cs)
+    if hi is not None:
+        figures.mark(ax, hi["cpp_rate"], order.index(hi["region"]), ctx.highlight_name)
+    if ctx.p.region:
+        for lab in ax.get_yticklabels():
+            if lab.get_text() == ctx.p.region:
+                lab.set_fontweight("bold")
+                lab.set_color(figures.HIGHLIGHT)
+    ax.set_xlabel("Child protection plans per 10,000 aged 0-17")
+    ax.set_ylabel("")
+    share = region_share(cs)
+    title = f"Regions account for {share:.0f}% of the variation in CPP rates between authorities; the rest is within regions"
+    med = cs.groupby("region")["cpp_rate"].median()
+    alt = (
+        f"Box plots of authorities' CPP rates by region in {measures.year_label(ctx.last)}, England {nat:.0f}. "
+        + "; ".join(f"{r}: median {med[r]:.0f}" for r in order)
+    )
+    return figures.finish(fig, title, alt, ctx.source)
+
+
+def fig_stability(ctx: Context, stab: pd.DataFrame) -> figures.Figure:
+    """Left: consecutive-year rank correlations by measure. Right: every authority's CPP rank by year."""
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 4.4))
+    consecutive = stab[~stab.index.str.startswith("First")]
+    xs = [measures.year_label(int(i.split(" to ")[1][:4]) + 1) for i in consecutive.index]
+    for colour, col in zip(figures.colours(len(MEASURES)), consecutive.columns):
+        a1.plot(xs, consecutive[col], marker="o", ms=3, color=colour, label=SHORT[_col_of(col)].capitalize())
+    a1.set_ylim(min(0.0, float(consecutive.min().min()) - 0.05), 1.02)
+    a1.set_xlabel("Second year of the pair")
+    a1.set_ylabel("Rank correlation with year before")
+    a1.tick_params(axis="x", labelrotation=45, labelsize=8)
+    a1.legend(frameon=False, fontsize=8, loc="lower left")
+    frame = measures_frame(ctx.view)
+    ranks = wide(frame, "cpp_rate").rank(axis=0, ascending=False)
+    for _, row in ranks.iterrows():
+        a2.plot(row.index, row.values, color=figures.MUTED, lw=0.5, alpha=0.5)
+    if ctx.highlight in ranks.index:
+        a2.plot(
+            ranks.columns, ranks.loc[ctx.highlight].values, color=figures.HIGHLIGHT, lw=2.5, label=ctx.highlight_name
+        )
+        a2.legend(frameon=False, fontsize=8, loc="lower left")
+    a2.invert_yaxis()
+    a2.set_xlabel("Year ending 31 March")
+    a2.set_ylabel("Rank of CPP rate (1 = highest)")
+    cpp = MEASURES["cpp_rate"]
+    first_last = stab.loc[stab.index.str.startswith("First"), cpp].iloc[0]
+    mean = consecutive[cpp].mean()
+    verdict = stability_words(mean)
+    title = f"{verdict}: CPP rank correlation {mean:.2f} year to year, {first_last:.2f} first to last"
+    alt = (
+        "Left: line chart of Spearman rank correlations between consecutive years. "
+        + "; ".join(
+            f"{SHORT[_col_of(c)]}: mean {consecutive[c].mean():.2f}, first to last {stab.loc[stab.index.str.startswith('First'), c].iloc[0]:.2f}"
+            for c in stab.columns
+        )
+        + ". Right: each authority's rank of CPP rate by year"
+        + (f", with {ctx.highlight_name} highlighted." if ctx.highlight in ranks.index else ".")
+    )
+    return figures.finish(fig, title, alt, ctx.source)
+
+
+def fig_funnel(ctx: Context, f: pd.DataFrame) -> figures.Figure:
+    """Funnel plot of CPP rates against child population with 95% and 99.8% limits around England's rate."""
+    theta = f.attrs["theta"]
+    grid = np.unique(np.round(np.geomspace(max(f["pop_0_17"].min() * 0.8, 100), f["pop_0_17"].max() * 1.2, 300)))
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for cov, ls, lab in ((0.95, "--", "95% limits"), (0.998, ":", "99.8% limits")):
+        lo, hi = funnel_limits(theta, grid, cov)
+        ax.plot(grid / 1000, hi * measures.PER, ls, color="#444444", lw=1, label=lab)
+        ax.plot(grid / 1000, lo * measures.PER, ls, color="#444444", lw=1)
+    ax.axhline(theta * measures.PER, color="#444444", lw=0.8)
+    out = f["position"].str.contains("99.8")
+    c = figures.colours(2)
+    ax.scatter(f.loc[~out, "pop_0_17"] / 1000, f.loc[~out, "rate"], s=14, color=c[0], label="Within 99.8% limits")
+    ax.scatter(
+        f.loc[out, "pop_0_17"] / 1000, f.loc[out, "rate"], s=16, color=c[1], marker="D", label="Beyond 99.8% limits"
+    )
+    hi = ctx.highlight_row(f)
+    if hi is not None:
+        figures.mark(ax, hi["pop_0_17"] / 1000, hi["rate"], ctx.highlight_name)
+    ax.set_xscale("log")
+    ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500) if grid[0] / 1000 <= t <= grid[-1] / 1000]
+    ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("Children aged 0-17 (thousands, log scale)")
+    ax.set_ylabel("Child protection plans per 10,000 aged 0-17")
+    ax.legend(frameon=False, fontsize=8, loc="upper right", ncol=2)
+    s = funnel_summary(f)
+    title = f"{s['outside']} of {s['n']} authorities lie beyond the 99.8% limits, against {expected_text(s['expected'])} expected by chance"
+    alt = (
+        f"Funnel plot of {s['n']} authorities' CPP rates in {measures.year_label(ctx.last)} against child population, "
+        f"with 95% and 99.8% control limits around England's rate of {s['rate']:.0f} per 10,000. "
+        f"{s['above']} lie above and {s['below']} below the 99.8% limits."
+        + (f" {ctx.highlight_name}: {hi['rate']:.0f} per 10,000, {hi['position']}." if hi is not None else "")
+    )
+    return figures.finish(fig, title, alt, ctx.source)
+
+
+# --- comparison with the NAO ---------------------------------------------------------------------
+
+
+def nao_rows(ctx: Context, dist: pd.DataFrame) -> list[dict]:
+    """Our 2017-18 ranges beside the NAO's (other years or a region are marked n/a)."""
+    reason = ""
+    if ctx.last != 2018:
+        reason = f"the chapter's last year is {measures.year_label(ctx.last)}, not 2017-18"
+    elif ctx.p.region:
+        reason = f"the chapter is restricted to {ctx.p.region}; the NAO's ranges cover England"
+    rows = []
+    for col, (kmin, kmax) in NAO_KEYS.items():
+        for key, stat in ((kmin, "Minimum"), (kmax, "Maximum")):
+            if reason:
+                rows.append({"key": key, "ours": None, "reason": reason})
+            else:
+                note = (
+                    "synthetic England is calibrated to this figure, so a match is expected rather than evidence"
+                    if ctx.synthetic
+                    else ""
+                )
+                rows.append({"key": key, "ours": float(dist.loc[MEASURES[col], stat]), "reason": note})
+    return rows

@@ -1,0 +1,166 @@
+"""The Ofsted chapter: spending by judgement, the association tests against the synthetic truth,
+the Good range, the later change in rates, and the notebook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import papermill as pm
+import pytest
+
+from cscbook import contract, measures, params, reference
+from cscbook.chapter import Context
+from cscbook.chapters import ofsted as of
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_ctx(prep: contract.Prepared, region: str = "", highlight: str = "", scale: str = "four-point") -> Context:
+    """A chapter context on a prepared data set, without reading or generating anything."""
+    p = params.OfstedParams(region=region, highlight=highlight, judgement_scale=scale)
+    panel = prep.panel.copy()
+    view = panel[panel["region"] == region].copy() if region else panel
+    name = str(panel.loc[panel["la_code"] == highlight, "la_name"].iloc[0]) if highlight else None
+    return Context("ofsted", p, prep, panel, view, highlight or None, name)
+
+
+def with_spend_effect(prep: contract.Prepared, per_grade: float) -> contract.Prepared:
+    """A copy in which spending per child is multiplied by exp(per_grade * judgement score)."""
+    panel = prep.panel.copy()
+    score = panel["ofsted_overall"].map(of.SCORE).fillna(0).to_numpy()
+    for c in contract.SPEND:
+        panel[c] = panel[c] * np.exp(per_grade * score)
+    return contract.Prepared(panel, prep.flags, prep.meta, prep.truth)
+
+
+def test_spearman_interval_covers_the_true_rank_correlation():
+    rng = np.random.default_rng(5)
+    r = 0.5
+    xy = rng.multivariate_normal([0, 0], [[1, r], [r, 1]], size=3000)
+    true = 6 / np.pi * np.arcsin(r / 2)
+    sp = of.spearman_ci(xy[:, 0], xy[:, 1])
+    assert sp["lo"] < true < sp["hi"]
+    assert sp["hi"] - sp["lo"] < 0.07
+    small = of.spearman_ci(xy[:50, 0], xy[:50, 1])
+    assert small["hi"] - small["lo"] > sp["hi"] - sp["lo"]
+
+
+def test_spending_association_is_null_within_its_interval_on_synthetic_england(england):
+    assert england.truth["ofsted_effect_on_spend_per_child"] == 0.0
+    ctx = make_ctx(england)
+    jf = of.judgement_frame(ctx)
+    assert len(jf) == 152 and set(jf["ofsted_overall"]) <= set(contract.OFSTED_SCALE)
+    sp = of.spearman_ci(of.score_for_scale(jf, "four-point"), jf["spend_pc"])
+    assert sp["lo"] <= 0 <= sp["hi"]
+    m = of.judgement_model(jf, "four-point")
+    assert m["model"] == "ordered logit"
+    assert m["lo"] <= 0 <= m["hi"]
+    assert of.kruskal(jf, "spend_pc")["p"] > 0.05
+
+
+def test_a_planted_spending_effect_is_detected(england):
+    ctx = make_ctx(with_spend_effect(england, 0.25))
+    jf = of.judgement_frame(ctx)
+    sp = of.spearman_ci(jf["score"], jf["spend_pc"])
+    assert sp["lo"] > 0
+    m = of.judgement_model(jf, "four-point")
+    assert m["lo"] > 0
+    assert of.kruskal(jf, "spend_pc")["p"] < 0.01
+    f = of.findings(sp, m, of.change_tests(of.later_change(ctx), "four-point"))
+    assert list(f["Result"][:2]) == ["fail", "fail"]
+
+
+def test_binary_scale_uses_two_groups_and_a_logit(england):
+    ctx = make_ctx(england, scale="binary")
+    jf = of.judgement_frame(ctx)
+    assert set(jf["group"]) == set(of.BINARY)
+    good = jf["ofsted_overall"].isin(["Good", "Outstanding"])
+    assert (jf.loc[good, "group"] == "Good or better").all()
+    m = of.judgement_model(jf, "binary")
+    assert m["model"] == "logit" and np.isfinite(m["coef"])
+    assert list(of.group_table(ctx, jf).index) == of.BINARY
+
+
+def test_good_range_is_the_spending_range_of_good_authorities_and_matches_the_nao(england):
+    ctx = make_ctx(england)
+    jf = of.judgement_frame(ctx)
+    gr = of.good_range(jf)
+    good = jf.loc[jf["ofsted_overall"] == "Good", "spend_pc"]
+    assert gr["n"] == len(good) > 0
+    assert (gr["min"], gr["max"]) == (good.min(), good.max())
+    assert gr["min"] == pytest.approx(reference.value("good_spend_min"), rel=0.10)
+    assert gr["max"] == pytest.approx(reference.value("good_spend_max"), rel=0.10)
+    df = measures.compare(of.nao_rows(ctx, gr))
+    assert (df["Result"] == "pass").all() and df["Note"].str.contains("per child in need").all()
+    df_r = measures.compare(of.nao_rows(make_ctx(england, region="London"), gr))
+    assert (df_r["Result"] == "n/a").all()
+
+
+def test_later_change_uses_the_first_judged_year_and_computes_the_change(england):
+    prep = contract.Prepared(england.panel.copy(), england.flags, england.meta, england.truth)
+    code = prep.panel["la_code"].iloc[0]
+    prep.panel.loc[(prep.panel["la_code"] == code) & (prep.panel["year"] <= 2012), "ofsted_overall"] = None
+    ctx = make_ctx(prep)
+    ch = of.later_change(ctx).set_index("la_code")
+    assert ch.loc[code, "base_year"] == 2013
+    one = prep.panel[prep.panel["la_code"] == code].set_index("year")
+    r0 = float(one.loc[2013, "cpp_31mar"] / one.loc[2013, "pop_0_17"])
+    r1 = float(one.loc[2018, "cpp_31mar"] / one.loc[2018, "pop_0_17"])
+    assert ch.loc[code, "cpp_31mar_change"] == pytest.approx((r1 / r0 - 1) * 100)
+    assert (ch.drop(index=code)["base_year"] == 2011).all()
+
+
+def test_later_cpp_change_is_null_within_its_interval_on_synthetic_england(england):
+    assert england.truth["ofsted_effect_on_later_cpp_change"] == 0.0
+    for scale in ("four-point", "binary"):
+        tests = of.change_tests(of.later_change(make_ctx(england, scale=scale)), scale)
+        cpp = tests.loc["Child protection plan rate"]
+        assert cpp["CI low"] <= 0 <= cpp["CI high"], scale
+        assert cpp["Authorities"] == 150  # the two small authorities' CPP counts are suppressed
+
+
+def test_a_planted_later_change_is_detected(england):
+    prep = contract.Prepared(england.panel.copy(), england.flags, england.meta, england.truth)
+    p = prep.panel
+    base = p[p["year"] == 2011].set_index("la_code")["ofsted_overall"].map(of.SCORE)
+    last = p["year"] == 2018
+    p.loc[last, "cpp_31mar"] = p.loc[last, "cpp_31mar"] * np.exp(-0.15 * p.loc[last, "la_code"].map(base).to_numpy())
+    cpp = of.change_tests(of.later_change(make_ctx(prep)), "four-point").loc["Child protection plan rate"]
+    assert cpp["CI high"] < 0
+
+
+def _run(tmp_path: Path, **parameters) -> str:
+    out = tmp_path / "ofsted.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "book" / "ofsted.ipynb"),
+        str(out),
+        parameters=parameters,
+        cwd=str(tmp_path),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    return out.read_text()
+
+
+def test_notebook_executes_on_synthetic_data(tmp_path):
+    _run(tmp_path)
+    for name in ("spend_by_judgement", "later_change", "later_change_tests", "nao_comparison", "findings"):
+        assert (tmp_path / f"ofsted_{name}.csv").exists(), name
+    nao = pd.read_csv(tmp_path / "ofsted_nao_comparison.csv", keep_default_na=False)
+    assert (nao["Result"] == "pass").all()
+    findings = pd.read_csv(tmp_path / "ofsted_findings.csv", keep_default_na=False)
+    assert len(findings) == 4 and (findings["Result"] == "pass").all()
+
+
+def test_notebook_executes_binary_with_highlight_and_region(tmp_path, england):
+    last = england.panel[(england.panel["year"] == 2018) & (england.panel["region"] == "London")]
+    name = str(last["la_name"].iloc[2])
+    text = _run(tmp_path, highlight=name, region="London", judgement_scale="binary")
+    groups = pd.read_csv(tmp_path / "ofsted_spend_by_judgement.csv")
+    assert list(groups["Judgement"]) == of.BINARY
+    assert groups["Authorities"].sum() == 33
+    nao = pd.read_csv(tmp_path / "ofsted_nao_comparison.csv", keep_default_na=False)
+    assert (nao["Result"] == "n/a").all()
+    assert "London region" in text and text.count(name) >= 4

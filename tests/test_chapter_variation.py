@@ -1,0 +1,200 @@
+"""The variation chapter: distributions, rank stability, funnel limits, the small authorities, and the notebook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import papermill as pm
+import pytest
+
+from cscbook import contract, measures, params
+from cscbook.chapter import Context
+from cscbook.chapters import variation as va
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_ctx(prep: contract.Prepared, region: str = "", highlight: str = "") -> Context:
+    """A chapter context on a prepared data set, without reading or generating anything."""
+    p = params.VariationParams(region=region, highlight=highlight)
+    panel = prep.panel.copy()
+    view = panel[panel["region"] == region].copy() if region else panel
+    name = None
+    if highlight:
+        name = str(panel.loc[panel["la_code"] == highlight, "la_name"].iloc[0])
+    return Context("variation", p, prep, panel, view, highlight or None, name)
+
+
+def hand_panel() -> pd.DataFrame:
+    """Five authorities in one year with round numbers: 10,000 children each."""
+    n = 5
+    df = pd.DataFrame(
+        {
+            "la_code": [f"T{i}" for i in range(n)],
+            "la_name": ["A", "B", "C", "D", "E"],
+            "region": ["London"] * n,
+            "year": [2018] * n,
+            "pop_0_17": [10_000.0] * n,
+            "cin_episodes": [300.0, 500.0, 400.0, 700.0, 600.0],
+            "cpp_31mar": [20.0, 60.0, 40.0, np.nan, 30.0],
+            "cla_31mar": [50.0, 50.0, 50.0, 50.0, 90.0],
+        }
+    )
+    for c in contract.SPEND:
+        df[c] = 0.0
+    df["spend_cla"] = [6e6, 8e6, 10e6, 12e6, 14e6]  # £600 to £1,400 per child
+    return df
+
+
+def test_distribution_min_quartiles_max_on_a_hand_made_panel():
+    cs = va.measures_frame(hand_panel())
+    d = va.distribution(cs)
+    cin = d.loc[va.MEASURES["cin_episode_rate"]]
+    assert (
+        cin["Minimum"],
+        cin["Lower quartile"],
+        cin["Median"],
+        cin["Upper quartile"],
+        cin["Maximum"],
+    ) == pytest.approx((300, 400, 500, 600, 700))
+    assert cin["Lowest"] == "A" and cin["Highest"] == "D"
+    cpp = d.loc[va.MEASURES["cpp_rate"]]  # one suppressed count: four authorities
+    assert cpp["Authorities"] == 4
+    assert cpp["Minimum"] == 20 and cpp["Maximum"] == 60
+    assert cpp["Lower quartile"] == pytest.approx(np.percentile([20, 30, 40, 60], 25))
+    assert cpp["Median"] == pytest.approx(35)
+    spend = d.loc[va.MEASURES["spend_pc"]]
+    assert (spend["Minimum"], spend["Median"], spend["Maximum"]) == pytest.approx((600, 1000, 1400))
+    assert spend["Highest / lowest"] == pytest.approx(1400 / 600)
+
+
+def test_summarise_ignores_missing_and_handles_empty():
+    s = va.summarise(pd.Series([np.nan, 5.0, 1.0, 3.0]))
+    assert s["Authorities"] == 3 and s["Minimum"] == 1 and s["Median"] == 3 and s["Maximum"] == 5
+    assert va.summarise(pd.Series([np.nan]))["Authorities"] == 0
+
+
+def test_funnel_limits_contain_about_95_percent_when_every_authority_has_the_national_rate(england):
+    last = england.panel[england.panel["year"] == 2018]
+    n = last["pop_0_17"].to_numpy(dtype=float)
+    theta = 45 / 10_000
+    rng = np.random.default_rng(7)
+    counts = rng.binomial(n.astype(int)[None, :], theta, size=(400, n.size))
+    rates = counts / n
+    lo95, hi95 = va.funnel_limits(theta, n, 0.95)
+    lo998, hi998 = va.funnel_limits(theta, n, 0.998)
+    inside95 = ((rates >= lo95) & (rates <= hi95)).mean()
+    outside998 = ((rates < lo998) | (rates > hi998)).mean()
+    assert 0.94 <= inside95 <= 0.96, inside95
+    assert outside998 < 0.004, outside998
+    assert np.all(np.diff(hi95[np.argsort(n)]) <= 1e-12)  # the funnel narrows as population grows
+
+
+def test_funnel_on_a_panel_without_real_differences_finds_few_outliers(england):
+    prep = contract.Prepared(england.panel.copy(), england.flags, england.meta, england.truth)
+    p = prep.panel
+    rng = np.random.default_rng(11)
+    pop = p["pop_0_17"].to_numpy(dtype=float)
+    p["cpp_31mar"] = pd.array(rng.binomial(pop.astype(int), 45 / 10_000).astype(float), dtype="Float64")
+    s = va.funnel_summary(va.funnel(make_ctx(prep)))
+    assert s["n"] == 152
+    assert s["outside"] <= 3
+    assert s["within95_share"] > 88
+    assert "chance" in va.funnel_verdict(s) and "consistent" in va.funnel_verdict(s)
+
+
+def test_funnel_on_synthetic_england_finds_more_outliers_than_chance(england):
+    f = va.funnel(make_ctx(england))
+    s = va.funnel_summary(f)
+    assert s["outside"] > 10 * s["expected"]
+    assert s["rate"] == pytest.approx(measures.national_rates(england.panel, ["cpp_31mar"]).loc[2018, "cpp_31mar"])
+    outside = f[f["position"].str.contains("99.8")]
+    assert ((outside["rate"] > outside["hi_998"]) | (outside["rate"] < outside["lo_998"])).all()
+
+
+def test_spearman_stability_is_one_when_ranks_do_not_change_and_near_zero_when_they_are_shuffled():
+    rng = np.random.default_rng(3)
+    base = rng.lognormal(3.8, 0.4, 150)
+    years = range(2011, 2019)
+    steady = pd.DataFrame({y: base * 1.03 ** (y - 2011) * (1 + 1e-6 * rng.random(150)) for y in years})
+    s = va.spearman_stability(steady)
+    assert len(s) == 8 and s.index[-1].startswith("First to last")
+    assert (s > 0.999).all()
+    shuffled = pd.DataFrame({y: rng.permutation(base) for y in years})
+    assert va.spearman_stability(shuffled).abs().max() < 0.3
+
+
+def test_rank_stability_on_synthetic_england(england):
+    stab = va.rank_stability(make_ctx(england))
+    assert list(stab.columns) == list(va.MEASURES.values())
+    assert stab.shape[0] == 8
+    assert (stab.to_numpy() > 0).all() and (stab.to_numpy() <= 1).all()
+
+
+def test_small_authorities_are_named_and_their_suppressed_counts_drop_out(england):
+    ctx = make_ctx(england)
+    cs = va.cross_section(ctx)
+    tiny = va.tiny_table(ctx, cs)
+    assert len(tiny) == 2
+    assert all("child protection plan rate" in s for s in tiny["Suppressed"])
+    dist = va.distribution(cs)
+    assert dist.loc[va.MEASURES["cpp_rate"], "Authorities"] == 152 - 2
+    assert set(england.truth["tiny_authorities"]).isdisjoint(set(va.funnel(ctx)["la_code"]))
+    assert tiny["Spending rank (1 = highest)"].min() == 1  # unsuppressed spending keeps them in
+    assert "suppressed" in va.tiny_sentence(ctx, cs, tiny)
+
+
+def test_nao_ranges_pass_on_synthetic_and_are_na_for_a_region(england):
+    ctx = make_ctx(england)
+    rows = va.nao_rows(ctx, va.distribution(va.cross_section(ctx)))
+    df = measures.compare(rows)
+    assert len(df) == 6 and (df["Result"] == "pass").all()
+    ctx_r = make_ctx(england, region="London")
+    df_r = measures.compare(va.nao_rows(ctx_r, va.distribution(va.cross_section(ctx_r))))
+    assert (df_r["Result"] == "n/a").all() and df_r["Note"].str.contains("London").all()
+
+
+def test_region_filter_applies_to_distribution_and_funnel(england):
+    ctx = make_ctx(england, region="North East")
+    cs = va.cross_section(ctx)
+    assert set(cs["region"]) == {"North East"} and len(cs) == 12
+    f = va.funnel(ctx)
+    assert len(f) == 12
+    # the funnel's centre stays England's rate
+    assert f.attrs["theta"] == pytest.approx(va.funnel(make_ctx(england)).attrs["theta"])
+
+
+def _run(tmp_path: Path, **parameters) -> tuple[Path, str]:
+    out = tmp_path / "variation.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "book" / "variation.ipynb"),
+        str(out),
+        parameters=parameters,
+        cwd=str(tmp_path),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    return out, out.read_text()
+
+
+def test_notebook_executes_on_synthetic_data(tmp_path):
+    _, text = _run(tmp_path)
+    for name in ("distribution", "small_authorities", "rank_stability", "funnel", "funnel_outliers", "nao_comparison"):
+        assert (tmp_path / f"variation_{name}.csv").exists(), name
+    nao = pd.read_csv(tmp_path / "variation_nao_comparison.csv", keep_default_na=False)
+    assert (nao["Result"] == "pass").all()
+    assert "alt=" in text
+
+
+def test_notebook_executes_with_highlight_and_region(tmp_path, england):
+    last = england.panel[(england.panel["year"] == 2018) & (england.panel["region"] == "North West")]
+    name = str(last["la_name"].iloc[3])
+    _, text = _run(tmp_path, highlight=name, region="North West")
+    cs = pd.read_csv(tmp_path / "variation_funnel.csv")
+    assert set(cs["Code"].str[:3]) == {"XNW"}
+    nao = pd.read_csv(tmp_path / "variation_nao_comparison.csv", keep_default_na=False)
+    assert (nao["Result"] == "n/a").all()
+    assert "North West region" in text
+    assert text.count(name) >= 5  # named in the prose and in the figures' alt text
