@@ -117,24 +117,34 @@ def region_rates(ctx: Context, col: str) -> pd.DataFrame:
 def fig_regions(ctx: Context, col: str = "cpp_31mar") -> figures.Figure:
     r = region_rates(ctx, col)
     nat = measures.national_rates(ctx.panel, [col])[col]
-    grid = sns.FacetGrid(r, col="region", col_wrap=3, height=2.0, aspect=1.45, sharey=True)
-    grid.map_dataframe(sns.lineplot, x="year", y="rate", marker="o", markersize=3)
+    regions = sorted(r["region"].unique())
+    ncol = 3
+    nrow = -(-len(regions) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(8.7, 2.0 * nrow + 0.4), sharex=True, sharey=True, squeeze=False)
     hi_region = None
     if ctx.highlight:
         one = ctx.panel[ctx.panel["la_code"] == ctx.highlight].set_index("year")
         hi_region = one["region"].iloc[0]
-    for region, ax in grid.axes_dict.items():
+    colour = figures.colours(1)[0]
+    for ax, region in zip(axes.flat, regions):
+        reg = r[r["region"] == region]
         ax.plot(nat.index, nat.values, color=figures.MUTED, lw=1, ls="--")
+        ax.plot(reg["year"], reg["rate"], color=colour, marker="o", ms=3)
         if region == hi_region:
             ax.plot(one.index, measures.rate(one, col), color=figures.HIGHLIGHT, lw=2, ls=":")
         ax.set_title(region, fontsize=9)
-    grid.set_axis_labels("Year ending 31 March", "Per 10,000 aged 0-17")
+    for ax in axes.flat[len(regions) :]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("Year ending 31 March")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("Per 10,000 aged 0-17")
     last = r[r["year"] == ctx.last].set_index("region")["rate"]
     title = f"{measures.SERIES[col]}: {last.idxmax()} has the highest rate, {last.max():.0f} per 10,000 in {measures.year_label(ctx.last)}"
     alt = f"Small multiples of the {measures.SERIES[col].lower()} rate by region, with England dashed. " + "; ".join(
         f"{k}: {v:.0f}" for k, v in last.items()
     )
-    return figures.finish(grid.figure, title, alt, ctx.source)
+    return figures.finish(fig, title, alt, ctx.source)
 
 
 def cin_split(ctx: Context, t: dict[str, pd.DataFrame]) -> dict[str, float]:
