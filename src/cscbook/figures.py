@@ -12,6 +12,7 @@ import html
 import io
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -24,7 +25,8 @@ DPI = 110
 
 
 def setup() -> None:
-    """Apply the book's theme (call once per notebook)."""
+    """Apply the book's theme (call once per notebook), and fix the random state seaborn uses for jitter."""
+    np.random.seed(20190101)
     sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook")
     plt.rcParams.update(
         {

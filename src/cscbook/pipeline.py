@@ -315,6 +315,29 @@ def execute(
     return True
 
 
+def _worker_init() -> None:
+    """Detach a worker from the terminal's signals; the main process stops it on Ctrl-C."""
+    import signal
+
+    os.setsid()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_workers(pool: ProcessPoolExecutor, build_dir: Path) -> None:
+    """End the workers and their kernels, and remove the folders of chapters they left unfinished."""
+    import signal
+
+    for pid in list(getattr(pool, "_processes", {}) or {}):
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+    time.sleep(0.2)
+    for tmp in (build_dir / "executed").glob(".*.new-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _run_chapter(ch, p, panel_dir, build_dir, force, key) -> tuple[bool, float]:
     """Worker-process entry: execute one chapter and time it."""
     s = time.perf_counter()
@@ -499,7 +522,10 @@ def build(
 
     t = time.perf_counter()
     # Chapters run in worker processes: papermill changes the working directory, which threads share.
-    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo) or 1))) as pool:
+    # Workers (and their kernels) live in their own session, so Ctrl-C reaches only this process,
+    # which then ends them and clears their unfinished folders.
+    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo) or 1)), initializer=_worker_init)
+    try:
         futures = {}
         for ch in todo:
             if progress:
@@ -513,10 +539,15 @@ def build(
                 timings[f"chapter:{cid}"] = dt
                 if progress:
                     progress(cid, "ran" if ran else "cached", dt)
-            except BaseException as exc:  # keep waiting for the others, then report the first
+            except Exception as exc:  # keep waiting for the others, then report the first
                 errors.append(exc)
         if errors:
             raise errors[0]
+    except KeyboardInterrupt:
+        _stop_workers(pool, build_dir)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     timings["chapters"] = time.perf_counter() - t
 
     record = {
