@@ -15,6 +15,7 @@ import pandas as pd
 
 from cscbook import figures, measures, models, reference
 from cscbook.chapter import Context
+from cscbook.chapters import nao_notes
 
 #: Tolerance for recovering the generator's true shares (percentage points).
 TRUTH_TOLERANCE_PP = 4.0
@@ -252,8 +253,66 @@ def nao_rows(ctx: Context, res: Results) -> list[dict]:
         if ctx.p.region:
             rows.append({"key": key, "ours": None, "reason": f"fitted on {ctx.p.region} only"})
         else:
-            rows.append({"key": key, "ours": 100 * res.main.shares[k], "reason": note})
+            ours = 100 * res.main.shares[k]
+            why = note
+            if not ctx.synthetic and not nao_notes.within(key, ours):
+                why = nao_notes.join([note, share_note(ctx, res, k, key)])
+            rows.append({"key": key, "ours": ours, "reason": why})
     return rows
+
+
+def fit_words(f: models.Fit) -> str:
+    """'150 rows, 150 authorities, 2017-18 only' for a fit."""
+    yrs = sorted(int(y) for y in f.frame["year"].unique())
+    span = (
+        f"{measures.year_label(yrs[0])} only"
+        if len(yrs) == 1
+        else f"{measures.year_label(yrs[0])} to {measures.year_label(yrs[-1])}"
+    )
+    return f"{len(f.frame):,} rows, {f.frame['la_code'].nunique()} authorities, {span}"
+
+
+def share_note(ctx: Context, res: Results, k: str, key: str) -> str:
+    """Why a share differs from the NAO's: the years and authorities in the fit, where vacancy rates
+    start, what one year of data does to the components, and the longer panel without vacancies."""
+    parts = [f"main fit: {fit_words(res.main)}"]
+    vac = ctx.panel.loc[ctx.panel["sw_vacancy_rate"].notna(), "year"]
+    dropped = res.main.dropped.get("vacancy missing", 0)
+    if len(vac):
+        first = int(vac.min())
+        expect = models.VACANCY_FIRST_YEAR
+        parts.append(
+            f"vacancy rates in the data start in {measures.year_label(first)} (rule Y-CSWW: the 30 September census "
+            f"counts for the following year), so {dropped:,} earlier rows are dropped"
+            + (
+                f"; the model allows for rates from {measures.year_label(expect)}, which this panel does not have"
+                if first > expect
+                else ""
+            )
+        )
+    else:
+        parts.append("the data have no vacancy rates")
+    years = res.main.frame["year"].nunique()
+    if years == 1 and k == "national":
+        parts.append("with one year in the fit, national changes are zero by construction")
+    if years == 1 and k in ("authority", "residual"):
+        parts.append(
+            "with one row per authority, differences between authorities and unexplained variation cannot be told "
+            f"apart (the fit gives {100 * res.main.shares['authority']:.0f}% and {100 * res.main.shares['residual']:.0f}%)"
+        )
+    novac = next((v for name, v in res.variants.items() if name.startswith("Without vacancies")), None)
+    if novac is not None:
+        name = next(name for name in res.variants if name.startswith("Without vacancies"))
+        ci = res.variant_ci[name].loc[k]
+        share = 100 * novac.shares[k]
+        interval = "" if np.isnan(ci["low"]) else f", 95% interval {100 * ci['low']:.0f}% to {100 * ci['high']:.0f}%"
+        verdict = "within" if nao_notes.within(key, share) else "outside"
+        parts.append(
+            f"the longer panel without vacancies ({fit_words(novac)}; spending only) gives {share:.1f}%{interval}, "
+            f"{verdict} tolerance; all five: "
+            + ", ".join(f"{models.LABELS[c].lower()} {100 * novac.shares[c]:.0f}%" for c in models.COMPONENTS)
+        )
+    return nao_notes.join(parts)
 
 
 def write_json(ctx: Context, res: Results, path: str = "shares.json") -> Path:

@@ -13,8 +13,9 @@ import pandas as pd
 import seaborn as sns
 from scipy import stats
 
-from cscbook import figures, measures
+from cscbook import figures, measures, reference
 from cscbook.chapter import Context
+from cscbook.chapters import nao_notes
 from cscbook.contract import OFSTED_SCALE
 
 #: Judgement -> score, 0 (Inadequate) to 3 (Outstanding).
@@ -290,10 +291,49 @@ def nao_rows(ctx: Context, gr: dict) -> list[dict]:
         note += "; synthetic England is calibrated to this figure, so a match is expected rather than evidence"
     if reason:
         return [{"key": k, "ours": None, "reason": reason} for k in ("good_spend_min", "good_spend_max")]
-    return [
+    rows = [
         {"key": "good_spend_min", "ours": gr["min"], "reason": f"lowest: {gr['who_min']}; {note}"},
         {"key": "good_spend_max", "ours": gr["max"], "reason": f"highest: {gr['who_max']}; {note}"},
     ]
+    if not ctx.synthetic:
+        for row, stat in zip(rows, ("min", "max")):
+            if not nao_notes.within(row["key"], row["ours"]):
+                row["reason"] = nao_notes.join([row["reason"], good_end_note(ctx, row["key"], stat)])
+    return rows
+
+
+def good_end_note(ctx: Context, key: str, stat: str) -> str:
+    """Why our end of the Good range differs from the NAO's: the judgement behind it, the Good
+    authority nearest the NAO's figure, and whether the all-authority range differs the same way."""
+    jf = judgement_frame(ctx)
+    good = jf[jf["ofsted_overall"] == "Good"].reset_index(drop=True)
+    if good.empty:
+        return ""
+    i = good["spend_pc"].idxmin() if stat == "min" else good["spend_pc"].idxmax()
+    r = good.loc[i]
+    year = measures.year_label(ctx.last)
+    parts = [
+        f"{r['la_name']}'s Good is from {r['ofsted_framework']} on {r['ofsted_date']}, the latest judgement at "
+        f"31 March {ctx.last}; {len(good)} authorities rated Good; spending is gross section 251 spending in every "
+        f"category except CERA, nominal, {year}"
+    ]
+    theirs = reference.value(key)
+    v = good["spend_pc"]
+    if v.min() <= theirs <= v.max():
+        parts.append(f"the NAO's £{theirs:,.0f} is nearest {nao_notes.nearest(v, good['la_name'], theirs, '£{:,.0f}')}")
+    else:
+        parts.append(f"the NAO's £{theirs:,.0f} lies outside every Good authority's spending in {year}")
+    d = ctx.view[ctx.view["year"] == ctx.last]
+    every = measures.spend_per_child(d).dropna()
+    if len(every):
+        lo, hi = reference.value("spend_pc_min"), reference.value("spend_pc_max")
+        same = not (nao_notes.within("spend_pc_min", every.min()) and nao_notes.within("spend_pc_max", every.max()))
+        parts.append(
+            f"across all {len(every)} authorities our range is £{every.min():,.0f} to £{every.max():,.0f} against "
+            f"the NAO's £{lo:,.0f} to £{hi:,.0f}"
+            + (", so the NAO's spending figures appear to be on another basis (not verified)" if same else "")
+        )
+    return nao_notes.join(parts)
 
 
 # --- prose --------------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from scipy import stats
 
 from cscbook import figures, measures, reference
 from cscbook.chapter import Context
+from cscbook.chapters import nao_notes
 
 # --- definitions ---------------------------------------------------------------------------
 
@@ -574,7 +575,11 @@ def nao_rows(ctx: Context, shares: pd.DataFrame, r: CentresResult) -> list[dict]
                 }
             )
         else:
-            rows.append({"key": key, "ours": float(shares.loc[year, k]), "reason": f"definition {k}"})
+            ours = float(shares.loc[year, k])
+            note = f"definition {k}"
+            if not ctx.synthetic and not nao_notes.within(key, ours):
+                note = nao_notes.join([note, share_note(ctx, shares, year, key)])
+            rows.append({"key": key, "ours": ours, "reason": note})
     if ctx.p.region:
         rows.append(
             {
@@ -584,7 +589,7 @@ def nao_rows(ctx: Context, shares: pd.DataFrame, r: CentresResult) -> list[dict]
             }
         )
     elif not r.available:
-        rows.append({"key": "centres_change", "ours": None, "reason": r.reason})
+        rows.append({"key": "centres_change", "ours": None, "reason": nao_notes.join([r.reason, centres_note(ctx)])})
     else:
         effect = "include 0 (no consequential increase)" if r.consistent else "exclude 0"
         rows.append(
@@ -596,6 +601,44 @@ def nao_rows(ctx: Context, shares: pd.DataFrame, r: CentresResult) -> list[dict]
             }
         )
     return rows
+
+
+def share_note(ctx: Context, shares: pd.DataFrame, year: int, key: str) -> str:
+    """Why the chosen definition misses the NAO's share in ``year``: which definitions and which
+    years of the chosen definition would match, and how many authorities the sums cover."""
+    k = ctx.p.definition
+    n = complete_spend(ctx.view[ctx.view["year"] == year])["la_code"].nunique()
+    parts = [f"{shares.loc[year, k]:.1f}% over the {n} authorities with spending in every category"]
+    others = [
+        f"{d} ({shares.loc[year, d]:.1f}%)"
+        for d in shares.columns
+        if d != k and nao_notes.within(key, shares.loc[year, d])
+    ]
+    label = measures.year_label(year)
+    if others:
+        parts.append(f"in {label} the NAO's figure is matched by definition {', '.join(others)}")
+    else:
+        parts.append(f"no definition matches it in {label}")
+    repro = reproducing(shares)
+    if others and not repro:
+        parts.append("but no single definition matches both of the NAO's years")
+    hits = nao_notes.years_matching(shares[k].drop(year), key, "{:.1f}%")
+    if hits:
+        parts.append(f"definition {k} gives it in {', '.join(hits)}")
+    parts.append(f"the NAO's bucket or year appears to differ from definition {k} in {label} (not verified)")
+    return nao_notes.join(parts)
+
+
+def centres_note(ctx: Context) -> str:
+    """The rule under which the children's centres column is empty, from the data's flags."""
+    f = ctx.prepared.flags
+    if f is None or not len(f):
+        return ""
+    hit = f[(f["column"] == "childrens_centres") & (f["flag"] == "missing")]
+    rules = sorted(set(hit["rule"].astype(str)))
+    return nao_notes.join(
+        [f"rule {r}: {nao_notes.rule_text(ctx.prepared.meta, r).rstrip('.')}".rstrip(": ") for r in rules]
+    )
 
 
 # --- everything the prose quotes --------------------------------------------------------------

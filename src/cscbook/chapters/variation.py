@@ -10,8 +10,9 @@ import pandas as pd
 import seaborn as sns
 from scipy import stats
 
-from cscbook import figures, measures
+from cscbook import figures, measures, reference
 from cscbook.chapter import Context
+from cscbook.chapters import nao_notes
 
 #: The chapter's measures: column of the measures frame -> label with its unit.
 MEASURES = {
@@ -538,6 +539,14 @@ def fig_funnel(ctx: Context, f: pd.DataFrame) -> figures.Figure:
 # --- comparison with the NAO ---------------------------------------------------------------------
 
 
+#: What each compared measure is, in words, for the Note.
+DEFINED_AS = {
+    "cin_episode_rate": "children in need at any time in the year per 10,000 aged 0-17",
+    "cpp_rate": "children on a plan at 31 March per 10,000 aged 0-17",
+    "spend_pc": "gross section 251 spending in every category except CERA, nominal, per child aged 0-17",
+}
+
+
 def nao_rows(ctx: Context, dist: pd.DataFrame) -> list[dict]:
     """Our 2017-18 ranges beside the NAO's (other years or a region are marked n/a)."""
     reason = ""
@@ -551,10 +560,57 @@ def nao_rows(ctx: Context, dist: pd.DataFrame) -> list[dict]:
             if reason:
                 rows.append({"key": key, "ours": None, "reason": reason})
             else:
+                ours = float(dist.loc[MEASURES[col], stat])
                 note = (
                     "synthetic England is calibrated to this figure, so a match is expected rather than evidence"
                     if ctx.synthetic
-                    else ""
+                    else range_end_note(ctx, col, key, stat, dist)
                 )
-                rows.append({"key": key, "ours": float(dist.loc[MEASURES[col], stat]), "reason": note})
+                rows.append({"key": key, "ours": ours, "reason": note})
     return rows
+
+
+def range_end_note(ctx: Context, col: str, key: str, stat: str, dist: pd.DataFrame) -> str:
+    """Why our end of a range differs from the NAO's: who is at the end, the year and definition,
+    the authority nearest the NAO's figure, and whether another year gives it."""
+    row = dist.loc[MEASURES[col]]
+    ours = float(row[stat])
+    who = row["Lowest" if stat == "Minimum" else "Highest"]
+    end = "lowest" if stat == "Minimum" else "highest"
+    parts = [
+        f"{end}: {who}, {fmt_value(col, ours)} in {measures.year_label(ctx.last)} ({DEFINED_AS[col]}; "
+        f"{int(row['Authorities'])} authorities with a value)"
+    ]
+    if nao_notes.within(key, ours):
+        return nao_notes.join(parts)
+    theirs = reference.value(key)
+    cs = cross_section(ctx)
+    parts.append(beyond_or_nearest(cs[col], cs["la_name"], theirs, col, measures.year_label(ctx.last)))
+    every = measures_frame(ctx.prepared.panel if not ctx.p.region else ctx.view)
+    by_year = every.groupby("year")[col].agg("min" if stat == "Minimum" else "max")
+    others = by_year.drop(ctx.last, errors="ignore")
+    hits = nao_notes.years_matching(others, key)
+    span = f"{measures.year_label(int(by_year.index.min()))} to {measures.year_label(int(by_year.index.max()))}"
+    if hits:
+        parts.append(
+            f"the {end} value matches in {', '.join(hits)}, so the NAO's figure appears to be for another year (not verified)"
+        )
+    else:
+        parts.append(
+            f"no year from {span} gives an end within tolerance ({end} {fmt_value(col, others.min())} to "
+            f"{fmt_value(col, others.max())} in the other years), so the NAO's figure appears to use another "
+            "definition, denominator or set of authorities (not verified)"
+        )
+    return nao_notes.join(parts)
+
+
+def beyond_or_nearest(values: pd.Series, labels: pd.Series, theirs: float, col: str, year: str) -> str:
+    """Where the NAO's figure falls among the authorities' values: beyond them all, or nearest one."""
+    v = values.dropna()
+    if v.empty:
+        return ""
+    text = fmt_value(col, theirs)
+    if theirs < v.min() or theirs > v.max():
+        return f"the NAO's {text} lies outside every authority's value in {year}"
+    fmt = "£{:,.0f}" if col == "spend_pc" else "{:,.0f}"
+    return f"the NAO's {text} is nearest {nao_notes.nearest(v, labels, theirs, fmt)}"

@@ -1,0 +1,211 @@
+"""Every row of a 'How this compares with the NAO' table that fails or is n/a says why, and the
+demand chapter compares the NAO's England growth with the England rows as published."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cscbook import contract, measures, params
+from cscbook.chapter import Context
+from cscbook.chapters import decomposition as dc
+from cscbook.chapters import demand as dm
+from cscbook.chapters import ofsted as of
+from cscbook.chapters import preventative as pv
+from cscbook.chapters import variation as va
+
+REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "real-data"
+COUNTS = ["referrals", "s47_enquiries", "cpp_31mar", "cin_31mar", "cla_31mar", "cla_16plus", "pop_0_17"]
+
+
+def make_ctx(chapter: str, prep: contract.Prepared, **values) -> Context:
+    """A chapter context on a prepared data set, without reading or generating anything."""
+    p = params.resolve(params.CHAPTER_MODELS[chapter], values, where=f"chapter {chapter!r}")
+    first, last = p.year_range
+    panel = prep.panel[(prep.panel["year"] >= first) & (prep.panel["year"] <= last)].copy()
+    view = panel[panel["region"] == p.region].copy() if p.region else panel
+    return Context(chapter, p, prep, panel, view, None, None)
+
+
+def nao_table(chapter: str, ctx: Context) -> pd.DataFrame:
+    """The chapter's comparison table, computed as its notebook does."""
+    if chapter == "demand":
+        rows = dm.nao_rows(ctx, dm.tables(ctx))
+    elif chapter == "variation":
+        rows = va.nao_rows(ctx, va.distribution(va.cross_section(ctx)))
+    elif chapter == "ofsted":
+        rows = of.nao_rows(ctx, of.good_range(of.judgement_frame(ctx)))
+    elif chapter == "preventative":
+        res = pv.results(ctx)
+        rows = pv.nao_rows(ctx, res.shares, res.centres)
+    else:
+        rows = dc.nao_rows(ctx, dc.analyse(ctx))
+    return measures.compare(rows)
+
+
+def assert_reasons(df: pd.DataFrame) -> None:
+    bad = df[df["Result"].isin(["fail", "n/a"]) & (df["Note"].str.strip() == "")]
+    assert bad.empty, bad[["Measure", "Result"]].to_string()
+
+
+# --- a small hand-made panel with England rows ------------------------------------------------------------
+
+
+def small_prepared() -> contract.Prepared:
+    """Four authorities, 2011-2018. Authority D makes no s47 or CIN return in 2011 (flagged missing) and
+    no population can be derived for it; England rows add DfE's estimate for it. No CLA 16+ in 2018."""
+    rows = []
+    for i, code in enumerate(["A", "B", "C", "D"]):
+        for y in range(2011, 2019):
+            t = y - 2011
+            rows.append(
+                {
+                    "la_code": code,
+                    "la_name": f"Authority {code}",
+                    "region": "London",
+                    "year": y,
+                    "pop_0_17": 10_000.0 * (i + 1) * (1 + 0.01 * t),
+                    "referrals": 500.0 * (i + 1) * (1 + 0.01 * t),
+                    "s47_enquiries": 100.0 * (i + 1) * (1 + 0.1 * t),
+                    "icpcs": 50.0 * (i + 1),
+                    "cpp_31mar": 40.0 * (i + 1) * (1 + 0.03 * t),
+                    "cin_31mar": 300.0 * (i + 1) * (1 + 0.003 * t),
+                    "cin_episodes": 600.0 * (i + 1),
+                    "cla_31mar": 60.0 * (i + 1) * (1 + 0.02 * t),
+                    "cla_16plus": np.nan if y == 2018 else 15.0 * (i + 1) * (1 + 0.05 * t),
+                }
+            )
+    panel = contract.order_panel(pd.DataFrame(rows))
+    d2011 = (panel["la_code"] == "D") & (panel["year"] == 2011)
+    panel.loc[d2011, ["s47_enquiries", "cin_31mar", "pop_0_17"]] = np.nan
+    flags = pd.DataFrame(
+        [
+            ("D", 2011, "s47_enquiries", "missing", "S-MISSING"),
+            ("D", 2011, "cin_31mar", "missing", "S-MISSING"),
+            ("D", 2011, "pop_0_17", "missing", "S-MISSING"),
+            *[(c, 2011, "pop_0_17", "derived", "Y-POP") for c in "ABC"],
+            *[(c, 2018, "cla_16plus", "missing", "S-MISSING") for c in "ABCD"],
+        ],
+        columns=contract.FLAG_COLUMNS,
+    )
+    full = pd.DataFrame(rows).groupby("year")[COUNTS].sum(min_count=1)
+    england = full.reset_index()
+    england.loc[england["year"] == 2011, "pop_0_17"] = np.nan  # as published: no England population before 2013
+    meta = {"source": "official", "rules": {"S-CLA": "cla_16plus from SFR only."}}
+    return contract.Prepared(panel=panel, flags=flags, meta=meta, england=england)
+
+
+def test_demand_uses_england_rows_when_present():
+    prep = small_prepared()
+    ctx = make_ctx("demand", prep)
+    t = dm.tables(ctx)
+    rows = {r["key"]: r for r in dm.nao_rows(ctx, t)}
+    eng = prep.england.set_index("year")
+    for col in ("s47_enquiries", "cin_31mar", "referrals"):
+        want = (eng.loc[2018, col] / eng.loc[2011, col] - 1) * 100
+        row = rows[dm.NAO_GROWTH[col]]
+        assert row["ours"] == pytest.approx(want)
+        assert "England rows" in row["reason"]
+        la_sum = measures.growth(t["counts"], col, 2011, 2018)
+        assert f"{la_sum:+.1f}%" in row["reason"]
+    # the authority that made no s47 return in 2010-11 is named
+    assert "Authority D" in rows["s47_growth"]["reason"]
+    # no England population for 2010-11: the sum over authorities, with the back-derivation explained
+    pop = rows["pop_growth"]
+    assert pop["ours"] == pytest.approx(measures.growth(t["counts"], "pop_0_17", 2011, 2018))
+    assert "Y-POP" in pop["reason"] and "Authority D" in pop["reason"]
+    # no CLA 16+ in 2017-18: n/a with the rule and the growth to the last year with a figure
+    cla16 = rows["cla16_growth"]
+    assert cla16["ours"] is None and "S-CLA" in cla16["reason"] and "2016-17" in cla16["reason"]
+    assert_reasons(measures.compare(list(rows.values())))
+
+
+def test_demand_without_england_rows_is_unchanged():
+    prep = small_prepared()
+    prep.england = None
+    ctx = make_ctx("demand", prep)
+    t = dm.tables(ctx)
+    for r in dm.nao_rows(ctx, t):
+        col = next(c for c, k in dm.NAO_GROWTH.items() if k == r["key"])
+        g = measures.growth(t["counts"], col, 2011, 2018)
+        assert "reason" not in r
+        assert (r["ours"] == pytest.approx(g)) if np.isfinite(g) else np.isnan(r["ours"])
+
+
+def test_demand_on_synthetic_england_passes_with_empty_notes(england):
+    ctx = make_ctx("demand", england)
+    df = nao_table("demand", ctx)
+    assert (df["Result"] == "pass").all()
+    assert (df["Note"] == "").all()
+
+
+# --- the other chapters: synthetic England made to miss the NAO ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def official_like(england) -> contract.Prepared:
+    """Synthetic England relabelled as official data, with every range and share pushed off the NAO's
+    figures, no children's centres and vacancy rates only in the last year."""
+    panel = england.panel.copy()
+    for c in contract.SPEND:
+        panel[c] = panel[c] * 0.6
+    panel["spend_sure_start"] = panel["spend_sure_start"] * 3
+    panel["cpp_31mar"] = (panel["cpp_31mar"] * 1.5).round()
+    panel["childrens_centres"] = np.nan
+    panel.loc[panel["year"] < panel["year"].max(), "sw_vacancy_rate"] = np.nan
+    flags = pd.concat(
+        [
+            england.flags,
+            pd.DataFrame([("*", 0, "childrens_centres", "missing", "S-NOSOURCE")], columns=contract.FLAG_COLUMNS),
+        ]
+    )
+    meta = {**england.meta, "source": "official", "rules": {"S-NOSOURCE": "No source provides this column."}}
+    return contract.Prepared(panel=panel, flags=flags, meta=meta)
+
+
+@pytest.mark.parametrize("chapter", ["variation", "ofsted", "preventative", "decomposition"])
+def test_failing_rows_say_why(official_like, chapter):
+    values = {"n_boot": 0} if chapter == "decomposition" else {}
+    df = nao_table(chapter, make_ctx(chapter, official_like, **values))
+    assert df["Result"].isin(["fail", "n/a"]).any(), df
+    assert_reasons(df)
+
+
+def test_decomposition_note_names_years_and_the_longer_panel(official_like):
+    ctx = make_ctx("decomposition", official_like, n_boot=0)
+    df = nao_table("decomposition", ctx)
+    failing = df[df["Result"] == "fail"]
+    assert len(failing)
+    assert failing["Note"].str.contains("main fit").all()
+    assert failing["Note"].str.contains("longer panel without vacancies").all()
+
+
+# --- the real data, when they are here --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real() -> contract.Prepared:
+    if not REAL_DATA.exists():
+        pytest.skip("no real data folder")
+    from cscbook import pipeline
+
+    return pipeline.prepare_official(REAL_DATA)
+
+
+@pytest.mark.parametrize("chapter", ["demand", "variation", "ofsted", "preventative", "decomposition"])
+def test_real_data_rows_say_why(real, chapter, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    values = {"n_boot": 0} if chapter == "decomposition" else {}
+    assert_reasons(nao_table(chapter, make_ctx(chapter, real, **values)))
+
+
+def test_real_demand_uses_england_rows(real):
+    ctx = make_ctx("demand", real)
+    rows = {r["key"]: r for r in dm.nao_rows(ctx, dm.tables(ctx))}
+    eng = real.england.set_index("year")
+    want = (eng.loc[2018, "s47_enquiries"] / eng.loc[2011, "s47_enquiries"] - 1) * 100
+    assert rows["s47_growth"]["ours"] == pytest.approx(want)
+    assert "England rows" in rows["s47_growth"]["reason"]
