@@ -91,3 +91,15 @@ def test_inventory_recognises_every_source(prepared):
         r.inventory["source"].dropna()
     )
     assert not r.inventory["path"].str.endswith(".md").any()
+
+
+def test_vacancy_rates_start_in_2016_17_from_lait(prepared):
+    """The September 2016 census (2016-17) comes from LAIT, flagged; later years from the workforce files."""
+    _, prep = prepared
+    p, flags = prep.panel, prep.flags
+    counts = p.groupby("year")["sw_vacancy_rate"].count()
+    assert counts.get(2016, 0) == 0
+    assert counts[2017] >= 140 and counts[2018] >= 150
+    lait = flags[(flags["column"] == "sw_vacancy_rate") & (flags["rule"] == "W-LAIT")]
+    assert set(lait["year"]) == {2017}
+    assert len(lait) == counts[2017]

@@ -25,6 +25,7 @@ RULES: dict[str, str] = {
     "G-NAMES": "Ofsted 2023 gives names only; names are matched to codes after removing case, punctuation and 'City of'/'County of', with the published differences (Bedford Borough, Bristol, Durham, Herefordshire, Kingston Upon Hull, Richmond Upon Thames, St Helens) mapped explicitly.",
     "G-OLDCODE": "3-digit DfE codes (s251, LAIT) are mapped to 9-character ONS codes through the code pairs published in the CIN, CLA and EES files.",
     "G-OUTSIDE": "A row for an authority outside the chosen footprint that no rule maps is left out and flagged.",
+    "W-LAIT": "Vacancy rates for census years the workforce files do not cover (September 2016) come from DfE's LAIT table, which carries the same measure (identical where both exist), matched by Y-CSWW.",
     "Y-CSWW": "Workforce census at 30 September Y is matched to the year ending 31 March Y+1 (Sept 2017 census -> 2017-18).",
     "Y-POP": "Population: the mid-year estimate for the June inside the year (mid-2017 for 2017-18), from the earliest DfE release that has it (the denominator of the rates DfE published); where no release has it, pop = cin_31mar * 10000 / published CIN rate (DfE's own denominator).",
     "S-CIN": "Children in need: EES from 2012-13 (latest release), SFR before; an EES gap is filled from the SFR of the same year.",
@@ -246,6 +247,20 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
                     "G-NORTHANTS-2021" if r.la_code in ("E06000061", "E06000062") else "csww-joint-row",
                 )
             )
+        # LAIT carries the same census measure for September 2016, before the workforce files begin
+        lait = _la(T.get("lait", pd.DataFrame()))
+        if len(lait):
+            lv = lait[lait["measure"] == "sw_vacancy_rate"].copy()
+            lv["la_code"] = lv["la_code"].fillna(lv["old_la_code"].map(old_to_new))
+            lv = _pick(lv, "sw_vacancy_rate")
+            lv["year"] = lv["year"] + 1  # Y-CSWW
+            have = set(zip(v["la_code"], v["year"]))
+            new = np.array([(c, y) not in have for c, y in zip(lv["la_code"], lv["year"])], dtype=bool)
+            before = (lv["year"] < v["year"].min()).to_numpy() if len(v) else True
+            lv = lv[new & before & lv["value"].notna().to_numpy()]
+            parts.append(lv[["la_code", "year", "value"]].assign(measure="sw_vacancy_rate"))
+            for r in lv.itertuples():
+                flags.append((r.la_code, int(r.year), "sw_vacancy_rate", "derived", "W-LAIT"))
     long = pd.concat(parts, ignore_index=True)
     # --- footprint ------------------------------------------------------------------------------
     if geography == "2018":
