@@ -44,6 +44,13 @@ def colours(n: int) -> list:
     return sns.color_palette(PALETTE, n)
 
 
+def box_points(ax, data=None, *, x=None, y=None, order=None, colour=None, width: float = 0.55, size: float = 3) -> None:
+    """The book's distribution plot: a pale box with every authority as a point (no outlier markers)."""
+    box = {"color": colour or colours(1)[0], "fliersize": 0, "boxprops": {"alpha": 0.35}, "width": width}
+    sns.boxplot(data, x=x, y=y, order=order, ax=ax, **box)
+    sns.stripplot(data, x=x, y=y, order=order, ax=ax, color="#333333", size=size, alpha=0.6, jitter=0.2)
+
+
 def mark(ax, x: float, y: float, label: str) -> None:
     """Mark the highlighted authority on an axis: a ringed point and its name."""
     ax.scatter([x], [y], s=75, color=HIGHLIGHT, edgecolor="black", linewidth=0.8, zorder=5)

@@ -10,7 +10,6 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from scipy import stats
 
 from cscbook import figures, measures, reference
@@ -370,18 +369,7 @@ def fig_spend(ctx: Context, jf: pd.DataFrame, sp: dict) -> figures.Figure:
     """Spending per child by judgement: box and points, with the highlighted authority."""
     order = [x for x in labels(ctx) if x in set(jf["group"])]
     fig, ax = plt.subplots(figsize=(8.5, 4.8))
-    sns.boxplot(
-        jf,
-        x="group",
-        y="spend_pc",
-        order=order,
-        ax=ax,
-        color=figures.colours(1)[0],
-        fliersize=0,
-        boxprops={"alpha": 0.35},
-        width=0.55,
-    )
-    sns.stripplot(jf, x="group", y="spend_pc", order=order, ax=ax, color="#333333", size=3.5, alpha=0.65, jitter=0.22)
+    figures.box_points(ax, jf, x="group", y="spend_pc", order=order, size=3.5)
     hit = jf[jf["la_code"] == ctx.highlight] if ctx.highlight else jf.iloc[0:0]
     if not hit.empty:
         figures.mark(ax, order.index(hit["group"].iloc[0]), hit["spend_pc"].iloc[0], ctx.highlight_name)
@@ -420,18 +408,7 @@ def fig_change(ctx: Context, ch: pd.DataFrame, tests: pd.DataFrame) -> figures.F
     for ax, (col, label) in zip(axes, CHANGE_OF.items()):
         y = f"{col}_change"
         d = ch.dropna(subset=[y])
-        sns.boxplot(
-            d,
-            x="group",
-            y=y,
-            order=order,
-            ax=ax,
-            color=figures.colours(2)[1],
-            fliersize=0,
-            boxprops={"alpha": 0.35},
-            width=0.55,
-        )
-        sns.stripplot(d, x="group", y=y, order=order, ax=ax, color="#333333", size=3, alpha=0.6, jitter=0.22)
+        figures.box_points(ax, d, x="group", y=y, order=order, colour=figures.colours(2)[1])
         ax.axhline(0, color=figures.MUTED, lw=0.8)
         if not hit.empty and pd.notna(hit[y].iloc[0]):
             figures.mark(ax, order.index(hit["group"].iloc[0]), hit[y].iloc[0], ctx.highlight_name)

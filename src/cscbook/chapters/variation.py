@@ -7,7 +7,6 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from scipy import stats
 
 from cscbook import figures, measures, reference
@@ -334,8 +333,7 @@ def fig_distributions(ctx: Context, cs: pd.DataFrame) -> figures.Figure:
     hi = ctx.highlight_row(cs)
     for ax, col in zip(axes, MEASURES):
         v = cs[col].dropna()
-        sns.boxplot(y=v, ax=ax, color=figures.colours(4)[0], width=0.45, fliersize=0, boxprops={"alpha": 0.35})
-        sns.stripplot(y=v, ax=ax, color="#333333", size=2.5, alpha=0.6, jitter=0.18)
+        figures.box_points(ax, y=v, width=0.45, size=2.5)
         if hi is not None and pd.notna(hi[col]):
             figures.mark(ax, 0, hi[col], ctx.highlight_name)
         ax.set_ylabel(MEASURES[col], fontsize=8)
@@ -423,18 +421,7 @@ def fig_regions(ctx: Context) -> figures.Figure:
     cs = measures_frame(ctx.panel[ctx.panel["year"] == ctx.last]).dropna(subset=["cpp_rate"])
     order = cs.groupby("region")["cpp_rate"].median().sort_values(ascending=False).index.tolist()
     fig, ax = plt.subplots(figsize=(9, 4.8))
-    sns.boxplot(
-        cs,
-        y="region",
-        x="cpp_rate",
-        order=order,
-        ax=ax,
-        color=figures.colours(1)[0],
-        fliersize=0,
-        boxprops={"alpha": 0.35},
-        width=0.6,
-    )
-    sns.stripplot(cs, y="region", x="cpp_rate", order=order, ax=ax, color="#333333", size=3, alpha=0.6, jitter=0.2)
+    figures.box_points(ax, cs, y="region", x="cpp_rate", order=order, width=0.6)
     nat = england_rate(ctx, "cpp_31mar", ctx.last)
     ax.axvline(nat, color="#444444", ls="--", lw=1)
     ax.text(nat, -0.7, f" England {nat:.0f}", fontsize=8, color="#444444")
