@@ -103,3 +103,17 @@ def test_vacancy_rates_start_in_2016_17_from_lait(prepared):
     lait = flags[(flags["column"] == "sw_vacancy_rate") & (flags["rule"] == "W-LAIT")]
     assert set(lait["year"]) == {2017}
     assert len(lait) == counts[2017]
+
+
+def test_book_builds_on_real_data(tmp_path):
+    """The whole book on the real files: no synthetic banner, sources cited, every chapter rendered."""
+    from cscbook import pipeline
+
+    res = pipeline.build({"data": str(REAL.resolve())}, build_dir=tmp_path)
+    pages = {p.name: p.read_text() for p in (res.html / "book").glob("*.html")}
+    assert {"demand.html", "variation.html", "ofsted.html", "preventative.html", "decomposition.html"} <= set(pages)
+    for name, text in pages.items():
+        assert "Synthetic data" not in text, name
+        assert "Open Government Licence" in text, name
+    demand = (tmp_path / "executed" / "demand" / "demand_nao_comparison.csv").read_text()
+    assert "Growth in child protection plans" in demand

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -149,6 +150,9 @@ def fetch(dest: Path, manifest: Path) -> None:
 def main() -> None:
     """Entry point: user errors print one line and exit 2; --debug shows the traceback."""
     debug = "--debug" in sys.argv
+    # Ctrl-C always stops the build cleanly, even when started from a process that ignores it
+    # (Python installs no KeyboardInterrupt handler for a signal ignored at start-up).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         app.main(standalone_mode=False)
     except UserError as exc:

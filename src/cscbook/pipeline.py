@@ -290,7 +290,7 @@ def execute(
                     progress_bar=False,
                     log_output=False,
                     request_save_on_cell_execute=False,
-                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                 )
             except PapermillExecutionError as exc:
                 if exc.ename == "KeyboardInterrupt":
