@@ -117,3 +117,24 @@ def test_book_builds_on_real_data(tmp_path):
         assert "Open Government Licence" in text, name
     demand = (tmp_path / "executed" / "demand" / "demand_nao_comparison.csv").read_text()
     assert "Growth in child protection plans" in demand
+
+
+def test_latest_geography_gives_todays_authorities(prepared):
+    from cscbook.harmonise import TO_LATEST, harmonise
+    from cscbook.validate import validate_prepared
+
+    result, _ = prepared
+    latest = harmonise(result, geography="latest")
+    validate_prepared(latest)
+    p = latest.panel
+    codes = set(p["la_code"])
+    assert not codes & set(TO_LATEST)  # no predecessor code survives
+    assert {n for targets in TO_LATEST.values() for n, _ in targets} <= codes
+    assert (p.groupby("year")["la_code"].nunique().loc[2011:2018] == len(codes)).all()
+    # Northamptonshire's 2017-18 plans are shared between its successors, none lost
+    north, west = (
+        p[(p["la_code"] == c) & (p["year"] == 2018)]["cpp_31mar"].iloc[0] for c in ("E06000061", "E06000062")
+    )
+    _, old = prepared
+    whole = old.panel[(old.panel["la_code"] == "E10000021") & (old.panel["year"] == 2018)]["cpp_31mar"].iloc[0]
+    assert north + west == pytest.approx(whole)

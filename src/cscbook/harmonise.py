@@ -61,6 +61,8 @@ RULE_OF = {
     "E06000066": "G-2023",
     "E08000038": "G-RECODE-2025",
     "E08000039": "G-RECODE-2025",
+    "E08000016": "G-RECODE-2025",
+    "E08000019": "G-RECODE-2025",
     "E06000058": "G-BCP-2019",
     "E06000059": "G-BCP-2019",
     "E06000028": "G-BCP-2019",
@@ -278,7 +280,6 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
         last_year = 2019  # BCP and Dorset (April 2019) cannot be split back into the 2018 authorities
     else:
         base = (set(long["la_code"]) - set(TO_LATEST)) | {n for v in TO_LATEST.values() for n, _ in v}
-        base -= {"E08000038", "E08000039"} if False else set()
         share = _shares(long)
         rows = []
         for old, targets in TO_LATEST.items():
@@ -350,6 +351,12 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
             )
             panel[col] = np.where(panel["year"] <= 2019, panel["la_code"].map(i15), panel["la_code"].map(i19))
     panel = _ofsted(panel, T.get("ofsted", pd.DataFrame()), names, flags)
+    # a recoded authority keeps its name (and region) from its old code when no source names the new one
+    for old, targets in TO_LATEST.items():
+        for new, how in targets:
+            if how == "recode":
+                names.setdefault(new, names.get(old))
+                regions.setdefault(new, regions.get(old))
     panel["la_name"] = panel["la_code"].map(names)
     # publishers differ in case ("The Humber") and some split London into Inner and Outer London
     canonical = {r.lower(): r for r in contract.REGIONS} | {"inner london": "London", "outer london": "London"}
