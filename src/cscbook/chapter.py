@@ -63,7 +63,7 @@ class Context:
     def glue(self, name: str, value: Any, fmt: str = "{}") -> Any:
         """Glue a number for the prose, formatted as text; keep the raw value for tests."""
         self.glued[name] = value
-        text = fmt.format(value)
+        text = glue_text(value, fmt)
         try:
             from myst_nb import glue as _glue
 
@@ -89,6 +89,12 @@ class Context:
         except Exception:  # outside a notebook kernel: nothing to glue into
             pass
         return text
+
+
+def glue_text(value: Any, fmt: str = "{}") -> str:
+    """The text the prose shows for a value: formatted, or said to be missing in words."""
+    missing = value is None or value is pd.NA or (isinstance(value, float) and value != value)
+    return "n/a (not in these data)" if missing else fmt.format(value)
 
 
 def styled_table(df: pd.DataFrame, caption: str = "", index: bool = True):
