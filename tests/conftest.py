@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -26,8 +25,3 @@ def built_book(tmp_path_factory):
     build_dir = tmp_path_factory.mktemp("build")
     result = pipeline.build({}, build_dir=build_dir)
     return build_dir, result
-
-
-def copy_tree(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst)
-    return dst

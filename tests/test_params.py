@@ -8,7 +8,7 @@ import sys
 import papermill as pm
 import pytest
 
-from cscbook import chapter, params, pipeline
+from cscbook import contract, params, pipeline
 from cscbook.errors import UserError
 
 
@@ -37,11 +37,11 @@ def test_ill_typed_values_are_rejected(name, value, rule):
 
 def test_highlight_must_be_in_the_data(england):
     with pytest.raises(UserError) as exc:
-        chapter.resolve_authority(england.panel, "Nowhere at all")
+        contract.find_authority(england.panel, "Nowhere at all")
     assert "highlight" in exc.value.line()
     code = england.panel["la_code"].iloc[0]
     name = england.panel["la_name"].iloc[0]
-    assert chapter.resolve_authority(england.panel, name.upper()) == (code, name)
+    assert contract.find_authority(england.panel, name.upper()) == (code, name)
 
 
 @pytest.mark.parametrize("ch", pipeline.chapters(), ids=lambda c: c.id)

@@ -117,6 +117,8 @@ def test_book_builds_on_real_data(tmp_path):
         assert "Open Government Licence" in text, name
     demand = (tmp_path / "executed" / "demand" / "demand_nao_comparison.csv").read_text()
     assert "Growth in child protection plans" in demand
+    inputs = res.record["data"]["inputs"]  # the run record names every input file with its sha256
+    assert len(inputs) >= 45 and all(len(h) == 64 for h in inputs.values())
 
 
 def test_latest_geography_gives_todays_authorities(prepared):

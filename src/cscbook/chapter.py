@@ -123,7 +123,7 @@ def load(chapter: str, values: dict[str, Any]) -> Context:
     contract.check_years(panel, p.years)
     panel = panel[(panel["year"] >= first) & (panel["year"] <= last)].copy()
     view = panel[panel["region"] == p.region].copy() if p.region else panel
-    code, name = resolve_authority(panel, p.highlight)
+    code, name = contract.find_authority(panel, p.highlight)
     figures.setup()
     return Context(chapter, p, prepared, panel, view, code, name)
 
@@ -139,11 +139,6 @@ def prepare(p: params.ChapterParams) -> contract.Prepared:
     from cscbook import pipeline
 
     return pipeline.prepare_official(Path(p.data), geography=p.geography)
-
-
-def resolve_authority(panel: pd.DataFrame, key: str) -> tuple[str | None, str | None]:
-    """Find an authority by code or (case-insensitive) name."""
-    return contract.find_authority(panel, key)
 
 
 def nao_table(ctx: Context, rows: list[dict]):

@@ -394,7 +394,6 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
     }
     prep = contract.Prepared(panel=panel, flags=fl, meta=meta, england=england)
     prep.extra["sfr_ees_overlap"] = overlap_df
-    prep.extra["england"] = england
     return prep
 
 

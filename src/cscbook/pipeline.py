@@ -167,7 +167,7 @@ def prepare_data(p: params.ChapterParams, build_dir: Path) -> Path:
         prep = prepare_official(folder, geography=p.geography)
         key = f"official-{p.geography}-{hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]}"
         out = build_dir / "data" / key
-        stamp = {"version": cscbook.__version__, "code": code_hash(), "inputs": prep.meta.get("input_hashes")}
+        stamp = {"version": cscbook.__version__, "code": code_hash(), "inputs": prep.meta.get("inputs")}
     validate.validate_prepared(prep)
     contract.write_prepared(prep, out)
     (out / "stamp.json").write_text(json.dumps(stamp, sort_keys=True))
@@ -277,41 +277,38 @@ def execute(
     values = p.model_dump()
     values["panel_dir"] = str(panel_dir.resolve())
     started = time.perf_counter()
-    try:
-        with atomic_dir(target) as tmp:
-            out_nb = tmp / f"{ch.id}.ipynb"
-            try:
-                pm.execute_notebook(
-                    str(ch.template),
-                    str(out_nb),
-                    parameters=values,
-                    cwd=str(tmp),
-                    kernel_name="python3",
-                    progress_bar=False,
-                    log_output=False,
-                    request_save_on_cell_execute=False,
-                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-                )
-            except PapermillExecutionError as exc:
-                if exc.ename == "KeyboardInterrupt":
-                    raise KeyboardInterrupt from None
-                failed = build_dir / "executed" / f"{ch.id}.failed.ipynb"
-                if out_nb.exists():
-                    shutil.copyfile(out_nb, failed)
-                user = _user_error_in(exc)
-                if user:
-                    raise UserError(*user) from None
-                raise UserError(
-                    f"{ch.template.relative_to(ROOT)}",
-                    f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}; executed copy kept at {failed}",
-                    "a chapter notebook must run without errors",
-                ) from None
-            seconds = round(time.perf_counter() - started, 2)
-            (tmp / "cache.json").write_text(
-                json.dumps({"key": key, "params": p.model_dump(exclude={"panel_dir"}), "seconds": seconds})
+    with atomic_dir(target) as tmp:
+        out_nb = tmp / f"{ch.id}.ipynb"
+        try:
+            pm.execute_notebook(
+                str(ch.template),
+                str(out_nb),
+                parameters=values,
+                cwd=str(tmp),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
-    except UserError:
-        raise
+        except PapermillExecutionError as exc:
+            if exc.ename == "KeyboardInterrupt":
+                raise KeyboardInterrupt from None
+            failed = build_dir / "executed" / f"{ch.id}.failed.ipynb"
+            if out_nb.exists():
+                shutil.copyfile(out_nb, failed)
+            user = _user_error_in(exc)
+            if user:
+                raise UserError(*user) from None
+            raise UserError(
+                f"{ch.template.relative_to(ROOT)}",
+                f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}; executed copy kept at {failed}",
+                "a chapter notebook must run without errors",
+            ) from None
+        seconds = round(time.perf_counter() - started, 2)
+        (tmp / "cache.json").write_text(
+            json.dumps({"key": key, "params": p.model_dump(exclude={"panel_dir"}), "seconds": seconds})
+        )
     return True
 
 
@@ -558,7 +555,7 @@ def build(
             "folder": str(panel_dir.relative_to(build_dir)) if panel_dir.is_relative_to(build_dir) else str(panel_dir),
             "hash": data_hash(panel_dir),
             "rows": meta.get("rows"),
-            "input_hashes": meta.get("input_hashes", {}),
+            "inputs": {path: i.get("sha256") for path, i in meta.get("inputs", {}).items()},
         },
         "executed": {cid: ("ran" if ran else "reused from cache") for cid, ran in executed.items()},
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
