@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -24,7 +25,8 @@ def test_book_builds_with_banner_and_nao_table(built_book):
     assert re.search(r"referrals to children’s social care changed by\s+\+7\.0%", text)
     for page in (build_dir / "html" / "book").glob("*.html"):
         assert "Synthetic data" in page.read_text(), page.name
-    assert (build_dir / "run_record.json").exists()
+    record = json.loads((build_dir / "run_record.json").read_text())
+    assert set(record["executed"]) == {c.id for c in pipeline.chapters()}  # every chapter, ran or reused
     assert (build_dir / "html" / "_downloads").exists()
 
 

@@ -557,7 +557,7 @@ def build(
             "rows": meta.get("rows"),
             "inputs": {path: i.get("sha256") for path, i in meta.get("inputs", {}).items()},
         },
-        "executed": {cid: ("ran" if ran else "reused from cache") for cid, ran in executed.items()},
+        "executed": {c.id: ("ran" if executed.get(c.id) else "reused from an earlier run") for c in all_ch},
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
     }
     t = time.perf_counter()
