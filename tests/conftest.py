@@ -25,3 +25,19 @@ def built_book(tmp_path_factory):
     build_dir = tmp_path_factory.mktemp("build")
     result = pipeline.build({}, build_dir=build_dir)
     return build_dir, result
+
+
+def run_chapter(chapter_id: str, folder: Path, **parameters) -> Path:
+    """Execute book/<chapter_id>.ipynb with papermill in ``folder``; return the executed notebook."""
+    import papermill as pm
+
+    out = folder / f"{chapter_id}.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "book" / f"{chapter_id}.ipynb"),
+        str(out),
+        parameters=parameters,
+        cwd=str(folder),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    return out

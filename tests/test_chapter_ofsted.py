@@ -7,14 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import papermill as pm
 import pytest
 
 from cscbook import contract, measures, params, reference
 from cscbook.chapter import Context
 from cscbook.chapters import ofsted as of
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import run_chapter
 
 
 def make_ctx(prep: contract.Prepared, region: str = "", highlight: str = "", scale: str = "four-point") -> Context:
@@ -132,16 +130,7 @@ def test_a_planted_later_change_is_detected(england):
 
 
 def _run(tmp_path: Path, **parameters) -> str:
-    out = tmp_path / "ofsted.ipynb"
-    pm.execute_notebook(
-        str(ROOT / "book" / "ofsted.ipynb"),
-        str(out),
-        parameters=parameters,
-        cwd=str(tmp_path),
-        kernel_name="python3",
-        progress_bar=False,
-    )
-    return out.read_text()
+    return run_chapter("ofsted", tmp_path, **parameters).read_text()
 
 
 def test_notebook_executes_on_synthetic_data(tmp_path):

@@ -8,14 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import papermill as pm
 import pytest
 
 from cscbook import chapter, contract, measures
 from cscbook.chapters import preventative as pv
-
-ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "book" / "preventative.ipynb"
+from tests.conftest import run_chapter
 
 
 def tiny_panel() -> pd.DataFrame:
@@ -139,15 +136,7 @@ def test_without_childrens_centres_the_row_is_na(england, tmp_path):
 def _run(tmp_path: Path, name: str, **params) -> tuple[dict, Path]:
     out = tmp_path / name
     out.mkdir()
-    pm.execute_notebook(
-        str(TEMPLATE),
-        str(out / "out.ipynb"),
-        parameters=params,
-        cwd=str(out),
-        kernel_name="python3",
-        progress_bar=False,
-    )
-    nb = json.loads((out / "out.ipynb").read_text())
+    nb = json.loads(run_chapter("preventative", out, **params).read_text())
     return nb, out
 
 

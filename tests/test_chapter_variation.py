@@ -6,14 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import papermill as pm
 import pytest
 
 from cscbook import contract, measures, params
 from cscbook.chapter import Context
 from cscbook.chapters import variation as va
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import run_chapter
 
 
 def make_ctx(prep: contract.Prepared, region: str = "", highlight: str = "") -> Context:
@@ -167,15 +165,7 @@ def test_region_filter_applies_to_distribution_and_funnel(england):
 
 
 def _run(tmp_path: Path, **parameters) -> tuple[Path, str]:
-    out = tmp_path / "variation.ipynb"
-    pm.execute_notebook(
-        str(ROOT / "book" / "variation.ipynb"),
-        str(out),
-        parameters=parameters,
-        cwd=str(tmp_path),
-        kernel_name="python3",
-        progress_bar=False,
-    )
+    out = run_chapter("variation", tmp_path, **parameters)
     return out, out.read_text()
 
 
