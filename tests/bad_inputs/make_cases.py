@@ -1,6 +1,6 @@
 """Write the malformed data files in tests/bad_inputs/ (invented values, published layouts).
 
-Run from the repository root: .venv/bin/python tests/bad_inputs/make_cases.py
+Run from the repository root: .venv/bin/python -m tests.bad_inputs.make_cases
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from tests.fixtures.official import EES, LAS  # the published EES header and the invented authorities
+
 HERE = Path(__file__).resolve().parent
-EES = "time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,old_la_code,new_la_code,la_name"
-LAS = [("E06000901", "901", "Northmoor"), ("E06000902", "902", "Eastfold"), ("E06000903", "903", "Westmere")]
 
 
 def c1(rows: list[tuple] | None = None, year: str = "2016") -> str:
