@@ -31,9 +31,9 @@ def _where(prep: contract.Prepared) -> str:
 
 SCHEMA = pa.DataFrameSchema(
     {
-        "la_code": pa.Column(str, pa.Check.str_length(9, 9)),
-        "la_name": pa.Column(str),
-        "region": pa.Column(str, pa.Check.isin(contract.REGIONS)),
+        "la_code": pa.Column(str, pa.Check.str_length(9, 9), coerce=True),
+        "la_name": pa.Column(str, coerce=True),
+        "region": pa.Column(str, pa.Check.isin(contract.REGIONS), coerce=True),
         "year": pa.Column("int64", pa.Check.in_range(2000, 2100)),
         **{c: pa.Column(float, pa.Check.ge(0), nullable=True, coerce=True) for c in contract.COUNTS + contract.SPEND},
         "sw_vacancy_rate": pa.Column(float, pa.Check.in_range(0, 1), nullable=True, coerce=True),
