@@ -111,3 +111,22 @@ def test_two_builds_give_identical_outputs(tmp_path):
         json.loads((a / "run_record.json").read_text())["data"]["hash"]
         == json.loads((b / "run_record.json").read_text())["data"]["hash"]
     )
+
+
+def test_official_data_is_reused_until_an_input_file_changes(tmp_path):
+    from tests.fixtures.official import write_all
+
+    folder = write_all(tmp_path / "raw")
+    p = pipeline.resolve_all({"data": str(folder)}, pipeline.chapters())["demand"]
+    out = pipeline.prepare_data(p, tmp_path / "build")
+    made = (out / "stamp.json").stat().st_mtime_ns
+    assert pipeline.prepare_data(p, tmp_path / "build") == out
+    assert (out / "stamp.json").stat().st_mtime_ns == made  # unchanged inputs: not harmonised again
+    csv = folder / "c1.csv"
+    csv.write_text(csv.read_text().replace(",1000,", ",1005,"))
+    before = json.loads((out / "meta.json").read_text())["inputs"]
+    pipeline.prepare_data(p, tmp_path / "build")
+    assert (out / "stamp.json").stat().st_mtime_ns != made
+    after = json.loads((out / "meta.json").read_text())["inputs"]
+    changed = [k for k in after if after[k]["sha256"] != before[k]["sha256"]]
+    assert [Path(k).name for k in changed] == ["c1.csv"]

@@ -139,35 +139,49 @@ def resolve_all(overrides: dict[str, Any], selected: list[Chapter]) -> dict[str,
 # --- data -------------------------------------------------------------------------------
 
 
-def prepare_official(folder: Path, geography: str = "2018") -> contract.Prepared:
-    """Ingest and harmonise a folder of official files."""
-    from cscbook.harmonise import harmonise
+def ingest_official(folder: Path):
+    """Read a folder of official files (cached per file on its hash)."""
     from cscbook.ingest import ingest_folder
 
     if not Path(folder).is_dir():
         raise UserError(str(folder), "data folder not found", "data must be 'synthetic' or a folder of official files")
-    return harmonise(ingest_folder(Path(folder)), geography=geography)
+    return ingest_folder(Path(folder))
+
+
+def prepare_official(folder: Path, geography: str = "2018") -> contract.Prepared:
+    """Ingest and harmonise a folder of official files."""
+    from cscbook.harmonise import harmonise
+
+    return harmonise(ingest_official(folder), geography=geography)
 
 
 def prepare_data(p: params.ChapterParams, build_dir: Path) -> Path:
-    """Make (or reuse) the prepared data folder for these parameters and return its path."""
+    """Make (or reuse) the prepared data folder for these parameters and return its path.
+
+    The folder is reused when its stamp (package version, code hash and, for official data, the
+    geography and every input file's hash) matches; otherwise it is made again and validated.
+    """
     from cscbook import validate
 
+    stamp = {"version": cscbook.__version__, "code": code_hash()}
     if p.data == "synthetic":
-        key = f"synthetic-s{p.seed}-{p.years}"
-        out = build_dir / "data" / key
-        stamp = {"version": cscbook.__version__, "code": code_hash()}
+        out = build_dir / "data" / f"synthetic-s{p.seed}-{p.years}"
         if _stamp_ok(out, stamp):
             return out
         from cscbook import synth
 
         prep = synth.generate(seed=p.seed, years=p.year_range)
     else:
+        from cscbook.harmonise import harmonise
+
         folder = Path(p.data)
-        prep = prepare_official(folder, geography=p.geography)
-        key = f"official-{p.geography}-{hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]}"
-        out = build_dir / "data" / key
-        stamp = {"version": cscbook.__version__, "code": code_hash(), "inputs": prep.meta.get("inputs")}
+        result = ingest_official(folder)
+        digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]
+        out = build_dir / "data" / f"official-{p.geography}-{digest}"
+        stamp |= {"geography": p.geography, "inputs": result.hashes}
+        if _stamp_ok(out, stamp):
+            return out
+        prep = harmonise(result, geography=p.geography)
     validate.validate_prepared(prep)
     contract.write_prepared(prep, out)
     (out / "stamp.json").write_text(json.dumps(stamp, sort_keys=True))
