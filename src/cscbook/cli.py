@@ -122,9 +122,21 @@ def list_chapters() -> None:
 @click.option("--geography", type=click.Choice(["2018", "latest"]), default="2018", show_default=True)
 def ingest(folder: Path, out: Path, geography: str) -> None:
     """Read a FOLDER of official files: print an inventory, write the panel and its data log."""
-    from cscbook import cli_data
+    from cscbook import contract, pipeline
+    from cscbook.harmonise import harmonise
 
-    cli_data.ingest_cmd(folder, out=out, geography=geography)
+    result = pipeline.ingest_official(folder)
+    for r in result.inventory.itertuples():
+        if r.status == "unrecognised":
+            click.echo(f"  unrecognised  {r.path}: {r.note}")
+        else:
+            dup = "  (duplicate)" if r.status == "duplicate" else ""
+            click.echo(
+                f"  {r.source:<16} {r.vintage:<42} {r.years:<10} {r.authorities:>4} LAs {r.rows:>7} rows  {r.path}{dup}"
+            )
+    prep = harmonise(result, geography)
+    contract.write_prepared(prep, out)
+    click.echo(f"wrote {out} ({len(prep.panel)} LA-years, {len(prep.flags)} flags; flags.csv is the data log)")
 
 
 @app.command()
@@ -132,19 +144,23 @@ def ingest(folder: Path, out: Path, geography: str) -> None:
 @click.option("--geography", type=click.Choice(["2018", "latest"]), default="2018", show_default=True)
 def validate(folder: Path, geography: str) -> None:
     """Ingest a FOLDER of official files and run the panel checks alone."""
-    from cscbook import cli_data
+    from cscbook import pipeline
+    from cscbook.validate import validate_prepared
 
-    cli_data.validate_cmd(folder, geography=geography)
+    prep = pipeline.prepare_official(folder, geography=geography)
+    validate_prepared(prep)
+    click.echo(f"ok: {len(prep.panel)} LA-years pass every rule")
 
 
 @app.command()
 @click.option("--dest", type=click.Path(path_type=Path), default=Path("data/raw"), show_default=True)
 @click.option("--manifest", type=click.Path(path_type=Path), default=Path("data/sources.yml"), show_default=True)
 def fetch(dest: Path, manifest: Path) -> None:
-    """Download the official files listed in the manifest into DEST."""
-    from cscbook import cli_data
+    """Download the official files listed in the manifest into DEST (fails fast without a network)."""
+    from cscbook.acquire import fetch as download
 
-    cli_data.fetch_cmd(dest=dest, manifest=manifest)
+    for path in download(manifest, dest):
+        click.echo(f"  {path}")
 
 
 def main() -> None:
