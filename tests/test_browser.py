@@ -1,0 +1,174 @@
+"""The headless-Chromium site check: small handmade sites that each break one rule, and the real book."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from cscbook.sitecheck import check_links, check_site, chromium_available, contrast_ratio, effective_colours
+
+pytestmark = pytest.mark.skipif(not chromium_available(), reason="Chromium, chromedriver or selenium not installed")
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# A 1x1 opaque PNG.
+PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+BANNER = '<div class="admonition warning"><p class="admonition-title">Synthetic data</p><p>Made up.</p></div>'
+
+
+def page(body: str, title: str = "A page", banner: bool = True) -> str:
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body style='background:#fff;color:#222'><main><article class='bd-article'>"
+        f"<h1 id='top'>{title}</h1>{BANNER if banner else ''}{body}</article></main></body></html>"
+    )
+
+
+def site(root: Path, pages: dict[str, str]) -> Path:
+    """Write a site: index.html plus the given pages (relative path -> HTML); returns its folder."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pixel.png").write_bytes(PIXEL)
+    pages = {"index.html": page("<p>Home. <a href='other.html'>Other</a></p>")} | pages
+    pages.setdefault("other.html", page("<p id='para'>Other page.</p>"))
+    for rel, html in pages.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(html)
+    return root
+
+
+GOOD = (
+    "<h2 id='s'>Section</h2><p>Text with <a href='index.html#top'>a link</a> and "
+    "<a href='#s'>an anchor</a>.</p><figure><img src='pixel.png' alt='A dot'><figcaption>One dot"
+    "</figcaption></figure><h3>Sub</h3><table><tr><th>A</th><td>1</td></tr></table>"
+    "<img src='data:image/png;base64," + base64.b64encode(PIXEL).decode() + "' alt='Inline dot'>"
+)
+ANNOUNCED = page("<p>x</p>", banner=False).replace(
+    "<main>", "<div class='bd-header-announcement'>Built on SYNTHETIC data.</div><main>"
+)
+# Each page breaks one rule (or none, for the good ones); one browser run checks them all.
+PAGES = {
+    "good.html": page(GOOD),
+    "announced.html": ANNOUNCED,
+    "dark-panel.html": page("<div style='background:#123'><p style='color:#fff'>Light on dark</p></div>"),
+    "broken-image.html": page("<p>x</p><img src='missing.png' alt='Gone'>"),
+    "no-alt.html": page("<p>x</p><img src='pixel.png'>"),
+    "broken-link.html": page("<p><a href='book/nowhere.html'>x</a></p>"),
+    "missing-fragment.html": page("<p><a href='other.html#nope'>x</a></p>"),
+    "throws.html": page("<p>x</p><script>throw new Error('boom from the page')</script>"),
+    "skipped-heading.html": page("<h2>Two</h2><p>x</p><h4>Four</h4><p>y</p>"),
+    "two-h1.html": page("<h1>Again</h1><p>x</p>"),
+    "no-banner.html": page("<p>No banner here.</p>", banner=False),
+    "low-contrast.html": page("<p style='color:#bbb'>Pale grey text</p>"),
+    "translucent.html": page("<div style='background:rgba(0,0,0,0.5)'><p style='color:#222'>Dark on grey</p></div>"),
+}
+
+
+@pytest.fixture(scope="module")
+def handmade(tmp_path_factory) -> dict[str, list[str]]:
+    """The problems found in the handmade site, by page."""
+    root = site(tmp_path_factory.mktemp("handmade") / "html", PAGES)
+    by_page: dict[str, list[str]] = {}
+    for line in check_site(root, synthetic=True):
+        by_page.setdefault(line.split(":", 1)[0], []).append(line)
+    return by_page
+
+
+def test_good_pages_pass(handmade):
+    for name in ("index.html", "other.html", "good.html", "announced.html", "dark-panel.html"):
+        assert name not in handmade, handmade[name]
+    assert set(handmade) == set(PAGES) - {"good.html", "announced.html", "dark-panel.html"}
+
+
+def test_broken_image(handmade):
+    # The browser also logs the failed request as a console error.
+    console, image = handmade["broken-image.html"]
+    assert image == "broken-image.html: image did not load: img src='missing.png'"
+    assert console.startswith("broken-image.html: console error: /missing.png - Failed to load resource")
+
+
+def test_image_without_alt(handmade):
+    assert handmade["no-alt.html"] == ["no-alt.html: image without alt text: img src='pixel.png'"]
+
+
+def test_broken_internal_link(handmade):
+    assert handmade["broken-link.html"] == ["broken-link.html: link 'book/nowhere.html': no file book/nowhere.html"]
+
+
+def test_missing_fragment(handmade):
+    assert handmade["missing-fragment.html"] == [
+        "missing-fragment.html: link 'other.html#nope': no id or name 'nope' in other.html"
+    ]
+
+
+def test_script_that_throws_is_a_console_error(handmade):
+    (line,) = handmade["throws.html"]
+    assert line.startswith("throws.html: console error: /throws.html ") and "boom from the page" in line
+
+
+def test_skipped_heading_level(handmade):
+    assert handmade["skipped-heading.html"] == [
+        "skipped-heading.html: headings: h4 'Four' follows h2 (a level is skipped)"
+    ]
+
+
+def test_two_h1(handmade):
+    assert handmade["two-h1.html"] == ["two-h1.html: headings: 2 h1 in the article (expected exactly one)"]
+
+
+def test_missing_synthetic_banner(handmade):
+    (line,) = handmade["no-banner.html"]
+    assert line.startswith("no-banner.html: no synthetic-data banner")
+
+
+def test_low_contrast_text(handmade):
+    assert handmade["low-contrast.html"] == [
+        "low-contrast.html: contrast 1.92 < 4.5 for paragraph p 'Pale grey text' (#bbbbbb on #ffffff)"
+    ]
+
+
+def test_translucent_background_is_composited(handmade):
+    (line,) = handmade["translucent.html"]
+    assert line.startswith("translucent.html: contrast 4.0") and line.endswith("'Dark on grey' (#222222 on #808080)")
+
+
+def test_banner_not_required_on_real_data(tmp_path):
+    root = site(tmp_path / "html", {"other.html": page("<p>Official figures.</p>", banner=False)})
+    assert check_site(root, synthetic=False) == []
+
+
+def test_contrast_arithmetic():
+    assert contrast_ratio((0, 0, 0), (255, 255, 255)) == pytest.approx(21.0)
+    assert contrast_ratio((187, 187, 187), (255, 255, 255)) == pytest.approx(1.92, abs=0.01)
+    fg, bg = effective_colours([0, 0, 0, 1.0], [[0, 0, 0, 0.5]])
+    assert bg == pytest.approx((127.5, 127.5, 127.5))
+
+
+def test_links_are_checked_statically(tmp_path):
+    root = site(
+        tmp_path / "html",
+        {
+            "book/a.html": page("<p><a href='../other.html#para'>ok</a> <a href='/other.html'>root</a></p>"),
+            "book/b.html": page(
+                "<p><a href='../../outside.html'>out</a> <a href='https://x.org/y'>ext</a>"
+                "<a href='mailto:a@b.org'>mail</a> <a href='javascript:void(0)'>js</a> <a href='//x.org'>net</a></p>"
+            ),
+        },
+    )
+    problems, checked = check_links(root, ["book/a.html", "book/b.html"])
+    assert problems == ["book/b.html: link '../../outside.html' points outside the site"]
+    assert checked == 3
+
+
+@pytest.mark.browser
+def test_the_built_book_passes_in_chromium(built_book):
+    build_dir, _ = built_book
+    shots = build_dir / "screenshots"
+    problems = check_site(build_dir / "html", synthetic=True, screenshots=shots)
+    assert problems == [], "\n".join(problems)
+    profiles = [p for p in (build_dir / "html" / "book" / "profiles").glob("*.html") if p.name != "index.html"]
+    names = ["home.png", "chapter.png"] + (["profile.png"] if profiles else [])
+    for name in names:
+        assert (shots / name).read_bytes()[:8] == PNG_MAGIC, name
