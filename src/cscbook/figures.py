@@ -1,8 +1,13 @@
 """One figure style for the whole book: seaborn, a colour-blind-safe palette, a title that states
 the finding, axes with units, a source line, and alt text.
 
-Figures are shown as HTML (an <img> with its alt text and a caption), with PNG metadata fixed so
-that the same inputs give byte-identical images.
+Figures are shown as HTML (an <img> carrying its alt text), with PNG metadata fixed so that the same
+inputs give byte-identical images. Chapters glue them and show them with ``{glue:figure}``, which
+adds the number and caption.
+
+Colours: series take ``colours(n)``, the seaborn "colorblind" palette without the three colours that
+have another job or too little contrast: vermilion is ``HIGHLIGHT`` (the highlighted authority
+only), grey is close to ``MUTED`` (reference lines and context), and yellow is too pale on white.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ PALETTE = "colorblind"
 HIGHLIGHT = "#d55e00"  # vermilion, from the colour-blind-safe palette
 MUTED = "#9a9a9a"
 DPI = 110
+_RESERVED = {"#d55e00", "#949494", "#ece133"}  # HIGHLIGHT, near MUTED, too pale on white
+SERIES = [c for c in sns.color_palette(PALETTE, 10).as_hex() if c not in _RESERVED]
 
 
 def setup() -> None:
     """Apply the book's theme (call once per notebook), and fix the random state seaborn uses for jitter."""
     np.random.seed(20190101)
-    sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook")
+    sns.set_theme(style="whitegrid", palette=SERIES, context="notebook")
     plt.rcParams.update(
         {
             "figure.dpi": DPI,
@@ -41,7 +48,21 @@ def setup() -> None:
 
 
 def colours(n: int) -> list:
-    return sns.color_palette(PALETTE, n)
+    """``n`` series colours from the colour-blind-safe palette, never the highlight colour.
+
+    More than the seven distinct colours repeats them; a chart with that many series must tell
+    them apart by line style or label as well.
+    """
+    return sns.color_palette(SERIES, n)
+
+
+def text_colour(background) -> str:
+    """Black or white, whichever contrasts more with ``background`` (WCAG relative luminance)."""
+    r, g, b = (
+        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in matplotlib.colors.to_rgb(background)
+    )
+    lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "black" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "white"
 
 
 def box_points(ax, data=None, *, x=None, y=None, order=None, colour=None, width: float = 0.55, size: float = 3) -> None:
@@ -60,7 +81,7 @@ def mark(ax, x: float, y: float, label: str) -> None:
 
 
 class Figure:
-    """A finished figure: renders as <figure> with alt text and source line in notebooks."""
+    """A finished figure: renders as an <img> with its alt text (the title and source line are in the image)."""
 
     def __init__(self, fig, alt: str, source: str, name: str = ""):
         self.fig, self.alt, self.source, self.name = fig, alt, source, name
@@ -72,10 +93,14 @@ class Figure:
     def _repr_html_(self) -> str:
         data = base64.b64encode(self.png).decode()
         return (
-            f'<figure class="cscbook-figure"><img src="data:image/png;base64,{data}" '
+            f'<div class="cscbook-figure"><img src="data:image/png;base64,{data}" '
             f'alt="{html.escape(self.alt)}" style="max-width:100%"/>'
-            "</figure>"
+            "</div>"
         )
+
+    def __repr__(self) -> str:
+        """The plain-text form of the figure (what a text-only display shows): its alt text."""
+        return f"Figure: {self.alt}"
 
     def save(self, path) -> None:
         with open(path, "wb") as fh:

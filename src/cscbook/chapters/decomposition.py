@@ -380,7 +380,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     g("dep_name", "IDACI" if res.spec.deprivation == "idaci" else "IMD")
     _glue_effects(ctx, res)
     _glue_checks(ctx, res)
-    g("highlight_text", highlight_sentence(ctx, res))
+    ctx.glue_md("highlight_text", highlight_sentence(ctx, res, ctx.highlight_md))
     g("workforce_text", workforce_sentence(ctx, res))
 
 
@@ -459,20 +459,22 @@ def _glue_checks(ctx: Context, res: Results) -> None:
             ctx.glue(k, "n/a")
 
 
-def highlight_sentence(ctx: Context, res: Results) -> str:
-    """Where the highlighted authority's estimated effect sits, in words."""
+def highlight_sentence(ctx: Context, res: Results, name: str | None = None) -> str:
+    """Where the highlighted authority's estimated effect sits, in words; ``name`` replaces its plain
+    name (the prose passes the Markdown link from ``ctx.highlight_md``)."""
+    name = name or ctx.highlight_name
     if not ctx.highlight:
         return "Set the highlight parameter to an authority's name or code to mark it on this chart."
     eff = models.authority_effects(res.main)
     if ctx.highlight not in set(eff["la_code"]):
         why = f"it is outside {ctx.p.region}" if ctx.p.region else "its CPP counts are suppressed or missing"
-        return f"{ctx.highlight_name} is not in the model: {why}."
+        return f"{name} is not in the model: {why}."
     i = int(eff.index[eff["la_code"] == ctx.highlight][0])
     r = eff.iloc[i]
     unit = _effect_unit(res)
     where = "above" if r["low"] > 0 else "below" if r["high"] < 0 else "not distinguishable from"
     return (
-        f"{ctx.highlight_name}'s estimated authority effect is {r['effect']:+.2f} {unit} "
+        f"{name}'s estimated authority effect is {r['effect']:+.2f} {unit} "
         f"(95% interval {r['low']:+.2f} to {r['high']:+.2f}), rank {i + 1} of {len(eff)} from lowest: "
         f"{where} the average authority with the same deprivation, spending, vacancies and year."
     )
@@ -496,7 +498,14 @@ def _stack(ax, rows: dict[str, dict[str, float]]) -> None:
             ax.barh(y, w, left=left, color=c, edgecolor="white", label=models.LABELS[k] if y == 0 else None)
             if w >= 5:
                 ax.text(
-                    left + w / 2, y, f"{w:.0f}", ha="center", va="center", fontsize=8, color="white", fontweight="bold"
+                    left + w / 2,
+                    y,
+                    f"{w:.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color=figures.text_colour(c),
+                    fontweight="bold",
                 )
             left += w
     ax.set_yticks(range(len(names)), names)
@@ -634,7 +643,8 @@ def fig_effects(ctx: Context, res: Results) -> figures.Figure:
         title = f"{ctx.highlight_name} ranks {int(hit[0]) + 1} of {len(eff)}; {clear} authorities differ clearly from the average"
     alt = (
         f"Caterpillar plot of {len(eff)} estimated authority effects with 95% intervals, from {eff['effect'].min():+.2f} to "
-        f"{eff['effect'].max():+.2f} {unit}; {clear} intervals exclude zero. " + highlight_sentence(ctx, res)
+        f"{eff['effect'].max():+.2f} {unit}; {clear} intervals exclude zero."
+        + (f" {highlight_sentence(ctx, res)}" if ctx.highlight else "")
     )
     return figures.finish(fig, title, alt, ctx.source)
 

@@ -65,7 +65,7 @@ def fig_index(ctx: Context, t: dict[str, pd.DataFrame]) -> figures.Figure:
     idx = t["index"][INDEX_SERIES]
     labels = {**measures.SERIES, **measures.POPULATION}
     fig, ax = plt.subplots(figsize=(8.5, 5))
-    pal = figures.colours(len(INDEX_SERIES))
+    pal = [*figures.colours(len(INDEX_SERIES) - 1), "#333333"]  # population: dark grey, dashed
     for colour, col in zip(pal, INDEX_SERIES):
         style = "--" if col == "pop_0_17" else "-"
         ax.plot(idx.index, idx[col], style, color=colour, marker="o", ms=3, label=labels[col])
@@ -143,10 +143,34 @@ def fig_regions(ctx: Context, col: str = "cpp_31mar") -> figures.Figure:
         ax.set_ylabel("Per 10,000 aged 0-17")
     last = r[r["year"] == ctx.last].set_index("region")["rate"]
     title = f"{measures.SERIES[col]}: {last.idxmax()} has the highest rate, {last.max():.0f} per 10,000 in {measures.year_label(ctx.last)}"
-    alt = f"Small multiples of the {measures.SERIES[col].lower()} rate by region, with England dashed. " + "; ".join(
+    label = measures.SERIES[col]
+    alt = f"Small multiples of the {label[0].lower() + label[1:]} rate by region, with England dashed. " + "; ".join(
         f"{k}: {v:.0f}" for k, v in last.items()
     )
     return figures.finish(fig, title, alt, ctx.source)
+
+
+def highlight_sentence(ctx: Context, t: dict[str, pd.DataFrame]) -> str:
+    """The highlighted authority's child protection plans over the period beside the national series,
+    as Markdown (its name links to its profile)."""
+    if not ctx.highlight:
+        return "No authority is highlighted; set the highlight parameter to follow one on the charts."
+    one = ctx.panel[ctx.panel["la_code"] == ctx.highlight].set_index("year")
+    a, b = ctx.first, ctx.last
+    if a not in one.index or b not in one.index or one.loc[[a, b], ["cpp_31mar", "pop_0_17"]].isna().any().any():
+        return (
+            f"{ctx.highlight_md}'s child protection plans are not known for both {measures.year_label(a)} and "
+            f"{measures.year_label(b)} (missing or suppressed), so its change is not shown."
+        )
+    rates = measures.rate(one, "cpp_31mar")
+    mine = measures.growth(one, "cpp_31mar", a, b)
+    whole = measures.growth(t["counts"], "cpp_31mar", a, b)
+    where = "England" if not ctx.p.region else ctx.scope
+    return (
+        f"In {ctx.highlight_md} the number of child protection plans changed by {mine:+.1f}% between "
+        f"{measures.year_label(a)} and {measures.year_label(b)} ({where}: {whole:+.1f}%), and its rate went from "
+        f"{rates[a]:.0f} to {rates[b]:.0f} per 10,000 children."
+    )
 
 
 def cin_split(ctx: Context, t: dict[str, pd.DataFrame]) -> dict[str, float]:

@@ -348,16 +348,17 @@ def association_words(lo: float, hi: float, positive: str, negative: str) -> str
 
 
 def highlight_sentence(ctx: Context, jf: pd.DataFrame) -> str:
+    """The highlighted authority's judgement and spending, as Markdown (its name links to its profile)."""
     if not ctx.highlight:
         return "No authority is highlighted; set the highlight parameter to mark one on every chart."
     hit = jf[jf["la_code"] == ctx.highlight]
     if hit.empty:
-        return f"{ctx.highlight_name} has no judgement or spending in {ctx.scope} for this year, so it is not shown."
+        return f"{ctx.highlight_md} has no judgement or spending in {ctx.scope} for this year, so it is not shown."
     r = hit.iloc[0]
     same = jf[jf["group"] == r["group"]]
     rank = int((same["spend_pc"] > r["spend_pc"]).sum()) + 1
     return (
-        f"{ctx.highlight_name} was judged {r['ofsted_overall']} (as at 31 March {ctx.last}) and spent "
+        f"{ctx.highlight_md} was judged {r['ofsted_overall']} (as at 31 March {ctx.last}) and spent "
         f"£{r['spend_pc']:,.0f} per child: ranked {rank} of {len(same)} in its group ({r['group']}), 1 = highest."
     )
 

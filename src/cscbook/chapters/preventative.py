@@ -724,16 +724,17 @@ def reproduction_sentence(ctx: Context, shares: pd.DataFrame) -> str:
 
 
 def highlight_sentence(ctx: Context, ch: pd.Series) -> str:
+    """The highlighted authority's change in the share, as Markdown (its name links to its profile)."""
     hi = highlight_row(ctx)
     if hi is None:
         return "Set the `highlight` parameter to mark one authority on these charts."
     if pd.isna(hi["share_change_pp"]):
-        return f"{ctx.highlight_name} has no complete spending data for both years."
+        return f"{ctx.highlight_md} has no complete spending data for both years."
     below = float((ch < hi["share_change_pp"]).mean() * 100)
     where = (
         "" if hi["region"] == ctx.p.region or not ctx.p.region else f" (in {hi['region']}, outside the region shown)"
     )
     return (
-        f"{ctx.highlight_name}{where} went from {hi['share_first']:.1f}% to {hi['share_last']:.1f}%, "
+        f"{ctx.highlight_md}{where} went from {hi['share_first']:.1f}% to {hi['share_last']:.1f}%, "
         f"a change of {hi['share_change_pp']:+.1f} points; the change was lower in {below:.0f}% of the authorities shown."
     )

@@ -308,11 +308,12 @@ def funnel_table(f: pd.DataFrame) -> pd.DataFrame:
 
 
 def highlight_funnel_sentence(ctx: Context, f: pd.DataFrame) -> str:
+    """Where the highlighted authority lies in the funnel plot, as Markdown (its name links to its profile)."""
     if not ctx.highlight:
         return "No authority is highlighted; set the highlight parameter to mark one on every chart."
     r = ctx.highlight_row(f)
     if r is None:
-        return f"{ctx.highlight_name} is not in the funnel plot (outside the region shown, or its count is suppressed)."
+        return f"{ctx.highlight_md} is not in the funnel plot (outside the region shown, or its count is suppressed)."
     pos = r["position"]
     meaning = {
         "within 95%": "within the 95% limits: its difference from England is consistent with chance",
@@ -321,7 +322,7 @@ def highlight_funnel_sentence(ctx: Context, f: pd.DataFrame) -> str:
         "above 99.8%": "above the 99.8% limits: higher than chance alone would explain",
         "below 99.8%": "below the 99.8% limits: lower than chance alone would explain",
     }[pos]
-    return f"{ctx.highlight_name} ({r['rate']:.0f} per 10,000, {r['pop_0_17']:,.0f} children) lies {meaning}."
+    return f"{ctx.highlight_md} ({r['rate']:.0f} per 10,000, {r['pop_0_17']:,.0f} children) lies {meaning}."
 
 
 # --- figures -----------------------------------------------------------------------------------
