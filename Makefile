@@ -25,6 +25,7 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_build.py
+	$(BIN)/python benchmarks/bench_profiles.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -92,7 +92,14 @@ def main() -> None:
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cscbook-bench-"))
     build_dir = work / "build"
-    cli = [str(BIN / "cscbook"), "build", "--build-dir", str(build_dir)]
+    cli = [
+        str(BIN / "cscbook"),
+        "build",
+        "--build-dir",
+        str(build_dir),
+        "--profiles",
+        "none",
+    ]  # profiles: bench_profiles.py
     res: dict[str, list[tuple[float, float]]] = {"naive": [], "cold": [], "warm": [], "param": []}
     changed: dict[str, str] = {}
     for _ in range(args.repeat):

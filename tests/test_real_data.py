@@ -109,7 +109,13 @@ def test_book_builds_on_real_data(tmp_path):
     """The whole book on the real files: no synthetic banner, sources cited, every chapter rendered."""
     from cscbook import pipeline
 
-    res = pipeline.build({"data": str(REAL.resolve())}, build_dir=tmp_path)
+    # profiles of the two smallest authorities and a large one: suppressed and zero counts, tiny populations
+    odd = "E09000001,Isles of Scilly,E06000052"
+    res = pipeline.build({"data": str(REAL.resolve())}, build_dir=tmp_path, profiles=odd)
+    profile_pages = {p.stem: p.read_text() for p in (res.html / "book" / "profiles").glob("E*.html")}
+    assert set(profile_pages) == {"E09000001", "E06000053", "E06000052"}
+    assert "very small counts" in profile_pages["E06000053"] and "very small counts" not in profile_pages["E06000052"]
+    assert 'href="E06000053.html"' in profile_pages["E09000001"]  # a built neighbour is linked
     pages = {p.name: p.read_text() for p in (res.html / "book").glob("*.html")}
     assert {"demand.html", "variation.html", "ofsted.html", "preventative.html", "decomposition.html"} <= set(pages)
     for name, text in pages.items():

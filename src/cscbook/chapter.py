@@ -1,15 +1,22 @@
 """What a chapter notebook calls: load the data for its parameters, glue numbers, show tables
-with CSV downloads, and the comparison with the NAO. Keeps the notebooks thin."""
+with CSV downloads, and the comparison with the NAO. Keeps the notebooks thin.
+
+Figures and tables are numbered by the book: a notebook glues each one under its label
+(``ctx.glue_figure("fig-<chapter>-<name>", ...)``, ``ctx.glue_table("tbl-<chapter>-<name>", ...)``)
+and a markdown cell shows it with ``{glue:figure}`` or ``{glued-table}`` (book/_ext/cscbook_sphinx.py),
+giving it a ``:name:`` and a caption, so that the prose can refer to it with ``{numref}``.
+"""
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from cscbook import contract, figures, measures, params
+from cscbook import contract, figures, measures, params, profiles
 
 CHAPTER_MODELS = params.CHAPTER_MODELS
 
@@ -65,21 +72,31 @@ class Context:
         self.glued[name] = value
         text = glue_text(value, fmt)
         try:
+            from IPython.display import HTML
             from myst_nb import glue as _glue
 
             _glue(name, text, display=False)
+            # The same text as HTML, which other pages can paste as text ({glue}`chapter.ipynb::name_html`).
+            _glue(f"{name}_html", HTML(html.escape(text)), display=False)
         except Exception:  # outside a notebook kernel: nothing to glue into
             pass
         return value
 
     def table(self, df: pd.DataFrame, name: str, caption: str = "", index: bool = True):
-        """Write ``df`` as ``<chapter>_<name>.csv`` beside the executed notebook, and return it for display."""
+        """Write ``df`` as ``<chapter>_<name>.csv`` beside the executed notebook, and return it for display.
+
+        The styled table's element ids derive from the chapter and name, so its HTML is the same on every run.
+        """
         path = Path(f"{self.chapter}_{name}.csv")
         df.to_csv(path, index=index, float_format="%.6g", lineterminator="\n")
-        return styled_table(df, caption, index=index)
+        return styled_table(df, caption, index=index).set_uuid(f"{self.chapter}_{name}")
 
     def glue_md(self, name: str, text: str) -> str:
-        """Glue a computed sentence as Markdown, shown with ``{glue:md}`` as ordinary text."""
+        """Glue a computed sentence as Markdown, shown with ``{glue:md}`` as ordinary text.
+
+        Show it with the ``myst`` format (``{glue:md}`key:myst` `` inline, or the directive with
+        ``:format: myst``) when it may contain a role such as the link from ``profile_link``.
+        """
         self.glued[name] = text
         try:
             from IPython.display import Markdown
@@ -89,6 +106,62 @@ class Context:
         except Exception:  # outside a notebook kernel: nothing to glue into
             pass
         return text
+
+    def glue_figure(self, label: str, fig: figures.Figure | str) -> None:
+        """Glue a figure under its label, for a numbered ``{glue:figure}`` block with that ``:name:``.
+
+        A string is glued as a short note in its place (for a chart that these data cannot draw),
+        so the block and its references still resolve.
+        """
+        self.glued[label] = fig
+        _glue_object(label, _note(fig) if isinstance(fig, str) else fig)
+
+    def glue_table(self, label: str, table) -> None:
+        """Glue a table (a Styler, a DataFrame, or a string note) as HTML under its label, for a
+        numbered ``{glued-table}`` block with that ``:name:``."""
+        self.glued[label] = table
+        if isinstance(table, str):
+            content = _note(table)
+        else:
+            from pandas.io.formats.style import Styler
+
+            styler = table if isinstance(table, Styler) else styled_table(table)
+            content = _html(styler.to_html())
+        _glue_object(label, content)
+
+    def profile_link(self, code: str | None, name: str | None) -> str:
+        """Markdown naming an authority: a link to its profile page when the build makes one, else bold."""
+        return profile_link(code, name)
+
+    @property
+    def highlight_md(self) -> str:
+        """The highlighted authority's name as Markdown for the prose (a profile link or bold); '' if none."""
+        return profile_link(self.highlight, self.highlight_name) if self.highlight_name else ""
+
+
+profile_link = profiles.link
+
+
+def _glue_object(name: str, obj: Any) -> None:
+    try:
+        from myst_nb import glue as _glue
+
+        _glue(name, obj, display=False)
+    except Exception:  # outside a notebook kernel: nothing to glue into
+        pass
+
+
+def _html(text: str):
+    try:
+        from IPython.display import HTML
+
+        return HTML(text)
+    except ImportError:  # pragma: no cover - IPython comes with the notebook stack
+        return text
+
+
+def _note(text: str):
+    return _html(f'<p class="cscbook-note">{html.escape(text)}</p>')
 
 
 def glue_text(value: Any, fmt: str = "{}") -> str:

@@ -24,6 +24,12 @@ build_dir_option = click.option(
     show_default=True,
     help="Where the build goes.",
 )
+profiles_option = click.option(
+    "--profiles",
+    default="all",
+    show_default=True,
+    help="Authority profile pages: all, none, or codes/names separated by commas.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -80,11 +86,14 @@ def synth(seed: str, years: str, out: Path) -> None:
 @click.option("-j", "--jobs", type=int, default=None, help="Chapters run at once (default: number of cores).")
 @click.option("--force", is_flag=True, help="Re-run every chapter, ignoring the cache.")
 @build_dir_option
-def build(p, data, jobs, force, build_dir) -> None:
+@profiles_option
+def build(p, data, jobs, force, build_dir, profiles) -> None:
     """Build the whole book into BUILD_DIR/html."""
     from cscbook import pipeline
 
-    res = pipeline.build(_overrides(p, data), build_dir=build_dir, force=force, jobs=jobs, progress=_progress())
+    res = pipeline.build(
+        _overrides(p, data), build_dir=build_dir, force=force, jobs=jobs, progress=_progress(), profiles=profiles
+    )
     ran = sum(res.executed.values())
     click.echo(
         f"built {res.html / 'index.html'} in {res.timings['total']:.1f} s "
@@ -97,12 +106,15 @@ def build(p, data, jobs, force, build_dir) -> None:
 @param_option
 @data_option
 @build_dir_option
-def run(chapter, p, data, build_dir) -> None:
+@profiles_option
+def run(chapter, p, data, build_dir, profiles) -> None:
     """Re-run one CHAPTER with other parameters, then rebuild the book."""
     from cscbook import pipeline
 
     ch = pipeline.chapter_by_id(chapter)
-    res = pipeline.build(_overrides(p, data), build_dir=build_dir, only=[ch.id], progress=_progress())
+    res = pipeline.build(
+        _overrides(p, data), build_dir=build_dir, only=[ch.id], progress=_progress(), profiles=profiles
+    )
     click.echo(f"ran {ch.id}; built {res.html / 'index.html'} in {res.timings['total']:.1f} s")
 
 
@@ -161,6 +173,37 @@ def fetch(dest: Path, manifest: Path) -> None:
 
     for path in download(manifest, dest):
         click.echo(f"  {path}")
+
+
+@app.command()
+@build_dir_option
+def check(build_dir: Path) -> None:
+    """Check the built site in headless Chromium: console, images, headings, contrast, banner, links."""
+    import json
+
+    from cscbook import sitecheck
+
+    html = build_dir / "html"
+    if not (html / "index.html").is_file():
+        raise UserError(str(html), "no built site here", "run `cscbook build` first")
+    if not sitecheck.chromium_available():
+        raise UserError(
+            "chromium", "Chromium, chromedriver or selenium is not installed", "the check runs the site in Chromium"
+        )
+    record_file = build_dir / "run_record.json"
+    if record_file.is_file():
+        synthetic = json.loads(record_file.read_text()).get("data", {}).get("source") == "synthetic"
+    else:
+        synthetic = "synthetic" in sitecheck.landing_page(html).read_text(errors="replace").lower()
+    report = sitecheck.inspect_site(html, synthetic=synthetic, screenshots=build_dir / "screenshots")
+    click.echo(
+        f"checked {report.pages} pages, {report.images} images, {report.links} links in {report.seconds:.1f} s: "
+        f"{len(report.problems)} problem(s)"
+    )
+    for line in report.problems:
+        click.echo(line)
+    if report.problems:
+        sys.exit(1)
 
 
 def main() -> None:

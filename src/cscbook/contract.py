@@ -9,6 +9,7 @@ Every data source (synthetic England or the official files) ends as a *prepared 
     meta.json       what made the folder: source ("synthetic" or "official"), parameters, deflator,
                     sources cited, input hashes, row counts
     truth.json      synthetic only: the generator's true parameters
+    neighbours.csv  optional: DfE's published statistical neighbours (la_code, rank, neighbour)
 
 Rates per 10,000 children aged 0-17 are derived (see ``measures``), never stored.
 """
@@ -133,6 +134,8 @@ def write_prepared(prep: Prepared, out: Path) -> None:
         (tmp / "meta.json").write_text(json.dumps(prep.meta, indent=2, sort_keys=True) + "\n")
         if prep.england is not None:
             prep.england.to_csv(tmp / "england.csv", index=False, float_format="%.10g", lineterminator="\n")
+        if prep.extra.get("neighbours") is not None:
+            prep.extra["neighbours"].to_csv(tmp / "neighbours.csv", index=False, lineterminator="\n")
         if prep.truth is not None:
             (tmp / "truth.json").write_text(json.dumps(prep.truth, indent=2, sort_keys=True) + "\n")
 

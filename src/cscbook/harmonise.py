@@ -394,6 +394,11 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
     }
     prep = contract.Prepared(panel=panel, flags=fl, meta=meta, england=england)
     prep.extra["sfr_ees_overlap"] = overlap_df
+    nb = result.tables.get("neighbours")
+    if nb is not None and len(nb):
+        known = set(panel["la_code"])
+        nb = nb[nb["la_code"].isin(known) & nb["neighbour"].isin(known)]
+        prep.extra["neighbours"] = nb[["la_code", "rank", "neighbour"]].drop_duplicates(["la_code", "rank"])
     return prep
 
 

@@ -5,6 +5,7 @@ Layout of the build folder (default ``_build``):
     data/<key>/          prepared data folders (see ``contract``)
     executed/<chapter>/  each chapter's executed notebook, its CSV tables and JSON outputs, and
                          cache.json (the key it was executed with)
+    executed/profiles/   one executed profile notebook and CSV per authority, and cache.json
     stage/               the book source assembled for Jupyter Book (config, pages, executed notebooks)
     html/                the published site; replaced only when every step succeeded
     run_record.json      parameters, versions, input hashes, row counts and step timings
@@ -12,17 +13,19 @@ Layout of the build folder (default ``_build``):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -62,6 +65,11 @@ Built on official statistics: {sources}. Contains public sector information lice
 Open Government Licence v3.0.
 ```
 """
+
+
+PROFILE_TEMPLATE = BOOK / "profiles" / "template.ipynb"
+#: Profiles run in this many batches; each batch pays one kernel start for all its authorities.
+PROFILE_BATCHES = 4
 
 
 @dataclass
@@ -229,20 +237,21 @@ def environment_hash() -> str:
 
 def data_hash(panel_dir: Path) -> str:
     h = hashlib.sha256()
-    for name in ("panel.parquet", "flags.csv", "meta.json", "truth.json"):
+    for name in ("panel.parquet", "flags.csv", "meta.json", "truth.json", "neighbours.csv"):
         f = panel_dir / name
         if f.exists():
             h.update(file_sha256(f).encode())
     return h.hexdigest()
 
 
-def cache_key(ch: Chapter, p: params.ChapterParams, panel_dir: Path) -> str:
+def cache_key(ch: Chapter, p: params.ChapterParams, panel_dir: Path, profiles: str = "all") -> str:
     parts = {
         "template": hashlib.sha256(ch.template.read_bytes()).hexdigest(),
         "params": p.model_dump(exclude={"panel_dir"}),
         "data": data_hash(panel_dir),
         "code": code_hash(),
         "env": environment_hash(),
+        "profiles": profiles,  # chapters link to the profiles that exist
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
@@ -366,36 +375,273 @@ def _user_error_in(exc) -> tuple[str, str, str] | None:
     return where, what, rule.rstrip(")")
 
 
+# --- authority profiles ----------------------------------------------------------------------
+
+
+def profile_selection(value: str, panel_dir: Path) -> list[str]:
+    """The authorities to profile: 'all', 'none', or codes and names separated by commas."""
+    import pandas as pd
+
+    ids = pd.read_parquet(panel_dir / "panel.parquet", columns=["la_code", "la_name", "year"])
+    value = (value or "all").strip()
+    if value == "all":
+        return sorted(ids["la_code"].unique())
+    if value == "none":
+        return []
+    codes = []
+    for key in (k.strip() for k in value.split(",")):
+        try:
+            code, _ = contract.find_authority(ids, key)
+        except UserError:
+            raise UserError(
+                "option --profiles",
+                f"{key!r} is not an authority in the data",
+                "use all, none or authority codes/names",
+            ) from None
+        codes.append(code)
+    return sorted(set(codes))
+
+
+def profiles_env(codes: list[str], panel_dir: Path) -> str:
+    """The value of CSCBOOK_PROFILES for this build: 'all' or the chosen codes."""
+    import pandas as pd
+
+    every = set(pd.read_parquet(panel_dir / "panel.parquet", columns=["la_code"])["la_code"])
+    return "all" if set(codes) == every else ",".join(codes)
+
+
+def profiles_key(codes: list[str], years: str, panel_dir: Path, env_value: str) -> str:
+    parts = {
+        "template": hashlib.sha256(PROFILE_TEMPLATE.read_bytes()).hexdigest(),
+        "codes": codes,
+        "years": years,
+        "links": env_value,
+        "data": data_hash(panel_dir),
+        "code": code_hash(),
+        "env": environment_hash(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def fill_template(nb, code: str, name: str):
+    """Put the authority's name and code into the template's markdown (title, download link)."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = cell.source.replace("{{la_name}}", name).replace("{{la_code}}", code)
+    return nb
+
+
+def _run_profiles(items: list[tuple[str, str]], panel_dir: Path, years: str, out_dir: Path) -> float:
+    """Worker-process entry: execute the profile template for each (code, name) in one kernel.
+
+    Starting a kernel and importing the scientific stack costs more than a profile itself, so a
+    batch keeps one kernel for all its authorities; the data every profile needs is loaded once
+    per kernel (``profiles.shared``).
+    """
+    import copy
+
+    import nbformat
+    import papermill as pm
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+    from papermill.exceptions import PapermillExecutionError
+
+    started = time.perf_counter()
+    template = nbformat.read(PROFILE_TEMPLATE, as_version=4)
+    km = AsyncKernelManager(kernel_name="python3")
+    run_sync(km.start_kernel)(extra_arguments=["--IPKernelApp.log_level=CRITICAL"], cwd=str(out_dir))
+    try:
+        for code, name in items:
+            out_nb = out_dir / f"{code}.ipynb"
+            try:
+                pm.execute_notebook(
+                    fill_template(copy.deepcopy(template), code, name),
+                    str(out_nb),
+                    parameters={
+                        "la_code": code,
+                        "panel_dir": str(panel_dir.resolve()),
+                        "years": years,
+                        "out_dir": str(out_dir),
+                    },
+                    km=km,
+                    kernel_name="python3",
+                    progress_bar=False,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                )
+            except PapermillExecutionError as exc:
+                if exc.ename == "KeyboardInterrupt":
+                    raise KeyboardInterrupt from None
+                failed = out_dir.parent / f"profile-{code}.failed.ipynb"
+                if out_nb.exists():
+                    shutil.copyfile(out_nb, failed)
+                raise UserError(
+                    f"{PROFILE_TEMPLATE.relative_to(ROOT)} for {code} ({name})",
+                    f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}; executed copy kept at {failed}",
+                    "a profile must run without errors",
+                ) from None
+    finally:
+        run_sync(km.shutdown_kernel)(now=True)
+    return time.perf_counter() - started
+
+
+def profile_batches(codes: list[str], names: dict[str, str], n: int) -> list[list[tuple[str, str]]]:
+    """Split the authorities into ``n`` batches of near-equal size (round robin keeps them balanced)."""
+    batches = [[(c, names[c]) for c in codes[i::n]] for i in range(n)]
+    return [b for b in batches if b]
+
+
 # --- staging and the book ---------------------------------------------------------------------
 
 
-def stage(build_dir: Path, prepared_meta: dict, record: dict) -> Path:
-    """Assemble the book source: config, pages, executed notebooks (with the data banner)."""
+def stage(
+    build_dir: Path,
+    prepared_meta: dict,
+    record: dict,
+    panel_dir: Path | None = None,
+    codes: list[str] | None = None,
+    years: str = "",
+) -> Path:
+    """Assemble the book source: config, pages, executed notebooks and profiles (with the data banner)."""
+    import nbformat
+
     st = build_dir / "stage"
     if st.exists():
         shutil.rmtree(st)
     st.mkdir(parents=True)
-    for f in ("_config.yml", "_toc.yml"):
-        shutil.copy2(ROOT / f, st / f)
+    shutil.copy2(ROOT / "_toc.yml", st / "_toc.yml")
+    stage_config(st, prepared_meta)
     shutil.copytree(BOOK, st / "book", ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__"))
     banner = data_banner(prepared_meta)
-    for md in (st / "book").glob("*.md"):
+    for md in (st / "book").rglob("*.md"):
         md.write_text(insert_after_title(md.read_text(), banner))
+    downloads: dict[str, list[str]] = {}
     for ch in chapters():
         src = build_dir / "executed" / ch.id
-        for f in src.iterdir():
+        for f in sorted(src.iterdir()):
             if f.name == "cache.json":
                 continue
             if f.suffix == ".ipynb":
-                import nbformat
-
                 nb = nbformat.read(f, as_version=4)
                 prepare_notebook_for_book(nb, banner)
                 nbformat.write(nb, st / "book" / f.name)
             else:
                 shutil.copy2(f, st / "book" / f.name)
+                if f.suffix == ".csv":
+                    downloads.setdefault(ch.id, []).append(f.name)
+    if panel_dir is not None:
+        for name in ("panel.csv", "flags.csv"):
+            if (panel_dir / name).exists():
+                shutil.copy2(panel_dir / name, st / "book" / name)
+    downloads_page = st / "book" / "downloads.md"
+    if downloads_page.exists():
+        downloads_page.write_text(downloads_page.read_text() + downloads_list(downloads))
+    if codes is not None and panel_dir is not None:
+        stage_profiles(st, build_dir / "executed" / "profiles", codes, panel_dir, years, banner)
     (st / "book" / "run_record.md").write_text(run_record_page(record, banner))
     return st
+
+
+def stage_config(st: Path, meta: dict) -> None:
+    """The book's _config.yml, with a banner on every page (search and index pages too) for synthetic data."""
+    config = (ROOT / "_config.yml").read_text()
+    if meta.get("source") == "synthetic":
+        cfg = yaml.safe_load(config)
+        cfg.setdefault("html", {})["announcement"] = (
+            "Synthetic data: every figure on this site comes from synthetic England, a made-up data set; "
+            "the authorities are fictional."
+        )
+        config = yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)
+    (st / "_config.yml").write_text(config)
+
+
+def downloads_list(downloads: dict[str, list[str]]) -> str:
+    """Markdown list of every chapter table (and the panel) as download links."""
+    lines = [
+        "",
+        "## The panel",
+        "",
+        "- {download}`panel.csv`: the LA-year panel the book is built on",
+        "- {download}`flags.csv`: the data log (every derived, imputed or missing cell and its rule)",
+        "",
+    ]
+    for chapter_id, files in downloads.items():
+        lines += [f"## {chapter_id.capitalize()}", ""]
+        lines += [f"- {{download}}`{name}`" for name in files]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def stage_profiles(st: Path, executed: Path, codes: list[str], panel_dir: Path, years: str, banner: str) -> None:
+    """Copy the executed profiles, write their index (a searchable table) and list them in the TOC."""
+    import nbformat
+
+    from cscbook import profiles
+
+    folder = st / "book" / "profiles"
+    folder.mkdir(exist_ok=True)
+    for code in codes:
+        nb = nbformat.read(executed / f"{code}.ipynb", as_version=4)
+        prepare_notebook_for_book(nb, banner)
+        nbformat.write(nb, folder / f"{code}.ipynb")
+        shutil.copy2(executed / f"{code}_profile.csv", folder / f"{code}_profile.csv")
+    index = folder / "index.md"
+    table = profiles.index_table(str(panel_dir.resolve()), years, codes)
+    index.write_text(index.read_text() + profile_index(table))
+    toc_path = st / "_toc.yml"
+    toc = yaml.safe_load(toc_path.read_text())
+    for entry in toc.get("chapters", []):
+        if entry.get("file") == "book/profiles/index":
+            if len(table):
+                entry["sections"] = [{"file": f"book/profiles/{c}"} for c in table["la_code"]]
+    toc_path.write_text(yaml.safe_dump(toc, sort_keys=False))
+
+
+PROFILE_SEARCH = """
+<label for="profile-search">Find an authority:</label>
+<input id="profile-search" type="search" placeholder="Name, code or region" autocomplete="off">
+<span id="profile-count" aria-live="polite"></span>
+<script>
+document.addEventListener("DOMContentLoaded", function () {
+  var box = document.getElementById("profile-search");
+  var table = document.getElementById("profile-list");
+  var count = document.getElementById("profile-count");
+  if (!box || !table) { return; }
+  var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr"));
+  function filter() {
+    var q = box.value.trim().toLowerCase();
+    var shown = 0;
+    rows.forEach(function (row) {
+      var hit = row.textContent.toLowerCase().indexOf(q) !== -1;
+      row.style.display = hit ? "" : "none";
+      if (hit) { shown += 1; }
+    });
+    count.textContent = shown + " of " + rows.length + " authorities";
+  }
+  box.addEventListener("input", filter);
+  filter();
+});
+</script>
+"""
+
+
+def profile_index(table) -> str:
+    """The searchable list of profiles for the index page."""
+    if table.empty:
+        return "\nThis build made no profiles (`cscbook build --profiles none`).\n"
+    lines = [
+        PROFILE_SEARCH,
+        "",
+        ":::{table} Authority profiles",
+        ":name: profile-list",
+        "",
+        "| Authority | Code | Region |",
+        "|---|---|---|",
+    ]
+    for row in table.itertuples():
+        lines.append(f"| {{doc}}`{row.la_name} <{row.la_code}>` | {row.la_code} | {row.region} |")
+    lines += [":::", ""]
+    return "\n".join(lines)
 
 
 def data_banner(meta: dict) -> str:
@@ -466,11 +712,45 @@ def build_book(st: Path, build_dir: Path, site_key: str = "") -> Path:
             (ln for ln in text.splitlines() if "WARNING" in ln or "ERROR" in ln or "Error" in ln), text.strip()[-300:]
         )
         raise UserError("jupyter-book", first.strip(), "the book must build without warnings")
+    drop_repeated_scripts(html)
     (html / ".site-key").write_text(site_key)
     target = build_dir / "html"
     swap_in(html, target)
     shutil.rmtree(out, ignore_errors=True)
     return target
+
+
+_INLINE_SCRIPT = re.compile(r"<script>[^<]*</script>\n?")
+
+
+def drop_repeated_scripts(html_dir: Path) -> int:
+    """Keep only the first copy of each inline script in a page's head.
+
+    Jupyter Book 1.0.4 writes sphinx-thebe's and sphinx-togglebutton's setup scripts twice, and the
+    second ``const THEBE_JS_URL`` is a console error in every browser. Returns the pages changed.
+    """
+    changed = 0
+    for page in html_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        head, sep, body = text.partition("</head>")
+        new_head = _drop_repeats(head)
+        if new_head != head:
+            page.write_text(new_head + sep + body, encoding="utf-8")
+            changed += 1
+    return changed
+
+
+def _drop_repeats(head: str) -> str:
+    seen: set[str] = set()
+
+    def once(m: re.Match) -> str:
+        key = m.group(0).strip()
+        if key in seen:
+            return ""
+        seen.add(key)
+        return m.group(0)
+
+    return _INLINE_SCRIPT.sub(once, head)
 
 
 # --- the whole build -----------------------------------------------------------------------
@@ -493,8 +773,13 @@ def build(
     force: bool = False,
     jobs: int | None = None,
     progress: Callable[[str, str, float], None] | None = None,
+    profiles: str = "all",
 ) -> BuildResult:
-    """Build the book. ``only`` re-executes just those chapters (others reuse their last run)."""
+    """Build the book. ``only`` re-executes just those chapters (others reuse their last run).
+
+    ``profiles`` chooses the authority profile pages: 'all' (default), 'none', or codes and names
+    separated by commas.
+    """
     overrides = dict(overrides or {})
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
@@ -509,16 +794,23 @@ def build(
     timings["data"] = time.perf_counter() - t
     meta = json.loads((panel_dir / "meta.json").read_text())
     check_against_data(resolved, panel_dir)
+    codes = profile_selection(profiles, panel_dir)
+    links = profiles_env(codes, panel_dir)
+    os.environ["CSCBOOK_PROFILES"] = links  # read by chapters and profiles (in their kernels) to link pages
 
-    keys = {c.id: cache_key(c, resolved[c.id], panel_dir) for c in all_ch}
-    site_key = hashlib.sha256(json.dumps([keys, pages_hash()], sort_keys=True).encode()).hexdigest()
+    keys = {c.id: cache_key(c, resolved[c.id], panel_dir, links) for c in all_ch}
+    pkey = profiles_key(codes, first.years, panel_dir, links)
+    site_key = hashlib.sha256(json.dumps([keys, pkey, pages_hash()], sort_keys=True).encode()).hexdigest()
     html_dir = build_dir / "html"
     site_stamp = html_dir / ".site-key"
+    profiles_dir = build_dir / "executed" / "profiles"
+    profiles_cached = _profiles_cached(profiles_dir, pkey)
     if (
         not force
         and site_stamp.exists()
         and site_stamp.read_text() == site_key
         and all(is_cached(c, keys[c.id], build_dir) for c in all_ch)
+        and profiles_cached
     ):  # nothing changed since the published site was built
         timings["total"] = time.perf_counter() - t0
         return BuildResult(html=html_dir, executed={c.id: False for c in all_ch}, timings=timings, record={})
@@ -528,37 +820,58 @@ def build(
         if c not in todo and not (build_dir / "executed" / c.id / f"{c.id}.ipynb").exists():
             todo.append(c)  # never executed yet: it must run for the book to build
     todo.sort(key=lambda c: -last_duration(c, build_dir))  # longest first keeps both cores busy
+    run_profiles = force or not profiles_cached
+    names = _names(panel_dir)
+    batches = profile_batches(codes, names, PROFILE_BATCHES) if run_profiles else []
     executed: dict[str, bool] = {}
     jobs = jobs or os.cpu_count() or 1
 
     t = time.perf_counter()
-    # Chapters run in worker processes: papermill changes the working directory, which threads share.
-    # Workers (and their kernels) live in their own session, so Ctrl-C reaches only this process,
-    # which then ends them and clears their unfinished folders.
-    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo) or 1)), initializer=_worker_init)
-    try:
-        futures = {}
-        for ch in todo:
-            if progress:
-                progress(ch.id, "start", 0.0)
-            futures[ch.id] = pool.submit(_run_chapter, ch, resolved[ch.id], panel_dir, build_dir, force, keys[ch.id])
-        errors = []
-        for cid, fut in futures.items():
-            try:
-                ran, dt = fut.result()
+    # Chapters and profile batches run in worker processes: papermill changes the working directory,
+    # which threads share. Workers (and their kernels) live in their own session, so Ctrl-C reaches
+    # only this process, which then ends them and clears their unfinished folders.
+    with atomic_dir(profiles_dir) if run_profiles else _no_dir() as ptmp:
+        pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo) + len(batches))), initializer=_worker_init)
+        try:
+            futures = {}
+            for ch in todo:
+                if progress:
+                    progress(ch.id, "start", 0.0)
+                futures[ch.id] = pool.submit(
+                    _run_chapter, ch, resolved[ch.id], panel_dir, build_dir, force, keys[ch.id]
+                )
+            for i, batch in enumerate(batches):
+                futures[f"profiles:{i}"] = pool.submit(_run_profiles, batch, panel_dir, first.years, ptmp)
+            if batches and progress:
+                progress(f"profiles ({len(codes)})", "start", 0.0)
+            profile_seconds = 0.0
+            names_of = {fut: cid for cid, fut in futures.items()}
+            for fut in as_completed(futures.values()):
+                cid = names_of[fut]
+                try:
+                    result = fut.result()
+                except Exception:
+                    # the first failure stops the rest: its message is what the user needs, now
+                    _stop_workers(pool, build_dir)
+                    raise
+                if cid.startswith("profiles:"):
+                    profile_seconds += result
+                    continue
+                ran, dt = result
                 executed[cid] = ran
                 timings[f"chapter:{cid}"] = dt
                 if progress:
                     progress(cid, "ran" if ran else "cached", dt)
-            except Exception as exc:  # keep waiting for the others, then report the first
-                errors.append(exc)
-        if errors:
-            raise errors[0]
-    except KeyboardInterrupt:
-        _stop_workers(pool, build_dir)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        except KeyboardInterrupt:
+            _stop_workers(pool, build_dir)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if run_profiles:
+            (ptmp / "cache.json").write_text(json.dumps({"key": pkey, "codes": codes}))
+            timings["profiles"] = profile_seconds
+            if progress:
+                progress(f"profiles ({len(codes)})", "ran", profile_seconds)
     timings["chapters"] = time.perf_counter() - t
 
     record = {
@@ -572,13 +885,35 @@ def build(
             "inputs": {path: i.get("sha256") for path, i in meta.get("inputs", {}).items()},
         },
         "executed": {c.id: ("ran" if executed.get(c.id) else "reused from an earlier run") for c in all_ch},
+        "profiles": {
+            "authorities": len(codes),
+            "executed": "ran" if run_profiles else "reused from an earlier run",
+            "selection": profiles,
+        },
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
     }
     t = time.perf_counter()
-    st = stage(build_dir, meta, record)
+    st = stage(build_dir, meta, record, panel_dir=panel_dir, codes=codes, years=first.years)
     html = build_book(st, build_dir, site_key)
     timings["book"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     record["timings_seconds"] = {k: round(v, 2) for k, v in timings.items()}
     (build_dir / "run_record.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     return BuildResult(html=html, executed=executed, timings=timings, record=record)
+
+
+def _profiles_cached(profiles_dir: Path, key: str) -> bool:
+    stamp = profiles_dir / "cache.json"
+    return stamp.exists() and json.loads(stamp.read_text()).get("key") == key
+
+
+def _names(panel_dir: Path) -> dict[str, str]:
+    import pandas as pd
+
+    ids = pd.read_parquet(panel_dir / "panel.parquet", columns=["la_code", "la_name", "year"]).sort_values("year")
+    return ids.drop_duplicates("la_code", keep="last").set_index("la_code")["la_name"].astype(str).to_dict()
+
+
+@contextlib.contextmanager
+def _no_dir():
+    yield None

@@ -43,6 +43,7 @@ CSV_READERS = [
     ("s251", s251.detect_ees, s251.read_ees),
     ("lait", other.detect_lait, other.read_lait),
     ("ons_lookup", other.detect_lookup, other.read_lookup),
+    ("neighbours", other.detect_neighbours, other.read_neighbours),
 ]
 
 

@@ -209,3 +209,42 @@ def read_lookup(path: Path) -> Parsed:
     out = df[[cd, nm]].drop_duplicates().rename(columns={cd: "la_code", nm: "la_name"})
     out = out[out["la_code"].str.startswith("E")].reset_index(drop=True)
     return Parsed("ons_lookup", f"ONS LTLA-UTLA lookup {cd[4:6]}", {"ons_lookup": out})
+
+
+# --- DfE statistical neighbours ----------------------------------------------------------------
+
+_SN_COLUMN = re.compile(r"^(sn|stat(istical)?_?neighbou?r)_?(\d{1,2})(_code|_la_code)?$")
+
+
+def _sn_rank(name: str) -> int | None:
+    m = _SN_COLUMN.match(name.strip().lower().replace(" ", "_"))
+    return int(m.group(3)) if m else None
+
+
+def detect_neighbours(header: list[str]) -> bool:
+    """A table of each authority's statistical neighbours: a code column and SN1, SN2, ... columns."""
+    code = any(h.strip().lower().replace(" ", "_") in ("la_code", "new_la_code") for h in header)
+    return code and sum(_sn_rank(h) is not None for h in header) >= 5
+
+
+def read_neighbours(path: Path) -> Parsed:
+    """DfE's statistical neighbours (one row per authority, SN1..SN10 holding neighbours' codes), long form."""
+    df = read_text_csv(path)
+    df.columns = [c.strip().lower().replace(" ", "_") for c in df.columns]
+    code_col = "new_la_code" if "new_la_code" in df.columns else "la_code"
+    ranks = {c: _sn_rank(c) for c in df.columns if _sn_rank(c) is not None}
+    long = df.melt(id_vars=[code_col], value_vars=list(ranks), var_name="col", value_name="neighbour")
+    long = long[long["neighbour"].notna() & (long["neighbour"].astype(str).str.strip() != "")]
+    out = pd.DataFrame(
+        {
+            "la_code": long[code_col].astype(str).str.strip().str.upper(),
+            "rank": long["col"].map(ranks).astype("int64"),
+            "neighbour": long["neighbour"].astype(str).str.strip().str.upper(),
+        }
+    ).sort_values(["la_code", "rank"], kind="stable")
+    raw = long["neighbour"].astype(str).str.strip()
+    bad = ~raw.str.upper().str.match(r"^E\d{8}$")
+    if bad.any():
+        col = long.loc[bad, "col"].iloc[0]
+        raise UserError(path, f"column {col.upper()}: {raw[bad].iloc[0]!r} is not an ONS code", "sn-codes")
+    return Parsed("neighbours", "DfE statistical neighbours", {"neighbours": out.reset_index(drop=True)})

@@ -1,0 +1,76 @@
+"""Benchmark of the authority profiles: all of them generated from the template, as the build does
+(a few batches, one kernel each, on every core), against the naive way (papermill starting a new
+kernel for each profile, timed on a sample and scaled to all authorities).
+
+    .venv/bin/python benchmarks/bench_profiles.py [--naive-sample N]
+
+Target (2-core machine): all 152 profiles in at most 120 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from cscbook import params, pipeline  # noqa: E402
+
+TARGET_SECONDS = 120.0
+
+
+def batched(codes: list[str], names: dict[str, str], panel_dir: Path, years: str, out: Path, jobs: int) -> float:
+    """Wall seconds to generate every profile the way the build does."""
+    batches = pipeline.profile_batches(codes, names, pipeline.PROFILE_BATCHES)
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=jobs, initializer=pipeline._worker_init) as pool:
+        for fut in [pool.submit(pipeline._run_profiles, b, panel_dir, years, out) for b in batches]:
+            fut.result()
+    return time.perf_counter() - start
+
+
+def naive(codes: list[str], names: dict[str, str], panel_dir: Path, years: str, out: Path) -> float:
+    """Wall seconds per profile when every profile starts its own kernel (one at a time)."""
+    start = time.perf_counter()
+    for code in codes:
+        pipeline._run_profiles([(code, names[code])], panel_dir, years, out)
+    return (time.perf_counter() - start) / len(codes)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--naive-sample", type=int, default=6, help="profiles timed the naive way")
+    args = ap.parse_args()
+    jobs = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        panel_dir = pipeline.prepare_data(params.ChapterParams(), work / "build")
+        names = pipeline._names(panel_dir)
+        codes = sorted(names)
+        years = params.ChapterParams().years
+        os.environ["CSCBOOK_PROFILES"] = "all"
+        (work / "fast").mkdir()
+        wall = batched(codes, names, panel_dir, years, work / "fast", jobs)
+        made = len(list((work / "fast").glob("*.ipynb")))
+        (work / "naive").mkdir()
+        per = naive(codes[: args.naive_sample], names, panel_dir, years, work / "naive")
+    naive_all = per * len(codes) / jobs
+    print(f"profiles generated                 {made}")
+    print(
+        f"batched ({pipeline.PROFILE_BATCHES} kernels, {jobs} workers)        {wall:8.1f} s   {wall / made:.2f} s per profile"
+    )
+    print(
+        f"naive (one kernel each, sample {args.naive_sample})  {per:8.2f} s per profile, {naive_all:.1f} s for all on {jobs} cores"
+    )
+    print(f"ratio batched / naive:             {wall / naive_all:.2f}")
+    print(f"target: <= {TARGET_SECONDS:.0f} s for all profiles: {'met' if wall <= TARGET_SECONDS else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

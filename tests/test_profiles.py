@@ -1,0 +1,157 @@
+"""Authority profiles: neighbours, the profile's numbers, the template, the selection and the built pages."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from cscbook import contract, pipeline, profiles
+from cscbook.errors import UserError
+from cscbook.ingest import parse_file
+from cscbook.ingest.other import detect_neighbours
+
+from .fixtures.official import LAS
+
+
+@pytest.fixture(scope="module")
+def panel_dir(england, tmp_path_factory):
+    out = tmp_path_factory.mktemp("prepared") / "synthetic"
+    contract.write_prepared(england, out)
+    return out
+
+
+def test_computed_neighbours_are_the_nearest_ten_and_never_itself(england):
+    nb = profiles.compute_neighbours(england.panel)
+    codes = set(england.panel["la_code"])
+    assert set(nb["la_code"]) == codes
+    counts = nb.groupby("la_code").size()
+    assert (counts == profiles.N_NEIGHBOURS).all()
+    assert not (nb["la_code"] == nb["neighbour"]).any()
+    # ranked by distance, and nobody outside the ten is nearer than the tenth
+    assert (nb.groupby("la_code")["distance"].apply(lambda d: d.is_monotonic_increasing)).all()
+    last = england.panel[england.panel["year"] == england.panel["year"].max()].set_index("la_code")
+    feats = pd.DataFrame(
+        {"i": last["idaci_score"], "m": last["imd_score"], "p": np.log(last["pop_0_17"].astype(float))}
+    )
+    z = (feats - feats.mean()) / feats.std(ddof=0)
+    code = sorted(codes)[17]
+    dist = np.sqrt(((z - z.loc[code]) ** 2).sum(axis=1)).drop(code).sort_values(kind="stable")
+    assert nb[nb["la_code"] == code]["neighbour"].tolist() == dist.index[: profiles.N_NEIGHBOURS].tolist()
+
+
+def test_published_neighbours_are_preferred(england):
+    prep = contract.Prepared(panel=england.panel, flags=england.flags, meta=england.meta)
+    a, b, c = sorted(england.panel["la_code"].unique())[:3]
+    prep.extra["neighbours"] = pd.DataFrame({"la_code": [a, a], "rank": [1, 2], "neighbour": [c, b]})
+    nb = profiles.neighbours_for(prep)
+    mine = nb[nb["la_code"] == a]
+    assert mine["neighbour"].tolist() == [c, b]
+    assert mine["source"].str.startswith("DfE").all()
+    others = nb[nb["la_code"] == b]
+    assert len(others) == profiles.N_NEIGHBOURS and others["source"].str.startswith("computed").all()
+
+
+def _sn_csv(path, rows):
+    header = "la_code,la_name," + ",".join(f"SN{i}" for i in range(1, 7))
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_dfe_neighbours_file_is_recognised_and_read(tmp_path):
+    codes = [c for c, _, _ in LAS]
+    rows = [
+        f"{c},{n}," + ",".join([codes[(i + 1) % 3], codes[(i + 2) % 3], "", "", "", ""])
+        for i, (c, _, n) in enumerate(LAS)
+    ]
+    parsed = parse_file(_sn_csv(tmp_path / "sn.csv", rows))
+    t = parsed.tables["neighbours"]
+    assert parsed.source == "neighbours"
+    assert t[t["la_code"] == codes[0]]["neighbour"].tolist() == [codes[1], codes[2]]
+    assert detect_neighbours(["la_code", "SN1", "SN2", "SN3", "SN4", "SN5"])
+    assert not detect_neighbours(["la_code", "SN1", "SN2"])
+
+
+def test_dfe_neighbours_with_a_name_instead_of_a_code_fail_in_one_line(tmp_path):
+    rows = [f"{LAS[0][0]},{LAS[0][2]},Eastfold,{LAS[2][0]},,,,"]
+    with pytest.raises(UserError) as exc:
+        parse_file(_sn_csv(tmp_path / "sn.csv", rows))
+    line = exc.value.line()
+    assert "sn.csv" in line and "Eastfold" in line and "\n" not in line
+
+
+def test_profile_of_the_tiniest_authority_copes_with_suppressed_counts(england, panel_dir):
+    names = england.panel.drop_duplicates("la_code").set_index("la_name")["la_code"]
+    pf = profiles.Profile(str(panel_dir), names["Isle of Varrow"], "2011-2018")
+    pos = pf.positions()
+    assert len(pos) == len(profiles.MEASURES)
+    last = england.panel[(england.panel["la_code"] == pf.code) & (england.panel["year"] == 2018)].iloc[0]
+    # a suppressed count gives no rank, not a made-up one
+    assert pos.loc[pos["Measure"] == profiles.MEASURES["cpp_31mar"], "Rank (1 = highest)"].iloc[0] == (
+        "—"
+        if pd.isna(last["cpp_31mar"])
+        else pos.loc[pos["Measure"] == profiles.MEASURES["cpp_31mar"], "Rank (1 = highest)"].iloc[0]
+    )
+    for sentence in (pf.intro_sentence(), pf.position_sentence(), pf.spending_sentence(), pf.ofsted_sentence()):
+        assert "nan" not in sentence
+    mix = pf.spending_mix()
+    assert mix.sum().round(6).tolist() == [100.0] * 4
+    assert pf.fig_series().alt and pf.fig_positions().png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_profile_series_pool_counts_not_rates(england, panel_dir):
+    code = sorted(england.panel["la_code"].unique())[5]
+    pf = profiles.Profile(str(panel_dir), code, "2011-2018")
+    p = england.panel[(england.panel["year"] == 2018) & england.panel["cpp_31mar"].notna()]
+    expected = p["cpp_31mar"].sum() / p["pop_0_17"].sum() * 1e4
+    assert pf.last_year_table().loc[
+        [i for i in pf.last_year_table().index if i.startswith("Child protection")][0], "England"
+    ] == pytest.approx(expected)
+
+
+def test_link_follows_the_profiles_the_build_makes(monkeypatch):
+    monkeypatch.setenv("CSCBOOK_PROFILES", "A1,B2")
+    assert profiles.link("A1", "Aville") == "{doc}`Aville <profiles/A1>`"
+    assert profiles.link("C3", "Cton") == "**Cton**"
+    monkeypatch.setenv("CSCBOOK_PROFILES", "all")
+    assert profiles.link("C3", "Cton", here="") == "{doc}`Cton <C3>`"
+
+
+def test_selection_accepts_codes_and_names_and_rejects_strangers(england, panel_dir):
+    names = england.panel.drop_duplicates("la_code").set_index("la_code")["la_name"]
+    a, b = names.index[:2]
+    assert pipeline.profile_selection(f"{a}, {names[b].upper()}", panel_dir) == sorted([a, b])
+    assert pipeline.profile_selection("none", panel_dir) == []
+    assert len(pipeline.profile_selection("all", panel_dir)) == len(names)
+    with pytest.raises(UserError) as exc:
+        pipeline.profile_selection("Atlantis", panel_dir)
+    assert "--profiles" in exc.value.line() and "Atlantis" in exc.value.line()
+
+
+def test_template_placeholders_are_filled():
+    nb = pipeline.fill_template(nbformat.read(pipeline.PROFILE_TEMPLATE, as_version=4), "X1", "Aville")
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "{{" not in text and "# Aville" in text and "X1_profile.csv" in text
+
+
+def test_built_book_has_a_profile_for_every_authority(built_book):
+    build_dir, _ = built_book
+    html = build_dir / "html" / "book" / "profiles"
+    panel = pd.read_parquet(next((build_dir / "data").iterdir()) / "panel.parquet")
+    codes = set(panel["la_code"])
+    pages = {p.stem for p in html.glob("*.html")} - {"index"}
+    assert pages == codes
+    index = (html / "index.html").read_text()
+    assert 'id="profile-search"' in index
+    assert len(re.findall(r'href="(X[A-Z]{2}\d{6})\.html"', index)) >= len(codes)
+    code = sorted(codes)[0]
+    page = (html / f"{code}.html").read_text()
+    assert "Its Ofsted history" in page and f"{code}_profile.csv" in page
+    csv = next((build_dir / "html").rglob(f"{code}_profile.csv"))
+    assert set(pd.read_csv(csv)["series"]) >= {"England", "Statistical neighbours"}
+    record = json.loads((build_dir / "run_record.json").read_text())
+    assert record["profiles"]["authorities"] == len(codes)
