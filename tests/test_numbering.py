@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cscbook import chapter, params, pipeline
+from cscbook import chapter, params, pipeline, profiles
 from cscbook.chapter import Context
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,19 +105,19 @@ def _glued_md_keys(chapter_id: str) -> set[str]:
 
 
 def test_profile_link_is_bold_without_profiles(monkeypatch):
-    monkeypatch.delenv(chapter.PROFILES_ENV, raising=False)
+    monkeypatch.delenv(profiles.PROFILES_ENV, raising=False)
     assert chapter.profile_link("E09000001", "City of London") == "**City of London**"
     assert chapter.profile_link("X1", "A*B_C") == r"**A\*B\_C**"
 
 
 def test_profile_link_links_the_profiles_the_build_makes(monkeypatch):
-    monkeypatch.setenv(chapter.PROFILES_ENV, "E08000001, E09000001")
+    monkeypatch.setenv(profiles.PROFILES_ENV, "E08000001, E09000001")
     assert chapter.profile_link("E09000001", "City of London") == "{doc}`City of London <profiles/E09000001>`"
     assert chapter.profile_link("E06000001", "Hartlepool") == "**Hartlepool**"
-    monkeypatch.setenv(chapter.PROFILES_ENV, "all")
+    monkeypatch.setenv(profiles.PROFILES_ENV, "all")
     assert chapter.profile_link("E06000001", "Hartlepool") == "{doc}`Hartlepool <profiles/E06000001>`"
     assert chapter.profile_link("E06000001", "A <b> `c`") == "{doc}`A (b) 'c' <profiles/E06000001>`"
-    monkeypatch.setenv(chapter.PROFILES_ENV, "")
+    monkeypatch.setenv(profiles.PROFILES_ENV, "")
     assert chapter.profile_link("E06000001", "Hartlepool") == "**Hartlepool**"
 
 
@@ -144,11 +144,11 @@ def test_highlight_sentences_link_to_the_profile(england, monkeypatch):
         "ofsted": lambda ctx: of.highlight_sentence(ctx, of.judgement_frame(ctx)),
     }
     ctxs = {c: _ctx(c, england, code) for c in make}
-    monkeypatch.setenv(chapter.PROFILES_ENV, code)
+    monkeypatch.setenv(profiles.PROFILES_ENV, code)
     assert ctxs["demand"].highlight_md == link
     for c, sentence in make.items():
         assert link in sentence(ctxs[c]), c
-    monkeypatch.delenv(chapter.PROFILES_ENV)
+    monkeypatch.delenv(profiles.PROFILES_ENV)
     for c, sentence in make.items():
         text = sentence(ctxs[c])
         assert f"**{name}**" in text and "{doc}" not in text, (c, text)

@@ -135,7 +135,7 @@ def test_selection_accepts_codes_and_names_and_rejects_strangers(england, panel_
 def test_template_placeholders_are_filled():
     nb = pipeline.fill_template(nbformat.read(pipeline.PROFILE_TEMPLATE, as_version=4), "X1", "Aville")
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert "{{" not in text and "# Aville" in text and "X1_profile.csv" in text
+    assert "{{" not in text and "# Aville" in text and "X1_profile.csv" in text and "fig-x1-series" in text
 
 
 def test_built_book_has_a_profile_for_every_authority(built_book):

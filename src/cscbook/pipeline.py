@@ -68,6 +68,9 @@ Open Government Licence v3.0.
 
 
 PROFILE_TEMPLATE = BOOK / "profiles" / "template.ipynb"
+#: Pages about the book rather than built on its data: no data banner in the text (a synthetic build
+#: still shows the site-wide announcement on them).
+REFERENCE_PAGES = {"methods", "sources", "rerun", "glossary", "bibliography"}
 #: Profiles run in this many batches; each batch pays one kernel start for all its authorities.
 PROFILE_BATCHES = 4
 
@@ -427,7 +430,8 @@ def fill_template(nb, code: str, name: str):
     """Put the authority's name and code into the template's markdown (title, download link)."""
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            cell.source = cell.source.replace("{{la_name}}", name).replace("{{la_code}}", code)
+            for placeholder, value in (("{{la_name}}", name), ("{{la_code}}", code), ("{{key}}", code.lower())):
+                cell.source = cell.source.replace(placeholder, value)
     return nb
 
 
@@ -514,7 +518,8 @@ def stage(
     shutil.copytree(BOOK, st / "book", ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__"))
     banner = data_banner(prepared_meta)
     for md in (st / "book").rglob("*.md"):
-        md.write_text(insert_after_title(md.read_text(), banner))
+        if md.stem not in REFERENCE_PAGES:
+            md.write_text(insert_after_title(md.read_text(), banner))
     downloads: dict[str, list[str]] = {}
     for ch in chapters():
         src = build_dir / "executed" / ch.id
