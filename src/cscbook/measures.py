@@ -22,6 +22,18 @@ SERIES = {
 POPULATION = {"pop_0_17": "Population aged 0-17"}
 PER = 10_000
 
+#: Readable names of the section 251 categories (contract order).
+SPEND_LABELS = {
+    "sure_start": "Sure Start and under-5s",
+    "cla": "Children looked after",
+    "other_cfs": "Other children and family services",
+    "safeguarding": "Safeguarding",
+    "family_support": "Family support",
+    "young_people": "Services for young people",
+    "youth_justice": "Youth justice",
+    "cera": "Capital from revenue (CERA)",
+}
+
 #: Categories counted as spending on children's social care (capital from revenue excluded).
 SOCIAL_CARE = [c for c in SPEND_CATEGORIES if c != "cera"]
 

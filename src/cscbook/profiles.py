@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from cscbook import contract, figures, measures
-from cscbook.contract import SPEND_CATEGORIES
 
 N_NEIGHBOURS = 10
 #: Authorities with fewer children than this get a warning about small counts on their profile.
@@ -42,16 +41,8 @@ MEASURES = {
     "spend_pc_real": "Spending per child (£, real terms)",
 }
 RATE_UNIT = "per 10,000 children"
-SPEND_LABELS = {
-    "sure_start": "Sure Start and under-5s",
-    "cla": "Children looked after",
-    "other_cfs": "Other children and family services",
-    "safeguarding": "Safeguarding",
-    "family_support": "Family support",
-    "young_people": "Services for young people",
-    "youth_justice": "Youth justice",
-}
-SPEND_SHOWN = [c for c in SPEND_CATEGORIES if c in SPEND_LABELS]
+SPEND_SHOWN = measures.SOCIAL_CARE  # every category except capital from revenue
+SPEND_LABELS = {c: measures.SPEND_LABELS[c] for c in SPEND_SHOWN}
 
 
 class ProfileFigure(figures.Figure):

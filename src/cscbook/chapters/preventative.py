@@ -20,16 +20,7 @@ from cscbook.chapters import nao_notes
 # --- definitions ---------------------------------------------------------------------------
 
 #: Readable names of the section 251 categories (contract order).
-CATEGORY_LABELS = {
-    "sure_start": "Sure Start and under-5s",
-    "cla": "Children looked after",
-    "other_cfs": "Other children and family services",
-    "safeguarding": "Safeguarding",
-    "family_support": "Family support",
-    "young_people": "Services for young people",
-    "youth_justice": "Youth justice",
-    "cera": "Capital from revenue (CERA)",
-}
+CATEGORY_LABELS = measures.SPEND_LABELS
 
 
 @dataclass(frozen=True)
