@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -155,3 +156,14 @@ def test_built_book_has_a_profile_for_every_authority(built_book):
     assert set(pd.read_csv(csv)["series"]) >= {"England", "Statistical neighbours"}
     record = json.loads((build_dir / "run_record.json").read_text())
     assert record["profiles"]["authorities"] == len(codes)
+
+
+def test_profiles_run_into_a_relative_folder(england, panel_dir, tmp_path, monkeypatch):
+    """The default build folder is relative ('_build'); the kernel must still find it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CSCBOOK_PROFILES", "all")
+    (tmp_path / "rel").mkdir()
+    code = sorted(england.panel["la_code"].unique())[0]
+    name = england.panel.loc[england.panel["la_code"] == code, "la_name"].iloc[0]
+    pipeline._run_profiles([(code, name)], panel_dir, "2011-2018", Path("rel"))
+    assert (tmp_path / "rel" / f"{code}.ipynb").exists() and (tmp_path / "rel" / f"{code}_profile.csv").exists()

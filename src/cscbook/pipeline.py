@@ -451,6 +451,7 @@ def _run_profiles(items: list[tuple[str, str]], panel_dir: Path, years: str, out
     from papermill.exceptions import PapermillExecutionError
 
     started = time.perf_counter()
+    out_dir, panel_dir = Path(out_dir).resolve(), Path(panel_dir).resolve()  # the kernel has its own cwd
     template = nbformat.read(PROFILE_TEMPLATE, as_version=4)
     km = AsyncKernelManager(kernel_name="python3")
     run_sync(km.start_kernel)(extra_arguments=["--IPKernelApp.log_level=CRITICAL"], cwd=str(out_dir))
