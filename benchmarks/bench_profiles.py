@@ -51,7 +51,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         panel_dir = pipeline.prepare_data(params.ChapterParams(), work / "build")
-        names = pipeline._names(panel_dir)
+        names = pipeline.authorities(pipeline.panel_ids(panel_dir))["la_name"].to_dict()
         codes = sorted(names)
         years = params.ChapterParams().years
         os.environ["CSCBOOK_PROFILES"] = "all"

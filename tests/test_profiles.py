@@ -125,11 +125,12 @@ def test_link_follows_the_profiles_the_build_makes(monkeypatch):
 def test_selection_accepts_codes_and_names_and_rejects_strangers(england, panel_dir):
     names = england.panel.drop_duplicates("la_code").set_index("la_code")["la_name"]
     a, b = names.index[:2]
-    assert pipeline.profile_selection(f"{a}, {names[b].upper()}", panel_dir) == sorted([a, b])
-    assert pipeline.profile_selection("none", panel_dir) == []
-    assert len(pipeline.profile_selection("all", panel_dir)) == len(names)
+    ids = pipeline.panel_ids(panel_dir)
+    assert pipeline.profile_selection(f"{a}, {names[b].upper()}", ids) == sorted([a, b])
+    assert pipeline.profile_selection("none", ids) == []
+    assert len(pipeline.profile_selection("all", ids)) == len(names)
     with pytest.raises(UserError) as exc:
-        pipeline.profile_selection("Atlantis", panel_dir)
+        pipeline.profile_selection("Atlantis", ids)
     assert "--profiles" in exc.value.line() and "Atlantis" in exc.value.line()
 
 

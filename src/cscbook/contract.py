@@ -149,7 +149,10 @@ def read_prepared(path: Path) -> Prepared:
     truth_file = path / "truth.json"
     truth = json.loads(truth_file.read_text()) if truth_file.exists() else None
     england = pd.read_csv(path / "england.csv") if (path / "england.csv").exists() else None
-    return Prepared(panel=panel, flags=flags, meta=meta, truth=truth, path=path, england=england)
+    prep = Prepared(panel=panel, flags=flags, meta=meta, truth=truth, path=path, england=england)
+    if (path / "neighbours.csv").exists():
+        prep.extra["neighbours"] = pd.read_csv(path / "neighbours.csv", dtype={"la_code": str, "neighbour": str})
+    return prep
 
 
 def find_authority(panel: pd.DataFrame, key: str) -> tuple[str | None, str | None]:

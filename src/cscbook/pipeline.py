@@ -204,11 +204,21 @@ def _stamp_ok(out: Path, stamp: dict) -> bool:
     return f.exists() and (out / "panel.parquet").exists() and json.loads(f.read_text()) == stamp
 
 
-def check_against_data(resolved: dict[str, params.ChapterParams], panel_dir: Path) -> None:
-    """Parameters that refer to the data (years, highlighted authority) must match it, before any chapter runs."""
+def panel_ids(panel_dir: Path):
+    """The identity columns of every panel row (read once per build)."""
     import pandas as pd
 
-    ids = pd.read_parquet(panel_dir / "panel.parquet", columns=["la_code", "la_name", "year"])
+    return pd.read_parquet(panel_dir / "panel.parquet", columns=["la_code", "la_name", "region", "year"])
+
+
+def authorities(ids):
+    """One row per authority (index la_code): its name and region in its latest year."""
+    latest = ids.sort_values("year", kind="stable").drop_duplicates("la_code", keep="last")
+    return latest.set_index("la_code")[["la_name", "region"]].astype(str).sort_index()
+
+
+def check_against_data(resolved: dict[str, params.ChapterParams], ids) -> None:
+    """Parameters that refer to the data (years, highlighted authority) must match it, before any chapter runs."""
     for p in resolved.values():
         contract.check_years(ids, p.years)
         contract.find_authority(ids, p.highlight)
@@ -263,7 +273,12 @@ def cache_key(ch: Chapter, p: params.ChapterParams, panel_dir: Path, profiles: s
 
 
 def is_cached(ch: Chapter, key: str, build_dir: Path) -> bool:
-    stamp = build_dir / "executed" / ch.id / "cache.json"
+    return stamp_matches(build_dir / "executed" / ch.id, key)
+
+
+def stamp_matches(folder: Path, key: str) -> bool:
+    """True if ``folder`` was executed with this cache key (its cache.json says so)."""
+    stamp = folder / "cache.json"
     return stamp.exists() and json.loads(stamp.read_text()).get("key") == key
 
 
@@ -381,11 +396,8 @@ def _user_error_in(exc) -> tuple[str, str, str] | None:
 # --- authority profiles ----------------------------------------------------------------------
 
 
-def profile_selection(value: str, panel_dir: Path) -> list[str]:
+def profile_selection(value: str, ids) -> list[str]:
     """The authorities to profile: 'all', 'none', or codes and names separated by commas."""
-    import pandas as pd
-
-    ids = pd.read_parquet(panel_dir / "panel.parquet", columns=["la_code", "la_name", "year"])
     value = (value or "all").strip()
     if value == "all":
         return sorted(ids["la_code"].unique())
@@ -405,12 +417,9 @@ def profile_selection(value: str, panel_dir: Path) -> list[str]:
     return sorted(set(codes))
 
 
-def profiles_env(codes: list[str], panel_dir: Path) -> str:
+def profiles_env(codes: list[str], ids) -> str:
     """The value of CSCBOOK_PROFILES for this build: 'all' or the chosen codes."""
-    import pandas as pd
-
-    every = set(pd.read_parquet(panel_dir / "panel.parquet", columns=["la_code"])["la_code"])
-    return "all" if set(codes) == every else ",".join(codes)
+    return "all" if set(codes) == set(ids["la_code"]) else ",".join(codes)
 
 
 def profiles_key(codes: list[str], years: str, panel_dir: Path, env_value: str) -> str:
@@ -464,7 +473,7 @@ def _run_profiles(items: list[tuple[str, str]], panel_dir: Path, years: str, out
                     str(out_nb),
                     parameters={
                         "la_code": code,
-                        "panel_dir": str(panel_dir.resolve()),
+                        "panel_dir": str(panel_dir),
                         "years": years,
                         "out_dir": str(out_dir),
                     },
@@ -504,8 +513,7 @@ def stage(
     prepared_meta: dict,
     record: dict,
     panel_dir: Path | None = None,
-    codes: list[str] | None = None,
-    years: str = "",
+    profiled=None,
 ) -> Path:
     """Assemble the book source: config, pages, executed notebooks and profiles (with the data banner)."""
     import nbformat
@@ -542,8 +550,8 @@ def stage(
     downloads_page = st / "book" / "downloads.md"
     if downloads_page.exists():
         downloads_page.write_text(downloads_page.read_text() + downloads_list(downloads))
-    if codes is not None and panel_dir is not None:
-        stage_profiles(st, build_dir / "executed" / "profiles", codes, panel_dir, years, banner)
+    if profiled is not None:
+        stage_profiles(st, build_dir / "executed" / "profiles", profiled, banner)
     (st / "book" / "run_record.md").write_text(run_record_page(record, banner))
     return st
 
@@ -578,21 +586,22 @@ def downloads_list(downloads: dict[str, list[str]]) -> str:
     return "\n".join(lines)
 
 
-def stage_profiles(st: Path, executed: Path, codes: list[str], panel_dir: Path, years: str, banner: str) -> None:
-    """Copy the executed profiles, write their index (a searchable table) and list them in the TOC."""
-    import nbformat
+def stage_profiles(st: Path, executed: Path, profiled, banner: str) -> None:
+    """Copy the executed profiles, write their index (a searchable table) and list them in the TOC.
 
-    from cscbook import profiles
+    ``profiled``: the authorities with a profile (see :func:`authorities`).
+    """
+    import nbformat
 
     folder = st / "book" / "profiles"
     folder.mkdir(exist_ok=True)
-    for code in codes:
+    table = profiled.reset_index().sort_values(["la_name", "la_code"], kind="stable")
+    for code in table["la_code"]:
         nb = nbformat.read(executed / f"{code}.ipynb", as_version=4)
         prepare_notebook_for_book(nb, banner)
         nbformat.write(nb, folder / f"{code}.ipynb")
         shutil.copy2(executed / f"{code}_profile.csv", folder / f"{code}_profile.csv")
     index = folder / "index.md"
-    table = profiles.index_table(str(panel_dir.resolve()), years, codes)
     index.write_text(index.read_text() + profile_index(table))
     toc_path = st / "_toc.yml"
     toc = yaml.safe_load(toc_path.read_text())
@@ -799,9 +808,10 @@ def build(
     panel_dir = prepare_data(first, build_dir)
     timings["data"] = time.perf_counter() - t
     meta = json.loads((panel_dir / "meta.json").read_text())
-    check_against_data(resolved, panel_dir)
-    codes = profile_selection(profiles, panel_dir)
-    links = profiles_env(codes, panel_dir)
+    ids = panel_ids(panel_dir)
+    check_against_data(resolved, ids)
+    codes = profile_selection(profiles, ids)
+    links = profiles_env(codes, ids)
     os.environ["CSCBOOK_PROFILES"] = links  # read by chapters and profiles (in their kernels) to link pages
 
     keys = {c.id: cache_key(c, resolved[c.id], panel_dir, links) for c in all_ch}
@@ -810,7 +820,7 @@ def build(
     html_dir = build_dir / "html"
     site_stamp = html_dir / ".site-key"
     profiles_dir = build_dir / "executed" / "profiles"
-    profiles_cached = _profiles_cached(profiles_dir, pkey)
+    profiles_cached = stamp_matches(profiles_dir, pkey)
     if (
         not force
         and site_stamp.exists()
@@ -827,8 +837,8 @@ def build(
             todo.append(c)  # never executed yet: it must run for the book to build
     todo.sort(key=lambda c: -last_duration(c, build_dir))  # longest first keeps both cores busy
     run_profiles = force or not profiles_cached
-    names = _names(panel_dir)
-    batches = profile_batches(codes, names, PROFILE_BATCHES) if run_profiles else []
+    profiled = authorities(ids).loc[codes]
+    batches = profile_batches(codes, profiled["la_name"].to_dict(), PROFILE_BATCHES) if run_profiles else []
     executed: dict[str, bool] = {}
     jobs = jobs or os.cpu_count() or 1
 
@@ -836,7 +846,7 @@ def build(
     # Chapters and profile batches run in worker processes: papermill changes the working directory,
     # which threads share. Workers (and their kernels) live in their own session, so Ctrl-C reaches
     # only this process, which then ends them and clears their unfinished folders.
-    with atomic_dir(profiles_dir) if run_profiles else _no_dir() as ptmp:
+    with atomic_dir(profiles_dir) if run_profiles else contextlib.nullcontext() as ptmp:
         pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo) + len(batches))), initializer=_worker_init)
         try:
             futures = {}
@@ -899,27 +909,10 @@ def build(
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
     }
     t = time.perf_counter()
-    st = stage(build_dir, meta, record, panel_dir=panel_dir, codes=codes, years=first.years)
+    st = stage(build_dir, meta, record, panel_dir=panel_dir, profiled=profiled)
     html = build_book(st, build_dir, site_key)
     timings["book"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     record["timings_seconds"] = {k: round(v, 2) for k, v in timings.items()}
     (build_dir / "run_record.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     return BuildResult(html=html, executed=executed, timings=timings, record=record)
-
-
-def _profiles_cached(profiles_dir: Path, key: str) -> bool:
-    stamp = profiles_dir / "cache.json"
-    return stamp.exists() and json.loads(stamp.read_text()).get("key") == key
-
-
-def _names(panel_dir: Path) -> dict[str, str]:
-    import pandas as pd
-
-    ids = pd.read_parquet(panel_dir / "panel.parquet", columns=["la_code", "la_name", "year"]).sort_values("year")
-    return ids.drop_duplicates("la_code", keep="last").set_index("la_code")["la_name"].astype(str).to_dict()
-
-
-@contextlib.contextmanager
-def _no_dir():
-    yield None

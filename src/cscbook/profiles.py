@@ -200,8 +200,6 @@ def compute_neighbours(panel: pd.DataFrame, k: int = N_NEIGHBOURS) -> pd.DataFra
 def neighbours_for(prepared: contract.Prepared) -> pd.DataFrame:
     """DfE's published neighbours when the data folder has them, else computed ones."""
     published = prepared.extra.get("neighbours")
-    if published is None and prepared.path is not None and (prepared.path / "neighbours.csv").exists():
-        published = pd.read_csv(prepared.path / "neighbours.csv", dtype={"la_code": str, "neighbour": str})
     if published is not None and len(published):
         known = set(prepared.panel["la_code"])
         published = published[published["la_code"].isin(known) & published["neighbour"].isin(known)].copy()
@@ -500,15 +498,6 @@ class Profile:
             return f"synthetic England (seed {self.s.prepared.meta.get('seed')}); the authority is fictional"
         cited = self.s.prepared.meta.get("sources", [])
         return "; ".join(sorted({s.get("publisher", "") for s in cited if s.get("publisher")})) or "official statistics"
-
-
-def index_table(panel_dir: str, years: str, codes: list[str]) -> pd.DataFrame:
-    """Name, code and region of each authority with a profile, sorted by name."""
-    s = shared(panel_dir, years)
-    df = pd.DataFrame({"la_code": codes})
-    df["la_name"] = df["la_code"].map(s.names)
-    df["region"] = df["la_code"].map(s.regions)
-    return df.sort_values(["la_name", "la_code"]).reset_index(drop=True)
 
 
 # --- canvases (one per kernel) --------------------------------------------------------------------
