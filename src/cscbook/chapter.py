@@ -71,15 +71,9 @@ class Context:
         """Glue a number for the prose, formatted as text; keep the raw value for tests."""
         self.glued[name] = value
         text = glue_text(value, fmt)
-        try:
-            from IPython.display import HTML
-            from myst_nb import glue as _glue
-
-            _glue(name, text, display=False)
-            # The same text as HTML, which other pages can paste as text ({glue}`chapter.ipynb::name_html`).
-            _glue(f"{name}_html", HTML(html.escape(text)), display=False)
-        except Exception:  # outside a notebook kernel: nothing to glue into
-            pass
+        _glue_object(name, text)
+        # The same text as HTML, which other pages can paste as text ({glue}`chapter.ipynb::name_html`).
+        _glue_object(f"{name}_html", _html(html.escape(text)))
         return value
 
     def table(self, df: pd.DataFrame, name: str, caption: str = "", index: bool = True):
@@ -97,14 +91,10 @@ class Context:
         Show it with the ``myst`` format (``{glue:md}`key:myst` `` inline, or the directive with
         ``:format: myst``) when it may contain a role such as the link from ``profile_link``.
         """
-        self.glued[name] = text
-        try:
-            from IPython.display import Markdown
-            from myst_nb import glue as _glue
+        from IPython.display import Markdown
 
-            _glue(name, Markdown(text), display=False)
-        except Exception:  # outside a notebook kernel: nothing to glue into
-            pass
+        self.glued[name] = text
+        _glue_object(name, Markdown(text))
         return text
 
     def glue_figure(self, label: str, fig: figures.Figure | str) -> None:

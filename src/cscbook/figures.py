@@ -57,12 +57,11 @@ def colours(n: int) -> list:
 
 
 def text_colour(background) -> str:
-    """Black or white, whichever contrasts more with ``background`` (WCAG relative luminance)."""
-    r, g, b = (
-        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in matplotlib.colors.to_rgb(background)
-    )
-    lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return "black" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "white"
+    """Black or white, whichever contrasts more with ``background`` (the WCAG ratio the site check uses)."""
+    from cscbook.sitecheck import contrast_ratio
+
+    rgb = tuple(c * 255 for c in matplotlib.colors.to_rgb(background))
+    return "black" if contrast_ratio(rgb, (0, 0, 0)) > contrast_ratio(rgb, (255, 255, 255)) else "white"
 
 
 def box_points(ax, data=None, *, x=None, y=None, order=None, colour=None, width: float = 0.55, size: float = 3) -> None:
