@@ -1,35 +1,69 @@
 # make book: build the book on synthetic England into _build/html/index.html
-# make test: run the tests (make test-slow adds the long checks)
+# make test: run the tests (make test-slow adds the long checks; make lint the style checks)
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+# uv at the version the dev lock pins
+UV_VERSION := $(shell sed -n "s/^uv==\([^ ]*\).*/\1/p" requirements-dev.txt)
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+LINTED := src tests benchmarks book
 
-.PHONY: book test test-slow bench lint clean
+.PHONY: book test test-slow bench lint lock clean
 
-$(STAMP): requirements.txt pyproject.toml
+# Install a locked requirements file into the venv: with uv when it is on PATH, already in the venv or
+# installable from the package index (seconds), else with pip (minutes). Both check every hash.
+define install
+	@uv=$$(command -v $(BIN)/uv || command -v uv || { $(PIP) uv==$(UV_VERSION) >/dev/null 2>&1 && echo $(BIN)/uv; }); \
+	if [ -n "$$uv" ]; then \
+	  echo "installing $(1) with $$uv"; \
+	  $$uv pip install --quiet --python $(BIN)/python --require-hashes -r $(1) && \
+	  $$uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .; \
+	else \
+	  echo "uv is not available: installing $(1) with pip"; \
+	  $(PIP) --require-hashes -r $(1) && $(PIP) --no-deps --no-build-isolation -e .; \
+	fi
+endef
+
+$(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+
+$(STAMP): requirements.txt pyproject.toml | $(BIN)/python
+	$(call install,requirements.txt)
 	@touch $(STAMP)
+
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(call install,requirements-dev.txt)
+	@touch $(DEV_STAMP)
 
 book: $(STAMP)
 	$(BIN)/cscbook build
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" -n 2
 
-test-slow: $(STAMP)
+test-slow: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q -m slow -n 2
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_profiles.py
 
-lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+# ruff (lint and format) on the package, tests, benchmarks and notebooks; templates carry no outputs.
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/nbstripout --verify $$(git ls-files 'book/*.ipynb')
+
+# Regenerate both locks from pyproject.toml. uv keeps the versions already in the output file; pass
+# UPGRADE=--upgrade to move them. The dev lock is constrained to the runtime lock, so both agree.
+lock: $(DEV_STAMP)
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11.5 $(UPGRADE) \
+	  --custom-compile-command "make lock" -o requirements.txt -q
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11.5 $(UPGRADE) \
+	  -c requirements.txt --custom-compile-command "make lock" -o requirements-dev.txt -q
 
 clean:
 	rm -rf _build
