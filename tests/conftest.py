@@ -1,15 +1,51 @@
-"""Shared fixtures: synthetic England for the default seed, built once per session."""
+"""Shared fixtures: synthetic England for the default seed, its prepared folder, and the built book.
+
+The book is built once per test session and shared by the xdist workers: the first worker to ask
+builds it behind a file lock, the others wait and read it. Tests must not change the shared build;
+those that rebuild, break or interrupt a build take ``own_book``, a private copy. The shared build
+has a handful of profiles (the most extreme synthetic authorities); the build with every profile is
+``full_book``, for the slow tests.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
-from cscbook import synth
+from cscbook import contract, synth
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT.parent / "shared" / "real-data"
+#: Fixtures that build the whole book; tests using them carry the ``book`` marker.
+BOOK_FIXTURES = {"built_book", "own_book", "full_book"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if BOOK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.book)
+
+
+@pytest.fixture(scope="session")
+def shared_dir(tmp_path_factory, request) -> Path:
+    """A folder every xdist worker of this session sees (the session's own folder without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if hasattr(request.config, "workerinput") else base
+
+
+def make_once(shared: Path, name: str, make: Callable[[Path], object]) -> Path:
+    """``shared/name``, made by the first worker that asks (behind a lock); the others reuse it."""
+    out, done = shared / name, shared / f"{name}.done"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not done.exists():
+            make(out)
+            done.touch()
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -18,26 +54,97 @@ def england():
 
 
 @pytest.fixture(scope="session")
-def built_book(tmp_path_factory):
-    """The whole book built once on synthetic England into a temporary build folder."""
+def panel_dir(england, tmp_path_factory) -> Path:
+    """Synthetic England (default seed) as a prepared folder, for chapter and profile kernels to read."""
+    out = tmp_path_factory.mktemp("prepared") / "synthetic"
+    contract.write_prepared(england, out)
+    return out
+
+
+def extreme_authorities(england) -> list[str]:
+    """Codes of the synthetic authorities that stress a page most: the two smallest and the largest
+    child populations, and the lowest and highest rates of child protection plans and children in need."""
+    last = england.panel[england.panel["year"] == england.panel["year"].max()].set_index("la_code")
+    pop = last["pop_0_17"].astype(float)
+    picks = list(pop.nsmallest(2).index) + [pop.idxmax()]
+    for col in ("cpp_31mar", "cin_31mar"):
+        rate = (last[col].astype(float) / pop).dropna()
+        picks += [rate.idxmin(), rate.idxmax()]
+    return list(dict.fromkeys(picks))
+
+
+def _build(build_dir: Path, **kwargs) -> None:
+    """One whole build; the links setting it exports is put back, so tests in this worker do not see it."""
     from cscbook import pipeline
 
-    build_dir = tmp_path_factory.mktemp("build")
-    result = pipeline.build({}, build_dir=build_dir)
-    return build_dir, result
+    before = os.environ.get("CSCBOOK_PROFILES")
+    try:
+        pipeline.build({}, build_dir=build_dir, **kwargs)
+    finally:
+        if before is None:
+            os.environ.pop("CSCBOOK_PROFILES", None)
+        else:
+            os.environ["CSCBOOK_PROFILES"] = before
 
 
-def run_chapter(chapter_id: str, folder: Path, **parameters) -> Path:
-    """Execute book/<chapter_id>.ipynb with papermill in ``folder``; return the executed notebook."""
-    import papermill as pm
+@pytest.fixture(scope="session")
+def sample_profiles(england) -> list[str]:
+    return extreme_authorities(england)
 
-    out = folder / f"{chapter_id}.ipynb"
-    pm.execute_notebook(
-        str(ROOT / "book" / f"{chapter_id}.ipynb"),
-        str(out),
-        parameters=parameters,
-        cwd=str(folder),
-        kernel_name="python3",
-        progress_bar=False,
-    )
+
+@pytest.fixture(scope="session")
+def built_book(shared_dir, sample_profiles) -> Path:
+    """The book built once on synthetic England, with the sample of profiles: read it, never change it."""
+    return make_once(shared_dir, "book", lambda d: _build(d, profiles=",".join(sample_profiles)))
+
+
+@pytest.fixture
+def own_book(built_book, tmp_path) -> Path:
+    """A private copy of the shared build (its cache included), for a test that rebuilds, breaks or interrupts it."""
+    out = tmp_path / "build"
+    shutil.copytree(built_book, out, symlinks=True)
     return out
+
+
+@pytest.fixture(scope="session")
+def full_book(shared_dir) -> Path:
+    """The book with every profile (slow tests only)."""
+    return make_once(shared_dir, "full-book", _build)
+
+
+@pytest.fixture(scope="session")
+def ingest_cache(shared_dir) -> Path:
+    """One cache of parsed official files for the session: the first ingest of a file parses it, later ones read it."""
+    out = shared_dir / "ingest-cache"
+    out.mkdir(exist_ok=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def real_ingested(ingest_cache):
+    """The files in ../shared/real-data, ingested once per worker (parsed once per session)."""
+    if not REAL_DATA.is_dir():
+        pytest.skip("../shared/real-data is absent (real published files not available)")
+    from cscbook.ingest import ingest_folder
+
+    with FileLock(str(ingest_cache) + ".lock"):  # one worker parses, on both cores; the other then reads
+        return ingest_folder(REAL_DATA.resolve(), cache=ingest_cache)
+
+
+@pytest.fixture(scope="session")
+def real_prepared(real_ingested) -> contract.Prepared:
+    """The real files harmonised on the 2017-18 footprint."""
+    from cscbook.harmonise import harmonise
+
+    return harmonise(real_ingested)
+
+
+def run_chapter(chapter_id: str, folder: Path, panel_dir: Path, **parameters) -> Path:
+    """Execute a chapter's notebook as the build does, on a prepared data folder (so the kernel does not
+    make synthetic England again), into ``folder/executed/<id>/``; return the executed notebook, whose
+    CSV and JSON outputs lie beside it."""
+    from cscbook import params, pipeline
+
+    ch = pipeline.chapter_by_id(chapter_id)
+    pipeline.execute(ch, params.resolve(ch.model, parameters, where=chapter_id), Path(panel_dir), folder, force=True)
+    return folder / "executed" / chapter_id / f"{chapter_id}.ipynb"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cscbook import pipeline
 from cscbook.sitecheck import check_links, check_site, chromium_available, contrast_ratio, effective_colours
 
 pytestmark = pytest.mark.skipif(not chromium_available(), reason="Chromium, chromedriver or selenium not installed")
@@ -162,13 +163,29 @@ def test_links_are_checked_statically(tmp_path):
     assert checked == 3
 
 
-@pytest.mark.browser
-def test_the_built_book_passes_in_chromium(built_book):
-    build_dir, _ = built_book
-    shots = build_dir / "screenshots"
-    problems = check_site(build_dir / "html", synthetic=True, screenshots=shots)
+def _passes_in_chromium(build_dir: Path, shots: Path, pages: list[str] | None = None) -> None:
+    problems = check_site(build_dir / "html", synthetic=True, screenshots=shots, pages=pages)
     assert problems == [], "\n".join(problems)
-    profiles = [p for p in (build_dir / "html" / "book" / "profiles").glob("*.html") if p.name != "index.html"]
-    names = ["home.png", "chapter.png"] + (["profile.png"] if profiles else [])
-    for name in names:
+    for name in ("home.png", "chapter.png", "profile.png"):
         assert (shots / name).read_bytes()[:8] == PNG_MAGIC, name
+
+
+@pytest.mark.browser
+def test_a_sample_of_the_built_book_passes_in_chromium(built_book, sample_profiles, tmp_path):
+    """Home, every chapter, the profile index and two profiles (the smallest authority and the largest)."""
+    chapters = [f"book/{c.id}.html" for c in pipeline.chapters()]
+    two = [f"book/profiles/{sample_profiles[0]}.html", f"book/profiles/{sample_profiles[2]}.html"]
+    _passes_in_chromium(built_book, tmp_path / "shots", ["index.html", *chapters, "book/profiles/index.html", *two])
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_every_page_of_the_full_book_passes_in_chromium(full_book, tmp_path):
+    _passes_in_chromium(full_book, tmp_path / "shots")
+
+
+def test_a_sample_names_pages_that_are_not_there(tmp_path):
+    root = site(tmp_path / "html", {})
+    assert check_site(root, synthetic=True, pages=["index.html", "book/gone.html"]) == [
+        "book/gone.html: no such page in the site"
+    ]

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_book_builds_with_banner_and_nao_table(built_book):
-    build_dir, result = built_book
+    build_dir = built_book
     index = build_dir / "html" / "index.html"
     assert index.exists()
     demand = (build_dir / "html" / "book" / "demand.html").read_text()
@@ -31,15 +31,15 @@ def test_book_builds_with_banner_and_nao_table(built_book):
 
 
 def test_nao_growth_rows_pass_on_synthetic(built_book):
-    build_dir, _ = built_book
+    build_dir = built_book
     csv = (build_dir / "executed" / "demand" / "demand_nao_comparison.csv").read_text()
     rows = csv.strip().splitlines()[1:]
     assert len(rows) == 7
     assert all(",pass," in r for r in rows), rows
 
 
-def test_failing_chapter_names_notebook_and_cell_and_keeps_site(built_book, tmp_path, monkeypatch):
-    build_dir, _ = built_book
+def test_failing_chapter_names_notebook_and_cell_and_keeps_site(own_book, tmp_path, monkeypatch):
+    build_dir = own_book
     before = (build_dir / "html" / "book" / "demand.html").read_bytes()
     bad = tmp_path / "demand.ipynb"
     text = (ROOT / "book" / "demand.ipynb").read_text().replace("dm.tables(ctx)", "dm.tables(ctx, 1 / 0)", 1)
@@ -52,15 +52,15 @@ def test_failing_chapter_names_notebook_and_cell_and_keeps_site(built_book, tmp_
     monkeypatch.setattr(pipeline, "chapters", patched)
     monkeypatch.setattr(pipeline, "ROOT", tmp_path.parent)  # template path shown relative to here
     with pytest.raises(UserError) as exc:
-        pipeline.build({}, build_dir=build_dir, force=True)
+        pipeline.build({}, build_dir=build_dir, only=["demand"], force=True, profiles="none")
     line = exc.value.line()
     assert "demand.ipynb" in line and "cell" in line and "ZeroDivisionError" in line and "\n" not in line
     assert (build_dir / "html" / "book" / "demand.html").read_bytes() == before
     assert (build_dir / "executed" / "demand.failed.ipynb").exists()
 
 
-def test_highlight_not_in_data_fails_before_the_site_changes(built_book):
-    build_dir, _ = built_book
+def test_highlight_not_in_data_fails_before_the_site_changes(own_book):
+    build_dir = own_book
     before = (build_dir / "html" / "index.html").read_bytes()
     with pytest.raises(UserError) as exc:
         pipeline.build({"highlight": "Atlantis"}, build_dir=build_dir)

@@ -1,10 +1,13 @@
-"""The notebook-facing helpers: glued text for missing values, and tables without a row index."""
+"""The notebook-facing helpers (glued text for missing values, tables without a row index), and the
+chapters without a test file of their own run as notebooks with a highlight and a region."""
 
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from cscbook import chapter
+from tests.conftest import run_chapter
 
 
 def test_glue_says_missing_in_words():
@@ -13,10 +16,22 @@ def test_glue_says_missing_in_words():
     assert chapter.glue_text(1.0, "{:+.1f}%") == "+1.0%"
 
 
-def test_table_without_index_hides_it(tmp_path, monkeypatch):
+def test_table_without_index_hides_it(tmp_path, monkeypatch, panel_dir):
     monkeypatch.chdir(tmp_path)
-    ctx = chapter.load("demand", {})
+    ctx = chapter.load("demand", {"panel_dir": str(panel_dir)})
     html = ctx.table(pd.DataFrame({"a": [1, 2], "b": [0.5, 1.25]}), "t", index=False).to_html()
     assert (tmp_path / "demand_t.csv").exists()
     assert ">0<" not in html.replace(" ", "")  # no row labels 0, 1
     assert "1.2" in html and ">1<" in html  # one decimal for fractions, none for whole numbers
+
+
+@pytest.mark.parametrize("chapter_id, extra", [("demand", {}), ("decomposition", {"n_boot": 20})])
+def test_notebook_executes_with_highlight_and_region(chapter_id, extra, england, panel_dir, tmp_path):
+    region = "Yorkshire and the Humber"
+    last = england.panel[(england.panel["year"] == 2018) & (england.panel["region"] == region)]
+    name = str(last["la_name"].iloc[4])
+    nb = run_chapter(chapter_id, tmp_path, panel_dir, highlight=name, region=region, **extra)
+    text = nb.read_text()
+    nao = pd.read_csv(nb.parent / f"{chapter_id}_nao_comparison.csv", keep_default_na=False)
+    assert (nao["Result"] == "n/a").all(), nao  # a region is not the NAO's England
+    assert region in text and text.count(name) >= 2

@@ -3,8 +3,6 @@ the Good range, the later change in rates, and the notebook."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -129,27 +127,25 @@ def test_a_planted_later_change_is_detected(england):
     assert cpp["CI high"] < 0
 
 
-def _run(tmp_path: Path, **parameters) -> str:
-    return run_chapter("ofsted", tmp_path, **parameters).read_text()
-
-
-def test_notebook_executes_on_synthetic_data(tmp_path):
-    _run(tmp_path)
+def test_notebook_executed_on_synthetic_data(built_book):
+    out = built_book / "executed" / "ofsted"
     for name in ("spend_by_judgement", "later_change", "later_change_tests", "nao_comparison", "findings"):
-        assert (tmp_path / f"ofsted_{name}.csv").exists(), name
-    nao = pd.read_csv(tmp_path / "ofsted_nao_comparison.csv", keep_default_na=False)
+        assert (out / f"ofsted_{name}.csv").exists(), name
+    nao = pd.read_csv(out / "ofsted_nao_comparison.csv", keep_default_na=False)
     assert (nao["Result"] == "pass").all()
-    findings = pd.read_csv(tmp_path / "ofsted_findings.csv", keep_default_na=False)
+    findings = pd.read_csv(out / "ofsted_findings.csv", keep_default_na=False)
     assert len(findings) == 4 and (findings["Result"] == "pass").all()
 
 
-def test_notebook_executes_binary_with_highlight_and_region(tmp_path, england):
+def test_notebook_executes_binary_with_highlight_and_region(tmp_path, england, panel_dir):
     last = england.panel[(england.panel["year"] == 2018) & (england.panel["region"] == "London")]
     name = str(last["la_name"].iloc[2])
-    text = _run(tmp_path, highlight=name, region="London", judgement_scale="binary")
-    groups = pd.read_csv(tmp_path / "ofsted_spend_by_judgement.csv")
+    params = dict(highlight=name, region="London", judgement_scale="binary")
+    nb = run_chapter("ofsted", tmp_path, panel_dir, **params)
+    text = nb.read_text()
+    groups = pd.read_csv(nb.parent / "ofsted_spend_by_judgement.csv")
     assert list(groups["Judgement"]) == of.BINARY
     assert groups["Authorities"].sum() == 33
-    nao = pd.read_csv(tmp_path / "ofsted_nao_comparison.csv", keep_default_na=False)
+    nao = pd.read_csv(nb.parent / "ofsted_nao_comparison.csv", keep_default_na=False)
     assert (nao["Result"] == "n/a").all()
     assert "London region" in text and text.count(name) >= 4

@@ -133,11 +133,9 @@ def test_without_childrens_centres_the_row_is_na(england, tmp_path):
     assert "children's centres" in pv.centres_sentence(r, ctx)
 
 
-def _run(tmp_path: Path, name: str, **params) -> tuple[dict, Path]:
-    out = tmp_path / name
-    out.mkdir()
-    nb = json.loads(run_chapter("preventative", out, **params).read_text())
-    return nb, out
+def _run(tmp_path: Path, panel_dir: Path, **params) -> tuple[dict, Path]:
+    out = run_chapter("preventative", tmp_path, panel_dir, **params)
+    return json.loads(out.read_text()), out.parent
 
 
 def _glued_text(nb: dict) -> dict[str, str]:
@@ -154,8 +152,9 @@ def _glued_text(nb: dict) -> dict[str, str]:
     return out
 
 
-def test_notebook_runs_with_defaults(tmp_path):
-    nb, out = _run(tmp_path, "defaults")
+def test_notebook_ran_with_defaults(built_book):
+    out = built_book / "executed" / "preventative"
+    nb = json.loads((out / "preventative.ipynb").read_text())
     nao = pd.read_csv(out / "preventative_nao_comparison.csv", keep_default_na=False)
     assert list(nao["Result"]) == ["pass", "pass", "pass"], nao
     for name in ["spend_nominal", "spend_real", "shares", "authorities", "centres", "definitions"]:
@@ -165,21 +164,18 @@ def test_notebook_runs_with_defaults(tmp_path):
     assert "consistent with the NAO" in g["centres_sentence"]
 
 
-def test_notebook_runs_with_definition_a_and_a_highlight(england, tmp_path):
-    contract.write_prepared(england, tmp_path / "panel")
-    name = england.panel["la_name"].iloc[40]
-    nb, out = _run(tmp_path, "a", definition="A", highlight=name, panel_dir=str(tmp_path / "panel"))
-    nao = pd.read_csv(out / "preventative_nao_comparison.csv", keep_default_na=False)
+def test_definition_a_does_not_reproduce_the_nao_shares(england, tmp_path):
+    ctx = _ctx(england, tmp_path, definition="A")
+    r = pv.centres_test(pv.authority_table(ctx), pv.national_centres(ctx.view))
+    nao = measures.compare(pv.nao_rows(ctx, pv.national_shares(ctx.view), r))
     assert list(nao["Result"])[:2] == ["fail", "fail"]  # definition A does not give 41% and 25%
     assert (nao["Note"].iloc[:2] == "definition A").all()
-    g = _glued_text(nb)
-    assert name in g["highlight_sentence"]
-    assert g["definition"] == "A"
 
 
-def test_notebook_runs_with_a_region_filter(england, tmp_path):
-    contract.write_prepared(england, tmp_path / "panel")
-    nb, out = _run(tmp_path, "region", region="North West", panel_dir=str(tmp_path / "panel"))
+def test_notebook_runs_with_definition_a_a_region_and_a_highlight(england, tmp_path, panel_dir):
+    last = england.panel[(england.panel["year"] == 2018) & (england.panel["region"] == "North West")]
+    name = str(last["la_name"].iloc[1])
+    nb, out = _run(tmp_path, panel_dir, definition="A", region="North West", highlight=name)
     auth = pd.read_csv(out / "preventative_authorities.csv")
     assert set(auth["Region"]) == {"North West"}
     n = england.panel.loc[england.panel["region"] == "North West", "la_code"].nunique()
@@ -188,3 +184,5 @@ def test_notebook_runs_with_a_region_filter(england, tmp_path):
     assert (nao["Result"] == "n/a").all()
     g = _glued_text(nb)
     assert "North West" in g["scope"] and "Not assessed" in g["reproduces"]
+    assert name in g["highlight_sentence"]
+    assert g["definition"] == "A"

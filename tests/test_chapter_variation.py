@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -164,27 +162,23 @@ def test_region_filter_applies_to_distribution_and_funnel(england):
     assert f.attrs["theta"] == pytest.approx(va.funnel(make_ctx(england)).attrs["theta"])
 
 
-def _run(tmp_path: Path, **parameters) -> tuple[Path, str]:
-    out = run_chapter("variation", tmp_path, **parameters)
-    return out, out.read_text()
-
-
-def test_notebook_executes_on_synthetic_data(tmp_path):
-    _, text = _run(tmp_path)
+def test_notebook_executed_on_synthetic_data(built_book):
+    out = built_book / "executed" / "variation"
     for name in ("distribution", "small_authorities", "rank_stability", "funnel", "funnel_outliers", "nao_comparison"):
-        assert (tmp_path / f"variation_{name}.csv").exists(), name
-    nao = pd.read_csv(tmp_path / "variation_nao_comparison.csv", keep_default_na=False)
+        assert (out / f"variation_{name}.csv").exists(), name
+    nao = pd.read_csv(out / "variation_nao_comparison.csv", keep_default_na=False)
     assert (nao["Result"] == "pass").all()
-    assert "alt=" in text
+    assert "alt=" in (out / "variation.ipynb").read_text()
 
 
-def test_notebook_executes_with_highlight_and_region(tmp_path, england):
+def test_notebook_executes_with_highlight_and_region(tmp_path, england, panel_dir):
     last = england.panel[(england.panel["year"] == 2018) & (england.panel["region"] == "North West")]
     name = str(last["la_name"].iloc[3])
-    _, text = _run(tmp_path, highlight=name, region="North West")
-    cs = pd.read_csv(tmp_path / "variation_funnel.csv")
+    nb = run_chapter("variation", tmp_path, panel_dir, highlight=name, region="North West")
+    text = nb.read_text()
+    cs = pd.read_csv(nb.parent / "variation_funnel.csv")
     assert set(cs["Code"].str[:3]) == {"XNW"}
-    nao = pd.read_csv(tmp_path / "variation_nao_comparison.csv", keep_default_na=False)
+    nao = pd.read_csv(nb.parent / "variation_nao_comparison.csv", keep_default_na=False)
     assert (nao["Result"] == "n/a").all()
     assert "North West region" in text
     assert text.count(name) >= 5  # named in the prose and in the figures' alt text

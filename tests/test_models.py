@@ -208,12 +208,12 @@ def test_region_fit_uses_that_region_only(england):
     assert math.isclose(sum(f.shares.values()), 1.0)
 
 
-def test_chapter_outputs(tmp_path, monkeypatch):
+def test_chapter_outputs(tmp_path, monkeypatch, panel_dir):
     from cscbook import chapter
     from cscbook.chapters import decomposition as dc
 
     monkeypatch.chdir(tmp_path)
-    ctx = chapter.load("decomposition", {"n_boot": 20, "highlight": "Lorrshaw"})
+    ctx = chapter.load("decomposition", {"n_boot": 20, "highlight": "Lorrshaw", "panel_dir": str(panel_dir)})
     res = dc.analyse(ctx)
     dc.glue_all(ctx, res)
     out = json.loads(dc.write_json(ctx, res).read_text())
@@ -230,12 +230,12 @@ def test_chapter_outputs(tmp_path, monkeypatch):
         assert f.alt and f.png.startswith(b"\x89PNG")
 
 
-def test_chapter_region_marks_nao_rows_not_comparable(tmp_path, monkeypatch):
+def test_chapter_region_marks_nao_rows_not_comparable(tmp_path, monkeypatch, panel_dir):
     from cscbook import chapter
     from cscbook.chapters import decomposition as dc
 
     monkeypatch.chdir(tmp_path)
-    ctx = chapter.load("decomposition", {"n_boot": 0, "region": "London"})
+    ctx = chapter.load("decomposition", {"n_boot": 0, "region": "London", "panel_dir": str(panel_dir)})
     res = dc.analyse(ctx)
     assert set(res.main.frame["region"]) == {"London"}
     rows = dc.nao_rows(ctx, res)

@@ -3,8 +3,6 @@ demand chapter compares the NAO's England growth with the England rows as publis
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,7 +15,6 @@ from cscbook.chapters import ofsted as of
 from cscbook.chapters import preventative as pv
 from cscbook.chapters import variation as va
 
-REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "real-data"
 COUNTS = ["referrals", "s47_enquiries", "cpp_31mar", "cin_31mar", "cla_31mar", "cla_16plus", "pop_0_17"]
 
 
@@ -187,12 +184,8 @@ def test_decomposition_note_names_years_and_the_longer_panel(official_like):
 
 
 @pytest.fixture(scope="module")
-def real() -> contract.Prepared:
-    if not REAL_DATA.exists():
-        pytest.skip("no real data folder")
-    from cscbook import pipeline
-
-    return pipeline.prepare_official(REAL_DATA)
+def real(real_prepared) -> contract.Prepared:
+    return real_prepared
 
 
 @pytest.mark.parametrize("chapter", ["demand", "variation", "ofsted", "preventative", "decomposition"])

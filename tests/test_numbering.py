@@ -174,7 +174,7 @@ def _caption_numbers(article: str) -> dict[str, str]:
 
 
 def test_built_chapters_number_their_figures_and_tables(built_book):
-    build_dir, _ = built_book
+    build_dir = built_book
     html_dir = build_dir / "html"
     seen = {"Figure": [], "Table": []}
     for c in CHAPTERS:
@@ -190,7 +190,7 @@ def test_built_chapters_number_their_figures_and_tables(built_book):
 
 
 def test_built_numrefs_resolve_to_their_blocks(built_book):
-    build_dir, _ = built_book
+    build_dir = built_book
     html_dir = build_dir / "html"
     numbers = {}
     for c in CHAPTERS:
@@ -211,7 +211,7 @@ def test_built_numrefs_resolve_to_their_blocks(built_book):
 
 
 def test_built_chapters_keep_table_formatting_and_downloads(built_book):
-    build_dir, _ = built_book
+    build_dir = built_book
     article = _article(build_dir / "html", "demand")
     block = article[article.index('id="tbl-demand-counts"') :]
     block = block[: block.index("</figure>")]
@@ -220,7 +220,7 @@ def test_built_chapters_keep_table_formatting_and_downloads(built_book):
 
 
 def test_built_chapters_are_accessible(built_book):
-    build_dir, _ = built_book
+    build_dir = built_book
     for c in CHAPTERS:
         article = _article(build_dir / "html", c)
         imgs = re.findall(r"<img\b[^>]*>", article)

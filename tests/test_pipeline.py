@@ -25,18 +25,18 @@ def _site_bytes(build_dir: Path) -> dict[str, bytes]:
     return {str(p.relative_to(html)): p.read_bytes() for p in sorted(html.rglob("*.html"))}
 
 
-def test_warm_build_reuses_everything_and_leaves_site_untouched(built_book):
-    build_dir, _ = built_book
+def test_warm_build_reuses_everything_and_leaves_site_untouched(own_book, sample_profiles):
+    build_dir = own_book
     before = _site_bytes(build_dir)
     stamp = (build_dir / "html" / "index.html").stat().st_mtime_ns
-    res = pipeline.build({}, build_dir=build_dir)
+    res = pipeline.build({}, build_dir=build_dir, profiles=",".join(sample_profiles))
     assert not any(res.executed.values())
     assert _site_bytes(build_dir) == before
     assert (build_dir / "html" / "index.html").stat().st_mtime_ns == stamp
 
 
 def test_cache_key_depends_on_every_input(built_book, tmp_path):
-    build_dir, _ = built_book
+    build_dir = built_book
     ch = pipeline.chapters()[0]
     panel_dir = next((build_dir / "data").iterdir())
     base = pipeline.cache_key(ch, ch.model(), panel_dir)
@@ -47,8 +47,8 @@ def test_cache_key_depends_on_every_input(built_book, tmp_path):
     assert base != pipeline.cache_key(other, ch.model(), panel_dir)
 
 
-def test_interrupt_leaves_previous_site_intact(built_book):
-    build_dir, _ = built_book
+def test_interrupt_leaves_previous_site_intact(own_book):
+    build_dir = own_book
     before = _site_bytes(build_dir)
     proc = subprocess.Popen(
         # many bootstrap replicates keep the decomposition chapter running long enough to interrupt

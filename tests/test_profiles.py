@@ -19,13 +19,6 @@ from cscbook.ingest.other import detect_neighbours
 from .fixtures.official import LAS
 
 
-@pytest.fixture(scope="module")
-def panel_dir(england, tmp_path_factory):
-    out = tmp_path_factory.mktemp("prepared") / "synthetic"
-    contract.write_prepared(england, out)
-    return out
-
-
 def test_computed_neighbours_are_the_nearest_ten_and_never_itself(england):
     nb = profiles.compute_neighbours(england.panel)
     codes = set(england.panel["la_code"])
@@ -140,11 +133,9 @@ def test_template_placeholders_are_filled():
     assert "{{" not in text and "# Aville" in text and "X1_profile.csv" in text and "fig-x1-series" in text
 
 
-def test_built_book_has_a_profile_for_every_authority(built_book):
-    build_dir, _ = built_book
+def _has_profiles(build_dir: Path, codes: set[str]) -> None:
+    """The built site has a profile page for exactly ``codes``, an index that links them, and their downloads."""
     html = build_dir / "html" / "book" / "profiles"
-    panel = pd.read_parquet(next((build_dir / "data").iterdir()) / "panel.parquet")
-    codes = set(panel["la_code"])
     pages = {p.stem for p in html.glob("*.html")} - {"index"}
     assert pages == codes
     index = (html / "index.html").read_text()
@@ -159,6 +150,17 @@ def test_built_book_has_a_profile_for_every_authority(built_book):
     assert record["profiles"]["authorities"] == len(codes)
 
 
+def test_built_book_has_the_sample_of_profiles(built_book, sample_profiles):
+    assert len(sample_profiles) >= 5
+    _has_profiles(built_book, set(sample_profiles))
+
+
+@pytest.mark.slow
+def test_full_book_has_a_profile_for_every_authority(full_book):
+    panel = pd.read_parquet(next((full_book / "data").iterdir()) / "panel.parquet")
+    _has_profiles(full_book, set(panel["la_code"]))
+
+
 def test_profiles_run_into_a_relative_folder(england, panel_dir, tmp_path, monkeypatch):
     """The default build folder is relative ('_build'); the kernel must still find it."""
     monkeypatch.chdir(tmp_path)
@@ -168,3 +170,12 @@ def test_profiles_run_into_a_relative_folder(england, panel_dir, tmp_path, monke
     name = england.panel.loc[england.panel["la_code"] == code, "la_name"].iloc[0]
     pipeline._run_profiles([(code, name)], panel_dir, "2011-2018", Path("rel"))
     assert (tmp_path / "rel" / f"{code}.ipynb").exists() and (tmp_path / "rel" / f"{code}_profile.csv").exists()
+
+
+def test_profile_batches_cover_every_authority_once_and_few_share_a_kernel():
+    for n, want in [(152, pipeline.PROFILE_BATCHES), (30, 3), (5, 1), (1, 1)]:
+        codes = [f"X{i:03d}" for i in range(n)]
+        batches = pipeline.profile_batches(codes, {c: c.lower() for c in codes}, pipeline.PROFILE_BATCHES)
+        assert len(batches) == want, n
+        assert sorted(c for b in batches for c, _ in b) == codes
+        assert max(map(len, batches)) - min(map(len, batches)) <= 1

@@ -38,12 +38,8 @@ REVISIONS = {
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory):
-    from cscbook.harmonise import harmonise
-    from cscbook.ingest import ingest_folder
-
-    result = ingest_folder(REAL.resolve(), cache=tmp_path_factory.mktemp("cache"))
-    return result, harmonise(result)
+def prepared(real_ingested, real_prepared):
+    return real_ingested, real_prepared
 
 
 def test_every_year_has_150_authorities(prepared):
@@ -105,12 +101,16 @@ def test_vacancy_rates_start_in_2016_17_from_lait(prepared):
     assert len(lait) == counts[2017]
 
 
-def test_book_builds_on_real_data(tmp_path):
+@pytest.mark.slow
+@pytest.mark.book
+def test_book_builds_on_real_data(tmp_path, ingest_cache):
     """The whole book on the real files: no synthetic banner, sources cited, every chapter rendered."""
     from cscbook import pipeline
 
     # profiles of the two smallest authorities and a large one: suppressed and zero counts, tiny populations
     odd = "E09000001,Isles of Scilly,E06000052"
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "ingest").symlink_to(ingest_cache)  # files the session has parsed already
     res = pipeline.build({"data": str(REAL.resolve())}, build_dir=tmp_path, profiles=odd)
     profile_pages = {p.stem: p.read_text() for p in (res.html / "book" / "profiles").glob("E*.html")}
     assert set(profile_pages) == {"E09000001", "E06000053", "E06000052"}

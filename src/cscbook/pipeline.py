@@ -71,8 +71,10 @@ PROFILE_TEMPLATE = BOOK / "profiles" / "template.ipynb"
 #: Pages about the book rather than built on its data: no data banner in the text (a synthetic build
 #: still shows the site-wide announcement on them).
 REFERENCE_PAGES = {"methods", "sources", "rerun", "glossary", "bibliography"}
-#: Profiles run in this many batches; each batch pays one kernel start for all its authorities.
+#: Profiles run in at most this many batches; each batch pays one kernel start for all its authorities.
 PROFILE_BATCHES = 4
+#: A kernel's start and imports cost about as much as this many profiles, so fewer authorities take fewer batches.
+PROFILES_PER_BATCH = 12
 
 
 @dataclass
@@ -150,13 +152,13 @@ def resolve_all(overrides: dict[str, Any], selected: list[Chapter]) -> dict[str,
 # --- data -------------------------------------------------------------------------------
 
 
-def ingest_official(folder: Path):
-    """Read a folder of official files (cached per file on its hash)."""
-    from cscbook.ingest import ingest_folder
+def ingest_official(folder: Path, cache: Path | None = None):
+    """Read a folder of official files (cached per file on its hash, in ``cache`` or the default folder)."""
+    from cscbook.ingest import DEFAULT_CACHE, ingest_folder
 
     if not Path(folder).is_dir():
         raise UserError(str(folder), "data folder not found", "data must be 'synthetic' or a folder of official files")
-    return ingest_folder(Path(folder))
+    return ingest_folder(Path(folder), cache=cache or DEFAULT_CACHE)
 
 
 def prepare_official(folder: Path, geography: str = "2018") -> contract.Prepared:
@@ -186,7 +188,7 @@ def prepare_data(p: params.ChapterParams, build_dir: Path) -> Path:
         from cscbook.harmonise import harmonise
 
         folder = Path(p.data)
-        result = ingest_official(folder)
+        result = ingest_official(folder, cache=build_dir / "cache" / "ingest")  # the build's own, as _build's is
         digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]
         out = build_dir / "data" / f"official-{p.geography}-{digest}"
         stamp |= {"geography": p.geography, "inputs": result.hashes}
@@ -500,7 +502,9 @@ def _run_profiles(items: list[tuple[str, str]], panel_dir: Path, years: str, out
 
 
 def profile_batches(codes: list[str], names: dict[str, str], n: int) -> list[list[tuple[str, str]]]:
-    """Split the authorities into ``n`` batches of near-equal size (round robin keeps them balanced)."""
+    """Split the authorities into at most ``n`` batches of near-equal size (round robin keeps them
+    balanced), and no more batches than there are PROFILES_PER_BATCH authorities to share a kernel."""
+    n = max(1, min(n, -(-len(codes) // PROFILES_PER_BATCH)))
     batches = [[(c, names[c]) for c in codes[i::n]] for i in range(n)]
     return [b for b in batches if b]
 
