@@ -1,7 +1,8 @@
 """Shared fixtures: synthetic England for the default seed, its prepared folder, and the built book.
 
 The book is built once per test session and shared by the xdist workers: the first worker to ask
-builds it behind a file lock, the others wait and read it. Tests must not change the shared build;
+builds it behind a file lock, any other waits and reads it (``make test`` groups the tests that use it
+on one worker, so the other goes on with the rest meanwhile). Tests must not change the shared build;
 those that rebuild, break or interrupt a build take ``own_book``, a private copy. The shared build
 has a handful of profiles (the most extreme synthetic authorities); the build with every profile is
 ``full_book``, for the slow tests.
@@ -25,10 +26,14 @@ REAL_DATA = ROOT.parent / "shared" / "real-data"
 BOOK_FIXTURES = {"built_book", "own_book", "full_book"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items):
+    """Mark the tests that use a built book, and group them on one worker (``--dist loadgroup``): that
+    worker builds while the other runs the rest, so no worker waits idle for the lock."""
     for item in items:
         if BOOK_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.book)
+            item.add_marker(pytest.mark.xdist_group("book"))
 
 
 @pytest.fixture(scope="session")
