@@ -145,25 +145,57 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
     """One LA-year panel on the 2018 footprint (152 authorities of 2017-18) or the latest one."""
     if geography not in ("2018", "latest"):
         raise UserError("geography", f"unknown geography {geography!r}; use '2018' or 'latest'", "geography")
-    T = result.tables
-    cin, cla = T.get("cin", pd.DataFrame()), T.get("cla", pd.DataFrame())
-    if not len(cin) or not len(cla):
-        inv = result.inventory
-        unrec = inv[inv["status"] == "unrecognised"] if len(inv) else inv
-        why = "; ".join(f"{r.path}: {r.note}" for r in unrec.itertuples())
-        have = "children-in-need" if len(cin) else "looked-after" if len(cla) else "neither"
-        raise UserError(
-            result.folder or "ingest",
-            f"a panel needs both children-in-need and looked-after files; found {have}"
-            + (f" (unrecognised: {why})" if why else ""),
-            "missing-source",
-        )
-    flags: list[tuple] = []
-    # --- code tables --------------------------------------------------------------------------
+    _require_cin_and_cla(result)
+    flags: list[tuple] = []  # (la_code, year, column, flag, rule), in the order the steps find them
+    tables, old_to_new, names, regions = _recode(result.tables, geography)
+    long, overlap = _long_table(tables, old_to_new, flags)
+    if geography == "2018":
+        long, base, last_year = _footprint_2018(long, tables, flags)
+    else:
+        long, base, last_year = _footprint_latest(long, flags)
+    panel, years = _on_grid(long, base, last_year, flags)
+    panel = _back_derive_population(panel, tables["cin"], geography, flags)
+    panel, meta_defl = _context(panel, tables, names, flags)
+    panel = _names_and_regions(panel, names, regions, flags)
+    _flag_missing_cells(panel, flags)
+    fl = pd.DataFrame(flags, columns=contract.FLAG_COLUMNS).drop_duplicates()
+    fl["year"] = fl["year"].astype("int64")
+    meta = _meta(result, geography, years, meta_defl, panel, fl)
+    prep = contract.Prepared(panel=panel, flags=fl, meta=meta, england=_england(result, years))
+    overlap_df = pd.concat(overlap, ignore_index=True)
+    prep.extra["sfr_ees_overlap"] = overlap_df[overlap_df["value_sfr"].notna() | overlap_df["value_ees"].notna()]
+    nb = result.tables.get("neighbours")
+    if nb is not None and len(nb):
+        known = set(panel["la_code"])
+        nb = nb[nb["la_code"].isin(known) & nb["neighbour"].isin(known)]
+        prep.extra["neighbours"] = nb[["la_code", "rank", "neighbour"]].drop_duplicates(["la_code", "rank"])
+    return prep
+
+
+def _require_cin_and_cla(result: IngestResult) -> None:
+    """A panel needs both children-in-need and looked-after files; say which is missing and what was not read."""
+    cin, cla = result.tables.get("cin", pd.DataFrame()), result.tables.get("cla", pd.DataFrame())
+    if len(cin) and len(cla):
+        return
+    inv = result.inventory
+    unrec = inv[inv["status"] == "unrecognised"] if len(inv) else inv
+    why = "; ".join(f"{r.path}: {r.note}" for r in unrec.itertuples())
+    have = "children-in-need" if len(cin) else "looked-after" if len(cla) else "neither"
+    raise UserError(
+        result.folder or "ingest",
+        f"a panel needs both children-in-need and looked-after files; found {have}"
+        + (f" (unrecognised: {why})" if why else ""),
+        "missing-source",
+    )
+
+
+def _recode(T: dict[str, pd.DataFrame], geography: str):
+    """The tables with one code per authority, and the code tables: old (3-digit) to new codes, names, regions."""
+    cin = T["cin"]
     coded = pd.concat(
         [
             t[["la_code", "old_la_code", "la_name"] + (["region"] if "region" in t else [])]
-            for t in (cin, cla, T.get("population", cin))
+            for t in (cin, T["cla"], T.get("population", cin))
             if len(t)
         ]
     )
@@ -193,11 +225,25 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
             t = T[name].copy()
             t["la_code"] = t["la_code"].fillna(t["old_la_code"].map(old_to_new)).replace(recode)
             T = {**T, name: t}
-    cin, cla = T["cin"], T["cla"]
-    # --- long table of every numeric panel input, keyed by la_code -------------------------------
-    parts = []
+    return T, old_to_new, names, regions
+
+
+def _long_table(T: dict[str, pd.DataFrame], old_to_new: dict, flags: list) -> tuple[pd.DataFrame, list]:
+    """Every numeric panel input as (la_code, year, value, measure), one source picked per cell, and the
+    children-in-need overlap of the SFR and EES layouts."""
+    parts, overlap = _cin_parts(T["cin"], flags)
+    parts += _cla_parts(T["cla"])
+    pop = _pick(_la(T.get("population", pd.DataFrame())), "pop_0_17", "earliest")
+    parts.append(pop[["la_code", "year", "value"]].assign(measure="pop_0_17"))
+    parts += _s251_parts(T.get("s251", pd.DataFrame()), old_to_new, flags)
+    parts += _vacancy_parts(T.get("workforce", pd.DataFrame()), T.get("lait", pd.DataFrame()), old_to_new, flags)
+    return pd.concat(parts, ignore_index=True), overlap
+
+
+def _cin_parts(cin: pd.DataFrame, flags: list) -> tuple[list, list]:
+    """Children in need: EES from 2012-13, its gaps filled from the SFR (S-CIN), the SFR before."""
+    parts, overlap = [], []
     ees_cin, sfr_cin = _la(cin[cin["vintage"].str.startswith("EES")]), _la(cin[cin["vintage"].str.startswith("SFR")])
-    overlap = []
     for m in CIN_MEASURES:
         e, s = _pick(ees_cin, m), _pick(sfr_cin, m)
         e = e[e["year"] >= 2013]
@@ -212,112 +258,120 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
         parts.append(
             pd.concat([e[["la_code", "year", "value"]], keep_s[["la_code", "year", "value"]]]).assign(measure=m)
         )
+    return parts, overlap
+
+
+def _cla_parts(cla: pd.DataFrame) -> list:
+    """Looked-after children: the SFR where it exists, EES for the years after it."""
+    parts = []
     cla_la = _la(cla)
     for m in ("cla_31mar", "cla_16plus"):
         s = _pick(cla_la[cla_la["vintage"].str.startswith("SFR")], m)
         e = _pick(cla_la[cla_la["vintage"].str.startswith("EES")], m)
         e = e[e["year"] > s["year"].max()] if len(s) else e
         parts.append(pd.concat([s, e])[["la_code", "year", "value"]].assign(measure=m))
-    pop = _pick(_la(T.get("population", pd.DataFrame())), "pop_0_17", "earliest")
-    parts.append(pop[["la_code", "year", "value"]].assign(measure="pop_0_17"))
-    # s251, LAIT: 3-digit codes
-    s251 = T.get("s251", pd.DataFrame())
-    if len(s251):
-        s = s251.copy()
-        s["la_code"] = s["la_code"].fillna(s["old_la_code"].map(old_to_new))
-        for r in s[s["la_code"].isna()].drop_duplicates("old_la_code").itertuples():
-            flags.append((f"old:{r.old_la_code}", r.year, "spend_*", "missing", "G-OLDCODE"))
-        s = s[s["la_code"].notna()]
-        parts.append(
-            s.sort_values("vintage").drop_duplicates(["la_code", "year", "measure"], keep="last")[
-                ["la_code", "year", "value", "measure"]
-            ]
-        )
-    wf = T.get("workforce", pd.DataFrame())
-    if len(wf):
-        v = _pick(_la(wf), "sw_vacancy_rate")
-        v["year"] = v["year"] + 1  # Y-CSWW
-        parts.append(v[["la_code", "year", "value"]].assign(measure="sw_vacancy_rate"))
-        ap = wf[wf.get("apportioned", False) == True]  # noqa: E712
-        for r in ap[ap["measure"] == "sw_vacancy_rate"].itertuples():
-            flags.append(
-                (
-                    r.la_code,
-                    r.year + 1,
-                    "sw_vacancy_rate",
-                    "apportioned",
-                    "G-NORTHANTS-2021" if r.la_code in ("E06000061", "E06000062") else "csww-joint-row",
-                )
-            )
-        # LAIT carries the same census measure for September 2016, before the workforce files begin
-        lait = _la(T.get("lait", pd.DataFrame()))
-        if len(lait):
-            lv = lait[lait["measure"] == "sw_vacancy_rate"].copy()
-            lv["la_code"] = lv["la_code"].fillna(lv["old_la_code"].map(old_to_new))
-            lv = _pick(lv, "sw_vacancy_rate")
-            lv["year"] = lv["year"] + 1  # Y-CSWW
-            have = set(zip(v["la_code"], v["year"]))
-            new = np.array([(c, y) not in have for c, y in zip(lv["la_code"], lv["year"])], dtype=bool)
-            before = (lv["year"] < v["year"].min()).to_numpy() if len(v) else True
-            lv = lv[new & before & lv["value"].notna().to_numpy()]
-            parts.append(lv[["la_code", "year", "value"]].assign(measure="sw_vacancy_rate"))
-            for r in lv.itertuples():
-                flags.append((r.la_code, int(r.year), "sw_vacancy_rate", "derived", "W-LAIT"))
-    long = pd.concat(parts, ignore_index=True)
-    # --- footprint ------------------------------------------------------------------------------
-    if geography == "2018":
-        lc, ll = _la(cin), _la(cla)
-        base = set(lc[lc["year"] == 2018]["la_code"].dropna()) | set(ll[ll["year"] == 2018]["la_code"].dropna())
-        base = {TO_2018.get(c, (c,))[0] for c in base}  # later releases show 2017-18 under successor codes
-        long["how"] = long["la_code"].map(lambda c: TO_2018.get(c, (c, "keep"))[1])
-        moved = long[long["how"] != "keep"]
-        for (code, how), g in moved.groupby(["la_code", "how"]):
+    return parts
+
+
+def _s251_parts(s251: pd.DataFrame, old_to_new: dict, flags: list) -> list:
+    """Section 251 spending, on 3-digit codes mapped to ONS codes (an unmapped code is flagged, G-OLDCODE)."""
+    if not len(s251):
+        return []
+    s = s251.copy()
+    s["la_code"] = s["la_code"].fillna(s["old_la_code"].map(old_to_new))
+    for r in s[s["la_code"].isna()].drop_duplicates("old_la_code").itertuples():
+        flags.append((f"old:{r.old_la_code}", r.year, "spend_*", "missing", "G-OLDCODE"))
+    s = s[s["la_code"].notna()]
+    return [
+        s.sort_values("vintage").drop_duplicates(["la_code", "year", "measure"], keep="last")[
+            ["la_code", "year", "value", "measure"]
+        ]
+    ]
+
+
+def _vacancy_parts(wf: pd.DataFrame, lait: pd.DataFrame, old_to_new: dict, flags: list) -> list:
+    """Social-worker vacancy rates from the workforce census (Y-CSWW: September's census is the next
+    March's year), and from LAIT for the census before the workforce files begin (W-LAIT)."""
+    if not len(wf):
+        return []
+    v = _pick(_la(wf), "sw_vacancy_rate")
+    v["year"] = v["year"] + 1  # Y-CSWW
+    parts = [v[["la_code", "year", "value"]].assign(measure="sw_vacancy_rate")]
+    ap = wf[wf.get("apportioned", False) == True]  # noqa: E712
+    for r in ap[ap["measure"] == "sw_vacancy_rate"].itertuples():
+        rule = "G-NORTHANTS-2021" if r.la_code in ("E06000061", "E06000062") else "csww-joint-row"
+        flags.append((r.la_code, r.year + 1, "sw_vacancy_rate", "apportioned", rule))
+    lait = _la(lait)
+    if not len(lait):
+        return parts
+    lv = lait[lait["measure"] == "sw_vacancy_rate"].copy()
+    lv["la_code"] = lv["la_code"].fillna(lv["old_la_code"].map(old_to_new))
+    lv = _pick(lv, "sw_vacancy_rate")
+    lv["year"] = lv["year"] + 1  # Y-CSWW
+    have = set(zip(v["la_code"], v["year"]))
+    new = np.array([(c, y) not in have for c, y in zip(lv["la_code"], lv["year"])], dtype=bool)
+    before = (lv["year"] < v["year"].min()).to_numpy() if len(v) else True
+    lv = lv[new & before & lv["value"].notna().to_numpy()]
+    parts.append(lv[["la_code", "year", "value"]].assign(measure="sw_vacancy_rate"))
+    for r in lv.itertuples():
+        flags.append((r.la_code, int(r.year), "sw_vacancy_rate", "derived", "W-LAIT"))
+    return parts
+
+
+def _footprint_2018(long: pd.DataFrame, T: dict[str, pd.DataFrame], flags: list):
+    """The 152 authorities of 2017-18: successors' rows mapped back (summed or recoded, each flagged)."""
+    lc, ll = _la(T["cin"]), _la(T["cla"])
+    base = set(lc[lc["year"] == 2018]["la_code"].dropna()) | set(ll[ll["year"] == 2018]["la_code"].dropna())
+    base = {TO_2018.get(c, (c,))[0] for c in base}  # later releases show 2017-18 under successor codes
+    long["how"] = long["la_code"].map(lambda c: TO_2018.get(c, (c, "keep"))[1])
+    moved = long[long["how"] != "keep"]
+    for (code, how), g in moved.groupby(["la_code", "how"]):
+        for y in g["year"].unique():
+            flags.append((TO_2018[code][0], int(y), "*", "aggregated" if how == "sum" else "derived", RULE_OF[code]))
+    long["la_code"] = long["la_code"].map(lambda c: TO_2018.get(c, (c,))[0])
+    return long, base, 2019  # BCP and Dorset (April 2019) cannot be split back into the 2018 authorities
+
+
+def _footprint_latest(long: pd.DataFrame, flags: list):
+    """Today's authorities: predecessors' rows summed, shared by population (apportioned) or recoded."""
+    base = (set(long["la_code"]) - set(TO_LATEST)) | {n for v in TO_LATEST.values() for n, _ in v}
+    share = _shares(long)
+    kinds = {"sum": "aggregated", "share": "apportioned", "recode": "derived"}
+    rows = []
+    for old, targets in TO_LATEST.items():
+        g = long[long["la_code"] == old]
+        if not len(g):
+            continue
+        for new, how in targets:
+            w = share.get(new, 1 / len(targets)) if how == "share" else 1.0
+            gg = g.assign(la_code=new)
+            rate = gg["measure"].isin(["sw_vacancy_rate", "deflator"])
+            gg.loc[~rate, "value"] = gg.loc[~rate, "value"] * w
+            rows.append(gg)
             for y in g["year"].unique():
-                flags.append(
-                    (TO_2018[code][0], int(y), "*", "aggregated" if how == "sum" else "derived", RULE_OF[code])
-                )
-        long["la_code"] = long["la_code"].map(lambda c: TO_2018.get(c, (c,))[0])
-        last_year = 2019  # BCP and Dorset (April 2019) cannot be split back into the 2018 authorities
-    else:
-        base = (set(long["la_code"]) - set(TO_LATEST)) | {n for v in TO_LATEST.values() for n, _ in v}
-        share = _shares(long)
-        rows = []
-        for old, targets in TO_LATEST.items():
-            g = long[long["la_code"] == old]
-            if not len(g):
-                continue
-            for new, how in targets:
-                w = share.get(new, 1 / len(targets)) if how == "share" else 1.0
-                gg = g.assign(la_code=new)
-                rate = gg["measure"].isin(["sw_vacancy_rate", "deflator"])
-                gg.loc[~rate, "value"] = gg.loc[~rate, "value"] * w
-                rows.append(gg)
-                for y in g["year"].unique():
-                    flags.append(
-                        (
-                            new,
-                            int(y),
-                            "*",
-                            {"sum": "aggregated", "share": "apportioned", "recode": "derived"}[how],
-                            RULE_OF[old],
-                        )
-                    )
-        long = pd.concat([long[~long["la_code"].isin(TO_LATEST)]] + rows, ignore_index=True)
-        last_year = int(long["year"].max())
+                flags.append((new, int(y), "*", kinds[how], RULE_OF[old]))
+    long = pd.concat([long[~long["la_code"].isin(TO_LATEST)]] + rows, ignore_index=True)
+    return long, base, int(long["year"].max())
+
+
+def _on_grid(long: pd.DataFrame, base: set, last_year: int, flags: list) -> tuple[pd.DataFrame, list[int]]:
+    """The long table as one row per authority of the footprint and year from 2010-11 (G-OUTSIDE for the rest)."""
     outside = long[~long["la_code"].isin(base)]
     for code, g in outside.groupby("la_code"):
         flags.append((code, int(g["year"].min()), "*", "missing", "G-OUTSIDE"))
     long = long[long["la_code"].isin(base)]
-    rate_m = {"sw_vacancy_rate"}
+    rate_m = {"sw_vacancy_rate"}  # rates of apportioned authorities are identical values: mean, not sum
     agg = long.groupby(["la_code", "year", "measure"])["value"].agg(
         lambda v: v.mean() if v.name in rate_m else v.sum(min_count=1)
     )
     panel = agg.unstack("measure").reset_index()
     years = list(range(2011, last_year + 1))
     grid = pd.MultiIndex.from_product([sorted(base), years], names=["la_code", "year"]).to_frame(index=False)
-    panel = grid.merge(panel, on=["la_code", "year"], how="left")
-    # rates for sw are means of identical apportioned values; re-take them unsummed
-    # --- population back-derivation (Y-POP) ----------------------------------------------------------
+    return grid.merge(panel, on=["la_code", "year"], how="left"), years
+
+
+def _back_derive_population(panel: pd.DataFrame, cin: pd.DataFrame, geography: str, flags: list) -> pd.DataFrame:
+    """Y-POP: where no population estimate is read, the children-in-need count over its published rate."""
     rate = _pick(_la(cin), "cin_rate")
     cnt = _pick(_la(cin), "cin_31mar")
     rc = cnt.merge(rate, on=["la_code", "year"], suffixes=("_n", "_r"))
@@ -332,8 +386,11 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
     for r in panel[need].itertuples():
         flags.append((r.la_code, r.year, "pop_0_17", "derived", "Y-POP"))
     panel.loc[need, "pop_0_17"] = panel.loc[need, "pop"].round()
-    panel = panel.drop(columns="pop")
-    # --- context ------------------------------------------------------------------------------------
+    return panel.drop(columns="pop")
+
+
+def _context(panel: pd.DataFrame, T: dict[str, pd.DataFrame], names: dict, flags: list):
+    """The deflator (2017-18 = 1), deprivation scores (IoD 2015 to 2018-19, IoD 2019 after) and Ofsted."""
     defl = T.get("deflator", pd.DataFrame())
     meta_defl = None
     if len(defl):
@@ -342,15 +399,17 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
             panel["deflator"] = panel["year"].map(d / d[2018])
             meta_defl = "HMT GDP deflator, 2017-18 = 1"
     iod = T.get("iod", pd.DataFrame())
-    for col, m in (("idaci_score", "idaci_score"), ("imd_score", "imd_score")):
-        if len(iod):
+    if len(iod):
+        for m in ("idaci_score", "imd_score"):
             e = iod[iod["measure"] == m]
-            i15, i19 = (
-                e[e["year"] == 2015].set_index("la_code")["value"],
-                e[e["year"] == 2019].set_index("la_code")["value"],
-            )
-            panel[col] = np.where(panel["year"] <= 2019, panel["la_code"].map(i15), panel["la_code"].map(i19))
-    panel = _ofsted(panel, T.get("ofsted", pd.DataFrame()), names, flags)
+            i15 = e[e["year"] == 2015].set_index("la_code")["value"]
+            i19 = e[e["year"] == 2019].set_index("la_code")["value"]
+            panel[m] = np.where(panel["year"] <= 2019, panel["la_code"].map(i15), panel["la_code"].map(i19))
+    return _ofsted(panel, T.get("ofsted", pd.DataFrame()), names, flags), meta_defl
+
+
+def _names_and_regions(panel: pd.DataFrame, names: dict, regions: dict, flags: list) -> pd.DataFrame:
+    """Names and canonical regions, every contract column (S-NOSOURCE where no source has it), in order."""
     # a recoded authority keeps its name (and region) from its old code when no source names the new one
     for old, targets in TO_LATEST.items():
         for new, how in targets:
@@ -365,41 +424,34 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
         if c not in panel.columns:
             panel[c] = np.nan if c in contract.NUMERIC else None
             flags.append(("*", 0, c, "missing", "S-NOSOURCE"))
-    panel = contract.order_panel(panel)
-    # --- flags for every missing cell ---------------------------------------------------------------
+    return contract.order_panel(panel)
+
+
+def _flag_missing_cells(panel: pd.DataFrame, flags: list) -> None:
+    """S-MISSING for every empty cell of a measure that no earlier rule has explained."""
     present = {(f[0], f[1], f[2]) for f in flags}
     for c in contract.COUNTS + contract.SPEND + ["sw_vacancy_rate", "idaci_score", "ofsted_overall"]:
         miss = panel[panel[c].isna()]
         for la, y in zip(miss["la_code"], miss["year"]):
             if (la, y, c) not in present and ("*", 0, c) not in present:
                 flags.append((la, int(y), c, "missing", "S-MISSING"))
-    fl = pd.DataFrame(flags, columns=contract.FLAG_COLUMNS).drop_duplicates()
-    fl["year"] = fl["year"].astype("int64")
-    england = _england(result, years)
-    overlap_df = pd.concat(overlap, ignore_index=True)
-    overlap_df = overlap_df[overlap_df["value_sfr"].notna() | overlap_df["value_ees"].notna()]
-    inv = result.inventory
-    meta = {
+
+
+def _meta(result: IngestResult, geography: str, years: list[int], deflator, panel, fl) -> dict:
+    """The prepared folder's meta.json: geography, years, rules, sources and every input file's hash."""
+    return {
         "source": "official",
         "geography": geography,
         "years": [years[0], years[-1]],
-        "deflator": meta_defl,
+        "deflator": deflator,
         "rules": RULES,
         "sources": [{"publisher": p, "title": t, "licence": "Open Government Licence v3.0"} for p, t in SOURCES],
         "inputs": {
             r.path: {"sha256": r.sha256, "rows": int(r.rows), "source": r.source, "vintage": r.vintage}
-            for r in inv.itertuples()
+            for r in result.inventory.itertuples()
         },
         "rows": {"panel": int(len(panel)), "flags": int(len(fl))},
     }
-    prep = contract.Prepared(panel=panel, flags=fl, meta=meta, england=england)
-    prep.extra["sfr_ees_overlap"] = overlap_df
-    nb = result.tables.get("neighbours")
-    if nb is not None and len(nb):
-        known = set(panel["la_code"])
-        nb = nb[nb["la_code"].isin(known) & nb["neighbour"].isin(known)]
-        prep.extra["neighbours"] = nb[["la_code", "rank", "neighbour"]].drop_duplicates(["la_code", "rank"])
-    return prep
 
 
 def _shares(long: pd.DataFrame) -> dict[str, float]:
