@@ -57,7 +57,7 @@ bench: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
-	$(BIN)/nbstripout --verify $$(git ls-files 'book/*.ipynb')
+	$(BIN)/nbstripout --keep-id --verify $$(git ls-files 'book/*.ipynb')
 
 # Regenerate both locks from pyproject.toml. uv keeps the versions already in the output file; pass
 # UPGRADE=--upgrade to move them. The dev lock is constrained to the runtime lock, so both agree.
