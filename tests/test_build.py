@@ -72,3 +72,16 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
     assert "make test" in ci and "make test" in readme and "make book" in readme
+
+
+def test_book_build_is_nitpicky(tmp_path):
+    """A reference to a target that does not exist passes Sphinx quietly unless nitpicky: the build must refuse it."""
+    st = tmp_path / "stage"
+    st.mkdir()
+    (st / "_config.yml").write_text('title: "t"\nexecute:\n  execute_notebooks: "off"\n')
+    (st / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (st / "intro.md").write_text("# Intro\n\nSee {py:func}`nowhere.at_all`.\n")
+    with pytest.raises(UserError) as exc:
+        pipeline.build_book(st, tmp_path / "build")
+    assert "nowhere.at_all" in exc.value.line()
+    assert not (tmp_path / "build" / "html").exists()

@@ -708,7 +708,8 @@ def run_record_page(record: dict, banner: str) -> str:
 
 
 def build_book(st: Path, build_dir: Path, site_key: str = "") -> Path:
-    """Run Jupyter Book (warnings are errors) and swap the new site into ``build_dir/html``."""
+    """Run Jupyter Book (warnings are errors, references checked nitpickily) and swap the new site into
+    ``build_dir/html``."""
     out = build_dir / "book-out"
     if out.exists():
         shutil.rmtree(out)
@@ -719,6 +720,7 @@ def build_book(st: Path, build_dir: Path, site_key: str = "") -> Path:
         "--path-output",
         str(out),
         "-W",
+        "-n",
         "--keep-going",
         "-q",
     ]
