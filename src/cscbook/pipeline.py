@@ -188,7 +188,7 @@ def prepare_data(p: params.ChapterParams, build_dir: Path) -> Path:
         from cscbook.harmonise import harmonise
 
         folder = Path(p.data)
-        result = ingest_official(folder, cache=build_dir / "cache" / "ingest")  # the build's own, as _build's is
+        result = ingest_official(folder, cache=build_dir / "cache" / "ingest")  # parsed files, kept in the build folder
         digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]
         out = build_dir / "data" / f"official-{p.geography}-{digest}"
         stamp |= {"geography": p.geography, "inputs": result.hashes}

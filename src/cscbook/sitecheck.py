@@ -448,8 +448,9 @@ def inspect_site(
     if pages is None:
         pages = every
     else:
-        report.problems += [f"{p}: no such page in the site" for p in pages if p not in every]
-        pages = [p for p in every if p in set(pages)]
+        wanted = set(pages)
+        report.problems += [f"{p}: no such page in the site" for p in sorted(wanted - set(every))]
+        pages = [p for p in every if p in wanted]
     report.pages = len(pages)
     redirects = {p for p in pages if _parse(html_dir / p).refresh}
     _parse_file.cache_clear()
