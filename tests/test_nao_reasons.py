@@ -183,22 +183,17 @@ def test_decomposition_note_names_years_and_the_longer_panel(official_like):
 # --- the real data, when they are here --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def real(real_prepared) -> contract.Prepared:
-    return real_prepared
-
-
 @pytest.mark.parametrize("chapter", ["demand", "variation", "ofsted", "preventative", "decomposition"])
-def test_real_data_rows_say_why(real, chapter, tmp_path, monkeypatch):
+def test_real_data_rows_say_why(real_prepared, chapter, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     values = {"n_boot": 0} if chapter == "decomposition" else {}
-    assert_reasons(nao_table(chapter, make_ctx(chapter, real, **values)))
+    assert_reasons(nao_table(chapter, make_ctx(chapter, real_prepared, **values)))
 
 
-def test_real_demand_uses_england_rows(real):
-    ctx = make_ctx("demand", real)
+def test_real_demand_uses_england_rows(real_prepared):
+    ctx = make_ctx("demand", real_prepared)
     rows = {r["key"]: r for r in dm.nao_rows(ctx, dm.tables(ctx))}
-    eng = real.england.set_index("year")
+    eng = real_prepared.england.set_index("year")
     want = (eng.loc[2018, "s47_enquiries"] / eng.loc[2011, "s47_enquiries"] - 1) * 100
     assert rows["s47_growth"]["ours"] == pytest.approx(want)
     assert "England rows" in rows["s47_growth"]["reason"]
