@@ -11,7 +11,8 @@ import os
 import tempfile
 import time
 
-from cscbook import chapter, models
+from cscbook.analyse import models
+from cscbook.chapters import context as chapter
 from cscbook.chapters import decomposition as dc
 
 TARGET_S = 60.0

@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from cscbook import params, pipeline  # noqa: E402
+from cscbook import params  # noqa: E402
+from cscbook.publish import pipeline  # noqa: E402
 
 TARGET_SECONDS = 120.0
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from cscbook import contract, synth
+from cscbook import contract
+from cscbook.acquire import synth
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT.parent / "shared" / "real-data"
@@ -80,7 +81,7 @@ def extreme_authorities(england) -> list[str]:
 
 def _build(build_dir: Path, **kwargs) -> None:
     """One whole build; the links setting it exports is put back, so tests in this worker do not see it."""
-    from cscbook import pipeline
+    from cscbook.publish import pipeline
 
     before = os.environ.get("CSCBOOK_PROFILES")
     try:
@@ -148,7 +149,8 @@ def run_chapter(chapter_id: str, folder: Path, panel_dir: Path, **parameters) ->
     """Execute a chapter's notebook as the build does, on a prepared data folder (so the kernel does not
     make synthetic England again), into ``folder/executed/<id>/``; return the executed notebook, whose
     CSV and JSON outputs lie beside it."""
-    from cscbook import params, pipeline
+    from cscbook import params
+    from cscbook.publish import pipeline
 
     ch = pipeline.chapter_by_id(chapter_id)
     pipeline.execute(ch, params.resolve(ch.model, parameters, where=chapter_id), Path(panel_dir), folder, force=True)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cscbook import pipeline
-from cscbook.sitecheck import check_links, check_site, chromium_available, contrast_ratio, effective_colours
+from cscbook.publish import pipeline
+from cscbook.publish.sitecheck import check_links, check_site, chromium_available, contrast_ratio, effective_colours
 
 pytestmark = pytest.mark.skipif(not chromium_available(), reason="Chromium, chromedriver or selenium not installed")
 

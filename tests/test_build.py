@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cscbook import pipeline
 from cscbook.errors import UserError
+from cscbook.publish import pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 

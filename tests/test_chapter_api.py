@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cscbook import chapter
+from cscbook.chapters import context as chapter
 from tests.conftest import run_chapter
 
 

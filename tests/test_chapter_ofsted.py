@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook import contract, measures, params, reference
-from cscbook.chapter import Context
+from cscbook import contract, params
+from cscbook.analyse import measures, reference
 from cscbook.chapters import ofsted as of
+from cscbook.chapters.context import Context
 from tests.conftest import run_chapter
 
 

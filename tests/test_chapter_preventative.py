@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook import chapter, contract, measures
+from cscbook import contract
+from cscbook.analyse import measures
+from cscbook.chapters import context as chapter
 from cscbook.chapters import preventative as pv
 from tests.conftest import run_chapter
 

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook import contract, measures, params
-from cscbook.chapter import Context
+from cscbook import contract, params
+from cscbook.analyse import measures
 from cscbook.chapters import variation as va
+from cscbook.chapters.context import Context
 from tests.conftest import run_chapter
 
 

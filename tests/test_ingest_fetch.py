@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from cscbook.acquire import fetch
+from cscbook.acquire.fetch import fetch
 from cscbook.errors import UserError
 
 

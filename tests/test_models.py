@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook import models, synth
+from cscbook.acquire import synth
+from cscbook.analyse import models
 
 TOL_PP = 4.0
 
@@ -209,7 +210,7 @@ def test_region_fit_uses_that_region_only(england):
 
 
 def test_chapter_outputs(tmp_path, monkeypatch, panel_dir):
-    from cscbook import chapter
+    from cscbook.chapters import context as chapter
     from cscbook.chapters import decomposition as dc
 
     monkeypatch.chdir(tmp_path)
@@ -231,7 +232,7 @@ def test_chapter_outputs(tmp_path, monkeypatch, panel_dir):
 
 
 def test_chapter_region_marks_nao_rows_not_comparable(tmp_path, monkeypatch, panel_dir):
-    from cscbook import chapter
+    from cscbook.chapters import context as chapter
     from cscbook.chapters import decomposition as dc
 
     monkeypatch.chdir(tmp_path)

@@ -7,13 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook import contract, measures, params
-from cscbook.chapter import Context
+from cscbook import contract, params
+from cscbook.analyse import measures
 from cscbook.chapters import decomposition as dc
 from cscbook.chapters import demand as dm
 from cscbook.chapters import ofsted as of
 from cscbook.chapters import preventative as pv
 from cscbook.chapters import variation as va
+from cscbook.chapters.context import Context
 
 COUNTS = ["referrals", "s47_enquiries", "cpp_31mar", "cin_31mar", "cla_31mar", "cla_16plus", "pop_0_17"]
 

@@ -10,8 +10,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cscbook import chapter, params, pipeline, profiles
-from cscbook.chapter import Context
+from cscbook import params
+from cscbook.chapters import context as chapter
+from cscbook.chapters.context import Context
+from cscbook.publish import pipeline, profiles
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = [c.id for c in pipeline.chapters()]

@@ -8,8 +8,9 @@ import sys
 import papermill as pm
 import pytest
 
-from cscbook import contract, params, pipeline
+from cscbook import contract, params
 from cscbook.errors import UserError
+from cscbook.publish import pipeline
 
 
 def test_unknown_parameter_lists_allowed_names():

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cscbook import pipeline
+from cscbook.publish import pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 

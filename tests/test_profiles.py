@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook import contract, pipeline, profiles
+from cscbook import contract
 from cscbook.errors import UserError
 from cscbook.ingest import parse_file
 from cscbook.ingest.other import detect_neighbours
+from cscbook.publish import pipeline, profiles
 
 from .fixtures.official import LAS
 

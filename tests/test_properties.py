@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cscbook import measures, synth
+from cscbook.acquire import synth
+from cscbook.analyse import measures
 
 positive = st.floats(min_value=1.0, max_value=1e7, allow_nan=False)
 

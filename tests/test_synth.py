@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from cscbook import contract, measures, reference, synth
+from cscbook import contract
+from cscbook.acquire import synth
+from cscbook.analyse import measures, reference
 from tests.conftest import REAL_DATA
 
 

@@ -70,7 +70,7 @@ def _progress():
 def synth(seed: str, years: str, out: Path) -> None:
     """Generate synthetic England (panel, flags, meta, truth) into OUT."""
     from cscbook import contract, params
-    from cscbook import synth as gen
+    from cscbook.acquire import synth as gen
 
     p = params.resolve(params.ChapterParams, {"seed": seed, "years": years}, where="synth")
     t = time.perf_counter()
@@ -89,7 +89,7 @@ def synth(seed: str, years: str, out: Path) -> None:
 @profiles_option
 def build(p, data, jobs, force, build_dir, profiles) -> None:
     """Build the whole book into BUILD_DIR/html."""
-    from cscbook import pipeline
+    from cscbook.publish import pipeline
 
     res = pipeline.build(
         _overrides(p, data), build_dir=build_dir, force=force, jobs=jobs, progress=_progress(), profiles=profiles
@@ -109,7 +109,7 @@ def build(p, data, jobs, force, build_dir, profiles) -> None:
 @profiles_option
 def run(chapter, p, data, build_dir, profiles) -> None:
     """Re-run one CHAPTER with other parameters, then rebuild the book."""
-    from cscbook import pipeline
+    from cscbook.publish import pipeline
 
     ch = pipeline.chapter_by_id(chapter)
     res = pipeline.build(
@@ -121,7 +121,8 @@ def run(chapter, p, data, build_dir, profiles) -> None:
 @app.command("chapters")
 def list_chapters() -> None:
     """List the chapters and the parameters each takes, with defaults."""
-    from cscbook import params, pipeline
+    from cscbook import params
+    from cscbook.publish import pipeline
 
     for ch in pipeline.chapters():
         names = ", ".join(f"{n}={ch.model.model_fields[n].default!r}" for n in params.allowed(ch.model))
@@ -134,8 +135,9 @@ def list_chapters() -> None:
 @click.option("--geography", type=click.Choice(["2018", "latest"]), default="2018", show_default=True)
 def ingest(folder: Path, out: Path, geography: str) -> None:
     """Read a FOLDER of official files: print an inventory, write the panel and its data log."""
-    from cscbook import contract, pipeline
+    from cscbook import contract
     from cscbook.harmonise import harmonise
+    from cscbook.publish import pipeline
 
     result = pipeline.ingest_official(folder)
     for r in result.inventory.itertuples():
@@ -156,7 +158,7 @@ def ingest(folder: Path, out: Path, geography: str) -> None:
 @click.option("--geography", type=click.Choice(["2018", "latest"]), default="2018", show_default=True)
 def validate(folder: Path, geography: str) -> None:
     """Ingest a FOLDER of official files and run the panel checks alone."""
-    from cscbook import pipeline
+    from cscbook.publish import pipeline
     from cscbook.validate import validate_prepared
 
     prep = pipeline.prepare_official(folder, geography=geography)
@@ -169,7 +171,7 @@ def validate(folder: Path, geography: str) -> None:
 @click.option("--manifest", type=click.Path(path_type=Path), default=Path("data/sources.yml"), show_default=True)
 def fetch(dest: Path, manifest: Path) -> None:
     """Download the official files listed in the manifest into DEST (fails fast without a network)."""
-    from cscbook.acquire import fetch as download
+    from cscbook.acquire.fetch import fetch as download
 
     for path in download(manifest, dest):
         click.echo(f"  {path}")
@@ -181,7 +183,7 @@ def check(build_dir: Path) -> None:
     """Check the built site in headless Chromium: console, images, headings, contrast, banner, links."""
     import json
 
-    from cscbook import sitecheck
+    from cscbook.publish import sitecheck
 
     html = build_dir / "html"
     if not (html / "index.html").is_file():

@@ -13,9 +13,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from cscbook import figures, measures, models, reference
-from cscbook.chapter import Context
+from cscbook.analyse import measures, models, reference
 from cscbook.chapters import nao_notes
+from cscbook.chapters.context import Context
+from cscbook.publish import figures
 
 #: Tolerance for recovering the generator's true shares (percentage points).
 TRUTH_TOLERANCE_PP = 4.0

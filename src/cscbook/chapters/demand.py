@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from cscbook import figures, measures, reference
-from cscbook.chapter import Context
+from cscbook.analyse import measures, reference
 from cscbook.chapters import nao_notes
+from cscbook.chapters.context import Context
+from cscbook.publish import figures
 
 NAO_GROWTH = {  # series -> key of the NAO's growth figure
     "referrals": "referrals_growth",

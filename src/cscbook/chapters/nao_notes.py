@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cscbook import measures, reference
+from cscbook.analyse import measures, reference
 
 
 def names(codes: list[str], panel: pd.DataFrame, limit: int = 6) -> str:

@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cscbook import figures, measures, reference
-from cscbook.chapter import Context
+from cscbook.analyse import measures, reference
 from cscbook.chapters import nao_notes
+from cscbook.chapters.context import Context
 from cscbook.contract import OFSTED_SCALE
+from cscbook.publish import figures
 
 #: Judgement -> score, 0 (Inadequate) to 3 (Outstanding).
 SCORE = {j: i for i, j in enumerate(OFSTED_SCALE)}

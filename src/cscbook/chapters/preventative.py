@@ -13,9 +13,10 @@ import statsmodels.api as sm
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
-from cscbook import figures, measures, reference
-from cscbook.chapter import Context
+from cscbook.analyse import measures, reference
 from cscbook.chapters import nao_notes
+from cscbook.chapters.context import Context
+from cscbook.publish import figures
 
 # --- definitions ---------------------------------------------------------------------------
 

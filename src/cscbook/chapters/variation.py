@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cscbook import figures, measures, reference
-from cscbook.chapter import Context
+from cscbook.analyse import measures, reference
 from cscbook.chapters import nao_notes
+from cscbook.chapters.context import Context
+from cscbook.publish import figures
 
 #: The chapter's measures: column of the measures frame -> label with its unit.
 MEASURES = {

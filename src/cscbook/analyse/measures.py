@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cscbook import reference
+from cscbook.analyse import reference
 from cscbook.contract import SPEND_CATEGORIES
 
 #: Activity series in the order the book shows them, with their labels.

@@ -16,7 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from cscbook import contract, figures, measures, params, profiles
+from cscbook import contract, params
+from cscbook.analyse import measures
+from cscbook.publish import figures, profiles
 
 CHAPTER_MODELS = params.CHAPTER_MODELS
 
@@ -196,10 +198,10 @@ def prepare(p: params.ChapterParams) -> contract.Prepared:
     if p.panel_dir:
         return contract.read_prepared(Path(p.panel_dir))
     if p.data == "synthetic":
-        from cscbook import synth
+        from cscbook.acquire import synth
 
         return synth.generate(seed=p.seed, years=p.year_range)
-    from cscbook import pipeline
+    from cscbook.publish import pipeline
 
     return pipeline.prepare_official(Path(p.data), geography=p.geography)
 

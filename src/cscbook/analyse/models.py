@@ -26,7 +26,8 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import optimize
 
-from cscbook import measures, synth
+from cscbook.acquire import synth
+from cscbook.analyse import measures
 
 #: Components in the order the book shows them.
 COMPONENTS = ["authority", "deprivation", "national", "spend_vacancy", "residual"]

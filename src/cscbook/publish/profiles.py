@@ -23,7 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cscbook import contract, figures, measures
+from cscbook import contract
+from cscbook.analyse import measures
+from cscbook.publish import figures
 
 N_NEIGHBOURS = 10
 #: Authorities with fewer children than this get a warning about small counts on their profile.

@@ -21,7 +21,7 @@ TOLERANCE = {
 def reference_dir() -> Path:
     """The folder of published reference figures: the repository's data/reference, or a copy in the package."""
     here = Path(__file__).resolve()
-    for cand in (here.parents[2] / "data" / "reference", here.parent / "reference_data"):
+    for cand in (here.parents[3] / "data" / "reference", here.parent / "reference_data"):
         if (cand / "published.csv").exists():
             return cand
     raise FileNotFoundError("data/reference/published.csv not found")

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from cscbook import contract, reference
+from cscbook import contract
+from cscbook.analyse import reference
 
 #: Authorities per region, as in 2017-18.
 REGION_COUNTS = {

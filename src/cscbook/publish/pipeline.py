@@ -38,7 +38,7 @@ from cscbook import contract, params
 from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir, ensure_writable, file_sha256, swap_in
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BOOK = ROOT / "book"
 KEY_PACKAGES = [
     "jupyter-book",
@@ -181,7 +181,7 @@ def prepare_data(p: params.ChapterParams, build_dir: Path) -> Path:
         out = build_dir / "data" / f"synthetic-s{p.seed}-{p.years}"
         if _stamp_ok(out, stamp):
             return out
-        from cscbook import synth
+        from cscbook.acquire import synth
 
         prep = synth.generate(seed=p.seed, years=p.year_range)
     else:

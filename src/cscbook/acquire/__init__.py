@@ -1,0 +1,1 @@
+"""Acquire: download the published files (fetch) and generate synthetic England (synth)."""

@@ -1,0 +1,1 @@
+"""Analyse: measures, published reference figures, models and statistics shared by chapters."""
