@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cscbook.acquire import synth
 from cscbook.analyse import measures
+from cscbook.analyse.shares import shapley_shares
 
 positive = st.floats(min_value=1.0, max_value=1e7, allow_nan=False)
 
@@ -30,7 +30,7 @@ def test_shapley_shares_sum_to_one_and_match_cov_rule(seed, n, k):
     rng = np.random.default_rng(seed)
     mix = rng.normal(size=(k, k))
     parts = {f"p{i}": v for i, v in enumerate(mix @ rng.normal(size=(k, n)))}
-    shares = synth.shapley_shares(parts)
+    shares = shapley_shares(parts)
     assert sum(shares.values()) == pytest.approx(1.0)
     total = sum(parts.values())
     for name, x in parts.items():

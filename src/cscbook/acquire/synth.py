@@ -25,6 +25,7 @@ from scipy import optimize
 
 from cscbook import contract
 from cscbook.analyse import reference
+from cscbook.analyse.shares import shapley_shares
 
 #: Authorities per region, as in 2017-18.
 REGION_COUNTS = {
@@ -200,26 +201,6 @@ def _demean_two_way(x: np.ndarray) -> np.ndarray:
 def _resid(y: np.ndarray, X: np.ndarray) -> np.ndarray:
     beta, *_ = np.linalg.lstsq(X, y, rcond=None)
     return y - X @ beta
-
-
-def shapley_shares(parts: dict[str, np.ndarray], random_parts: tuple[str, ...] = ()) -> dict[str, float]:
-    """Shares of variance with covariances allocated by the Shapley rule.
-
-    For a variance, the Shapley value of part k is cov(part_k, sum of parts); parts named in
-    ``random_parts`` are taken as uncorrelated with the others and contribute their own variance.
-    The shares sum to one.
-    """
-    fixed = [k for k in parts if k not in random_parts]
-    total_fixed = sum(parts[k] for k in fixed)
-    vals = {}
-    for k in parts:
-        x = parts[k]
-        if k in random_parts:
-            vals[k] = float(np.var(x))
-        else:
-            vals[k] = float(np.mean((x - x.mean()) * (total_fixed - total_fixed.mean())))
-    total = sum(vals.values())
-    return {k: v / total for k, v in vals.items()}
 
 
 def generate(seed: int = 2019, years: tuple[int, int] = (2011, 2018)) -> contract.Prepared:

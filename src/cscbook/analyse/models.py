@@ -3,9 +3,9 @@
 The primary model is a linear mixed model (statsmodels ``MixedLM``, REML) of the CPP rate per
 10,000 children aged 0-17 (log by default) on deprivation, log spending per child and the social
 worker vacancy rate, with year fixed effects and a random intercept per authority. Shares of
-variance follow the generator's rule (``synth.shapley_shares``): for the fixed parts,
-share_k = cov(part_k, fixed total) / total; the random intercept and residual contribute their
-model variances; total = var(fixed part) + sigma_a^2 + sigma_e^2 (Nakagawa-Schielzeth).
+variance follow the rule the generator's truth is built on (``cscbook.analyse.shares.shapley_shares``):
+for the fixed parts, share_k = cov(part_k, fixed total) / total; the random intercept and residual
+contribute their model variances; total = var(fixed part) + sigma_a^2 + sigma_e^2 (Nakagawa-Schielzeth).
 
 Bootstrap replicates use an exact profile-REML estimator for the random-intercept model (one
 variance ratio searched numerically, everything else in closed form), which agrees with
@@ -26,8 +26,8 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import optimize
 
-from cscbook.acquire import synth
 from cscbook.analyse import measures
+from cscbook.analyse.shares import shapley_shares
 
 #: Components in the order the book shows them.
 COMPONENTS = ["authority", "deprivation", "national", "spend_vacancy", "residual"]
@@ -161,13 +161,13 @@ def _with_variance(v: float) -> np.ndarray:
 def shares(
     X: np.ndarray, beta: np.ndarray, blocks: dict[str, list[int]], sigma_a2: float, sigma_e2: float
 ) -> dict[str, float]:
-    """Shares of variance by the generator's Shapley rule, with model variances for authority and residual."""
+    """Shares of variance by the Shapley rule (``shapley_shares``), with model variances for authority and residual."""
     parts: dict[str, np.ndarray] = {"authority": _with_variance(sigma_a2)}
     for k in ("deprivation", "national", "spend_vacancy"):
         idx = blocks[k]
         parts[k] = X[:, idx] @ beta[idx] if idx else np.zeros(len(X))
     parts["residual"] = _with_variance(sigma_e2)
-    out = synth.shapley_shares(parts, random_parts=("authority", "residual"))
+    out = shapley_shares(parts, random_parts=("authority", "residual"))
     return {k: out[k] for k in COMPONENTS}
 
 
