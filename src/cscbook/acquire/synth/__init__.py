@@ -12,6 +12,11 @@ whose parts are built so that, in the sample, the authority effect ``a`` and the
 are uncorrelated with everything else, and the shares of variance (covariances among the fixed
 parts allocated by the Shapley rule, i.e. share_k = cov(part_k, fixed total) / total variance)
 are exactly the NAO's 44 / 15 / 10 / 6 / 25. The true parameters are returned with the data.
+
+One module per part, called by :func:`generate` in this order (they share one random stream):
+``places`` (authorities, populations, deprivation), ``spending`` (section 251), ``cpp_model``,
+``activity`` (the other counts and children's centres), ``ofsted`` and ``assemble`` (the panel);
+``calibration`` holds the stated assumptions and the national paths.
 """
 
 from __future__ import annotations
@@ -19,21 +24,10 @@ from __future__ import annotations
 import numpy as np
 
 from cscbook import contract
-from cscbook.acquire.synth.activity import _activity, _centres
-from cscbook.acquire.synth.calibration import ASSUMED, SUPPRESS_BELOW, _path, _scale_to_totals
-from cscbook.acquire.synth.cpp_model import TRUE_SHARES, _cpp_model
-from cscbook.acquire.synth.ofsted import _ofsted, _pin_good_range
-from cscbook.acquire.synth.panel import _assemble
-from cscbook.acquire.synth.places import (
-    REGION_CODE,
-    REGION_COUNTS,
-    REGION_DEPRIVATION,
-    TINY,
-    Authority,
-    authorities,
-)
-from cscbook.acquire.synth.spending import _spending
-from cscbook.analyse import reference
+from cscbook.acquire.synth import activity, assemble, cpp_model, ofsted, places, spending
+from cscbook.acquire.synth.calibration import ASSUMED, SUPPRESS_BELOW
+from cscbook.acquire.synth.cpp_model import TRUE_SHARES
+from cscbook.acquire.synth.places import REGION_CODE, REGION_COUNTS, REGION_DEPRIVATION, TINY, Authority, authorities
 from cscbook.analyse.shares import shapley_shares
 
 __all__ = [
@@ -50,6 +44,9 @@ __all__ = [
     "shapley_shares",
 ]
 
+#: Yearly rise of the synthetic price index (2017-18 = 1).
+DEFLATOR_GROWTH = 0.018
+
 
 def generate(seed: int = 2019, years: tuple[int, int] = (2011, 2018)) -> contract.Prepared:
     """Generate synthetic England for ``years`` (inclusive, years ending 31 March)."""
@@ -61,57 +58,37 @@ def generate(seed: int = 2019, years: tuple[int, int] = (2011, 2018)) -> contrac
     T = len(yrs)
     las = authorities()
     N = len(las)
-    region = np.array([a.region for a in las])
     tiny = np.array([a.tiny for a in las])
     reg = ~tiny
-    is_london = region == "London"
-    y2018 = 2018
 
-    # --- population 0-17 -------------------------------------------------------------------
-    size = np.exp(rng.normal(np.log(62_000), 0.55, N))
-    size[is_london] = np.exp(rng.normal(np.log(62_000), 0.25, is_london.sum()))
-    size[tiny] = [380.0 if a.region == "South West" else 1_050.0 for a in las if a.tiny]
-    growth = rng.normal(np.log(1.052) / 7, 0.0035, N) + np.where(is_london, 0.003, 0.0)
-    pop = size[:, None] * np.exp(growth[:, None] * (yrs - y2018)[None, :])
-    pop_total = _path(reference.value("pop_2018"), reference.value("pop_growth") / 100, yrs)
-    fixed_small = pop[tiny].sum(axis=0)
-    pop[reg] = _scale_to_totals(pop[reg], pop_total - fixed_small)
-    pop = np.round(pop)
-
-    # --- deprivation (authority level, one vintage) --------------------------------------
-    dep_region = np.array([REGION_DEPRIVATION[r] for r in region])
-    idaci = np.clip(0.17 + dep_region + rng.normal(0, 0.055, N), 0.05, 0.42)
-    imd = np.clip(4 + 95 * idaci + rng.normal(0, 2.2, N), 5, 48)
-
-    # --- vacancy rate: between and within authorities -----------------------------------
+    pop = places.population(rng, las, yrs)
+    idaci, imd = places.deprivation(rng, las)
+    # vacancy rate: between and within authorities
     vac_la = rng.normal(0, 0.05, N)
     vac = np.clip(ASSUMED["vacancy_mean"] + vac_la[:, None] + rng.normal(0, 0.025, (N, T)), 0.01, 0.45)
 
-    # --- spending ---------------------------------------------------------------------
-    spend_pc, spend_cats, prev_path = _spending(rng, las, idaci, pop, yrs)
-
-    # --- CPP model --------------------------------------------------------------------
-    log_spend = np.log(spend_pc)
-    cpp_rate, truth_cpp = _cpp_model(rng, reg, idaci, log_spend, vac, pop, yrs)
-
-    # --- other activity series ---------------------------------------------------------
+    spend_pc, spend_cats, prev_path = spending.section_251(rng, las, idaci, pop, yrs)
+    cpp_rate, truth_cpp = cpp_model.cpp_rates(rng, reg, idaci, np.log(spend_pc), vac, pop, yrs)
     a_latent = np.zeros(N)
     a_latent[reg] = truth_cpp.pop("_a")
-    counts = _activity(rng, las, idaci, a_latent, pop, yrs, cpp_rate)
+    counts = activity.counts(rng, las, idaci, a_latent, pop, yrs, cpp_rate)
 
-    # --- Ofsted and children's centres ------------------------------------------------
-    ofsted = _ofsted(rng, las, yrs)
-    _pin_good_range(ofsted, spend_pc, spend_cats, yrs, pop, tiny)
-    centres = _centres(rng, pop, yrs)
+    judgements = ofsted.inspections(rng, las, yrs)
+    ofsted.pin_good_range(judgements, spend_cats, yrs, pop, tiny)
+    centres = activity.childrens_centres(rng, pop, yrs)
 
-    # --- assemble ------------------------------------------------------------------------
-    panel, flags = _assemble(las, yrs, pop, counts, spend_cats, idaci, imd, vac, ofsted, centres)
-    deflator = (1 + 0.018) ** (yrs - y2018)
+    panel, flags = assemble.panel_and_flags(las, yrs, pop, counts, spend_cats, idaci, imd, vac, judgements, centres)
+    deflator = (1 + DEFLATOR_GROWTH) ** (yrs - 2018)
     panel["deflator"] = np.tile(deflator, N)
+    truth = _truth(seed, yrs, las, truth_cpp, prev_path)
+    return contract.Prepared(panel=panel, flags=flags, meta=_meta(seed, yrs, len(panel)), truth=truth)
 
-    truth = {
+
+def _truth(seed: int, yrs: np.ndarray, las: list[Authority], truth_cpp: dict, prev_path: np.ndarray) -> dict:
+    """What the book's methods should find: the CPP model, the preventative share and the null effects."""
+    return {
         "seed": seed,
-        "years": [int(first), int(last)],
+        "years": [int(yrs[0]), int(yrs[-1])],
         "cpp_model": truth_cpp,
         "preventative_share_definition": "B",
         "preventative_share": {str(y): round(float(s), 6) for y, s in zip(yrs, prev_path)},
@@ -120,16 +97,20 @@ def generate(seed: int = 2019, years: tuple[int, int] = (2011, 2018)) -> contrac
         "childrens_centre_effect_on_cpp_change": 0.0,
         "tiny_authorities": [a.code for a in las if a.tiny],
     }
-    meta = {
+
+
+def _meta(seed: int, yrs: np.ndarray, rows: int) -> dict:
+    """The folder's ``meta.json``: how the data were made, with the stated assumptions."""
+    return {
         "source": "synthetic",
         "title": "Synthetic England",
         "seed": seed,
-        "years": [int(first), int(last)],
+        "years": [int(yrs[0]), int(yrs[-1])],
         "geography": "synthetic: 152 fictional authorities on the 2017-18 regional pattern",
-        "deflator": "synthetic price index rising 1.8% a year, 2017-18 = 1",
+        "deflator": f"synthetic price index rising {DEFLATOR_GROWTH:.1%} a year, 2017-18 = 1",
         "assumptions": ASSUMED,
         "suppression": f"counts below {SUPPRESS_BELOW} are suppressed (missing, flagged)",
-        "rows": int(len(panel)),
+        "rows": rows,
         "sources": [
             {
                 "publisher": "cscbook",
@@ -138,4 +119,3 @@ def generate(seed: int = 2019, years: tuple[int, int] = (2011, 2018)) -> contrac
             }
         ],
     }
-    return contract.Prepared(panel=panel, flags=flags, meta=meta, truth=truth)

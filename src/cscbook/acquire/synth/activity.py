@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from cscbook.acquire.synth.calibration import ASSUMED, SUPPRESS_BELOW, _path, _scale_to_totals
+from cscbook.acquire.synth.calibration import ASSUMED, SUPPRESS_BELOW, national_path, scale_to_totals
 from cscbook.analyse import reference
 
 
-def _activity(rng, las, idaci, a_cpp, pop, yrs, cpp_rate):
+def counts(rng, las, idaci, a_cpp, pop, yrs, cpp_rate):
     """Counts for the activity series, each calibrated to its national path; CPP comes from the model."""
     N, T = pop.shape
     tiny = np.array([a.tiny for a in las])
@@ -21,8 +21,8 @@ def _activity(rng, las, idaci, a_cpp, pop, yrs, cpp_rate):
     def series(level18, growth, dep_w, a_w, sd_la, sd_t):
         la = dep_w * dz + a_w * az + np.sqrt(max(1 - dep_w**2 - a_w**2, 0.05)) * rng.normal(0, 1, N)
         rate = np.exp(sd_la * la[:, None] + rng.normal(0, sd_t, (N, T)))
-        total = _path(level18, growth, yrs)
-        return _scale_to_totals(rate * pop, total)
+        total = national_path(level18, growth, yrs)
+        return scale_to_totals(rate * pop, total)
 
     ref = reference.value
     referrals18 = ref("referrals_2018")
@@ -34,9 +34,9 @@ def _activity(rng, las, idaci, a_cpp, pop, yrs, cpp_rate):
     out["cla_31mar"] = cla
     share16 = ASSUMED["cla16_share_2018"]
     cla16 = cla * share16 * np.exp(rng.normal(0, 0.08, (N, 1)))
-    out["cla_16plus"] = _scale_to_totals(
+    out["cla_16plus"] = scale_to_totals(
         cla16,
-        _path(ref("cla_2018") * share16, ref("cla16_growth") / 100, yrs),
+        national_path(ref("cla_2018") * share16, ref("cla16_growth") / 100, yrs),
     )
     # children-in-need episodes: the 2017-18 cross-section spans the NAO's range exactly
     la = 0.55 * dz + 0.45 * az + np.sqrt(1 - 0.55**2 - 0.45**2) * rng.normal(0, 1, N)
@@ -50,11 +50,11 @@ def _activity(rng, las, idaci, a_cpp, pop, yrs, cpp_rate):
     ep_rate18[reg] = np.exp(lo + slope * (lr - lr.min()))
     ep_rate18[tiny] = np.exp(lo + slope * (np.median(lr) - lr.min()))
     # episodes per child in need at 31 March, with a national path that gives the CIN totals
-    cin_total = _path(ref("cin_2018"), ref("cin_growth") / 100, yrs)
+    cin_total = national_path(ref("cin_2018"), ref("cin_growth") / 100, yrs)
     ep_trend = np.exp(0.01 * (yrs - 2018))
     episodes = ep_rate18[:, None] * ep_trend[None, :] * np.exp(wobble) * pop / 1e4
     ratio = ASSUMED["episodes_per_cin_31mar"] * np.exp(rng.normal(0, 0.05, (N, T)))
-    out["cin_31mar"] = _scale_to_totals(episodes / ratio, cin_total)
+    out["cin_31mar"] = scale_to_totals(episodes / ratio, cin_total)
     out["cin_episodes"] = np.maximum(episodes, out["cin_31mar"] * 1.05)
     # CPP: regular authorities from the model; the small authorities have counts below suppression
     cpp = cpp_rate * pop / 1e4
@@ -63,7 +63,7 @@ def _activity(rng, las, idaci, a_cpp, pop, yrs, cpp_rate):
     return {k: np.round(v) for k, v in out.items()}
 
 
-def _centres(rng, pop, yrs):
+def childrens_centres(rng, pop, yrs):
     """Children's centres open at 31 March: about 500 closures since 2010-11, at random."""
     N, T = pop.shape
     start = ASSUMED["centres_2011"]

@@ -20,12 +20,12 @@ ASSUMED = {
 SUPPRESS_BELOW = 6
 
 
-def _path(level_2018: float, growth: float, years: np.ndarray, base: int = 2011, end: int = 2018) -> np.ndarray:
+def national_path(level_2018: float, growth: float, years: np.ndarray, base: int = 2011, end: int = 2018) -> np.ndarray:
     """A national series, log-linear through ``level_2018 / (1 + growth)`` at ``base`` and ``level_2018`` at ``end``."""
     rate = np.log1p(growth) / (end - base)
     return level_2018 * np.exp(rate * (years - end))
 
 
-def _scale_to_totals(values: np.ndarray, totals: np.ndarray) -> np.ndarray:
+def scale_to_totals(values: np.ndarray, totals: np.ndarray) -> np.ndarray:
     """Scale each column (year) of an LA × year array so that it sums to ``totals``."""
     return values * (totals / values.sum(axis=0))[None, :]

@@ -24,7 +24,7 @@ def _resid(y: np.ndarray, X: np.ndarray) -> np.ndarray:
     return y - X @ beta
 
 
-def _cpp_model(rng, reg, idaci, log_spend, vac, pop, yrs):
+def cpp_rates(rng, reg, idaci, log_spend, vac, pop, yrs):
     """Build the log CPP rate of the regular authorities with exact variance shares; see the module doc."""
     n, T = int(reg.sum()), len(yrs)
     d = np.repeat((idaci[reg] - idaci[reg].mean())[:, None], T, axis=1)

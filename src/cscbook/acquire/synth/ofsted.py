@@ -16,7 +16,7 @@ _JUDGEMENT_P = {
 }
 
 
-def _ofsted(rng, las, yrs):
+def inspections(rng, las, yrs):
     """Inspection history for each authority; judgements drawn independently of everything else."""
     N = len(las)
     history = []
@@ -37,7 +37,7 @@ def _ofsted(rng, las, yrs):
     return latest
 
 
-def _pin_good_range(ofsted, spend_pc, cats, yrs, pop, tiny):
+def pin_good_range(ofsted, cats, yrs, pop, tiny):
     """Make the 2017-18 spending range among Good authorities the NAO's £570 to £4,980.
 
     The first small authority (spend £4,980 per child) is rated Good, the second (£5,166, the

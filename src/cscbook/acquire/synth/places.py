@@ -1,13 +1,19 @@
-"""Authorities of synthetic England: names, codes and regions, fixed for every seed.
+"""Places of synthetic England: authorities (names, codes, regions), populations and deprivation.
 
 152 fictional authorities in the nine English regions, with the real regional counts of
-2017-18; two of them (one in the South West, one in London) are very small.
+2017-18; two of them (one in the South West, one in London) are very small. Names and codes
+are the same for every seed; populations and deprivation are drawn.
 """
 
 from __future__ import annotations
 
 import string
 from dataclasses import dataclass
+
+import numpy as np
+
+from cscbook.acquire.synth.calibration import national_path, scale_to_totals
+from cscbook.analyse import reference
 
 #: Authorities per region, as in 2017-18.
 REGION_COUNTS = {
@@ -145,3 +151,28 @@ def authorities() -> list[Authority]:
             fixed.append(a)
         out = fixed
     return out
+
+
+def population(rng: np.random.Generator, las: list[Authority], yrs: np.ndarray) -> np.ndarray:
+    """Population aged 0-17 (authority × year), summing to the national path; the two small authorities fixed."""
+    N = len(las)
+    is_london = np.array([a.region == "London" for a in las])
+    tiny = np.array([a.tiny for a in las])
+    reg = ~tiny
+    size = np.exp(rng.normal(np.log(62_000), 0.55, N))
+    size[is_london] = np.exp(rng.normal(np.log(62_000), 0.25, is_london.sum()))
+    size[tiny] = [380.0 if a.region == "South West" else 1_050.0 for a in las if a.tiny]
+    growth = rng.normal(np.log(1.052) / 7, 0.0035, N) + np.where(is_london, 0.003, 0.0)
+    pop = size[:, None] * np.exp(growth[:, None] * (yrs - 2018)[None, :])
+    pop_total = national_path(reference.value("pop_2018"), reference.value("pop_growth") / 100, yrs)
+    fixed_small = pop[tiny].sum(axis=0)
+    pop[reg] = scale_to_totals(pop[reg], pop_total - fixed_small)
+    return np.round(pop)
+
+
+def deprivation(rng: np.random.Generator, las: list[Authority]) -> tuple[np.ndarray, np.ndarray]:
+    """IDACI and IMD scores (authority level, one vintage), leaning by region."""
+    dep_region = np.array([REGION_DEPRIVATION[a.region] for a in las])
+    idaci = np.clip(0.17 + dep_region + rng.normal(0, 0.055, len(las)), 0.05, 0.42)
+    imd = np.clip(4 + 95 * idaci + rng.normal(0, 2.2, len(las)), 5, 48)
+    return idaci, imd

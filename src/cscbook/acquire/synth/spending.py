@@ -9,7 +9,7 @@ from cscbook.acquire.synth.calibration import ASSUMED
 from cscbook.analyse import reference
 
 
-def _spending(rng, las, idaci, pop, yrs):
+def section_251(rng, las, idaci, pop, yrs):
     """Section 251 spend by category (nominal £) and the national preventative share path (definition B)."""
     N, T = pop.shape
     tiny = np.array([a.tiny for a in las])

@@ -9,7 +9,7 @@ from cscbook import contract
 from cscbook.acquire.synth.calibration import SUPPRESS_BELOW
 
 
-def _assemble(las, yrs, pop, counts, spend, idaci, imd, vac, ofsted, centres):
+def panel_and_flags(las, yrs, pop, counts, spend, idaci, imd, vac, ofsted, centres):
     N, T = pop.shape
     rows = {
         "la_code": np.repeat([a.code for a in las], T),
