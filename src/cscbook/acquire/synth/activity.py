@@ -7,6 +7,7 @@ import numpy as np
 
 from cscbook.acquire.synth.calibration import ASSUMED, SUPPRESS_BELOW, national_path, scale_to_totals
 from cscbook.analyse import reference
+from cscbook.analyse.measures import PER
 
 
 def counts(rng, las, idaci, a_cpp, pop, yrs, cpp_rate):
@@ -52,12 +53,12 @@ def counts(rng, las, idaci, a_cpp, pop, yrs, cpp_rate):
     # episodes per child in need at 31 March, with a national path that gives the CIN totals
     cin_total = national_path(ref("cin_2018"), ref("cin_growth") / 100, yrs)
     ep_trend = np.exp(0.01 * (yrs - 2018))
-    episodes = ep_rate18[:, None] * ep_trend[None, :] * np.exp(wobble) * pop / 1e4
+    episodes = ep_rate18[:, None] * ep_trend[None, :] * np.exp(wobble) * pop / PER
     ratio = ASSUMED["episodes_per_cin_31mar"] * np.exp(rng.normal(0, 0.05, (N, T)))
     out["cin_31mar"] = scale_to_totals(episodes / ratio, cin_total)
     out["cin_episodes"] = np.maximum(episodes, out["cin_31mar"] * 1.05)
     # CPP: regular authorities from the model; the small authorities have counts below suppression
-    cpp = cpp_rate * pop / 1e4
+    cpp = cpp_rate * pop / PER
     cpp[tiny] = rng.integers(1, SUPPRESS_BELOW, (int(tiny.sum()), T))
     out["cpp_31mar"] = cpp
     return {k: np.round(v) for k, v in out.items()}

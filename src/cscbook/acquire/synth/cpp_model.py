@@ -15,6 +15,7 @@ import numpy as np
 from scipy import optimize
 
 from cscbook.analyse import reference
+from cscbook.analyse.measures import PER
 from cscbook.analyse.shares import shapley_shares
 
 #: The true shares of variance in the log CPP rate.
@@ -62,10 +63,10 @@ def cpp_rates(rng, reg, idaci, log_spend, vac, pop, yrs):
     f = _calibrate(rng, x, popr, yrs)
     y = f.mu + _scaled_parts(f, x, T)
     rate = np.exp(y)
-    counts = np.round(rate * popr / 1e4)
-    y_obs = np.log(np.maximum(counts, 0.5) / popr * 1e4)
+    counts = np.round(rate * popr / PER)
+    y_obs = np.log(np.maximum(counts, 0.5) / popr * PER)
     out_rate = np.full((reg.size, T), np.nan)
-    out_rate[reg] = counts / popr * 1e4
+    out_rate[reg] = counts / popr * PER
     return out_rate, _truth(f, x, idaci[reg], y_obs, yrs)
 
 
@@ -182,10 +183,10 @@ def _scale_and_level(Z: np.ndarray, popr: np.ndarray, yrs: np.ndarray) -> tuple[
     i11 = int(np.where(yrs == 2011)[0][0]) if 2011 in yrs else 0
 
     def nat(c, mu):
-        return (popr * np.exp(mu + c * Z)).sum(axis=0) / 1e4
+        return (popr * np.exp(mu + c * Z)).sum(axis=0) / PER
 
     def mu_for(c):
-        return np.log(level / ((popr[:, i18] * np.exp(c * Z[:, i18])).sum() / 1e4))
+        return np.log(level / ((popr[:, i18] * np.exp(c * Z[:, i18])).sum() / PER))
 
     if 2011 in yrs and 2018 in yrs:
 
