@@ -11,8 +11,17 @@ from cscbook.analyse import reference
 
 def section_251(rng, las, idaci, pop, yrs):
     """Section 251 spend by category (nominal £) and the national preventative share path (definition B)."""
-    N, T = pop.shape
     tiny = np.array([a.tiny for a in las])
+    total = _per_child(rng, tiny, idaci, pop, yrs) * pop
+    share, prev_path = _preventative_share(rng, total, yrs)
+    cats = _categories(rng, total, share, yrs)
+    spend_pc = sum(v for k, v in cats.items() if k != "cera") / pop
+    return spend_pc, cats, prev_path
+
+
+def _per_child(rng, tiny, idaci, pop, yrs):
+    """Spending per child: the 2017-18 cross-section at the published total, minimum and maximum, then a walk."""
+    N, T = pop.shape
     reg = ~tiny
     y2018 = 2018
     # spending per child in 2017-18: a floor of £566 plus a skewed excess that rises with deprivation
@@ -23,12 +32,11 @@ def section_251(rng, las, idaci, pop, yrs):
     pop18 = pop[:, i18] if i18 is not None else pop[:, -1] * 1.0
     target_total = reference.value("spend_total_2018")
     spc_min = reference.value("spend_pc_min")
-    tiny_spend = {True: reference.value("spend_pc_max")}
     spc18 = np.empty(N)
     # the two small authorities: very high per-child costs (fixed costs over few children)
     tiny_idx = np.where(tiny)[0]
     spc18[tiny_idx[0]] = reference.value("good_spend_max")  # first tiny authority: the "Good" maximum
-    spc18[tiny_idx[1]] = tiny_spend[True]
+    spc18[tiny_idx[1]] = reference.value("spend_pc_max")
     remaining = target_total - (spc18[tiny] * pop18[tiny]).sum()
     k = (remaining - spc_min * pop18[reg].sum()) / (excess[reg] * pop18[reg]).sum()
     spc18[reg] = spc_min + k * excess[reg]
@@ -38,10 +46,13 @@ def section_251(rng, las, idaci, pop, yrs):
     anchor = walk[:, [i18]] if i18 is not None else walk[:, [-1]]
     walk = walk - anchor
     trend = (1 + ASSUMED["spend_growth_per_year"]) ** (yrs - y2018)
-    spend_pc = spc18[:, None] * trend[None, :] * np.exp(walk)
+    return spc18[:, None] * trend[None, :] * np.exp(walk)
 
-    total = spend_pc * pop
-    # preventative share (definition B: Sure Start + family support + young people + other), national path
+
+def _preventative_share(rng, total, yrs):
+    """Each authority's preventative share (definition B: Sure Start + family support + young people +
+    other), with the national share on its published path every year; and that path."""
+    N, T = total.shape
     p11, p17 = reference.value("prev_share_2011") / 100, reference.value("prev_share_2017") / 100
     slope = (p17 - p11) / 6
     prev_path = np.maximum(p11 + slope * (yrs - 2011), ASSUMED["prev_share_floor"])
@@ -58,6 +69,12 @@ def section_251(rng, las, idaci, pop, yrs):
         c = optimize.brentq(gap, -5, 5, xtol=1e-12)
         lg = np.log(share[:, t] / (1 - share[:, t])) + c
         share[:, t] = 1 / (1 + np.exp(-lg))
+    return share, prev_path
+
+
+def _categories(rng, total, share, yrs):
+    """Spend by section 251 category (rounded £): preventative and statutory mixes per authority, and capital."""
+    N, T = total.shape
     prev = total * share
     stat = total - prev
     # split preventative: Sure Start falls fastest, other children and family services is steadier
@@ -86,6 +103,4 @@ def section_251(rng, las, idaci, pop, yrs):
         "youth_justice": stat * noise_s[:, [2]],
     }
     cats["cera"] = total * np.clip(rng.normal(0.008, 0.004, (N, T)), 0, None)
-    cats = {k: np.round(v) for k, v in cats.items()}
-    spend_pc = sum(v for k, v in cats.items() if k != "cera") / pop
-    return spend_pc, cats, prev_path
+    return {k: np.round(v) for k, v in cats.items()}
