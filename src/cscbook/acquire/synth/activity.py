@@ -39,7 +39,19 @@ def counts(rng, las, idaci, a_cpp, pop, yrs, cpp_rate):
         cla16,
         national_path(ref("cla_2018") * share16, ref("cla16_growth") / 100, yrs),
     )
-    # children-in-need episodes: the 2017-18 cross-section spans the NAO's range exactly
+    out["cin_31mar"], out["cin_episodes"] = _children_in_need(rng, dz, az, tiny, pop, yrs)
+    # CPP: regular authorities from the model; the small authorities have counts below suppression
+    cpp = cpp_rate * pop / PER
+    cpp[tiny] = rng.integers(1, SUPPRESS_BELOW, (int(tiny.sum()), T))
+    out["cpp_31mar"] = cpp
+    return {k: np.round(v) for k, v in out.items()}
+
+
+def _children_in_need(rng, dz, az, tiny, pop, yrs):
+    """Children in need at 31 March and episodes in the year; the 2017-18 episode rates span the NAO's range."""
+    N, T = pop.shape
+    reg = ~tiny
+    ref = reference.value
     la = 0.55 * dz + 0.45 * az + np.sqrt(1 - 0.55**2 - 0.45**2) * rng.normal(0, 1, N)
     i18 = int(np.where(yrs == 2018)[0][0]) if 2018 in yrs else T - 1
     wobble = rng.normal(0, 0.04, (N, T))
@@ -55,13 +67,8 @@ def counts(rng, las, idaci, a_cpp, pop, yrs, cpp_rate):
     ep_trend = np.exp(0.01 * (yrs - 2018))
     episodes = ep_rate18[:, None] * ep_trend[None, :] * np.exp(wobble) * pop / PER
     ratio = ASSUMED["episodes_per_cin_31mar"] * np.exp(rng.normal(0, 0.05, (N, T)))
-    out["cin_31mar"] = scale_to_totals(episodes / ratio, cin_total)
-    out["cin_episodes"] = np.maximum(episodes, out["cin_31mar"] * 1.05)
-    # CPP: regular authorities from the model; the small authorities have counts below suppression
-    cpp = cpp_rate * pop / PER
-    cpp[tiny] = rng.integers(1, SUPPRESS_BELOW, (int(tiny.sum()), T))
-    out["cpp_31mar"] = cpp
-    return {k: np.round(v) for k, v in out.items()}
+    cin = scale_to_totals(episodes / ratio, cin_total)
+    return cin, np.maximum(episodes, cin * 1.05)
 
 
 def childrens_centres(rng, pop, yrs):
