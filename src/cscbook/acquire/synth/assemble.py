@@ -10,6 +10,7 @@ from cscbook.acquire.synth.calibration import SUPPRESS_BELOW
 
 
 def panel_and_flags(las, yrs, pop, counts, spend, idaci, imd, vac, ofsted, centres):
+    """The panel (one row per authority and year, counts below suppression missing) and its flags."""
     N, T = pop.shape
     rows = {
         "la_code": np.repeat([a.code for a in las], T),
