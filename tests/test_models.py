@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -263,3 +265,12 @@ def test_bootstrap_interval_covers_truth_in_90_percent_of_50_seeds():
     coverage = {k: v / len(seeds) for k, v in hits.items()}
     print("coverage over 50 seeds:", coverage, "largest error (share):", {k: round(v, 4) for k, v in worst.items()})
     assert all(c >= 0.9 for c in coverage.values()), coverage
+
+
+def test_the_analysis_does_not_import_the_generator():
+    code = (
+        "import sys; import cscbook.analyse.measures, cscbook.analyse.models, cscbook.analyse.reference, "
+        "cscbook.analyse.shares; print(sorted(m for m in sys.modules if m.startswith('cscbook.acquire')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
