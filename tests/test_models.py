@@ -217,20 +217,18 @@ def test_chapter_outputs(tmp_path, monkeypatch, panel_dir):
 
     monkeypatch.chdir(tmp_path)
     ctx = chapter.load("decomposition", {"n_boot": 20, "highlight": "Lorrshaw", "panel_dir": str(panel_dir)})
-    res = dc.analyse(ctx)
+    res = dc.results(ctx)
     dc.glue_all(ctx, res)
     out = json.loads(dc.write_json(ctx, res).read_text())
     assert set(out["main"]["shares"]) == set(models.COMPONENTS)
     assert all(lo <= out["main"]["shares"][k] <= hi for k, (lo, hi) in out["main"]["intervals_95"].items())
     assert ctx.glued["s_authority"] == pytest.approx(100 * res.main.shares["authority"])
     assert "Lorrshaw" in ctx.glued["highlight_text"] and "rank" in ctx.glued["highlight_text"]
-    rec = dc.recovery_table(ctx, res)
-    assert (rec["Result"] == "pass").all()
-    nao = chapter.measures.compare(dc.nao_rows(ctx, res))
-    assert len(nao) == 5
-    for fig in (dc.fig_shares, dc.fig_robustness, dc.fig_orders, dc.fig_effects):
-        f = fig(ctx, res)
+    assert (res.recovery["Result"] == "pass").all()
+    assert len(res.nao) == 5 and ctx.glued["decomposition_nao_rows"] == 5
+    for f in (res.fig_shares, res.fig_robustness, res.fig_orders, res.fig_effects):
         assert f.alt and f.png.startswith(b"\x89PNG")
+        assert any(v is f for v in ctx.glued.values())
 
 
 def test_chapter_region_marks_nao_rows_not_comparable(tmp_path, monkeypatch, panel_dir):
@@ -239,7 +237,7 @@ def test_chapter_region_marks_nao_rows_not_comparable(tmp_path, monkeypatch, pan
 
     monkeypatch.chdir(tmp_path)
     ctx = chapter.load("decomposition", {"n_boot": 0, "region": "London", "panel_dir": str(panel_dir)})
-    res = dc.analyse(ctx)
+    res = dc.results(ctx)
     assert set(res.main.frame["region"]) == {"London"}
     rows = dc.nao_rows(ctx, res)
     assert all(r["ours"] is None and "London" in r["reason"] for r in rows)

@@ -40,7 +40,7 @@ def nao_table(chapter: str, ctx: Context) -> pd.DataFrame:
         res = pv.results(ctx)
         rows = pv.nao_rows(ctx, res.shares, res.centres)
     else:
-        rows = dc.nao_rows(ctx, dc.analyse(ctx))
+        rows = dc.nao_rows(ctx, dc.fit(ctx))
     return measures.compare(rows)
 
 

@@ -41,6 +41,13 @@ def blocks(chapter_id: str) -> list[dict]:
     return out
 
 
+def chapter_source(chapter_id: str) -> str:
+    """The source of a chapter's module, or of every module of its package."""
+    base = ROOT / "src" / "cscbook" / "chapters" / chapter_id
+    files = sorted(base.glob("*.py")) if base.is_dir() else [base.with_suffix(".py")]
+    return "\n".join(f.read_text() for f in files)
+
+
 def prose(chapter_id: str) -> str:
     """The markdown of a chapter with its numbered blocks taken out."""
     return "\n".join(BLOCK.sub("", text) for text in cells(chapter_id, "markdown"))
@@ -54,13 +61,13 @@ def test_every_block_has_a_label_a_caption_and_a_glued_output(chapter_id):
     found = blocks(chapter_id)
     assert any(b["directive"] == "glue:figure" for b in found), "a chapter has numbered figures"
     assert any(b["directive"] == "glued-table" for b in found), "a chapter has numbered tables"
-    glued = {key: kind for kind, key in GLUED.findall("\n".join(cells(chapter_id, "code")))}
+    glued = {key: kind for kind, key in GLUED.findall(chapter_source(chapter_id))}
     for b in found:
         label, kind = b["label"], KIND[b["directive"]]
         assert label == b["key"], f"{b['key']}: the label is the glue key"
         assert re.fullmatch(rf"{kind}-{chapter_id}-[a-z0-9]+(-[a-z0-9]+)*", label), label
         assert len(b["caption"]) > 20 and "\n\n" not in b["caption"], f"{label}: a one-paragraph caption"
-        assert glued.get(label) == {"fig": "figure", "tbl": "table"}[kind], f"{label} is glued by its code cell"
+        assert glued.get(label) == {"fig": "figure", "tbl": "table"}[kind], f"{label} is glued by its chapter"
 
 
 @pytest.mark.parametrize("chapter_id", CHAPTERS)
@@ -99,8 +106,7 @@ def test_highlight_sentences_are_glued_as_myst(chapter_id):
 
 
 def _glued_md_keys(chapter_id: str) -> set[str]:
-    src = (ROOT / "src" / "cscbook" / "chapters" / f"{chapter_id}.py").read_text()
-    return set(re.findall(r"glue_md\(\"(\w+)\"", src))
+    return set(re.findall(r"glue_md\(\"(\w+)\"", chapter_source(chapter_id)))
 
 
 # --- links to profiles ------------------------------------------------------------------------

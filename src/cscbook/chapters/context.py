@@ -175,9 +175,15 @@ def styled_table(df: pd.DataFrame, caption: str = "", index: bool = True):
 
 
 def load(chapter: str, values: dict[str, Any]) -> Context:
-    """Resolve a chapter's parameters and load its data (the prepared folder, or make it)."""
+    """Resolve a chapter's parameters and load its data (the prepared folder, or make it).
+
+    ``values`` is either the parameters themselves (a name not in the chapter's model is an error,
+    as on the command line) or a notebook's namespace, ``globals()``, from which exactly the names
+    the model declares, and the pipeline's internal ones, are taken: a parameter is typed once, in
+    the notebook's parameters cell.
+    """
     model = CHAPTER_MODELS[chapter]
-    values = {k: v for k, v in values.items() if v is not None}
+    values = parameter_values(model, values)
     internal = {k: values.pop(k) for k in list(values) if k in params.INTERNAL}
     p = params.resolve(model, values, where=f"chapter {chapter!r}")
     if internal.get("panel_dir"):
@@ -193,6 +199,19 @@ def load(chapter: str, values: dict[str, Any]) -> Context:
     return Context(chapter, p, prepared, panel, view, code, name)
 
 
+def parameter_values(model: type[params.ChapterParams], values: dict[str, Any]) -> dict[str, Any]:
+    """The parameter values in ``values`` that are set (not None).
+
+    A namespace (it has ``__name__``, as a notebook's ``globals()`` does) gives only the names the
+    model declares and the internal ones; any other mapping is taken whole, so that a misspelled
+    name reaches ``params.resolve`` and is rejected there.
+    """
+    if "__name__" in values:
+        wanted = [*model.model_fields, *sorted(params.INTERNAL - set(model.model_fields))]
+        values = {k: values[k] for k in wanted if k in values}
+    return {k: v for k, v in values.items() if v is not None}
+
+
 def prepare(p: params.ChapterParams) -> contract.Prepared:
     """The prepared data for these parameters: read from ``panel_dir`` if the pipeline made it."""
     if p.panel_dir:
@@ -204,6 +223,19 @@ def prepare(p: params.ChapterParams) -> contract.Prepared:
     from cscbook.publish import pipeline
 
     return pipeline.prepare_official(Path(p.data), geography=p.geography)
+
+
+def nao_comparison(rows: list[dict]) -> pd.DataFrame:
+    """Our figures beside the NAO's, with the tolerance and the result (``measures.compare``)."""
+    return measures.compare(rows)
+
+
+def comparison_table(ctx: Context, nao: pd.DataFrame, passed: str, rows: str):
+    """The 'How this compares with the NAO' table (from ``nao_comparison``) for display, offered as CSV;
+    glues the number of its rows within tolerance as ``passed`` and the number of rows as ``rows``."""
+    ctx.glue(passed, int((nao["Result"] == "pass").sum()))
+    ctx.glue(rows, len(nao))
+    return ctx.table(nao, "nao_comparison", index=False)
 
 
 def nao_table(ctx: Context, rows: list[dict]):

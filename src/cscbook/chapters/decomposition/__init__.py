@@ -1,0 +1,287 @@
+"""The decomposition chapter: shares of variation in CPP rates with bootstrap intervals, the
+robustness checks, the coefficient table, authority effects, and the comparisons with the NAO and
+(on synthetic England) with the generator's truth.
+
+``results(ctx)`` fits the models and makes every table and figure; ``glue_all(ctx, res)`` glues
+them and the numbers the prose quotes; ``write_json`` writes the shares beside the notebook.
+The models are in ``fit``, the tables and sentences in ``tables``, the figures in ``charts``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cscbook.analyse import measures, models
+from cscbook.chapters import context as chapter
+from cscbook.chapters.context import Context
+from cscbook.chapters.decomposition.charts import fig_effects, fig_orders, fig_robustness, fig_shares
+from cscbook.chapters.decomposition.fit import (
+    MAIN,
+    OLS_SHAPLEY,
+    TRUTH_TOLERANCE_PP,
+    Results,
+    fit,
+    nao_shares,
+    spec_for,
+    truth_comparable,
+    truth_shares,
+)
+from cscbook.chapters.decomposition.tables import (
+    _interval_text,
+    coef_labels,
+    coef_table,
+    dropped_table,
+    fit_words,
+    highlight_sentence,
+    nao_rows,
+    orders_table,
+    recovery_table,
+    robustness_table,
+    scope_sentence,
+    share_note,
+    shares_table,
+    workforce_sentence,
+)
+
+__all__ = [
+    "MAIN",
+    "OLS_SHAPLEY",
+    "TRUTH_TOLERANCE_PP",
+    "Results",
+    "coef_labels",
+    "coef_table",
+    "dropped_table",
+    "fig_effects",
+    "fig_orders",
+    "fig_robustness",
+    "fig_shares",
+    "fit",
+    "fit_words",
+    "glue_all",
+    "highlight_sentence",
+    "nao_rows",
+    "nao_shares",
+    "orders_table",
+    "recovery_table",
+    "results",
+    "robustness_table",
+    "scope_sentence",
+    "share_note",
+    "shares_table",
+    "spec_for",
+    "truth_comparable",
+    "truth_shares",
+    "workforce_sentence",
+    "write_json",
+]
+
+
+def results(ctx: Context) -> Results:
+    """Fit the models (``fit``), then make every table and figure the chapter shows, in the page's order."""
+    res = fit(ctx)
+    res.fig_shares = fig_shares(ctx, res)
+    res.shares = shares_table(ctx, res)
+    res.coefficients = coef_table(ctx, res)
+    res.fig_effects = fig_effects(ctx, res)
+    res.fig_robustness = fig_robustness(ctx, res)
+    res.robustness = robustness_table(res)
+    res.fig_orders = fig_orders(ctx, res)
+    res.ols_orders = orders_table(res)
+    res.recovery = recovery_table(ctx, res)
+    res.nao = chapter.nao_comparison(nao_rows(ctx, res))
+    return res
+
+
+def write_json(ctx: Context, res: Results, path: str = "shares.json") -> Path:
+    """Write shares, intervals and the checks to ``path`` in the working directory."""
+
+    def pack(f: models.Fit, ci: pd.DataFrame) -> dict:
+        return {
+            "shares": {k: round(f.shares[k], 6) for k in models.COMPONENTS},
+            "intervals_95": {k: _pair(ci.loc[k]) for k in models.COMPONENTS},
+            "rows": len(f.frame),
+            "authorities": int(f.frame["la_code"].nunique()),
+            "years": [int(f.frame["year"].min()), int(f.frame["year"].max())],
+            "spec": asdict(f.spec),
+        }
+
+    out = {
+        "chapter": "decomposition",
+        "outcome": f"CPP rate per 10,000 aged 0-17 at 31 March ({res.spec.outcome_scale})",
+        "method": "MixedLM (REML), random intercept per authority, year fixed effects; Shapley rule for covariances",
+        "region": ctx.p.region or "England",
+        "data": ctx.source,
+        "n_boot": ctx.p.n_boot,
+        "boot_seed": ctx.p.boot_seed,
+        "main": pack(res.main, res.ci),
+        "nao": {k: v / 100 for k, v in nao_shares().items()},
+        "truth": {k: v / 100 for k, v in (truth_shares(ctx) or {}).items()} or None,
+        "variants": {k: pack(v, res.variant_ci[k]) for k, v in res.variants.items()},
+        "ols_orders": {i: {k: round(float(r[k]), 6) for k in models.COMPONENTS} for i, r in res.orders.iterrows()},
+    }
+    p = Path(path)
+    p.write_text(json.dumps(out, indent=2) + "\n")
+    return p
+
+
+def _pair(row: pd.Series) -> list[float] | None:
+    return None if np.isnan(row["low"]) else [round(float(row["low"]), 6), round(float(row["high"]), 6)]
+
+
+# --- gluing ----------------------------------------------------------------------------------
+
+
+def glue_all(ctx: Context, res: Results) -> None:
+    """Glue every number the prose quotes, and every figure and table the page shows."""
+    _glue_shares(ctx, res)
+    _glue_effects(ctx, res)
+    _glue_checks(ctx, res)
+    _glue_truth(ctx, res)
+    ctx.glue_md("highlight_text", highlight_sentence(ctx, res, ctx.highlight_md))
+    ctx.glue("workforce_text", workforce_sentence(ctx, res))
+    ctx.glue_figure("fig-decomposition-shares", res.fig_shares)
+    ctx.glue_table("tbl-decomposition-shares", ctx.table(res.shares, "shares"))
+    ctx.glue_table(
+        "tbl-decomposition-coefficients",
+        ctx.table(res.coefficients, "coefficients").format(precision=4, na_rep="—"),
+    )
+    ctx.glue_figure("fig-decomposition-effects", res.fig_effects)
+    ctx.glue_figure("fig-decomposition-robustness", res.fig_robustness)
+    ctx.glue_table("tbl-decomposition-robustness", ctx.table(res.robustness, "robustness"))
+    ctx.glue_figure("fig-decomposition-orders", res.fig_orders)
+    ctx.glue_table("tbl-decomposition-orders", ctx.table(res.ols_orders, "ols_orders"))
+    ctx.glue_table(
+        "tbl-decomposition-recovery",
+        ctx.table(res.recovery, "recovery")
+        if res.recovery is not None
+        else "No known truth: built on official statistics.",
+    )
+    ctx.glue_table(
+        "tbl-decomposition-nao",
+        chapter.comparison_table(ctx, res.nao, "decomposition_nao_pass", "decomposition_nao_rows"),
+    )
+
+
+def _glue_shares(ctx: Context, res: Results) -> None:
+    """The main model's shares, their intervals, the NAO's, and what the model was fitted on."""
+    f, ci, nao = res.main, res.ci, nao_shares()
+    pc = "{:.0f}%"
+    ctx.glue("s_authority", 100 * f.shares["authority"], pc)
+    ctx.glue("ci_authority", _interval_text(ci.loc["authority", "low"], ci.loc["authority", "high"]))
+    ctx.glue("nao_authority", nao["authority"], pc)
+    ctx.glue("s_deprivation", 100 * f.shares["deprivation"], pc)
+    ctx.glue("ci_deprivation", _interval_text(ci.loc["deprivation", "low"], ci.loc["deprivation", "high"]))
+    ctx.glue("nao_deprivation", nao["deprivation"], pc)
+    ctx.glue("s_national", 100 * f.shares["national"], pc)
+    ctx.glue("ci_national", _interval_text(ci.loc["national", "low"], ci.loc["national", "high"]))
+    ctx.glue("nao_national", nao["national"], pc)
+    ctx.glue("s_spend_vacancy", 100 * f.shares["spend_vacancy"], pc)
+    ctx.glue("ci_spend_vacancy", _interval_text(ci.loc["spend_vacancy", "low"], ci.loc["spend_vacancy", "high"]))
+    ctx.glue("nao_spend_vacancy", nao["spend_vacancy"], pc)
+    ctx.glue("s_residual", 100 * f.shares["residual"], pc)
+    ctx.glue("ci_residual", _interval_text(ci.loc["residual", "low"], ci.loc["residual", "high"]))
+    ctx.glue("nao_residual", nao["residual"], pc)
+    ctx.glue("explained_fixed", 100 * sum(f.shares[k] for k in ("deprivation", "national", "spend_vacancy")), pc)
+    ctx.glue("n_rows", len(f.frame), "{:,}")
+    ctx.glue("n_las", f.frame["la_code"].nunique(), "{:,}")
+    ctx.glue("n_dropped_cpp", f.dropped.get("CPP count missing or suppressed", 0), "{:,}")
+    ctx.glue("n_panel", f.dropped["rows in panel"], "{:,}")
+    ctx.glue("model_first", measures.year_label(int(f.frame["year"].min())))
+    ctx.glue("model_last", measures.year_label(int(f.frame["year"].max())))
+    ctx.glue("n_boot", ctx.p.n_boot, "{:,}")
+    ctx.glue("boot_seed", ctx.p.boot_seed)
+    ctx.glue("agreement", res.agreement, "{:.1e}")
+    ctx.glue("t_boot", res.timings["bootstrap"], "{:.1f} seconds")
+    ctx.glue("t_all", sum(res.timings.values()), "{:.0f} seconds")
+    ctx.glue("scope", scope_sentence(ctx, res))
+    ctx.glue("scale_word", "logarithm of the" if res.spec.outcome_scale == "log" else "")
+    ctx.glue("dep_name", "IDACI" if res.spec.deprivation == "idaci" else "IMD")
+
+
+def _glue_effects(ctx: Context, res: Results) -> None:
+    """Coefficients in words: percentage (log) or per-10,000 (levels) changes for stated steps."""
+    b = dict(zip(res.main.names, res.main.beta))
+    dep_step = 0.1 if res.spec.deprivation == "idaci" else 10.0
+    dep, spend, vac = b["deprivation"] * dep_step, b["log_spend"] * np.log(1.1), b["vacancy"] * 0.05
+    if res.spec.outcome_scale == "log":
+        ctx.glue("eff_dep", 100 * (np.exp(dep) - 1), "{:+.0f}%")
+        ctx.glue("eff_spend", 100 * (np.exp(spend) - 1), "{:+.0f}%")
+        ctx.glue("eff_vac", 100 * (np.exp(vac) - 1), "{:+.0f}%")
+    else:
+        ctx.glue("eff_dep", dep, "{:+.1f} per 10,000")
+        ctx.glue("eff_spend", spend, "{:+.1f} per 10,000")
+        ctx.glue("eff_vac", vac, "{:+.1f} per 10,000")
+    ctx.glue("dep_step", dep_step, "{:g}")
+
+
+def _glue_checks(ctx: Context, res: Results) -> None:
+    """Numbers for the robustness and OLS sections."""
+    o = 100 * res.orders
+    ctx.glue("ols_dep_first", o.iloc[0]["deprivation"], "{:.0f}%")
+    ctx.glue("ols_dep_last", o.iloc[1]["deprivation"], "{:.1f}%")
+    ctx.glue("ols_auth_first", o.iloc[1]["authority"], "{:.0f}%")
+    ctx.glue("ols_auth_dep_first", o.iloc[0]["authority"], "{:.0f}%")
+    ctx.glue("ols_shapley_dep", o.iloc[2]["deprivation"], "{:.0f}%")
+    ctx.glue("ols_resid", o.iloc[2]["residual"], "{:.0f}%")
+    auth = [100 * f.shares["authority"] for f in [res.main, *res.variants.values()]] + [o.iloc[2]["authority"]]
+    ctx.glue("auth_min", min(auth), "{:.0f}%")
+    ctx.glue("auth_max", max(auth), "{:.0f}%")
+    ctx.glue("n_specs", len(auth))
+    novac = next(v for k, v in res.variants.items() if k.startswith("Without vacancies"))
+    ctx.glue("novac_rows", len(novac.frame), "{:,}")
+    ctx.glue("novac_sv", 100 * novac.shares["spend_vacancy"], "{:.0f}%")
+    vac = {k: v for k, v in res.variants.items() if k.startswith("With vacancies")}
+    if vac:
+        ((name, v),) = vac.items()
+        ctx.glue("vac_rows", len(v.frame), "{:,}")
+        ctx.glue("vac_sv", 100 * v.shares["spend_vacancy"], "{:.0f}%")
+        ctx.glue("vac_nat", 100 * v.shares["national"], "{:.0f}%")
+        ctx.glue("vac_first", measures.year_label(int(v.frame["year"].min())))
+    else:
+        ctx.glue("vac_rows", "n/a")
+        ctx.glue("vac_sv", "n/a")
+        ctx.glue("vac_nat", "n/a")
+        ctx.glue("vac_first", "n/a")
+    ctx.glue("vac_first_real", measures.year_label(models.VACANCY_FIRST_YEAR))
+    small = next(v for k, v in res.variants.items() if k.startswith("Smallest"))
+    gone = sorted(set(res.main.frame["la_code"]) - set(small.frame["la_code"]))
+    last = res.main.frame[res.main.frame["year"] == res.main.frame["year"].max()].set_index("la_code")["pop_0_17"]
+    ctx.glue("small_n", len(gone))
+    ctx.glue("small_max_pop", float(last[gone].max()) if gone else 0.0, "{:,.0f}")
+    ctx.glue("small_pct", 100 * models.SMALL_FRACTION, "{:.0f}%")
+
+
+def _glue_truth(ctx: Context, res: Results) -> None:
+    """The generator's truth and how well the model recovers it (n/a on official statistics)."""
+    truth = truth_shares(ctx)
+    T = res.main.frame["year"].nunique()
+    ctx.glue("T_years", T)
+    if not truth:
+        ctx.glue("truth_shift", "n/a")
+        ctx.glue("rec_pass", "n/a")
+        ctx.glue("rec_inside", "n/a")
+        ctx.glue("rec_maxdiff", "n/a")
+        ctx.glue("truth_authority", "n/a")
+        ctx.glue("truth_deprivation", "n/a")
+        ctx.glue("truth_national", "n/a")
+        ctx.glue("truth_spend_vacancy", "n/a")
+        ctx.glue("truth_residual", "n/a")
+        return
+    ctx.glue("truth_shift", truth["residual"] / (T - 1), "{:.1f} percentage points")
+    ctx.glue("truth_authority", truth["authority"], "{:.0f}%")
+    ctx.glue("truth_deprivation", truth["deprivation"], "{:.0f}%")
+    ctx.glue("truth_national", truth["national"], "{:.0f}%")
+    ctx.glue("truth_spend_vacancy", truth["spend_vacancy"], "{:.0f}%")
+    ctx.glue("truth_residual", truth["residual"], "{:.0f}%")
+    rec = res.recovery
+    ctx.glue("rec_pass", int((rec["Result"] == "pass").sum()))
+    ctx.glue("rec_inside", int((rec["Truth inside 95% interval"] == "yes").sum()))
+    if truth_comparable(ctx, res):
+        ctx.glue("rec_maxdiff", f"n/a: {truth_comparable(ctx, res)}")
+    else:
+        ctx.glue("rec_maxdiff", float(rec["Difference (pp)"].abs().max()), "{:.1f} pp")

@@ -1,0 +1,105 @@
+"""The decomposition's models: the main fit, its bootstrap, the robustness fits and the OLS orders,
+and the reference shares (the NAO's, and the generator's truth on synthetic England)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cscbook.analyse import models, reference
+from cscbook.chapters.context import Context
+from cscbook.publish import figures
+
+#: Tolerance for recovering the generator's true shares (percentage points).
+TRUTH_TOLERANCE_PP = 4.0
+
+
+MAIN = "Main model (MixedLM)"
+
+
+OLS_SHAPLEY = "OLS with authority dummies, Shapley R²"
+
+
+@dataclass
+class Results:
+    """Everything the chapter shows, computed once: the fits, then the tables and figures made from them."""
+
+    spec: models.Spec
+    main: models.Fit
+    boot: pd.DataFrame
+    ci: pd.DataFrame
+    variants: dict[str, models.Fit]
+    variant_ci: dict[str, pd.DataFrame]
+    orders: pd.DataFrame
+    agreement: float  # largest difference in a share, profile REML against MixedLM, full sample
+    timings: dict[str, float] = field(default_factory=dict)
+    # What the chapter shows, made by ``results`` from the fits above (None after ``fit`` alone).
+    shares: pd.DataFrame | None = None
+    coefficients: pd.DataFrame | None = None
+    robustness: pd.DataFrame | None = None
+    ols_orders: pd.DataFrame | None = None
+    recovery: pd.DataFrame | None = None  # None on official statistics: no known truth
+    nao: pd.DataFrame | None = None
+    fig_shares: figures.Figure | None = None
+    fig_effects: figures.Figure | None = None
+    fig_robustness: figures.Figure | None = None
+    fig_orders: figures.Figure | None = None
+
+
+def spec_for(ctx: Context) -> models.Spec:
+    """The main specification from the chapter's parameters."""
+    return models.Spec(outcome_scale=ctx.p.outcome_scale, deprivation=ctx.p.deprivation)
+
+
+def fit(ctx: Context) -> Results:
+    """Fit the main model on the chapter's view (region filter applied), bootstrap it, and run every check."""
+    t0 = time.perf_counter()
+    spec = spec_for(ctx)
+    main = models.fit(ctx.view, spec, "mixedlm")
+    prof = models.fit_frame(main.frame, spec, "profile")
+    agreement = max(abs(main.shares[k] - prof.shares[k]) for k in models.COMPONENTS)
+    t1 = time.perf_counter()
+    boot = models.bootstrap(main.frame, spec, ctx.p.n_boot, ctx.p.boot_seed)
+    ci = _ci(boot)
+    t2 = time.perf_counter()
+    var_fits, var_ci = {}, {}
+    for name, s in models.variants(spec, ctx.last).items():
+        f = models.fit(ctx.view, s, "mixedlm")
+        var_fits[name] = f
+        var_ci[name] = _ci(models.bootstrap(f.frame, s, ctx.p.n_boot, ctx.p.boot_seed))
+    orders = models.ols_orders(main.frame, spec)
+    t3 = time.perf_counter()
+    timings = {"main fit": t1 - t0, "bootstrap": t2 - t1, "robustness": t3 - t2}
+    return Results(spec, main, boot, ci, var_fits, var_ci, orders, agreement, timings)
+
+
+def _ci(boot: pd.DataFrame) -> pd.DataFrame:
+    if len(boot) == 0:
+        return pd.DataFrame({"low": np.nan, "high": np.nan}, index=models.COMPONENTS)
+    return models.intervals(boot)
+
+
+def nao_shares() -> dict[str, float]:
+    """The NAO's published shares (percent)."""
+    return {k: reference.value(key) for k, key in models.NAO_KEYS.items()}
+
+
+def truth_shares(ctx: Context) -> dict[str, float] | None:
+    """The generator's true shares (percent), on synthetic England only."""
+    if not ctx.synthetic or not ctx.prepared.truth:
+        return None
+    return {k: 100 * float(v) for k, v in ctx.prepared.truth["cpp_model"]["shares"].items()}
+
+
+def truth_comparable(ctx: Context, res: Results) -> str:
+    """Empty if the main model matches the generator's definition; otherwise why it does not."""
+    if ctx.p.region:
+        return "the truth is defined on all authorities, the model on one region"
+    if res.spec.outcome_scale != "log":
+        return "the truth is defined on the log scale"
+    if res.spec.deprivation != "idaci":
+        return "the generator uses the IDACI score"
+    return ""
