@@ -3,12 +3,15 @@ population; regions; how much of the growth in children in need is population.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
 from cscbook.analyse import measures, reference
+from cscbook.chapters import context as chapter
 from cscbook.chapters import nao_notes
 from cscbook.chapters.context import Context
 from cscbook.publish import figures
@@ -387,3 +390,73 @@ def _population_row(ctx: Context, t: dict[str, pd.DataFrame], eng: pd.DataFrame,
 def labelled(df: pd.DataFrame) -> pd.DataFrame:
     """Readable column names for a national table."""
     return df.rename(columns={**measures.SERIES, **measures.POPULATION}).rename_axis("Year ending 31 March")
+
+
+# --- everything the chapter shows ------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    """Every number, table and figure the chapter shows, computed once."""
+
+    tables: dict[str, pd.DataFrame]  # counts, rates, index, rate_index
+    growth: pd.DataFrame
+    cin_split: dict[str, float]
+    highlight_sentence: str
+    nao: pd.DataFrame
+    fig_index: figures.Figure
+    fig_rates: figures.Figure
+    fig_regions_cpp: figures.Figure
+    fig_regions_cla: figures.Figure
+
+
+def results(ctx: Context) -> Results:
+    t = tables(ctx)
+    return Results(
+        tables=t,
+        growth=growth_table(ctx, t),
+        cin_split=cin_split(ctx, t),
+        highlight_sentence=highlight_sentence(ctx, t),
+        nao=chapter.nao_comparison(nao_rows(ctx, t)),
+        fig_index=fig_index(ctx, t),
+        fig_rates=fig_rates(ctx, t),
+        fig_regions_cpp=fig_regions(ctx, "cpp_31mar"),
+        fig_regions_cla=fig_regions(ctx, "cla_31mar"),
+    )
+
+
+def glue_all(ctx: Context, res: Results) -> None:
+    """Glue every number the prose quotes, and every figure and table the page shows."""
+    g, counts = res.growth, res.tables["counts"]
+    count, rate = "Growth in count (%)", "Growth in rate per 10,000 (%)"
+    ctx.glue("first", measures.year_label(ctx.first))
+    ctx.glue("last", measures.year_label(ctx.last))
+    ctx.glue("g_ref", g.loc[measures.SERIES["referrals"], count], "{:+.1f}%")
+    ctx.glue("r_ref", g.loc[measures.SERIES["referrals"], rate], "{:+.1f}%")
+    ctx.glue("g_s47", g.loc[measures.SERIES["s47_enquiries"], count], "{:+.1f}%")
+    ctx.glue("r_s47", g.loc[measures.SERIES["s47_enquiries"], rate], "{:+.1f}%")
+    ctx.glue("g_cpp", g.loc[measures.SERIES["cpp_31mar"], count], "{:+.1f}%")
+    ctx.glue("r_cpp", g.loc[measures.SERIES["cpp_31mar"], rate], "{:+.1f}%")
+    ctx.glue("g_cin", g.loc[measures.SERIES["cin_31mar"], count], "{:+.1f}%")
+    ctx.glue("r_cin", g.loc[measures.SERIES["cin_31mar"], rate], "{:+.1f}%")
+    ctx.glue("g_cla", g.loc[measures.SERIES["cla_31mar"], count], "{:+.1f}%")
+    ctx.glue("r_cla", g.loc[measures.SERIES["cla_31mar"], rate], "{:+.1f}%")
+    ctx.glue("g_cla16", g.loc[measures.SERIES["cla_16plus"], count], "{:+.1f}%")
+    ctx.glue("r_cla16", g.loc[measures.SERIES["cla_16plus"], rate], "{:+.1f}%")
+    ctx.glue("g_icpc", g.loc[measures.SERIES["icpcs"], count], "{:+.1f}%")
+    ctx.glue("r_icpc", g.loc[measures.SERIES["icpcs"], rate], "{:+.1f}%")
+    ctx.glue("g_pop", measures.growth(counts, "pop_0_17", ctx.first, ctx.last), "{:+.1f}%")
+    ctx.glue("n_ref_last", counts.loc[ctx.last, "referrals"], "{:,.0f}")
+    ctx.glue("cin_pop_share", res.cin_split["population_share"], "{:.0f}%")
+    ctx.glue("cin_rate_share", 100 - res.cin_split["population_share"], "{:.0f}%")
+    ctx.glue("cin_change", res.cin_split["change"], "{:+,.0f}")
+    ctx.glue_md("highlight_sentence", res.highlight_sentence)
+    ctx.glue_figure("fig-demand-index", res.fig_index)
+    ctx.glue_figure("fig-demand-rates", res.fig_rates)
+    ctx.glue_table("tbl-demand-growth", ctx.table(g, "growth"))
+    ctx.glue_figure("fig-demand-regions-cpp", res.fig_regions_cpp)
+    ctx.glue_figure("fig-demand-regions-cla", res.fig_regions_cla)
+    ctx.glue_table("tbl-demand-counts", ctx.table(labelled(counts), "counts"))
+    ctx.glue_table("tbl-demand-rates", ctx.table(labelled(res.tables["rates"]), "rates"))
+    ctx.glue_table("tbl-demand-index", ctx.table(labelled(res.tables["index"]), "index"))
+    ctx.glue_table("tbl-demand-nao", chapter.comparison_table(ctx, res.nao, "demand_nao_pass", "demand_nao_rows"))
