@@ -1,10 +1,8 @@
-"""Variation between authorities: distributions in the last year, authorities ranked by their rate
-of child protection plans, regions, year-to-year rank stability, and a funnel plot that separates
-chance variation from authorities whose rates differ by more than chance."""
+"""Variation between authorities: the distributions, the smallest authorities, rank stability, the
+funnel plot's limits, the comparison with the NAO and the sentences."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -12,7 +10,6 @@ from scipy import stats
 from cscbook.analyse import measures, reference
 from cscbook.chapters import nao_notes
 from cscbook.chapters.context import Context
-from cscbook.publish import figures
 
 #: The chapter's measures: column of the measures frame -> label with its unit.
 MEASURES = {
@@ -21,12 +18,16 @@ MEASURES = {
     "cla_rate": "Looked-after children per 10,000 aged 0-17",
     "spend_pc": "Spending per child aged 0-17 (£)",
 }
+
+
 SHORT = {
     "cin_episode_rate": "children-in-need episode rate",
     "cpp_rate": "child protection plan rate",
     "cla_rate": "looked-after rate",
     "spend_pc": "spending per child",
 }
+
+
 #: Short labels for tables.
 TABLE_LABEL = {
     "cin_episode_rate": "CIN episodes per 10,000",
@@ -34,27 +35,29 @@ TABLE_LABEL = {
     "cla_rate": "Looked after per 10,000",
     "spend_pc": "Spending per child (£)",
 }
+
+
 #: Rates and the panel counts they come from.
 RATE_OF = {"cin_episode_rate": "cin_episodes", "cpp_rate": "cpp_31mar", "cla_rate": "cla_31mar"}
+
+
 #: The NAO's 2017-18 ranges: measure -> (key of the minimum, key of the maximum).
 NAO_KEYS = {
     "cin_episode_rate": ("cin_episode_rate_min", "cin_episode_rate_max"),
     "cpp_rate": ("cpp_rate_min", "cpp_rate_max"),
     "spend_pc": ("spend_pc_min", "spend_pc_max"),
 }
+
+
 #: The two very small real authorities (ONS codes).
 REAL_TINY = {"E09000001": "City of London", "E06000053": "Isles of Scilly"}
+
+
 STATS = ["Minimum", "Lower quartile", "Median", "Upper quartile", "Maximum"]
-
-
-# --- shared small helpers -----------------------------------------------------------------
 
 
 def fmt_value(col: str, x: float) -> str:
     return f"£{x:,.0f}" if col == "spend_pc" else f"{x:,.0f}"
-
-
-# --- data ---------------------------------------------------------------------------------
 
 
 def measures_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -166,9 +169,6 @@ def ends_sentence(dist: pd.DataFrame, col: str) -> str:
     )
 
 
-# --- rank stability -------------------------------------------------------------------------
-
-
 def wide(frame: pd.DataFrame, col: str) -> pd.DataFrame:
     """Authorities by years for one measure."""
     return frame.pivot_table(index="la_code", columns="year", values=col, aggfunc="first")
@@ -206,9 +206,6 @@ def rank_stability(ctx: Context) -> pd.DataFrame:
     """Spearman rank correlations between years for each measure, over the chapter's view."""
     frame = measures_frame(ctx.view)
     return pd.DataFrame({MEASURES[c]: spearman_stability(wide(frame, c)) for c in MEASURES})
-
-
-# --- funnel plot -----------------------------------------------------------------------------
 
 
 def funnel_limits(theta: float, n: np.ndarray, coverage: float) -> tuple[np.ndarray, np.ndarray]:
@@ -326,89 +323,6 @@ def highlight_funnel_sentence(ctx: Context, f: pd.DataFrame) -> str:
     return f"{ctx.highlight_md} ({r['rate']:.0f} per 10,000, {r['pop_0_17']:,.0f} children) lies {meaning}."
 
 
-# --- figures -----------------------------------------------------------------------------------
-
-
-def fig_distributions(ctx: Context, cs: pd.DataFrame) -> figures.Figure:
-    """Box and points for each of the four measures in the last year."""
-    fig, axes = plt.subplots(1, 4, figsize=(10, 3.8))
-    hi = ctx.highlight_row(cs)
-    for ax, col in zip(axes, MEASURES):
-        v = cs[col].dropna()
-        figures.box_points(ax, y=v, width=0.45, size=2.5)
-        if hi is not None and pd.notna(hi[col]):
-            figures.mark(ax, 0, hi[col], ctx.highlight_name)
-        ax.set_ylabel(MEASURES[col], fontsize=8)
-        ax.set_title(SHORT[col].capitalize(), fontsize=9, loc="center")
-        ax.set_xticks([])
-    dist = distribution(cs)
-    widest = dist["Highest / lowest"].idxmax()
-    title = (
-        f"In {ctx.scope} in {measures.year_label(ctx.last)}, the highest authority's {SHORT[_col_of(widest)]} is "
-        f"{dist.loc[widest, 'Highest / lowest']:.1f} times the lowest"
-    )
-    alt = f"Four box plots with points, one per authority, for {measures.year_label(ctx.last)}. " + "; ".join(
-        f"{SHORT[c]}: minimum {fmt_value(c, dist.loc[MEASURES[c], 'Minimum'])}, median "
-        f"{fmt_value(c, dist.loc[MEASURES[c], 'Median'])}, maximum {fmt_value(c, dist.loc[MEASURES[c], 'Maximum'])}"
-        for c in MEASURES
-    )
-    return figures.finish(fig, title, alt, ctx.source)
-
-
-def _col_of(label: str) -> str:
-    return {v: k for k, v in MEASURES.items()}[label]
-
-
-def fig_ranked(ctx: Context, cs: pd.DataFrame) -> figures.Figure:
-    """Authorities ordered by their CPP rate, with England's rate and the highlighted authority."""
-    d = cs.dropna(subset=["cpp_rate"]).sort_values("cpp_rate").reset_index(drop=True)
-    d["rank"] = np.arange(1, len(d) + 1)
-    nat = england_rate(ctx, "cpp_31mar", ctx.last)
-    fig, ax = plt.subplots(figsize=(9, 4.6))
-    q1, q3 = d["cpp_rate"].quantile([0.25, 0.75])
-    ax.axhspan(q1, q3, color=figures.MUTED, alpha=0.15, lw=0, label="Middle half of authorities")
-    ax.scatter(d["rank"], d["cpp_rate"], s=14, color=figures.colours(1)[0], label="Authority")
-    ax.axhline(nat, color="#444444", ls="--", lw=1, label=f"England {nat:.0f}")
-    hi = ctx.highlight_row(d)
-    if hi is not None:
-        figures.mark(
-            ax,
-            hi["rank"],
-            hi["cpp_rate"],
-            f"{ctx.highlight_name}: ranked {len(d) + 1 - hi['rank']:.0f} of {len(d)} (1 = highest)",
-        )
-    for i in (0, len(d) - 1):
-        ax.annotate(
-            d.loc[i, "la_name"],
-            (d.loc[i, "rank"], d.loc[i, "cpp_rate"]),
-            xytext=(4 if i == 0 else -4, 8),
-            textcoords="offset points",
-            fontsize=7,
-            ha="left" if i == 0 else "right",
-            color="#444444",
-        )
-    ax.set_xlabel("Authorities ranked from lowest to highest rate")
-    ax.set_ylabel("Child protection plans per 10,000 aged 0-17")
-    ax.set_ylim(0, d["cpp_rate"].max() * 1.12)
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
-    lo, top = d["cpp_rate"].iloc[0], d["cpp_rate"].iloc[-1]
-    title = (
-        f"Child protection plan rates run from {lo:.0f} to {top:.0f} per 10,000 in {measures.year_label(ctx.last)}; "
-        f"the middle half lie between {q1:.0f} and {q3:.0f}"
-    )
-    alt = (
-        f"Dot plot of {len(d)} authorities in {ctx.scope} ordered by their rate of child protection plans at 31 March "
-        f"{ctx.last}, from {lo:.0f} ({d['la_name'].iloc[0]}) to {top:.0f} ({d['la_name'].iloc[-1]}) per 10,000; "
-        f"England {nat:.0f}."
-        + (
-            f" {ctx.highlight_name} is ranked {len(d) + 1 - hi['rank']:.0f} (1 = highest) with {hi['cpp_rate']:.0f}."
-            if hi is not None
-            else ""
-        )
-    )
-    return figures.finish(fig, title, alt, ctx.source)
-
-
 def region_share(cs: pd.DataFrame, col: str = "cpp_rate") -> float:
     """Share of the variance between authorities that lies between regions (eta squared), percent."""
     d = cs.dropna(subset=[col])
@@ -416,116 +330,6 @@ def region_share(cs: pd.DataFrame, col: str = "cpp_rate") -> float:
     between = d.groupby("region")[col].agg(lambda s: len(s) * (s.mean() - grand) ** 2).sum()
     total = ((d[col] - grand) ** 2).sum()
     return float(between / total * 100) if total > 0 else float("nan")
-
-
-def fig_regions(ctx: Context) -> figures.Figure:
-    """CPP rates of every authority by region (all regions), with the chosen region and authority marked."""
-    cs = measures_frame(ctx.panel[ctx.panel["year"] == ctx.last]).dropna(subset=["cpp_rate"])
-    order = cs.groupby("region")["cpp_rate"].median().sort_values(ascending=False).index.tolist()
-    fig, ax = plt.subplots(figsize=(9, 4.8))
-    figures.box_points(ax, cs, y="region", x="cpp_rate", order=order, width=0.6)
-    nat = england_rate(ctx, "cpp_31mar", ctx.last)
-    ax.axvline(nat, color="#444444", ls="--", lw=1)
-    ax.text(nat, -0.7, f" England {nat:.0f}", fontsize=8, color="#444444")
-    hi = ctx.highlight_row(cs)
-    if hi is not None:
-        figures.mark(ax, hi["cpp_rate"], order.index(hi["region"]), ctx.highlight_name)
-    if ctx.p.region:
-        for lab in ax.get_yticklabels():
-            if lab.get_text() == ctx.p.region:
-                lab.set_fontweight("bold")
-                lab.set_color(figures.HIGHLIGHT)
-    ax.set_xlabel("Child protection plans per 10,000 aged 0-17")
-    ax.set_ylabel("")
-    share = region_share(cs)
-    title = f"Regions account for {share:.0f}% of the variation in CPP rates between authorities; the rest is within regions"
-    med = cs.groupby("region")["cpp_rate"].median()
-    alt = (
-        f"Box plots of authorities' CPP rates by region in {measures.year_label(ctx.last)}, England {nat:.0f}. "
-        + "; ".join(f"{r}: median {med[r]:.0f}" for r in order)
-    )
-    return figures.finish(fig, title, alt, ctx.source)
-
-
-def fig_stability(ctx: Context, stab: pd.DataFrame) -> figures.Figure:
-    """Left: consecutive-year rank correlations by measure. Right: every authority's CPP rank by year."""
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 4.4))
-    consecutive = stab[~stab.index.str.startswith("First")]
-    xs = [measures.year_label(int(i.split(" to ")[1][:4]) + 1) for i in consecutive.index]
-    for colour, col in zip(figures.colours(len(MEASURES)), consecutive.columns):
-        a1.plot(xs, consecutive[col], marker="o", ms=3, color=colour, label=SHORT[_col_of(col)].capitalize())
-    a1.set_ylim(min(0.0, float(consecutive.min().min()) - 0.05), 1.02)
-    a1.set_xlabel("Second year of the pair")
-    a1.set_ylabel("Rank correlation with year before")
-    a1.tick_params(axis="x", labelrotation=45, labelsize=8)
-    a1.legend(frameon=False, fontsize=8, loc="lower left")
-    frame = measures_frame(ctx.view)
-    ranks = wide(frame, "cpp_rate").rank(axis=0, ascending=False)
-    for _, row in ranks.iterrows():
-        a2.plot(row.index, row.values, color=figures.MUTED, lw=0.5, alpha=0.5)
-    if ctx.highlight in ranks.index:
-        a2.plot(
-            ranks.columns, ranks.loc[ctx.highlight].values, color=figures.HIGHLIGHT, lw=2.5, label=ctx.highlight_name
-        )
-        a2.legend(frameon=False, fontsize=8, loc="lower left")
-    a2.invert_yaxis()
-    a2.set_xlabel("Year ending 31 March")
-    a2.set_ylabel("Rank of CPP rate (1 = highest)")
-    cpp = MEASURES["cpp_rate"]
-    first_last = stab.loc[stab.index.str.startswith("First"), cpp].iloc[0]
-    mean = consecutive[cpp].mean()
-    verdict = stability_words(mean)
-    title = f"{verdict}: CPP rank correlation {mean:.2f} year to year, {first_last:.2f} first to last"
-    alt = (
-        "Left: line chart of Spearman rank correlations between consecutive years. "
-        + "; ".join(
-            f"{SHORT[_col_of(c)]}: mean {consecutive[c].mean():.2f}, first to last {stab.loc[stab.index.str.startswith('First'), c].iloc[0]:.2f}"
-            for c in stab.columns
-        )
-        + ". Right: each authority's rank of CPP rate by year"
-        + (f", with {ctx.highlight_name} highlighted." if ctx.highlight in ranks.index else ".")
-    )
-    return figures.finish(fig, title, alt, ctx.source)
-
-
-def fig_funnel(ctx: Context, f: pd.DataFrame) -> figures.Figure:
-    """Funnel plot of CPP rates against child population with 95% and 99.8% limits around England's rate."""
-    theta = f.attrs["theta"]
-    grid = np.unique(np.round(np.geomspace(max(f["pop_0_17"].min() * 0.8, 100), f["pop_0_17"].max() * 1.2, 300)))
-    fig, ax = plt.subplots(figsize=(9, 5))
-    for cov, ls, lab in ((0.95, "--", "95% limits"), (0.998, ":", "99.8% limits")):
-        lo, hi = funnel_limits(theta, grid, cov)
-        ax.plot(grid / 1000, hi * measures.PER, ls, color="#444444", lw=1, label=lab)
-        ax.plot(grid / 1000, lo * measures.PER, ls, color="#444444", lw=1)
-    ax.axhline(theta * measures.PER, color="#444444", lw=0.8)
-    out = f["position"].str.contains("99.8")
-    c = figures.colours(2)
-    ax.scatter(f.loc[~out, "pop_0_17"] / 1000, f.loc[~out, "rate"], s=14, color=c[0], label="Within 99.8% limits")
-    ax.scatter(
-        f.loc[out, "pop_0_17"] / 1000, f.loc[out, "rate"], s=16, color=c[1], marker="D", label="Beyond 99.8% limits"
-    )
-    hi = ctx.highlight_row(f)
-    if hi is not None:
-        figures.mark(ax, hi["pop_0_17"] / 1000, hi["rate"], ctx.highlight_name)
-    ax.set_xscale("log")
-    ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500) if grid[0] / 1000 <= t <= grid[-1] / 1000]
-    ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
-    ax.minorticks_off()
-    ax.set_xlabel("Children aged 0-17 (thousands, log scale)")
-    ax.set_ylabel("Child protection plans per 10,000 aged 0-17")
-    ax.legend(frameon=False, fontsize=8, loc="upper right", ncol=2)
-    s = funnel_summary(f)
-    title = f"{s['outside']} of {s['n']} authorities lie beyond the 99.8% limits, against {expected_text(s['expected'])} expected by chance"
-    alt = (
-        f"Funnel plot of {s['n']} authorities' CPP rates in {measures.year_label(ctx.last)} against child population, "
-        f"with 95% and 99.8% control limits around England's rate of {s['rate']:.0f} per 10,000. "
-        f"{s['above']} lie above and {s['below']} below the 99.8% limits."
-        + (f" {ctx.highlight_name}: {hi['rate']:.0f} per 10,000, {hi['position']}." if hi is not None else "")
-    )
-    return figures.finish(fig, title, alt, ctx.source)
-
-
-# --- comparison with the NAO ---------------------------------------------------------------------
 
 
 #: What each compared measure is, in words, for the Note.
