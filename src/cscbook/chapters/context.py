@@ -236,11 +236,3 @@ def comparison_table(ctx: Context, nao: pd.DataFrame, passed: str, rows: str):
     ctx.glue(passed, int((nao["Result"] == "pass").sum()))
     ctx.glue(rows, len(nao))
     return ctx.table(nao, "nao_comparison", index=False)
-
-
-def nao_table(ctx: Context, rows: list[dict]):
-    """Show the 'How this compares with the NAO' table and offer it as CSV."""
-    df = measures.compare(rows)
-    ctx.glue(f"{ctx.chapter}_nao_pass", int((df["Result"] == "pass").sum()))
-    ctx.glue(f"{ctx.chapter}_nao_rows", len(df))
-    return ctx.table(df, "nao_comparison", index=False)
