@@ -1,13 +1,55 @@
-"""The notebook-facing helpers (glued text for missing values, tables without a row index), and the
-chapters without a test file of their own run as notebooks with a highlight and a region."""
+"""The notebook-facing helpers (parameters from the notebook's namespace, glued text for missing values,
+tables without a row index), and the chapters without a test file of their own run as notebooks with a
+highlight and a region."""
 
 from __future__ import annotations
+
+import types
 
 import pandas as pd
 import pytest
 
+from cscbook import params
 from cscbook.chapters import context as chapter
+from cscbook.errors import UserError
 from tests.conftest import run_chapter
+
+
+class _WithKnob(params.DemandParams):
+    knob: int = 1
+
+
+def test_a_new_parameter_reaches_the_chapter_from_the_notebook_namespace(monkeypatch, panel_dir):
+    """A field added to a chapter's model is taken from the notebook's globals() with no other change;
+    the namespace's other names (modules, the chapter's own variables) are left alone."""
+    monkeypatch.setitem(params.CHAPTER_MODELS, "demand", _WithKnob)
+    namespace = {
+        "__name__": "__main__",
+        "pd": pd,
+        "chapter": chapter,
+        "ctx": None,
+        "data": "synthetic",
+        "years": "2011-2018",
+        "highlight": "",
+        "panel_dir": str(panel_dir),
+        "knob": 7,
+    }
+    ctx = chapter.load("demand", namespace)
+    assert ctx.p.knob == 7 and ctx.p.years == "2011-2018"
+    assert chapter.load("demand", {**namespace, "knob": None}).p.knob == 1  # unset: the default
+    with pytest.raises(UserError, match="knob"):  # a bad value is rejected, as on the command line
+        chapter.load("demand", {**namespace, "knob": "many"})
+
+
+def test_parameters_given_directly_reject_an_unknown_name(panel_dir):
+    """A mapping of parameters (not a namespace) is taken whole: a misspelled name is an error, not dropped."""
+    with pytest.raises(UserError, match="unknown parameter") as exc:
+        chapter.load("ofsted", {"panel_dir": str(panel_dir), "judgment_scale": "binary"})
+    assert "judgement_scale" in str(exc.value)  # the message lists the allowed names
+    with pytest.raises(UserError, match="years"):
+        chapter.load("ofsted", {"__name__": "__main__", "panel_dir": str(panel_dir), "years": "2018-2011"})
+    ns = types.SimpleNamespace(judgement_scale="binary", panel_dir=str(panel_dir), __name__="__main__")
+    assert chapter.load("ofsted", vars(ns)).p.judgement_scale == "binary"
 
 
 def test_glue_says_missing_in_words():

@@ -109,6 +109,32 @@ def _glued_md_keys(chapter_id: str) -> set[str]:
     return set(re.findall(r"glue_md\(\"(\w+)\"", chapter_source(chapter_id)))
 
 
+@pytest.mark.parametrize("chapter_id", CHAPTERS)
+def test_notebook_code_cells_are_a_call_and_a_display(chapter_id):
+    """The work is in the chapter's package: a code cell is at most 8 lines, the parameters cell excepted,
+    and the chapter exposes results(ctx) and glue_all(ctx, res)."""
+    nb = nbformat.read(ROOT / "book" / f"{chapter_id}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
+            assert len(cell.source.splitlines()) <= 8, cell.source
+            assert "glue" not in cell.source.replace("glue_all(", ""), cell.source
+    module = __import__(f"cscbook.chapters.{chapter_id}", fromlist=["results", "glue_all"])
+    assert callable(module.results) and callable(module.glue_all)
+
+
+@pytest.mark.parametrize("chapter_id", CHAPTERS)
+def test_glue_names_are_written_out(chapter_id):
+    """Every glue name in a chapter's code is a literal string, so a name seen in the prose is found by one search."""
+    src = chapter_source(chapter_id)
+    assert not re.search(r"=\s*ctx\.glue", src), "no aliases of ctx.glue, which would hide the calls"
+    calls = re.findall(r"\.glue(?:_md|_figure|_table)?\(\s*([^,)]*)", src)
+    assert calls
+    for first in calls:
+        assert re.fullmatch(r'"[\w-]+"', first), f"glue name not a literal: {first}"
+    comparison = re.findall(r"comparison_table\(ctx, res\.nao, ([^)]*)\)", src)
+    assert comparison == [f'"{chapter_id}_nao_pass", "{chapter_id}_nao_rows"'], comparison
+
+
 # --- links to profiles ------------------------------------------------------------------------
 
 
