@@ -156,7 +156,9 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_table("tbl-preventative-shares", ctx.table(share_table(res.shares), "shares"))
     ctx.glue_figure("fig-preventative-change", res.fig_change)
     ctx.table(authority_download(res.auth), "authorities")
-    ctx.glue_table("tbl-preventative-ends", authority_ends(res.auth, 5))
+    # Styled here with fixed element ids (a DataFrame glued as it is gets random ones, different on every run).
+    ends = chapter.styled_table(authority_ends(res.auth, 5)).set_uuid("preventative_ends")
+    ctx.glue_table("tbl-preventative-ends", ends)
     table = ctx.table(centres_table(res.centres), "centres")
     ctx.glue_figure("fig-preventative-centres", res.fig_centres)
     ctx.glue_table("tbl-preventative-centres", table if res.centres.available else f"No test: {res.centres.reason}.")
