@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from cscbook.publish import pipeline
-from cscbook.publish.sitecheck import check_links, check_site, chromium_available, contrast_ratio, effective_colours
+from cscbook.publish.browsercheck import check_site, chromium_available
+from cscbook.publish.colour import contrast_ratio, effective_colours
+from cscbook.publish.linkcheck import check_links
 
 pytestmark = pytest.mark.skipif(not chromium_available(), reason="Chromium, chromedriver or selenium not installed")
 

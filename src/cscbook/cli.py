@@ -183,12 +183,12 @@ def check(build_dir: Path) -> None:
     """Check the built site in headless Chromium: console, images, headings, contrast, banner, links."""
     import json
 
-    from cscbook.publish import sitecheck
+    from cscbook.publish import browsercheck, linkcheck
 
     html = build_dir / "html"
     if not (html / "index.html").is_file():
         raise UserError(str(html), "no built site here", "run `cscbook build` first")
-    if not sitecheck.chromium_available():
+    if not browsercheck.chromium_available():
         raise UserError(
             "chromium", "Chromium, chromedriver or selenium is not installed", "the check runs the site in Chromium"
         )
@@ -196,8 +196,8 @@ def check(build_dir: Path) -> None:
     if record_file.is_file():
         synthetic = json.loads(record_file.read_text()).get("data", {}).get("source") == "synthetic"
     else:
-        synthetic = "synthetic" in sitecheck.landing_page(html).read_text(errors="replace").lower()
-    report = sitecheck.inspect_site(html, synthetic=synthetic, screenshots=build_dir / "screenshots")
+        synthetic = "synthetic" in linkcheck.landing_page(html).read_text(errors="replace").lower()
+    report = browsercheck.inspect_site(html, synthetic=synthetic, screenshots=build_dir / "screenshots")
     click.echo(
         f"checked {report.pages} pages, {report.images} images, {report.links} links in {report.seconds:.1f} s: "
         f"{len(report.problems)} problem(s)"

@@ -1,29 +1,30 @@
 """A check of the published site in headless Chromium: console errors, images, headings, contrast,
-the synthetic-data banner, and (statically) internal links and their fragments.
+the synthetic-data banner, and (statically, see :mod:`cscbook.publish.linkcheck`) internal links and
+their fragments.
 
 The site is served from a local HTTP server on 127.0.0.1 and visited page by page in one browser
 session driven by selenium with the system's chromedriver (no driver download). Each problem is one
-line naming the page; an empty list means the site passed.
+line naming the page; an empty list means the site passed. The script run in each page is
+``page_check.js`` beside this module.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
-import posixpath
 import re
 import shutil
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+
+from cscbook.publish import linkcheck
+from cscbook.publish.colour import contrast_ratio, effective_colours
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMEDRIVER_PATHS = ("/usr/bin/chromedriver",)
-SKIP_DIRS = {"_static", "_sources", "_images", ".doctrees"}
 MIN_CONTRAST = 4.5
 WINDOW = (1280, 900)
 MAX_SHOT_HEIGHT = 15000  # Chromium cannot capture arbitrarily tall surfaces
@@ -75,224 +76,8 @@ def chromium_available() -> bool:
     return bool(chromium_path() and chromedriver_path())
 
 
-def site_pages(html_dir: Path) -> list[str]:
-    """Every HTML page of the site (POSIX paths relative to ``html_dir``), outside the asset folders."""
-    out = []
-    for f in sorted(Path(html_dir).rglob("*.html")):
-        rel = f.relative_to(html_dir)
-        if not SKIP_DIRS & set(rel.parts[:-1]):
-            out.append(rel.as_posix())
-    return out
-
-
-def landing_page(html_dir: Path) -> Path:
-    """The page a visitor of ``index.html`` lands on (following its meta refresh, if any)."""
-    home = Path(html_dir) / "index.html"
-    target = _parse(home).refresh
-    if target and _is_internal(target):
-        landed = home.parent / unquote(urlsplit(target).path)
-        if landed.is_file():
-            return landed
-    return home
-
-
-# --- static checks: internal links and fragments -----------------------------------------------
-
-
-class _PageParser(HTMLParser):
-    """Collects every href, every id/name anchor and a meta-refresh target of one page."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.hrefs: list[str] = []
-        self.anchors: set[str] = set()
-        self.refresh: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if a.get("id"):
-            self.anchors.add(a["id"])
-        if tag == "a" and a.get("name"):
-            self.anchors.add(a["name"])
-        if a.get("href") is not None:
-            self.hrefs.append(a["href"])
-        if tag == "meta" and (a.get("http-equiv") or "").lower() == "refresh":
-            m = re.search(r"url\s*=\s*['\"]?([^'\";]+)", a.get("content") or "", re.I)
-            if m:
-                self.refresh = m.group(1).strip()
-
-    handle_startendtag = handle_starttag
-
-
-def _parse(path: Path) -> _PageParser:
-    """The parsed page, cached while the file is unchanged."""
-    st = path.stat()
-    return _parse_file(path, st.st_mtime_ns, st.st_size)
-
-
-@functools.lru_cache(maxsize=512)
-def _parse_file(path: Path, mtime_ns: int, size: int) -> _PageParser:
-    p = _PageParser()
-    p.feed(path.read_text(encoding="utf-8", errors="replace"))
-    p.close()
-    return p
-
-
-def _is_internal(href: str) -> bool:
-    parts = urlsplit(href)
-    return not parts.scheme and not parts.netloc and not href.startswith("//")
-
-
-def check_links(html_dir: Path, pages: list[str]) -> tuple[list[str], int]:
-    """Every internal href (and meta-refresh target) must name a file in the site, and its #fragment
-    an id or name in that file. Returns the problems and the number of links checked."""
-    html_dir = Path(html_dir).resolve()
-    problems, checked = [], 0
-    exists: dict[str, bool] = {}  # site-relative target -> is a file
-    for page in pages:
-        parsed = _parse(html_dir / page)
-        folder = posixpath.dirname(page)
-        for href in parsed.hrefs + ([parsed.refresh] if parsed.refresh else []):
-            href = href.strip()
-            if not href or not _is_internal(href):
-                continue
-            checked += 1
-            parts = urlsplit(href)
-            target = page
-            if parts.path:
-                path = unquote(parts.path)
-                # A root-relative path is taken relative to the site's root.
-                joined = path.lstrip("/") if path.startswith("/") else posixpath.join(folder, path)
-                target = posixpath.normpath(joined)
-                if path.endswith("/"):
-                    target = posixpath.join(target, "index.html")
-                if target == ".." or target.startswith("../"):
-                    problems.append(f"{page}: link {href!r} points outside the site")
-                    continue
-                if target not in exists:
-                    exists[target] = (html_dir / target).is_file()
-                if not exists[target]:
-                    problems.append(f"{page}: link {href!r}: no file {target}")
-                    continue
-            frag = unquote(parts.fragment)
-            if not frag or not target.lower().endswith((".html", ".htm")):
-                continue
-            if frag not in _parse(html_dir / target).anchors:
-                problems.append(f"{page}: link {href!r}: no id or name {frag!r} in {target}")
-    return problems, checked
-
-
-# --- contrast -----------------------------------------------------------------------------------
-
-
-def _composite(top: tuple[float, ...], bottom: tuple[float, float, float]) -> tuple[float, float, float]:
-    """``top`` (r, g, b, alpha 0-1) drawn over an opaque ``bottom`` (r, g, b)."""
-    a = top[3]
-    return tuple(top[i] * a + bottom[i] * (1 - a) for i in range(3))
-
-
-def _luminance(rgb) -> float:
-    def lin(c):
-        c = c / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (lin(c) for c in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast_ratio(fg, bg) -> float:
-    """WCAG 2 contrast ratio of two opaque sRGB colours given as (r, g, b) in 0-255."""
-    hi, lo = sorted((_luminance(fg), _luminance(bg)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
-
-
-def effective_colours(fg, layers) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
-    """The opaque text and background colours: ``layers`` are the background colours (r, g, b,
-    alpha) from the element outwards, ending at the first opaque one; white is the canvas."""
-    bg = (255.0, 255.0, 255.0)
-    for layer in reversed(layers):
-        bg = _composite(layer, bg)
-    return _composite(fg, bg), bg
-
-
-# --- the browser pass ---------------------------------------------------------------------------
-
-# Runs in the page (async): makes lazy images load, scrolls to the bottom, waits for every image to
-# finish or fail, then reports images, article headings, contrast samples and the banner.
-_PAGE_SCRIPT = r"""
-const done = arguments[arguments.length - 1];
-const imgs = Array.from(document.images);
-imgs.forEach(i => { if (i.loading === 'lazy') i.loading = 'eager'; });
-window.scrollTo(0, document.documentElement.scrollHeight);
-const pending = imgs.filter(i => !i.complete).map(i => new Promise(r => {
-  i.addEventListener('load', r, {once: true}); i.addEventListener('error', r, {once: true});
-}));
-Promise.race([Promise.all(pending), new Promise(r => setTimeout(r, 10000))]).then(() => {
-  window.scrollTo(0, 0);
-  const article = document.querySelector('article.bd-article') || document.querySelector('article')
-    || document.querySelector('main') || document.body;
-  const short = t => (t || '').replace(/\s+/g, ' ').trim().slice(0, 50);
-  const describe = el => {
-    let d = el.tagName.toLowerCase();
-    if (el.id) d += '#' + el.id;
-    else if (el.classList.length) d += '.' + Array.from(el.classList).slice(0, 2).join('.');
-    return d;
-  };
-  const images = imgs.map(i => ({
-    src: (i.getAttribute('src') || '').slice(0, 80), ok: i.complete && i.naturalWidth > 0,
-    alt: (i.getAttribute('alt') || '').trim(), inArticle: article.contains(i),
-    desc: describe(i), cls: i.className || '',
-  }));
-  const headings = Array.from(article.querySelectorAll('h1, h2, h3, h4, h5, h6'))
-    .map(h => ({level: Number(h.tagName[1]), text: short(h.textContent)}));
-  const canvas = document.createElement('canvas'); canvas.width = canvas.height = 1;
-  const ctx = canvas.getContext('2d', {willReadFrequently: true});
-  const rgba = c => {
-    const m = /^rgba?\(([\d.]+), ([\d.]+), ([\d.]+)(?:, ([\d.]+))?\)$/.exec(c);
-    if (m) return [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? 1 : Number(m[4])];
-    // Other colour syntaxes (oklch(), color(), ...) are converted by drawing one pixel.
-    ctx.clearRect(0, 0, 1, 1); ctx.fillStyle = 'rgba(0, 0, 0, 0)'; ctx.fillStyle = c; ctx.fillRect(0, 0, 1, 1);
-    const d = ctx.getImageData(0, 0, 1, 1).data; return [d[0], d[1], d[2], d[3] / 255];
-  };
-  const visible = el => {
-    if (!el.getClientRects().length) return false;
-    const r = el.getBoundingClientRect();
-    if (r.width < 2 || r.height < 2) return false;
-    const s = getComputedStyle(el);
-    return s.visibility !== 'hidden' && s.display !== 'none' && Number(s.opacity) > 0;
-  };
-  const pick = (list, n) => {
-    list = list.filter(el => visible(el) && el.textContent.trim());
-    if (list.length <= n) return list;
-    const step = list.length / n; return Array.from({length: n}, (_, k) => list[Math.floor(k * step)]);
-  };
-  const groups = [
-    ['paragraph', Array.from(article.querySelectorAll('p')), 9],
-    ['link', Array.from(document.querySelectorAll('a[href]')), 9],
-    ['table cell', Array.from(article.querySelectorAll('td, th')), 6],
-    ['caption', Array.from(document.querySelectorAll('figcaption, caption, .caption-text')), 3],
-    ['admonition title', Array.from(document.querySelectorAll('.admonition-title')), 3],
-    ['announcement', Array.from(document.querySelectorAll('.bd-header-announcement__content')), 1],
-  ];
-  const contrast = [];
-  for (const [kind, list, n] of groups) {
-    for (const el of pick(list, n)) {
-      const layers = [];
-      for (let a = el; a; a = a.parentElement) {
-        const c = rgba(getComputedStyle(a).backgroundColor);
-        if (c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
-      }
-      contrast.push({kind, desc: describe(el), text: short(el.textContent),
-                     fg: rgba(getComputedStyle(el).color), layers});
-    }
-  }
-  const announce = Array.from(document.querySelectorAll('.bd-header-announcement'))
-    .some(e => /synthetic/i.test(e.textContent));
-  const admonition = Array.from(document.querySelectorAll('.admonition .admonition-title'))
-    .some(e => e.textContent.replace(/\s+/g, ' ').trim().toLowerCase() === 'synthetic data');
-  done({images, headings, contrast, banner: announce || admonition});
-});
-"""
+# The script run in each page (async); see page_check.js.
+PAGE_SCRIPT = (Path(__file__).parent / "page_check.js").read_text(encoding="utf-8")
 
 
 def _serve(html_dir: Path) -> http.server.ThreadingHTTPServer:
@@ -303,7 +88,7 @@ def _serve(html_dir: Path) -> http.server.ThreadingHTTPServer:
     handler = functools.partial(Quiet, directory=str(html_dir))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name="sitecheck-http", daemon=True).start()
+    threading.Thread(target=server.serve_forever, name="browsercheck-http", daemon=True).start()
     return server
 
 
@@ -424,7 +209,7 @@ def _check_page(drv, base: str, page: str, redirect: bool, synthetic: bool) -> t
         # A redirect stub has no content of its own: its target is checked as a link and as a page;
         # here only its console (and the screenshot of where it lands).
         return _console_problems(page, drv.get_log("browser"), base), 0
-    info = drv.execute_async_script(_PAGE_SCRIPT)
+    info = drv.execute_async_script(PAGE_SCRIPT)
     problems, n = _page_problems(page, info, synthetic)
     return _console_problems(page, drv.get_log("browser"), base) + problems, n
 
@@ -443,8 +228,8 @@ def inspect_site(
     if not (html_dir / "index.html").is_file():
         report.problems.append(f"{html_dir}: no index.html (build the site first)")
         return report
-    every = site_pages(html_dir)
-    link_problems, report.links = check_links(html_dir, every)
+    every = linkcheck.site_pages(html_dir)
+    link_problems, report.links = linkcheck.check_links(html_dir, every)
     if pages is None:
         pages = every
     else:
@@ -452,8 +237,8 @@ def inspect_site(
         report.problems += [f"{p}: no such page in the site" for p in sorted(wanted - set(every))]
         pages = [p for p in every if p in wanted]
     report.pages = len(pages)
-    redirects = {p for p in pages if _parse(html_dir / p).refresh}
-    _parse_file.cache_clear()
+    redirects = linkcheck.redirects(html_dir, pages)
+    linkcheck.forget_pages()
     shots = _screenshot_pages(pages) if screenshots else {}
 
     from selenium.common.exceptions import WebDriverException
