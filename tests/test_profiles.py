@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from cscbook import contract
+from cscbook.analyse import measures, neighbours
 from cscbook.errors import UserError
 from cscbook.ingest import parse_file
 from cscbook.ingest.other import detect_neighbours
@@ -21,11 +22,11 @@ from .fixtures.official import LAS
 
 
 def test_computed_neighbours_are_the_nearest_ten_and_never_itself(england):
-    nb = profiles.compute_neighbours(england.panel)
+    nb = neighbours.compute_neighbours(england.panel)
     codes = set(england.panel["la_code"])
     assert set(nb["la_code"]) == codes
     counts = nb.groupby("la_code").size()
-    assert (counts == profiles.N_NEIGHBOURS).all()
+    assert (counts == neighbours.N_NEIGHBOURS).all()
     assert not (nb["la_code"] == nb["neighbour"]).any()
     # ranked by distance, and nobody outside the ten is nearer than the tenth
     assert (nb.groupby("la_code")["distance"].apply(lambda d: d.is_monotonic_increasing)).all()
@@ -36,19 +37,19 @@ def test_computed_neighbours_are_the_nearest_ten_and_never_itself(england):
     z = (feats - feats.mean()) / feats.std(ddof=0)
     code = sorted(codes)[17]
     dist = np.sqrt(((z - z.loc[code]) ** 2).sum(axis=1)).drop(code).sort_values(kind="stable")
-    assert nb[nb["la_code"] == code]["neighbour"].tolist() == dist.index[: profiles.N_NEIGHBOURS].tolist()
+    assert nb[nb["la_code"] == code]["neighbour"].tolist() == dist.index[: neighbours.N_NEIGHBOURS].tolist()
 
 
 def test_published_neighbours_are_preferred(england):
     prep = contract.Prepared(panel=england.panel, flags=england.flags, meta=england.meta)
     a, b, c = sorted(england.panel["la_code"].unique())[:3]
     prep.extra["neighbours"] = pd.DataFrame({"la_code": [a, a], "rank": [1, 2], "neighbour": [c, b]})
-    nb = profiles.neighbours_for(prep)
+    nb = neighbours.neighbours_for(prep)
     mine = nb[nb["la_code"] == a]
     assert mine["neighbour"].tolist() == [c, b]
     assert mine["source"].str.startswith("DfE").all()
     others = nb[nb["la_code"] == b]
-    assert len(others) == profiles.N_NEIGHBOURS and others["source"].str.startswith("computed").all()
+    assert len(others) == neighbours.N_NEIGHBOURS and others["source"].str.startswith("computed").all()
 
 
 def _sn_csv(path, rows):
@@ -102,7 +103,7 @@ def test_profile_series_pool_counts_not_rates(england, panel_dir):
     code = sorted(england.panel["la_code"].unique())[5]
     pf = profiles.Profile(str(panel_dir), code, "2011-2018")
     p = england.panel[(england.panel["year"] == 2018) & england.panel["cpp_31mar"].notna()]
-    expected = p["cpp_31mar"].sum() / p["pop_0_17"].sum() * 1e4
+    expected = p["cpp_31mar"].sum() / p["pop_0_17"].sum() * measures.PER
     assert pf.last_year_table().loc[
         [i for i in pf.last_year_table().index if i.startswith("Child protection")][0], "England"
     ] == pytest.approx(expected)

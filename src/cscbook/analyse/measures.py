@@ -63,14 +63,20 @@ def national(panel: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     return panel.groupby("year")[cols].sum(min_count=1).astype("float64")
 
 
-def national_rates(panel: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    """National rates per 10,000: the sum of counts over the sum of population where the count is known."""
+def pooled_rates(df: pd.DataFrame, cols: list[str], by) -> pd.DataFrame:
+    """Rates per 10,000 of groups of authorities (``by``: the groupby keys): the sum of counts over
+    the sum of population, over the authorities whose count is known."""
     out = {}
     for c in cols:
-        known = panel[panel[c].notna()]
-        g = known.groupby("year")
+        known = df[df[c].notna()]
+        g = known.groupby(by)
         out[c] = g[c].sum().astype("float64") / g["pop_0_17"].sum().astype("float64") * PER
     return pd.DataFrame(out)
+
+
+def national_rates(panel: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """National rates per 10,000: the sum of counts over the sum of population where the count is known."""
+    return pooled_rates(panel, cols, "year")
 
 
 def indexed(table: pd.DataFrame, base_year: int) -> pd.DataFrame:
