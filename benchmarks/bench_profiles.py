@@ -21,17 +21,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from cscbook import params  # noqa: E402
-from cscbook.publish import pipeline  # noqa: E402
+from cscbook.publish.data import authorities, panel_ids, prepare_data  # noqa: E402
+from cscbook.publish.execute import worker_init  # noqa: E402
+from cscbook.publish.profile_build import PROFILE_BATCHES, profile_batches, run_profiles  # noqa: E402
 
 TARGET_SECONDS = 120.0
 
 
 def batched(codes: list[str], names: dict[str, str], panel_dir: Path, years: str, out: Path, jobs: int) -> float:
     """Wall seconds to generate every profile the way the build does."""
-    batches = pipeline.profile_batches(codes, names, pipeline.PROFILE_BATCHES)
+    batches = profile_batches(codes, names, PROFILE_BATCHES)
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=jobs, initializer=pipeline._worker_init) as pool:
-        for fut in [pool.submit(pipeline._run_profiles, b, panel_dir, years, out) for b in batches]:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=worker_init) as pool:
+        for fut in [pool.submit(run_profiles, b, panel_dir, years, out, "all") for b in batches]:
             fut.result()
     return time.perf_counter() - start
 
@@ -40,7 +42,7 @@ def naive(codes: list[str], names: dict[str, str], panel_dir: Path, years: str, 
     """Wall seconds per profile when every profile starts its own kernel (one at a time)."""
     start = time.perf_counter()
     for code in codes:
-        pipeline._run_profiles([(code, names[code])], panel_dir, years, out)
+        run_profiles([(code, names[code])], panel_dir, years, out, "all")
     return (time.perf_counter() - start) / len(codes)
 
 
@@ -51,11 +53,10 @@ def main() -> None:
     jobs = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        panel_dir = pipeline.prepare_data(params.ChapterParams(), work / "build")
-        names = pipeline.authorities(pipeline.panel_ids(panel_dir))["la_name"].to_dict()
+        panel_dir = prepare_data(params.ChapterParams(), work / "build")
+        names = authorities(panel_ids(panel_dir))["la_name"].to_dict()
         codes = sorted(names)
         years = params.ChapterParams().years
-        os.environ["CSCBOOK_PROFILES"] = "all"
         (work / "fast").mkdir()
         wall = batched(codes, names, panel_dir, years, work / "fast", jobs)
         made = len(list((work / "fast").glob("*.ipynb")))
@@ -63,9 +64,7 @@ def main() -> None:
         per = naive(codes[: args.naive_sample], names, panel_dir, years, work / "naive")
     naive_all = per * len(codes) / jobs
     print(f"profiles generated                 {made}")
-    print(
-        f"batched ({pipeline.PROFILE_BATCHES} kernels, {jobs} workers)        {wall:8.1f} s   {wall / made:.2f} s per profile"
-    )
+    print(f"batched ({PROFILE_BATCHES} kernels, {jobs} workers)        {wall:8.1f} s   {wall / made:.2f} s per profile")
     print(
         f"naive (one kernel each, sample {args.naive_sample})  {per:8.2f} s per profile, {naive_all:.1f} s for all on {jobs} cores"
     )

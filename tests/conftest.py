@@ -10,7 +10,6 @@ has a handful of profiles (the most extreme synthetic authorities); the build wi
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -80,17 +79,10 @@ def extreme_authorities(england) -> list[str]:
 
 
 def _build(build_dir: Path, **kwargs) -> None:
-    """One whole build; the links setting it exports is put back, so tests in this worker do not see it."""
-    from cscbook.publish import pipeline
+    """One whole build."""
+    from cscbook.publish.build import build
 
-    before = os.environ.get("CSCBOOK_PROFILES")
-    try:
-        pipeline.build({}, build_dir=build_dir, **kwargs)
-    finally:
-        if before is None:
-            os.environ.pop("CSCBOOK_PROFILES", None)
-        else:
-            os.environ["CSCBOOK_PROFILES"] = before
+    build({}, build_dir=build_dir, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -150,8 +142,9 @@ def run_chapter(chapter_id: str, folder: Path, panel_dir: Path, **parameters) ->
     make synthetic England again), into ``folder/executed/<id>/``; return the executed notebook, whose
     CSV and JSON outputs lie beside it."""
     from cscbook import params
-    from cscbook.publish import pipeline
+    from cscbook.publish.execute import execute
+    from cscbook.publish.registry import chapter_by_id
 
-    ch = pipeline.chapter_by_id(chapter_id)
-    pipeline.execute(ch, params.resolve(ch.model, parameters, where=chapter_id), Path(panel_dir), folder, force=True)
+    ch = chapter_by_id(chapter_id)
+    execute(ch, params.resolve(ch.model, parameters, where=chapter_id), Path(panel_dir), folder, force=True)
     return folder / "executed" / chapter_id / f"{chapter_id}.ipynb"

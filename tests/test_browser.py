@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cscbook.publish import pipeline
+from cscbook.publish import registry
 from cscbook.publish.browsercheck import check_site, chromium_available
 from cscbook.publish.colour import contrast_ratio, effective_colours
 from cscbook.publish.linkcheck import check_links
@@ -175,7 +175,7 @@ def _passes_in_chromium(build_dir: Path, shots: Path, pages: list[str] | None = 
 @pytest.mark.browser
 def test_a_sample_of_the_built_book_passes_in_chromium(built_book, sample_profiles, tmp_path):
     """Home, every chapter, the profile index and two profiles (the smallest authority and the largest)."""
-    chapters = [f"book/{c.id}.html" for c in pipeline.chapters()]
+    chapters = [f"book/{c.id}.html" for c in registry.chapters()]
     two = [f"book/profiles/{sample_profiles[0]}.html", f"book/profiles/{sample_profiles[2]}.html"]
     _passes_in_chromium(built_book, tmp_path / "shots", ["index.html", *chapters, "book/profiles/index.html", *two])
 

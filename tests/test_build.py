@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from cscbook.errors import UserError
-from cscbook.publish import pipeline
+from cscbook.publish import execute, registry, site
+from cscbook.publish.build import build
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,7 +27,7 @@ def test_book_builds_with_banner_and_nao_table(built_book):
     for page in (build_dir / "html" / "book").glob("*.html"):
         assert "Synthetic data" in page.read_text(), page.name
     record = json.loads((build_dir / "run_record.json").read_text())
-    assert set(record["executed"]) == {c.id for c in pipeline.chapters()}  # every chapter, ran or reused
+    assert set(record["executed"]) == {c.id for c in registry.chapters()}  # every chapter, ran or reused
     assert (build_dir / "html" / "_downloads").exists()
 
 
@@ -44,15 +45,15 @@ def test_failing_chapter_names_notebook_and_cell_and_keeps_site(own_book, tmp_pa
     bad = tmp_path / "demand.ipynb"
     text = (ROOT / "book" / "demand.ipynb").read_text().replace("dm.tables(ctx)", "dm.tables(ctx, 1 / 0)", 1)
     bad.write_text(text)
-    orig = pipeline.chapters
+    orig = registry.chapters
 
-    def patched(root=pipeline.ROOT):
-        return [pipeline.Chapter(c.id, bad if c.id == "demand" else c.template) for c in orig(root)]
+    def patched(root=registry.ROOT):
+        return [registry.Chapter(c.id, bad if c.id == "demand" else c.template) for c in orig(root)]
 
-    monkeypatch.setattr(pipeline, "chapters", patched)
-    monkeypatch.setattr(pipeline, "ROOT", tmp_path.parent)  # template path shown relative to here
+    monkeypatch.setattr(registry, "chapters", patched)
+    monkeypatch.setattr(execute, "ROOT", tmp_path.parent)  # template path shown relative to here
     with pytest.raises(UserError) as exc:
-        pipeline.build({}, build_dir=build_dir, only=["demand"], force=True, profiles="none")
+        build({}, build_dir=build_dir, only=["demand"], force=True, profiles="none")
     line = exc.value.line()
     assert "demand.ipynb" in line and "cell" in line and "ZeroDivisionError" in line and "\n" not in line
     assert (build_dir / "html" / "book" / "demand.html").read_bytes() == before
@@ -63,7 +64,7 @@ def test_highlight_not_in_data_fails_before_the_site_changes(own_book):
     build_dir = own_book
     before = (build_dir / "html" / "index.html").read_bytes()
     with pytest.raises(UserError) as exc:
-        pipeline.build({"highlight": "Atlantis"}, build_dir=build_dir)
+        build({"highlight": "Atlantis"}, build_dir=build_dir)
     assert "highlight" in exc.value.line()
     assert (build_dir / "html" / "index.html").read_bytes() == before
 
@@ -82,6 +83,6 @@ def test_book_build_is_nitpicky(tmp_path):
     (st / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
     (st / "intro.md").write_text("# Intro\n\nSee {py:func}`nowhere.at_all`.\n")
     with pytest.raises(UserError) as exc:
-        pipeline.build_book(st, tmp_path / "build")
+        site.build_book(st, tmp_path / "build")
     assert "nowhere.at_all" in exc.value.line()
     assert not (tmp_path / "build" / "html").exists()

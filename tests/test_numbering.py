@@ -13,7 +13,8 @@ import pytest
 from cscbook import params
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
-from cscbook.publish import pipeline, profiles
+from cscbook.publish import profiles
+from cscbook.publish import registry as pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = [c.id for c in pipeline.chapters()]

@@ -10,12 +10,12 @@ import pytest
 
 from cscbook import contract, params
 from cscbook.errors import UserError
-from cscbook.publish import pipeline
+from cscbook.publish import registry
 
 
 def test_unknown_parameter_lists_allowed_names():
     with pytest.raises(UserError) as exc:
-        pipeline.resolve_all({"colour": "red"}, pipeline.chapters())
+        registry.resolve_all({"colour": "red"}, registry.chapters())
     line = exc.value.line()
     assert "'colour'" in line and "allowed names" in line and "highlight" in line and "\n" not in line
 
@@ -45,7 +45,7 @@ def test_highlight_must_be_in_the_data(england):
     assert contract.find_authority(england.panel, name.upper()) == (code, name)
 
 
-@pytest.mark.parametrize("ch", pipeline.chapters(), ids=lambda c: c.id)
+@pytest.mark.parametrize("ch", registry.chapters(), ids=lambda c: c.id)
 def test_template_parameters_match_the_model(ch):
     """The notebook's parameters cell has exactly the model's names and defaults."""
     inferred = pm.inspect_notebook(str(ch.template))

@@ -1,4 +1,4 @@
-"""The pipeline's cache, atomic publish under interruption, and deterministic outputs."""
+"""The build's cache, atomic publish under interruption, and deterministic outputs."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cscbook.publish import pipeline
+from cscbook.publish import registry
+from cscbook.publish.build import build
+from cscbook.publish.cache import cache_key
+from cscbook.publish.data import prepare_data
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +32,7 @@ def test_warm_build_reuses_everything_and_leaves_site_untouched(own_book, sample
     build_dir = own_book
     before = _site_bytes(build_dir)
     stamp = (build_dir / "html" / "index.html").stat().st_mtime_ns
-    res = pipeline.build({}, build_dir=build_dir, profiles=",".join(sample_profiles))
+    res = build({}, build_dir=build_dir, profiles=",".join(sample_profiles))
     assert not any(res.executed.values())
     assert _site_bytes(build_dir) == before
     assert (build_dir / "html" / "index.html").stat().st_mtime_ns == stamp
@@ -37,14 +40,14 @@ def test_warm_build_reuses_everything_and_leaves_site_untouched(own_book, sample
 
 def test_cache_key_depends_on_every_input(built_book, tmp_path):
     build_dir = built_book
-    ch = pipeline.chapters()[0]
+    ch = registry.chapters()[0]
     panel_dir = next((build_dir / "data").iterdir())
-    base = pipeline.cache_key(ch, ch.model(), panel_dir)
-    assert base == pipeline.cache_key(ch, ch.model(), panel_dir)
-    assert base != pipeline.cache_key(ch, ch.model(seed=3), panel_dir)
-    other = pipeline.Chapter(ch.id, tmp_path / "t.ipynb")
+    base = cache_key(ch, ch.model(), panel_dir)
+    assert base == cache_key(ch, ch.model(), panel_dir)
+    assert base != cache_key(ch, ch.model(seed=3), panel_dir)
+    other = registry.Chapter(ch.id, tmp_path / "t.ipynb")
     other.template.write_bytes(ch.template.read_bytes() + b" ")
-    assert base != pipeline.cache_key(other, ch.model(), panel_dir)
+    assert base != cache_key(other, ch.model(), panel_dir)
 
 
 def test_interrupt_leaves_previous_site_intact(own_book):
@@ -95,10 +98,10 @@ def test_two_builds_give_identical_outputs(tmp_path):
     dirs = []
     for name in ("one", "two"):
         d = tmp_path / name
-        pipeline.build({}, build_dir=d, force=True)
+        build({}, build_dir=d, force=True)
         dirs.append(d)
     a, b = dirs
-    for ch in pipeline.chapters():
+    for ch in registry.chapters():
         ea, eb = a / "executed" / ch.id, b / "executed" / ch.id
         for f in sorted(ea.iterdir()):
             if f.suffix in (".csv", ".json") and f.name != "cache.json":
@@ -117,15 +120,15 @@ def test_official_data_is_reused_until_an_input_file_changes(tmp_path):
     from tests.fixtures.official import write_all
 
     folder = write_all(tmp_path / "raw")
-    p = pipeline.resolve_all({"data": str(folder)}, pipeline.chapters())["demand"]
-    out = pipeline.prepare_data(p, tmp_path / "build")
+    p = registry.resolve_all({"data": str(folder)}, registry.chapters())["demand"]
+    out = prepare_data(p, tmp_path / "build")
     made = (out / "stamp.json").stat().st_mtime_ns
-    assert pipeline.prepare_data(p, tmp_path / "build") == out
+    assert prepare_data(p, tmp_path / "build") == out
     assert (out / "stamp.json").stat().st_mtime_ns == made  # unchanged inputs: not harmonised again
     csv = folder / "c1.csv"
     csv.write_text(csv.read_text().replace(",1000,", ",1005,"))
     before = json.loads((out / "meta.json").read_text())["inputs"]
-    pipeline.prepare_data(p, tmp_path / "build")
+    prepare_data(p, tmp_path / "build")
     assert (out / "stamp.json").stat().st_mtime_ns != made
     after = json.loads((out / "meta.json").read_text())["inputs"]
     changed = [k for k in after if after[k]["sha256"] != before[k]["sha256"]]

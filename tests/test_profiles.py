@@ -16,7 +16,9 @@ from cscbook.analyse import measures, neighbours
 from cscbook.errors import UserError
 from cscbook.ingest import parse_file
 from cscbook.ingest.other import detect_neighbours
-from cscbook.publish import pipeline, profiles
+from cscbook.publish import profile_build, profiles
+from cscbook.publish.data import panel_ids
+from cscbook.publish.registry import PROFILE_TEMPLATE
 
 from .fixtures.official import LAS
 
@@ -110,27 +112,38 @@ def test_profile_series_pool_counts_not_rates(england, panel_dir):
 
 
 def test_link_follows_the_profiles_the_build_makes(monkeypatch):
-    monkeypatch.setenv("CSCBOOK_PROFILES", "A1,B2")
+    monkeypatch.delenv(profiles.PROFILES_ENV, raising=False)
+    assert profiles.link("A1", "Aville", links="A1,B2") == "{doc}`Aville <profiles/A1>`"
+    assert profiles.link("C3", "Cton", links="A1,B2") == "**Cton**"
+    assert profiles.link("C3", "Cton", here="", links="all") == "{doc}`Cton <C3>`"
+    assert profiles.link("A1", "Aville") == "**Aville**"  # neither the parameter nor a chapter's variable
+    monkeypatch.setenv(profiles.PROFILES_ENV, "all")  # as in a chapter's kernel
     assert profiles.link("A1", "Aville") == "{doc}`Aville <profiles/A1>`"
-    assert profiles.link("C3", "Cton") == "**Cton**"
-    monkeypatch.setenv("CSCBOOK_PROFILES", "all")
-    assert profiles.link("C3", "Cton", here="") == "{doc}`Cton <C3>`"
+    assert profiles.link("A1", "Aville", links="") == "**Aville**"  # a profile's parameter comes first
+
+
+def test_profile_links_its_neighbours_when_the_build_makes_their_pages(england, panel_dir, monkeypatch):
+    monkeypatch.setenv(profiles.PROFILES_ENV, "all")  # a profile ignores the chapters' variable
+    code = sorted(england.panel["la_code"].unique())[3]
+    assert "{doc}`" not in profiles.Profile(str(panel_dir), code, "2011-2018").intro_sentence()
+    linked = profiles.Profile(str(panel_dir), code, "2011-2018", links="all").intro_sentence()
+    assert linked.count("{doc}`") == neighbours.N_NEIGHBOURS
 
 
 def test_selection_accepts_codes_and_names_and_rejects_strangers(england, panel_dir):
     names = england.panel.drop_duplicates("la_code").set_index("la_code")["la_name"]
     a, b = names.index[:2]
-    ids = pipeline.panel_ids(panel_dir)
-    assert pipeline.profile_selection(f"{a}, {names[b].upper()}", ids) == sorted([a, b])
-    assert pipeline.profile_selection("none", ids) == []
-    assert len(pipeline.profile_selection("all", ids)) == len(names)
+    ids = panel_ids(panel_dir)
+    assert profile_build.profile_selection(f"{a}, {names[b].upper()}", ids) == sorted([a, b])
+    assert profile_build.profile_selection("none", ids) == []
+    assert len(profile_build.profile_selection("all", ids)) == len(names)
     with pytest.raises(UserError) as exc:
-        pipeline.profile_selection("Atlantis", ids)
+        profile_build.profile_selection("Atlantis", ids)
     assert "--profiles" in exc.value.line() and "Atlantis" in exc.value.line()
 
 
 def test_template_placeholders_are_filled():
-    nb = pipeline.fill_template(nbformat.read(pipeline.PROFILE_TEMPLATE, as_version=4), "X1", "Aville")
+    nb = profile_build.fill_template(nbformat.read(PROFILE_TEMPLATE, as_version=4), "X1", "Aville")
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "{{" not in text and "# Aville" in text and "X1_profile.csv" in text and "fig-x1-series" in text
 
@@ -166,18 +179,17 @@ def test_full_book_has_a_profile_for_every_authority(full_book):
 def test_profiles_run_into_a_relative_folder(england, panel_dir, tmp_path, monkeypatch):
     """The default build folder is relative ('_build'); the kernel must still find it."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CSCBOOK_PROFILES", "all")
     (tmp_path / "rel").mkdir()
     code = sorted(england.panel["la_code"].unique())[0]
     name = england.panel.loc[england.panel["la_code"] == code, "la_name"].iloc[0]
-    pipeline._run_profiles([(code, name)], panel_dir, "2011-2018", Path("rel"))
+    profile_build.run_profiles([(code, name)], panel_dir, "2011-2018", Path("rel"), "all")
     assert (tmp_path / "rel" / f"{code}.ipynb").exists() and (tmp_path / "rel" / f"{code}_profile.csv").exists()
 
 
 def test_profile_batches_cover_every_authority_once_and_few_share_a_kernel():
-    for n, want in [(152, pipeline.PROFILE_BATCHES), (30, 3), (5, 1), (1, 1)]:
+    for n, want in [(152, profile_build.PROFILE_BATCHES), (30, 3), (5, 1), (1, 1)]:
         codes = [f"X{i:03d}" for i in range(n)]
-        batches = pipeline.profile_batches(codes, {c: c.lower() for c in codes}, pipeline.PROFILE_BATCHES)
+        batches = profile_build.profile_batches(codes, {c: c.lower() for c in codes}, profile_build.PROFILE_BATCHES)
         assert len(batches) == want, n
         assert sorted(c for b in batches for c, _ in b) == codes
         assert max(map(len, batches)) - min(map(len, batches)) <= 1

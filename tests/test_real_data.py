@@ -105,7 +105,7 @@ def test_vacancy_rates_start_in_2016_17_from_lait(prepared):
 @pytest.mark.book
 def test_book_builds_on_real_data(tmp_path, ingest_cache):
     """The whole book on the real files: no synthetic banner, sources cited, every chapter rendered."""
-    from cscbook.publish import pipeline
+    from cscbook.publish import build as pipeline
 
     # profiles of the two smallest authorities and a large one: suppressed and zero counts, tiny populations
     odd = "E09000001,Isles of Scilly,E06000052"

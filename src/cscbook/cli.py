@@ -89,9 +89,9 @@ def synth(seed: str, years: str, out: Path) -> None:
 @profiles_option
 def build(p, data, jobs, force, build_dir, profiles) -> None:
     """Build the whole book into BUILD_DIR/html."""
-    from cscbook.publish import pipeline
+    from cscbook.publish.build import build as build_book
 
-    res = pipeline.build(
+    res = build_book(
         _overrides(p, data), build_dir=build_dir, force=force, jobs=jobs, progress=_progress(), profiles=profiles
     )
     ran = sum(res.executed.values())
@@ -109,12 +109,11 @@ def build(p, data, jobs, force, build_dir, profiles) -> None:
 @profiles_option
 def run(chapter, p, data, build_dir, profiles) -> None:
     """Re-run one CHAPTER with other parameters, then rebuild the book."""
-    from cscbook.publish import pipeline
+    from cscbook.publish.build import build as build_book
+    from cscbook.publish.registry import chapter_by_id
 
-    ch = pipeline.chapter_by_id(chapter)
-    res = pipeline.build(
-        _overrides(p, data), build_dir=build_dir, only=[ch.id], progress=_progress(), profiles=profiles
-    )
+    ch = chapter_by_id(chapter)
+    res = build_book(_overrides(p, data), build_dir=build_dir, only=[ch.id], progress=_progress(), profiles=profiles)
     click.echo(f"ran {ch.id}; built {res.html / 'index.html'} in {res.timings['total']:.1f} s")
 
 
@@ -122,9 +121,9 @@ def run(chapter, p, data, build_dir, profiles) -> None:
 def list_chapters() -> None:
     """List the chapters and the parameters each takes, with defaults."""
     from cscbook import params
-    from cscbook.publish import pipeline
+    from cscbook.publish.registry import chapters
 
-    for ch in pipeline.chapters():
+    for ch in chapters():
         names = ", ".join(f"{n}={ch.model.model_fields[n].default!r}" for n in params.allowed(ch.model))
         click.echo(f"{ch.id}: {names}")
 
@@ -137,9 +136,9 @@ def ingest(folder: Path, out: Path, geography: str) -> None:
     """Read a FOLDER of official files: print an inventory, write the panel and its data log."""
     from cscbook import contract
     from cscbook.harmonise import harmonise
-    from cscbook.publish import pipeline
+    from cscbook.publish.data import ingest_official
 
-    result = pipeline.ingest_official(folder)
+    result = ingest_official(folder)
     for r in result.inventory.itertuples():
         if r.status == "unrecognised":
             click.echo(f"  unrecognised  {r.path}: {r.note}")
@@ -158,10 +157,10 @@ def ingest(folder: Path, out: Path, geography: str) -> None:
 @click.option("--geography", type=click.Choice(["2018", "latest"]), default="2018", show_default=True)
 def validate(folder: Path, geography: str) -> None:
     """Ingest a FOLDER of official files and run the panel checks alone."""
-    from cscbook.publish import pipeline
+    from cscbook.publish.data import prepare_official
     from cscbook.validate import validate_prepared
 
-    prep = pipeline.prepare_official(folder, geography=geography)
+    prep = prepare_official(folder, geography=geography)
     validate_prepared(prep)
     click.echo(f"ok: {len(prep.panel)} LA-years pass every rule")
 

@@ -213,16 +213,16 @@ def parameter_values(model: type[params.ChapterParams], values: dict[str, Any]) 
 
 
 def prepare(p: params.ChapterParams) -> contract.Prepared:
-    """The prepared data for these parameters: read from ``panel_dir`` if the pipeline made it."""
+    """The prepared data for these parameters: read from ``panel_dir`` if the build made it."""
     if p.panel_dir:
         return contract.read_prepared(Path(p.panel_dir))
     if p.data == "synthetic":
         from cscbook.acquire import synth
 
         return synth.generate(seed=p.seed, years=p.year_range)
-    from cscbook.publish import pipeline
+    from cscbook.publish.data import prepare_official
 
-    return pipeline.prepare_official(Path(p.data), geography=p.geography)
+    return prepare_official(Path(p.data), geography=p.geography)
 
 
 def nao_comparison(rows: list[dict]) -> pd.DataFrame:

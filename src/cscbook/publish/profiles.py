@@ -6,7 +6,7 @@ shows where it sits in each distribution, its spending mix and its Ofsted histor
 This is the kernel side: the template builds a :class:`Profile` and glues its page
 (:func:`glue_page`). Statistical neighbours are :mod:`cscbook.analyse.neighbours`; the figures are
 :mod:`cscbook.publish.profile_figures`; the build's side (which authorities, in which batches) is
-in :mod:`cscbook.publish.pipeline`.
+:mod:`cscbook.publish.profile_build`.
 
 The notebooks share what every profile needs (the panel, the pooled series, the neighbours), so
 it is computed once per kernel: see :func:`shared`.
@@ -27,6 +27,7 @@ from cscbook import contract
 from cscbook.analyse import measures
 from cscbook.analyse.neighbours import neighbours_for
 from cscbook.publish import figures
+from cscbook.publish.registry import PROFILES_ENV
 
 #: Authorities with fewer children than this get a warning about small counts on their profile.
 SMALL_POPULATION = 5000
@@ -53,26 +54,26 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-PROFILES_ENV = "CSCBOOK_PROFILES"
+def profiles_built(links: str | None = None) -> set[str]:
+    """The la_codes whose profile pages the build makes, from ``links`` (codes separated by commas, or
+    ``all``): a profile's ``profile_links`` parameter. None, as in a chapter, whose notebook takes no
+    such parameter, reads the ``CSCBOOK_PROFILES`` variable its kernel was started with. Empty when
+    neither is given, as when a notebook runs outside the build."""
+    value = os.environ.get(PROFILES_ENV, "") if links is None else links
+    return {c.strip() for c in value.split(",") if c.strip()}
 
 
-def profiles_built() -> set[str]:
-    """The la_codes whose profile pages the build makes, from ``CSCBOOK_PROFILES`` (comma-separated
-    codes, or ``all``); empty when it is unset, as when a notebook runs outside the build."""
-    return {c.strip() for c in os.environ.get(PROFILES_ENV, "").split(",") if c.strip()}
-
-
-def has_profile(code: str | None) -> bool:
-    built = profiles_built()
+def has_profile(code: str | None, links: str | None = None) -> bool:
+    built = profiles_built(links)
     return bool(code) and (code in built or "all" in {c.lower() for c in built})
 
 
-def link(code: str | None, name: str | None, here: str = "profiles/") -> str:
+def link(code: str | None, name: str | None, here: str = "profiles/", links: str | None = None) -> str:
     """The authority's name as MyST Markdown: a link to its profile page when the build makes it,
     otherwise in bold. ``here`` is the path from the linking page to the profiles folder ('' from
-    another profile)."""
+    another profile); ``links``: the profile pages made (see :func:`profiles_built`)."""
     label = str(name or code or "")
-    if has_profile(code):
+    if has_profile(code, links):
         title = label.replace("`", "'").replace("<", "(").replace(">", ")")
         return f"{{doc}}`{title} <{here}{code}>`"
     return f"**{md_escape(label)}**"
@@ -159,8 +160,11 @@ def shared(panel_dir: str, years: str) -> Shared:
 class Profile:
     """One authority's profile: its comparison series, positions, spending mix and Ofsted history."""
 
-    def __init__(self, panel_dir: str, la_code: str, years: str):
+    def __init__(self, panel_dir: str, la_code: str, years: str, links: str = ""):
+        """``links``: the profile pages the build makes (the ``profile_links`` parameter; see
+        :func:`profiles_built`), which the neighbours' names link to."""
         self.s = shared(panel_dir, years)
+        self.links = links
         if la_code not in self.s.names.index:
             from cscbook.errors import UserError
 
@@ -275,7 +279,7 @@ class Profile:
             (self.s.panel["la_code"] == self.code) & (self.s.panel["year"] == self.s.last), "pop_0_17"
         ]
         pop_text = f"{float(pop.iloc[0]):,.0f} children aged 0-17" if len(pop) and pd.notna(pop.iloc[0]) else None
-        neighbours = ", ".join(link(c, self.s.names[c], here="") for c in self.neighbour_codes)
+        neighbours = ", ".join(link(c, self.s.names[c], here="", links=self.links) for c in self.neighbour_codes)
         source = (
             "DfE's published list"
             if self.neighbour_source.startswith("DfE")

@@ -1,0 +1,258 @@
+"""The whole build: data -> chapters and profiles executed by papermill -> Jupyter Book -> the site,
+swapped in whole. The layout of the build folder is described in :mod:`cscbook.publish.registry`."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import cscbook
+from cscbook import params
+from cscbook.fsutil import atomic_dir, ensure_writable
+from cscbook.publish import registry
+from cscbook.publish.cache import (
+    cache_key,
+    data_hash,
+    is_cached,
+    last_duration,
+    pages_hash,
+    profiles_key,
+    stamp_matches,
+)
+from cscbook.publish.data import authorities, check_against_data, panel_ids, prepare_data
+from cscbook.publish.execute import run_chapter, stop_workers, worker_init
+from cscbook.publish.profile_build import (
+    PROFILE_BATCHES,
+    profile_batches,
+    profile_links,
+    profile_selection,
+    run_profiles,
+)
+from cscbook.publish.site import build_book
+from cscbook.publish.stage import REFERENCE_PAGES, stage
+
+__all__ = ["REFERENCE_PAGES", "BuildResult", "build", "versions"]
+
+KEY_PACKAGES = [
+    "jupyter-book",
+    "papermill",
+    "pandas",
+    "numpy",
+    "seaborn",
+    "matplotlib",
+    "statsmodels",
+    "scipy",
+    "pyarrow",
+]
+
+
+@dataclass
+class BuildResult:
+    html: Path
+    executed: dict[str, bool] = field(default_factory=dict)  # chapter -> True if run, False if reused
+    timings: dict[str, float] = field(default_factory=dict)
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    """What a build runs on and the cache keys of everything it would execute."""
+
+    chapters: list[registry.Chapter]
+    resolved: dict[str, params.ChapterParams]
+    panel_dir: Path
+    meta: dict
+    ids: Any  # panel identity columns (see data.panel_ids)
+    codes: list[str]  # the authorities with a profile
+    links: str  # the profile pages the notebooks link to: 'all' or codes
+    keys: dict[str, str]  # chapter -> cache key
+    profiles_key: str
+    site_key: str
+
+    @property
+    def first(self) -> params.ChapterParams:
+        return next(iter(self.resolved.values()))
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "cscbook": cscbook.__version__}
+    for name in KEY_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def plan(overrides: dict[str, Any], build_dir: Path, profiles: str, timings: dict[str, float]) -> Plan:
+    """Check the parameters, prepare the data, check the parameters against it, and compute the keys."""
+    all_ch = registry.chapters()
+    resolved = registry.resolve_all(overrides, all_ch)
+    first = next(iter(resolved.values()))
+    ensure_writable(build_dir)
+    t = time.perf_counter()
+    panel_dir = prepare_data(first, build_dir)
+    timings["data"] = time.perf_counter() - t
+    ids = panel_ids(panel_dir)
+    check_against_data(resolved, ids)
+    codes = profile_selection(profiles, ids)
+    links = profile_links(codes, ids)
+    keys = {c.id: cache_key(c, resolved[c.id], panel_dir, links) for c in all_ch}
+    pkey = profiles_key(codes, first.years, panel_dir, links)
+    site_key = hashlib.sha256(json.dumps([keys, pkey, pages_hash()], sort_keys=True).encode()).hexdigest()
+    meta = json.loads((panel_dir / "meta.json").read_text())
+    return Plan(all_ch, resolved, panel_dir, meta, ids, codes, links, keys, pkey, site_key)
+
+
+def site_is_current(pl: Plan, build_dir: Path) -> bool:
+    """True when the published site was built from exactly these inputs."""
+    site_stamp = build_dir / "html" / ".site-key"
+    return (
+        site_stamp.exists()
+        and site_stamp.read_text() == pl.site_key
+        and all(is_cached(c, pl.keys[c.id], build_dir) for c in pl.chapters)
+        and stamp_matches(build_dir / "executed" / "profiles", pl.profiles_key)
+    )
+
+
+def chapters_to_run(pl: Plan, only: list[str] | None, build_dir: Path) -> list[registry.Chapter]:
+    """The chapters asked for (all by default) and any never executed, longest first."""
+    todo = [c for c in pl.chapters if only is None or c.id in only]
+    for c in pl.chapters:
+        if c not in todo and not (build_dir / "executed" / c.id / f"{c.id}.ipynb").exists():
+            todo.append(c)  # never executed yet: it must run for the book to build
+    todo.sort(key=lambda c: -last_duration(c, build_dir))  # longest first keeps both cores busy
+    return todo
+
+
+def run_all(pl, todo, batches, build_dir, force, jobs, progress, timings, profiles_out) -> dict[str, bool]:
+    """Run the chapters and profile batches in worker processes; return chapter -> whether it ran.
+
+    Workers, not threads: papermill changes the working directory, which threads share. The first
+    failure (or Ctrl-C) ends the workers and their kernels, and clears their unfinished folders.
+    """
+    executed: dict[str, bool] = {}
+    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo) + len(batches))), initializer=worker_init)
+    try:
+        futures = {}
+        for ch in todo:
+            if progress:
+                progress(ch.id, "start", 0.0)
+            args = (ch, pl.resolved[ch.id], pl.panel_dir, build_dir, force, pl.keys[ch.id], pl.links)
+            futures[ch.id] = pool.submit(run_chapter, *args)
+        for i, batch in enumerate(batches):
+            futures[f"profiles:{i}"] = pool.submit(
+                run_profiles, batch, pl.panel_dir, pl.first.years, profiles_out, pl.links
+            )
+        if batches and progress:
+            progress(f"profiles ({len(pl.codes)})", "start", 0.0)
+        profile_seconds = 0.0
+        names_of = {fut: cid for cid, fut in futures.items()}
+        for fut in as_completed(futures.values()):
+            cid = names_of[fut]
+            try:
+                result = fut.result()
+            except Exception:
+                # the first failure stops the rest: its message is what the user needs, now
+                stop_workers(pool, build_dir)
+                raise
+            if cid.startswith("profiles:"):
+                profile_seconds += result
+                continue
+            ran, dt = result
+            executed[cid] = ran
+            timings[f"chapter:{cid}"] = dt
+            if progress:
+                progress(cid, "ran" if ran else "cached", dt)
+    except KeyboardInterrupt:
+        stop_workers(pool, build_dir)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    if batches or profiles_out is not None:
+        timings["profiles"] = profile_seconds
+    return executed
+
+
+def run_record(pl: Plan, build_dir: Path, executed, run_profiles_now: bool, profiles: str, timings) -> dict:
+    """The run record: parameters, versions, the data and its hashes, what ran, and the timings."""
+    panel_dir, meta = pl.panel_dir, pl.meta
+    return {
+        "parameters": {cid: p.model_dump(exclude={"panel_dir"}) for cid, p in pl.resolved.items()},
+        "versions": versions(),
+        "data": {
+            "source": meta.get("source"),
+            "folder": str(panel_dir.relative_to(build_dir)) if panel_dir.is_relative_to(build_dir) else str(panel_dir),
+            "hash": data_hash(panel_dir),
+            "rows": meta.get("rows"),
+            "inputs": {path: i.get("sha256") for path, i in meta.get("inputs", {}).items()},
+        },
+        "executed": {c.id: ("ran" if executed.get(c.id) else "reused from an earlier run") for c in pl.chapters},
+        "profiles": {
+            "authorities": len(pl.codes),
+            "executed": "ran" if run_profiles_now else "reused from an earlier run",
+            "selection": profiles,
+        },
+        "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
+    }
+
+
+def build(
+    overrides: dict[str, Any] | None = None,
+    build_dir: Path = registry.ROOT / "_build",
+    only: list[str] | None = None,
+    force: bool = False,
+    jobs: int | None = None,
+    progress: Callable[[str, str, float], None] | None = None,
+    profiles: str = "all",
+) -> BuildResult:
+    """Build the book. ``only`` re-executes just those chapters (others reuse their last run).
+
+    ``profiles`` chooses the authority profile pages: 'all' (default), 'none', or codes and names
+    separated by commas.
+    """
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    build_dir = Path(build_dir)
+    pl = plan(dict(overrides or {}), build_dir, profiles, timings)
+    html_dir = build_dir / "html"
+    if not force and site_is_current(pl, build_dir):  # nothing changed since the published site was built
+        timings["total"] = time.perf_counter() - t0
+        return BuildResult(html=html_dir, executed={c.id: False for c in pl.chapters}, timings=timings, record={})
+
+    todo = chapters_to_run(pl, only, build_dir)
+    profiles_dir = build_dir / "executed" / "profiles"
+    run_profiles_now = force or not stamp_matches(profiles_dir, pl.profiles_key)
+    profiled = authorities(pl.ids).loc[pl.codes]
+    names = profiled["la_name"].to_dict()
+    batches = profile_batches(pl.codes, names, PROFILE_BATCHES) if run_profiles_now else []
+    jobs = jobs or os.cpu_count() or 1
+
+    t = time.perf_counter()
+    with atomic_dir(profiles_dir) if run_profiles_now else contextlib.nullcontext() as ptmp:
+        executed = run_all(pl, todo, batches, build_dir, force, jobs, progress, timings, ptmp)
+        if run_profiles_now:
+            (ptmp / "cache.json").write_text(json.dumps({"key": pl.profiles_key, "codes": pl.codes}))
+            if progress:
+                progress(f"profiles ({len(pl.codes)})", "ran", timings["profiles"])
+    timings["chapters"] = time.perf_counter() - t
+
+    record = run_record(pl, build_dir, executed, run_profiles_now, profiles, timings)
+    t = time.perf_counter()
+    st = stage(build_dir, pl.meta, record, panel_dir=pl.panel_dir, profiled=profiled)
+    html = build_book(st, build_dir, pl.site_key)
+    timings["book"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+    record["timings_seconds"] = {k: round(v, 2) for k, v in timings.items()}
+    (build_dir / "run_record.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return BuildResult(html=html, executed=executed, timings=timings, record=record)

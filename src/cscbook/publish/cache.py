@@ -1,0 +1,97 @@
+"""Hashes for the cache: a chapter or the profiles run again only when an input of theirs changed
+(template, parameters, data, package code, pinned environment, the profile pages linked to)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import platform
+from pathlib import Path
+
+import cscbook
+from cscbook import params
+from cscbook.fsutil import file_sha256
+from cscbook.publish.registry import PROFILE_TEMPLATE, ROOT, Chapter
+
+
+@functools.cache
+def code_hash() -> str:
+    """A hash of the package's source files (computed once per process)."""
+    h = hashlib.sha256()
+    pkg = Path(cscbook.__file__).parent
+    for f in sorted(pkg.rglob("*.py")):
+        h.update(f.relative_to(pkg).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+@functools.cache
+def environment_hash() -> str:
+    """A hash of the pinned environment: requirements.txt and the Python version."""
+    h = hashlib.sha256(platform.python_version().encode())
+    req = ROOT / "requirements.txt"
+    if req.exists():
+        h.update(req.read_bytes())
+    return h.hexdigest()
+
+
+def data_hash(panel_dir: Path) -> str:
+    h = hashlib.sha256()
+    for name in ("panel.parquet", "flags.csv", "meta.json", "truth.json", "neighbours.csv"):
+        f = panel_dir / name
+        if f.exists():
+            h.update(file_sha256(f).encode())
+    return h.hexdigest()
+
+
+def cache_key(ch: Chapter, p: params.ChapterParams, panel_dir: Path, profiles: str = "all") -> str:
+    parts = {
+        "template": hashlib.sha256(ch.template.read_bytes()).hexdigest(),
+        "params": p.model_dump(exclude={"panel_dir"}),
+        "data": data_hash(panel_dir),
+        "code": code_hash(),
+        "env": environment_hash(),
+        "profiles": profiles,  # chapters link to the profiles that exist
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def profiles_key(codes: list[str], years: str, panel_dir: Path, env_value: str) -> str:
+    parts = {
+        "template": hashlib.sha256(PROFILE_TEMPLATE.read_bytes()).hexdigest(),
+        "codes": codes,
+        "years": years,
+        "links": env_value,
+        "data": data_hash(panel_dir),
+        "code": code_hash(),
+        "env": environment_hash(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def pages_hash(root: Path = ROOT) -> str:
+    """A hash of the book's configuration and pages other than the chapter templates."""
+    h = hashlib.sha256()
+    files = [root / "_config.yml", root / "_toc.yml", *sorted((root / "book").rglob("*"))]
+    for f in files:
+        if f.is_file() and f.suffix != ".ipynb":
+            h.update(f.relative_to(root).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def is_cached(ch: Chapter, key: str, build_dir: Path) -> bool:
+    return stamp_matches(build_dir / "executed" / ch.id, key)
+
+
+def stamp_matches(folder: Path, key: str) -> bool:
+    """True if ``folder`` was executed with this cache key (its cache.json says so)."""
+    stamp = folder / "cache.json"
+    return stamp.exists() and json.loads(stamp.read_text()).get("key") == key
+
+
+def last_duration(ch: Chapter, build_dir: Path) -> float:
+    """Seconds the chapter took when it last ran (0 if never)."""
+    stamp = build_dir / "executed" / ch.id / "cache.json"
+    return float(json.loads(stamp.read_text()).get("seconds", 0)) if stamp.exists() else 0.0

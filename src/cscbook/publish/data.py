@@ -1,0 +1,87 @@
+"""The data a build runs on: synthetic England or a folder of official files, ingested, harmonised,
+validated and written as a prepared folder (see ``contract``) that later builds reuse."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import cscbook
+from cscbook import contract, params
+from cscbook.errors import UserError
+from cscbook.publish.cache import code_hash
+
+
+def ingest_official(folder: Path, cache: Path | None = None):
+    """Read a folder of official files (cached per file on its hash, in ``cache`` or the default folder)."""
+    from cscbook.ingest import DEFAULT_CACHE, ingest_folder
+
+    if not Path(folder).is_dir():
+        raise UserError(str(folder), "data folder not found", "data must be 'synthetic' or a folder of official files")
+    return ingest_folder(Path(folder), cache=cache or DEFAULT_CACHE)
+
+
+def prepare_official(folder: Path, geography: str = "2018") -> contract.Prepared:
+    """Ingest and harmonise a folder of official files."""
+    from cscbook.harmonise import harmonise
+
+    return harmonise(ingest_official(folder), geography=geography)
+
+
+def prepare_data(p: params.ChapterParams, build_dir: Path) -> Path:
+    """Make (or reuse) the prepared data folder for these parameters and return its path.
+
+    The folder is reused when its stamp (package version, code hash and, for official data, the
+    geography and every input file's hash) matches; otherwise it is made again and validated.
+    """
+    from cscbook import validate
+
+    stamp = {"version": cscbook.__version__, "code": code_hash()}
+    if p.data == "synthetic":
+        out = build_dir / "data" / f"synthetic-s{p.seed}-{p.years}"
+        if _stamp_ok(out, stamp):
+            return out
+        from cscbook.acquire import synth
+
+        prep = synth.generate(seed=p.seed, years=p.year_range)
+    else:
+        from cscbook.harmonise import harmonise
+
+        folder = Path(p.data)
+        result = ingest_official(folder, cache=build_dir / "cache" / "ingest")  # parsed files, kept in the build folder
+        digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]
+        out = build_dir / "data" / f"official-{p.geography}-{digest}"
+        stamp |= {"geography": p.geography, "inputs": result.hashes}
+        if _stamp_ok(out, stamp):
+            return out
+        prep = harmonise(result, geography=p.geography)
+    validate.validate_prepared(prep)
+    contract.write_prepared(prep, out)
+    (out / "stamp.json").write_text(json.dumps(stamp, sort_keys=True))
+    return out
+
+
+def _stamp_ok(out: Path, stamp: dict) -> bool:
+    f = out / "stamp.json"
+    return f.exists() and (out / "panel.parquet").exists() and json.loads(f.read_text()) == stamp
+
+
+def panel_ids(panel_dir: Path):
+    """The identity columns of every panel row (read once per build)."""
+    import pandas as pd
+
+    return pd.read_parquet(panel_dir / "panel.parquet", columns=["la_code", "la_name", "region", "year"])
+
+
+def authorities(ids):
+    """One row per authority (index la_code): its name and region in its latest year."""
+    latest = ids.sort_values("year", kind="stable").drop_duplicates("la_code", keep="last")
+    return latest.set_index("la_code")[["la_name", "region"]].astype(str).sort_index()
+
+
+def check_against_data(resolved: dict[str, params.ChapterParams], ids) -> None:
+    """Parameters that refer to the data (years, highlighted authority) must match it, before any chapter runs."""
+    for p in resolved.values():
+        contract.check_years(ids, p.years)
+        contract.find_authority(ids, p.highlight)

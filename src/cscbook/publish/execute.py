@@ -1,0 +1,141 @@
+"""Execution of the chapter notebooks with papermill, in worker processes.
+
+Workers (and their kernels) live in their own session, so Ctrl-C reaches only the main process,
+which then ends them (:func:`stop_workers`) and clears their unfinished folders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from cscbook import params
+from cscbook.errors import UserError
+from cscbook.fsutil import atomic_dir
+from cscbook.publish.cache import cache_key, is_cached
+from cscbook.publish.registry import PROFILES_ENV, ROOT, Chapter
+
+
+@contextlib.contextmanager
+def kernel_environment(**values: str):
+    """Variables set for the kernels started inside the block (they inherit this process's environment),
+    and put back afterwards."""
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def execute(
+    ch: Chapter,
+    p: params.ChapterParams,
+    panel_dir: Path,
+    build_dir: Path,
+    force: bool = False,
+    key: str | None = None,
+    links: str = "",
+) -> bool:
+    """Execute one chapter into ``executed/<id>/``; return False if the cached result was reused.
+
+    ``links``: the profile pages the chapter may link to ('all', codes separated by commas, or '' for
+    none). The chapter notebooks take no such parameter, so their kernel gets it as ``CSCBOOK_PROFILES``.
+
+    The chapter runs in a fresh folder that replaces the old one only on success, so a failure
+    leaves the last good execution in place; the failed notebook is kept as ``<id>.failed.ipynb``
+    for inspection.
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    target = build_dir / "executed" / ch.id
+    key = key or cache_key(ch, p, panel_dir, links)
+    if not force and is_cached(ch, key, build_dir):
+        return False
+    values = p.model_dump()
+    values["panel_dir"] = str(panel_dir.resolve())
+    started = time.perf_counter()
+    with atomic_dir(target) as tmp:
+        out_nb = tmp / f"{ch.id}.ipynb"
+        try:
+            with kernel_environment(**{PROFILES_ENV: links}):
+                pm.execute_notebook(
+                    str(ch.template),
+                    str(out_nb),
+                    parameters=values,
+                    cwd=str(tmp),
+                    kernel_name="python3",
+                    progress_bar=False,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                )
+        except PapermillExecutionError as exc:
+            if exc.ename == "KeyboardInterrupt":
+                raise KeyboardInterrupt from None
+            failed = build_dir / "executed" / f"{ch.id}.failed.ipynb"
+            if out_nb.exists():
+                shutil.copyfile(out_nb, failed)
+            user = _user_error_in(exc)
+            if user:
+                raise UserError(*user) from None
+            raise UserError(
+                f"{ch.template.relative_to(ROOT)}",
+                f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}; executed copy kept at {failed}",
+                "a chapter notebook must run without errors",
+            ) from None
+        seconds = round(time.perf_counter() - started, 2)
+        (tmp / "cache.json").write_text(
+            json.dumps({"key": key, "params": p.model_dump(exclude={"panel_dir"}), "seconds": seconds})
+        )
+    return True
+
+
+def worker_init() -> None:
+    """Detach a worker from the terminal's signals; the main process stops it on Ctrl-C."""
+    import signal
+
+    os.setsid()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def stop_workers(pool: ProcessPoolExecutor, build_dir: Path) -> None:
+    """End the workers and their kernels, and remove the folders of chapters they left unfinished."""
+    import signal
+
+    for pid in list(getattr(pool, "_processes", {}) or {}):
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+    time.sleep(0.2)
+    for tmp in (build_dir / "executed").glob(".*.new-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_chapter(ch, p, panel_dir, build_dir, force, key, links) -> tuple[bool, float]:
+    """Worker-process entry: execute one chapter and time it."""
+    s = time.perf_counter()
+    ran = execute(ch, p, panel_dir, build_dir, force=force, key=key, links=links)
+    return ran, time.perf_counter() - s
+
+
+def _user_error_in(exc) -> tuple[str, str, str] | None:
+    """A UserError raised inside the notebook comes back as its three parts."""
+    if exc.ename != "UserError":
+        return None
+    text = str(exc.evalue).removeprefix("error: ")
+    where, _, rest = text.partition(": ")
+    what, _, rule = rest.rpartition(" (")
+    return where, what, rule.rstrip(")")

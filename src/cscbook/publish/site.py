@@ -1,0 +1,81 @@
+"""The site: Jupyter Book run on the staged source, its pages tidied, and the result swapped into
+``build_dir/html`` whole."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from cscbook.errors import UserError
+from cscbook.fsutil import swap_in
+
+
+def build_book(st: Path, build_dir: Path, site_key: str = "") -> Path:
+    """Run Jupyter Book (warnings are errors, references checked nitpickily) and swap the new site into
+    ``build_dir/html``."""
+    out = build_dir / "book-out"
+    if out.exists():
+        shutil.rmtree(out)
+    cmd = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        str(st),
+        "--path-output",
+        str(out),
+        "-W",
+        "-n",
+        "--keep-going",
+        "-q",
+    ]
+    env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    html = out / "_build" / "html"
+    if proc.returncode != 0 or not (html / "index.html").exists():
+        text = proc.stderr + proc.stdout
+        first = next(
+            (ln for ln in text.splitlines() if "WARNING" in ln or "ERROR" in ln or "Error" in ln), text.strip()[-300:]
+        )
+        raise UserError("jupyter-book", first.strip(), "the book must build without warnings")
+    drop_repeated_scripts(html)
+    (html / ".site-key").write_text(site_key)
+    target = build_dir / "html"
+    swap_in(html, target)
+    shutil.rmtree(out, ignore_errors=True)
+    return target
+
+
+_INLINE_SCRIPT = re.compile(r"<script>[^<]*</script>\n?")
+
+
+def drop_repeated_scripts(html_dir: Path) -> int:
+    """Keep only the first copy of each inline script in a page's head.
+
+    Jupyter Book 1.0.4 writes sphinx-thebe's and sphinx-togglebutton's setup scripts twice, and the
+    second ``const THEBE_JS_URL`` is a console error in every browser. Returns the pages changed.
+    """
+    changed = 0
+    for page in html_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        head, sep, body = text.partition("</head>")
+        new_head = _drop_repeats(head)
+        if new_head != head:
+            page.write_text(new_head + sep + body, encoding="utf-8")
+            changed += 1
+    return changed
+
+
+def _drop_repeats(head: str) -> str:
+    seen: set[str] = set()
+
+    def once(m: re.Match) -> str:
+        key = m.group(0).strip()
+        if key in seen:
+            return ""
+        seen.add(key)
+        return m.group(0)
+
+    return _INLINE_SCRIPT.sub(once, head)

@@ -1,0 +1,227 @@
+"""Staging: the book source assembled for Jupyter Book from the pages, the executed chapters and
+profiles, with the data banner on every page built on the data, the downloads and the run record."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+
+from cscbook.publish import registry
+from cscbook.publish.registry import BOOK, ROOT
+
+SYNTHETIC_BANNER = """```{{admonition}} Synthetic data
+:class: warning
+This page is built on **synthetic England** (seed {seed}, years {years}): a made-up data set,
+calibrated to published national figures. **The authorities are fictional**; no figure here
+describes a real authority. Run the book on the official statistics to see real figures.
+```
+"""
+OFFICIAL_NOTE = """```{{admonition}} Data
+:class: note
+Built on official statistics: {sources}. Contains public sector information licensed under the
+Open Government Licence v3.0.
+```
+"""
+
+
+#: Pages about the book rather than built on its data: no data banner in the text (a synthetic build
+#: still shows the site-wide announcement on them).
+REFERENCE_PAGES = {"methods", "sources", "rerun", "glossary", "bibliography"}
+
+
+def stage(
+    build_dir: Path,
+    prepared_meta: dict,
+    record: dict,
+    panel_dir: Path | None = None,
+    profiled=None,
+) -> Path:
+    """Assemble the book source: config, pages, executed notebooks and profiles (with the data banner)."""
+    import nbformat
+
+    st = build_dir / "stage"
+    if st.exists():
+        shutil.rmtree(st)
+    st.mkdir(parents=True)
+    shutil.copy2(ROOT / "_toc.yml", st / "_toc.yml")
+    stage_config(st, prepared_meta)
+    shutil.copytree(BOOK, st / "book", ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__"))
+    banner = data_banner(prepared_meta)
+    for md in (st / "book").rglob("*.md"):
+        if md.stem not in REFERENCE_PAGES:
+            md.write_text(insert_after_title(md.read_text(), banner))
+    downloads: dict[str, list[str]] = {}
+    for ch in registry.chapters():
+        src = build_dir / "executed" / ch.id
+        for f in sorted(src.iterdir()):
+            if f.name == "cache.json":
+                continue
+            if f.suffix == ".ipynb":
+                nb = nbformat.read(f, as_version=4)
+                prepare_notebook_for_book(nb, banner)
+                nbformat.write(nb, st / "book" / f.name)
+            else:
+                shutil.copy2(f, st / "book" / f.name)
+                if f.suffix == ".csv":
+                    downloads.setdefault(ch.id, []).append(f.name)
+    if panel_dir is not None:
+        for name in ("panel.csv", "flags.csv"):
+            if (panel_dir / name).exists():
+                shutil.copy2(panel_dir / name, st / "book" / name)
+    downloads_page = st / "book" / "downloads.md"
+    if downloads_page.exists():
+        downloads_page.write_text(downloads_page.read_text() + downloads_list(downloads))
+    if profiled is not None:
+        stage_profiles(st, build_dir / "executed" / "profiles", profiled, banner)
+    (st / "book" / "run_record.md").write_text(run_record_page(record, banner))
+    return st
+
+
+def stage_config(st: Path, meta: dict) -> None:
+    """The book's _config.yml, with a banner on every page (search and index pages too) for synthetic data."""
+    config = (ROOT / "_config.yml").read_text()
+    if meta.get("source") == "synthetic":
+        cfg = yaml.safe_load(config)
+        cfg.setdefault("html", {})["announcement"] = (
+            "Synthetic data: every figure on this site comes from synthetic England, a made-up data set; "
+            "the authorities are fictional."
+        )
+        config = yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)
+    (st / "_config.yml").write_text(config)
+
+
+def downloads_list(downloads: dict[str, list[str]]) -> str:
+    """Markdown list of every chapter table (and the panel) as download links."""
+    lines = [
+        "",
+        "## The panel",
+        "",
+        "- {download}`panel.csv`: the LA-year panel the book is built on",
+        "- {download}`flags.csv`: the data log (every derived, imputed or missing cell and its rule)",
+        "",
+    ]
+    for chapter_id, files in downloads.items():
+        lines += [f"## {chapter_id.capitalize()}", ""]
+        lines += [f"- {{download}}`{name}`" for name in files]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def stage_profiles(st: Path, executed: Path, profiled, banner: str) -> None:
+    """Copy the executed profiles, write their index (a searchable table) and list them in the TOC.
+
+    ``profiled``: the authorities with a profile (see :func:`authorities`).
+    """
+    import nbformat
+
+    folder = st / "book" / "profiles"
+    folder.mkdir(exist_ok=True)
+    table = profiled.reset_index().sort_values(["la_name", "la_code"], kind="stable")
+    for code in table["la_code"]:
+        nb = nbformat.read(executed / f"{code}.ipynb", as_version=4)
+        prepare_notebook_for_book(nb, banner)
+        nbformat.write(nb, folder / f"{code}.ipynb")
+        shutil.copy2(executed / f"{code}_profile.csv", folder / f"{code}_profile.csv")
+    index = folder / "index.md"
+    index.write_text(index.read_text() + profile_index(table))
+    toc_path = st / "_toc.yml"
+    toc = yaml.safe_load(toc_path.read_text())
+    for entry in toc.get("chapters", []):
+        if entry.get("file") == "book/profiles/index":
+            if len(table):
+                entry["sections"] = [{"file": f"book/profiles/{c}"} for c in table["la_code"]]
+    toc_path.write_text(yaml.safe_dump(toc, sort_keys=False))
+
+
+PROFILE_SEARCH = """
+<label for="profile-search">Find an authority:</label>
+<input id="profile-search" type="search" placeholder="Name, code or region" autocomplete="off">
+<span id="profile-count" aria-live="polite"></span>
+<script>
+document.addEventListener("DOMContentLoaded", function () {
+  var box = document.getElementById("profile-search");
+  var table = document.getElementById("profile-list");
+  var count = document.getElementById("profile-count");
+  if (!box || !table) { return; }
+  var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr"));
+  function filter() {
+    var q = box.value.trim().toLowerCase();
+    var shown = 0;
+    rows.forEach(function (row) {
+      var hit = row.textContent.toLowerCase().indexOf(q) !== -1;
+      row.style.display = hit ? "" : "none";
+      if (hit) { shown += 1; }
+    });
+    count.textContent = shown + " of " + rows.length + " authorities";
+  }
+  box.addEventListener("input", filter);
+  filter();
+});
+</script>
+"""
+
+
+def profile_index(table) -> str:
+    """The searchable list of profiles for the index page."""
+    if table.empty:
+        return "\nThis build made no profiles (`cscbook build --profiles none`).\n"
+    lines = [
+        PROFILE_SEARCH,
+        "",
+        ":::{table} Authority profiles",
+        ":name: profile-list",
+        "",
+        "| Authority | Code | Region |",
+        "|---|---|---|",
+    ]
+    for row in table.itertuples():
+        lines.append(f"| {{doc}}`{row.la_name} <{row.la_code}>` | {row.la_code} | {row.region} |")
+    lines += [":::", ""]
+    return "\n".join(lines)
+
+
+def data_banner(meta: dict) -> str:
+    if meta.get("source") == "synthetic":
+        y = meta.get("years", ["?", "?"])
+        return SYNTHETIC_BANNER.format(seed=meta.get("seed"), years=f"{y[0]}-{y[1]}")
+    cited = sorted({s.get("title", "") for s in meta.get("sources", []) if s.get("title")})
+    return OFFICIAL_NOTE.format(sources="; ".join(cited) or "see the run record")
+
+
+def insert_after_title(text: str, block: str) -> str:
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("# "):
+            return "".join(lines[: i + 1]) + "\n" + block + "\n" + "".join(lines[i + 1 :])
+    return block + "\n" + text
+
+
+def prepare_notebook_for_book(nb, banner: str) -> None:
+    """Put the data banner under the title and hide the parameter cells."""
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "parameters" in tags or "injected-parameters" in tags:
+            cell.metadata["tags"] = sorted(set(tags) | {"remove-cell"})
+    first_md = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), 0)
+    import nbformat
+
+    cell = nbformat.v4.new_markdown_cell(banner)
+    cell.id = "data-banner"
+    nb.cells.insert(first_md + 1, cell)
+
+
+def run_record_page(record: dict, banner: str) -> str:
+    lines = ["# Appendix: run record", "", banner, ""]
+    lines += [
+        "Every build writes this record (also `_build/run_record.json`): the resolved parameters,",
+        "the package and dependency versions, input hashes, row counts and step timings.",
+        "",
+        "```json",
+        json.dumps(record, indent=2, sort_keys=True),
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
