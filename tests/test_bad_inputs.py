@@ -69,3 +69,37 @@ def test_bad_input_fails_cleanly(case, tmp_path):
     for text in case["expect"]:
         assert text in lines[0], (text, lines[0])
     assert _snapshot(html) == before
+
+
+def _official_folder(folder: Path, cin_rate: str) -> Path:
+    """Children-in-need and looked-after files for three real authority codes (invented values, published
+    layouts); ``cin_rate`` is the first authority's published CIN rate, from which its population is derived."""
+    from tests.fixtures.official import LAS, ees_cla, sfr_cin
+
+    real = [("E06000001", "805", "Hartlepool"), ("E06000002", "806", "Middlesbrough"), ("E06000003", "807", "Redcar")]
+    folder.mkdir(parents=True)
+    for f in (sfr_cin(folder, year=2018), ees_cla(folder)):
+        text = f.read_text(encoding="utf-8")
+        for (code, old, name), (new_code, new_old, new_name) in zip(LAS, real):
+            text = text.replace(code, new_code).replace(f",{old},", f",{new_old},").replace(name, new_name)
+        f.write_text(
+            text.replace('Hartlepool,"1,000",600,300.0', f'Hartlepool,"1,000",600,{cin_rate}'), encoding="utf-8"
+        )
+    return folder
+
+
+def test_chapter_on_invalid_official_folder_fails_with_the_validation_error(tmp_path, monkeypatch):
+    """A chapter run directly on official files (not through the build) validates the panel as the build does."""
+    from cscbook.chapters import context
+    from cscbook.errors import UserError
+
+    monkeypatch.chdir(tmp_path)  # the ingest cache of a direct run goes under the working directory
+    values = {"years": "2016-2018"}
+    good = _official_folder(tmp_path / "good", "300.0")
+    assert len(context.load("demand", values | {"data": str(good)}).panel)
+    bad = _official_folder(tmp_path / "bad", "20000.0")  # a population of 300 for 600 children in need
+    with pytest.raises(UserError) as exc:
+        context.load("demand", values | {"data": str(bad)})
+    line = exc.value.line()
+    assert "\n" not in line and line.startswith("error: ")
+    assert "cin_31mar at E06000001 2018: more children than the population" in line and "(V03 " in line

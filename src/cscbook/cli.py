@@ -135,8 +135,7 @@ def list_chapters() -> None:
 def ingest(folder: Path, out: Path, geography: str) -> None:
     """Read a FOLDER of official files: print an inventory, write the panel and its data log."""
     from cscbook import contract
-    from cscbook.harmonise import harmonise
-    from cscbook.publish.data import ingest_official
+    from cscbook.publish.data import harmonise_checked, ingest_official
 
     result = ingest_official(folder)
     for r in result.inventory.itertuples():
@@ -147,7 +146,7 @@ def ingest(folder: Path, out: Path, geography: str) -> None:
             click.echo(
                 f"  {r.source:<16} {r.vintage:<42} {r.years:<10} {r.authorities:>4} LAs {r.rows:>7} rows  {r.path}{dup}"
             )
-    prep = harmonise(result, geography)
+    prep = harmonise_checked(result, geography)
     contract.write_prepared(prep, out)
     click.echo(f"wrote {out} ({len(prep.panel)} LA-years, {len(prep.flags)} flags; flags.csv is the data log)")
 
@@ -158,10 +157,8 @@ def ingest(folder: Path, out: Path, geography: str) -> None:
 def validate(folder: Path, geography: str) -> None:
     """Ingest a FOLDER of official files and run the panel checks alone."""
     from cscbook.publish.data import prepare_official
-    from cscbook.validate import validate_prepared
 
-    prep = prepare_official(folder, geography=geography)
-    validate_prepared(prep)
+    prep = prepare_official(folder, geography=geography)  # runs the checks
     click.echo(f"ok: {len(prep.panel)} LA-years pass every rule")
 
 

@@ -222,7 +222,7 @@ def prepare(p: params.ChapterParams) -> contract.Prepared:
         return synth.generate(seed=p.seed, years=p.year_range)
     from cscbook.publish.data import prepare_official
 
-    return prepare_official(Path(p.data), geography=p.geography)
+    return prepare_official(Path(p.data), geography=p.geography)  # validated, as in a build
 
 
 def nao_comparison(rows: list[dict]) -> pd.DataFrame:

@@ -22,11 +22,20 @@ def ingest_official(folder: Path, cache: Path | None = None):
     return ingest_folder(Path(folder), cache=cache or DEFAULT_CACHE)
 
 
-def prepare_official(folder: Path, geography: str = "2018") -> contract.Prepared:
-    """Ingest and harmonise a folder of official files."""
+def harmonise_checked(ingested, geography: str = "2018") -> contract.Prepared:
+    """Harmonise ingested official files and run the panel checks: every path that reads official data
+    goes through here, so a panel that breaks a rule stops with the rule's one-line error."""
+    from cscbook import validate
     from cscbook.harmonise import harmonise
 
-    return harmonise(ingest_official(folder), geography=geography)
+    prep = harmonise(ingested, geography=geography)
+    validate.validate_prepared(prep)
+    return prep
+
+
+def prepare_official(folder: Path, geography: str = "2018") -> contract.Prepared:
+    """Ingest, harmonise and validate a folder of official files."""
+    return harmonise_checked(ingest_official(folder), geography=geography)
 
 
 def prepare_data(p: params.ChapterParams, build_dir: Path) -> Path:
@@ -35,19 +44,17 @@ def prepare_data(p: params.ChapterParams, build_dir: Path) -> Path:
     The folder is reused when its stamp (package version, code hash and, for official data, the
     geography and every input file's hash) matches; otherwise it is made again and validated.
     """
-    from cscbook import validate
-
     stamp = {"version": cscbook.__version__, "code": code_hash()}
     if p.data == "synthetic":
         out = build_dir / "data" / f"synthetic-s{p.seed}-{p.years}"
         if _stamp_ok(out, stamp):
             return out
+        from cscbook import validate
         from cscbook.acquire import synth
 
         prep = synth.generate(seed=p.seed, years=p.year_range)
+        validate.validate_prepared(prep)
     else:
-        from cscbook.harmonise import harmonise
-
         folder = Path(p.data)
         result = ingest_official(folder, cache=build_dir / "cache" / "ingest")  # parsed files, kept in the build folder
         digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]
@@ -55,8 +62,7 @@ def prepare_data(p: params.ChapterParams, build_dir: Path) -> Path:
         stamp |= {"geography": p.geography, "inputs": result.hashes}
         if _stamp_ok(out, stamp):
             return out
-        prep = harmonise(result, geography=p.geography)
-    validate.validate_prepared(prep)
+        prep = harmonise_checked(result, geography=p.geography)
     contract.write_prepared(prep, out)
     (out / "stamp.json").write_text(json.dumps(stamp, sort_keys=True))
     return out
