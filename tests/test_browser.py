@@ -180,6 +180,32 @@ def test_a_sample_of_the_built_book_passes_in_chromium(built_book, sample_profil
     _passes_in_chromium(built_book, tmp_path / "shots", ["index.html", *chapters, "book/profiles/index.html", *two])
 
 
+@pytest.mark.browser
+def test_profile_search_filters_the_index(built_book, sample_profiles, tmp_path):
+    """Typing in the profile index's search box (book/_static/profile-search.js) leaves only the matching rows."""
+    from selenium.webdriver.common.by import By
+
+    from cscbook.publish import browsercheck
+
+    server = browsercheck._serve(built_book / "html")
+    drv = browsercheck._driver(tmp_path / "chromium")
+    try:
+        drv.get(f"http://127.0.0.1:{server.server_address[1]}/book/profiles/index.html")
+        browsercheck._wait_ready(drv)
+        n = len(sample_profiles)
+        count = drv.find_element(By.ID, "profile-count")
+        assert count.text == f"{n} of {n} authorities"
+        code = sorted(sample_profiles)[0]
+        drv.find_element(By.ID, "profile-search").send_keys(code.lower())
+        assert count.text == f"1 of {n} authorities"
+        shown = [r.text for r in drv.find_elements(By.CSS_SELECTOR, "#profile-list tbody tr") if r.is_displayed()]
+        assert len(shown) == 1 and code in shown[0], shown
+    finally:
+        drv.quit()
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.mark.slow
 @pytest.mark.browser
 def test_every_page_of_the_full_book_passes_in_chromium(full_book, tmp_path):

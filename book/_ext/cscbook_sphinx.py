@@ -99,6 +99,17 @@ def _depart_pass(self, node) -> None:
     pass
 
 
+#: Scripts of book/_static that only some pages use: page name -> script.
+PAGE_SCRIPTS = {"book/profiles/index": "profile-search.js"}
+
+
+def add_page_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Add a page's own script (from ``PAGE_SCRIPTS``) to that page only."""
+    script = PAGE_SCRIPTS.get(pagename)
+    if script:
+        app.add_js_file(script)
+
+
 def setup(app):
     fallback = (_visit_pass, _depart_pass)
     other = {b: fallback for b in ("latex", "text", "man", "texinfo")}
@@ -107,4 +118,5 @@ def setup(app):
     )
     app.add_node(table_caption, html=(visit_table_caption_html, depart_table_caption_html))
     app.add_directive("glued-table", GluedTableDirective)
+    app.connect("html-page-context", add_page_scripts)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -136,31 +136,12 @@ def stage_profiles(st: Path, executed: Path, profiled, banner: str) -> None:
     toc_path.write_text(yaml.safe_dump(toc, sort_keys=False))
 
 
+#: The search box of the profile index; book/_static/profile-search.js (added to that page by the
+#: book's Sphinx extension) makes it filter the table.
 PROFILE_SEARCH = """
 <label for="profile-search">Find an authority:</label>
 <input id="profile-search" type="search" placeholder="Name, code or region" autocomplete="off">
 <span id="profile-count" aria-live="polite"></span>
-<script>
-document.addEventListener("DOMContentLoaded", function () {
-  var box = document.getElementById("profile-search");
-  var table = document.getElementById("profile-list");
-  var count = document.getElementById("profile-count");
-  if (!box || !table) { return; }
-  var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr"));
-  function filter() {
-    var q = box.value.trim().toLowerCase();
-    var shown = 0;
-    rows.forEach(function (row) {
-      var hit = row.textContent.toLowerCase().indexOf(q) !== -1;
-      row.style.display = hit ? "" : "none";
-      if (hit) { shown += 1; }
-    });
-    count.textContent = shown + " of " + rows.length + " authorities";
-  }
-  box.addEventListener("input", filter);
-  filter();
-});
-</script>
 """
 
 
