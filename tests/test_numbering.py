@@ -13,7 +13,6 @@ import pytest
 from cscbook import params
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
-from cscbook.publish import profiles
 from cscbook.publish import registry as pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,31 +138,30 @@ def test_glue_names_are_written_out(chapter_id):
 # --- links to profiles ------------------------------------------------------------------------
 
 
-def test_profile_link_is_bold_without_profiles(monkeypatch):
-    monkeypatch.delenv(profiles.PROFILES_ENV, raising=False)
+def test_profile_link_is_bold_without_profiles():
     assert chapter.profile_link("E09000001", "City of London") == "**City of London**"
     assert chapter.profile_link("X1", "A*B_C") == r"**A\*B\_C**"
 
 
-def test_profile_link_links_the_profiles_the_build_makes(monkeypatch):
-    monkeypatch.setenv(profiles.PROFILES_ENV, "E08000001, E09000001")
-    assert chapter.profile_link("E09000001", "City of London") == "{doc}`City of London <profiles/E09000001>`"
-    assert chapter.profile_link("E06000001", "Hartlepool") == "**Hartlepool**"
-    monkeypatch.setenv(profiles.PROFILES_ENV, "all")
-    assert chapter.profile_link("E06000001", "Hartlepool") == "{doc}`Hartlepool <profiles/E06000001>`"
-    assert chapter.profile_link("E06000001", "A <b> `c`") == "{doc}`A (b) 'c' <profiles/E06000001>`"
-    monkeypatch.setenv(profiles.PROFILES_ENV, "")
-    assert chapter.profile_link("E06000001", "Hartlepool") == "**Hartlepool**"
+def test_profile_link_links_the_profiles_the_build_makes():
+    some = "E08000001, E09000001"
+    assert chapter.profile_link("E09000001", "City of London", links=some) == (
+        "{doc}`City of London <profiles/E09000001>`"
+    )
+    assert chapter.profile_link("E06000001", "Hartlepool", links=some) == "**Hartlepool**"
+    assert chapter.profile_link("E06000001", "Hartlepool", links="all") == "{doc}`Hartlepool <profiles/E06000001>`"
+    assert chapter.profile_link("E06000001", "A <b> `c`", links="all") == "{doc}`A (b) 'c' <profiles/E06000001>`"
+    assert chapter.profile_link("E06000001", "Hartlepool", links="") == "**Hartlepool**"
 
 
-def _ctx(chapter_id: str, prep, code: str | None) -> Context:
-    p = params.CHAPTER_MODELS[chapter_id](highlight=code or "")
+def _ctx(chapter_id: str, prep, code: str | None, links: str = "") -> Context:
+    p = params.CHAPTER_MODELS[chapter_id](highlight=code or "", profile_links=links)
     panel = prep.panel.copy()
     name = str(panel.loc[panel["la_code"] == code, "la_name"].iloc[0]) if code else None
     return Context(chapter_id, p, prep, panel, panel, code, name)
 
 
-def test_highlight_sentences_link_to_the_profile(england, monkeypatch):
+def test_highlight_sentences_link_to_the_profile(england):
     from cscbook.chapters import demand as dm
     from cscbook.chapters import ofsted as of
     from cscbook.chapters import variation as va
@@ -178,14 +176,12 @@ def test_highlight_sentences_link_to_the_profile(england, monkeypatch):
         "variation": lambda ctx: va.highlight_funnel_sentence(ctx, va.funnel(ctx, "cpp_31mar")),
         "ofsted": lambda ctx: of.highlight_sentence(ctx, of.judgement_frame(ctx)),
     }
-    ctxs = {c: _ctx(c, england, code) for c in make}
-    monkeypatch.setenv(profiles.PROFILES_ENV, code)
-    assert ctxs["demand"].highlight_md == link
+    linked = {c: _ctx(c, england, code, links=code) for c in make}
+    assert linked["demand"].highlight_md == link
     for c, sentence in make.items():
-        assert link in sentence(ctxs[c]), c
-    monkeypatch.delenv(profiles.PROFILES_ENV)
+        assert link in sentence(linked[c]), c
     for c, sentence in make.items():
-        text = sentence(ctxs[c])
+        text = sentence(_ctx(c, england, code))
         assert f"**{name}**" in text and "{doc}" not in text, (c, text)
     assert _ctx("demand", england, None).highlight_md == ""
 

@@ -111,19 +111,15 @@ def test_profile_series_pool_counts_not_rates(england, panel_dir):
     ] == pytest.approx(expected)
 
 
-def test_link_follows_the_profiles_the_build_makes(monkeypatch):
-    monkeypatch.delenv(profiles.PROFILES_ENV, raising=False)
+def test_link_follows_the_profiles_the_build_makes():
     assert profiles.link("A1", "Aville", links="A1,B2") == "{doc}`Aville <profiles/A1>`"
     assert profiles.link("C3", "Cton", links="A1,B2") == "**Cton**"
     assert profiles.link("C3", "Cton", here="", links="all") == "{doc}`Cton <C3>`"
-    assert profiles.link("A1", "Aville") == "**Aville**"  # neither the parameter nor a chapter's variable
-    monkeypatch.setenv(profiles.PROFILES_ENV, "all")  # as in a chapter's kernel
-    assert profiles.link("A1", "Aville") == "{doc}`Aville <profiles/A1>`"
-    assert profiles.link("A1", "Aville", links="") == "**Aville**"  # a profile's parameter comes first
+    assert profiles.link("A1", "Aville") == "**Aville**"  # outside the build: no pages to link to
+    assert profiles.link("A1", "Aville", links="") == "**Aville**"
 
 
-def test_profile_links_its_neighbours_when_the_build_makes_their_pages(england, panel_dir, monkeypatch):
-    monkeypatch.setenv(profiles.PROFILES_ENV, "all")  # a profile ignores the chapters' variable
+def test_profile_links_its_neighbours_when_the_build_makes_their_pages(england, panel_dir):
     code = sorted(england.panel["la_code"].unique())[3]
     assert "{doc}`" not in profiles.Profile(str(panel_dir), code, "2011-2018").intro_sentence()
     linked = profiles.Profile(str(panel_dir), code, "2011-2018", links="all").intro_sentence()

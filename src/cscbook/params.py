@@ -30,7 +30,8 @@ class ChapterParams(BaseModel):
     geography: Literal["2018", "latest"] = "2018"
     highlight: str = ""  # an authority's code or name, shown on every chart
     region: str = ""  # restrict to one region
-    panel_dir: str = ""  # set by the pipeline: the prepared data folder
+    panel_dir: str = ""  # set by the build: the prepared data folder
+    profile_links: str = ""  # set by the build: the profile pages it makes ("all" or codes separated by commas)
 
     @field_validator("years")
     @classmethod
@@ -96,8 +97,8 @@ CHAPTER_MODELS: dict[str, type[ChapterParams]] = {
     "decomposition": DecompositionParams,
 }
 
-#: Names that users set; panel_dir is the pipeline's.
-INTERNAL = {"panel_dir"}
+#: Names that the build sets, not users: the prepared data folder and the profile pages that chapters link to.
+INTERNAL = {"panel_dir", "profile_links"}
 
 
 def allowed(model: type[ChapterParams]) -> list[str]:

@@ -123,12 +123,12 @@ class Context:
 
     def profile_link(self, code: str | None, name: str | None) -> str:
         """Markdown naming an authority: a link to its profile page when the build makes one, else bold."""
-        return profile_link(code, name)
+        return profile_link(code, name, links=self.p.profile_links)
 
     @property
     def highlight_md(self) -> str:
         """The highlighted authority's name as Markdown for the prose (a profile link or bold); '' if none."""
-        return profile_link(self.highlight, self.highlight_name) if self.highlight_name else ""
+        return self.profile_link(self.highlight, self.highlight_name) if self.highlight_name else ""
 
 
 profile_link = profiles.link
@@ -186,8 +186,9 @@ def load(chapter: str, values: dict[str, Any]) -> Context:
     values = parameter_values(model, values)
     internal = {k: values.pop(k) for k in list(values) if k in params.INTERNAL}
     p = params.resolve(model, values, where=f"chapter {chapter!r}")
-    if internal.get("panel_dir"):
-        p.panel_dir = internal["panel_dir"]
+    for name, value in internal.items():
+        if value:
+            setattr(p, name, value)
     prepared = prepare(p)
     first, last = p.year_range
     panel = prepared.panel

@@ -188,7 +188,7 @@ def run_record(pl: Plan, build_dir: Path, executed, run_profiles_now: bool, prof
     """The run record: parameters, versions, the data and its hashes, what ran, and the timings."""
     panel_dir, meta = pl.panel_dir, pl.meta
     return {
-        "parameters": {cid: p.model_dump(exclude={"panel_dir"}) for cid, p in pl.resolved.items()},
+        "parameters": {cid: p.model_dump(exclude=params.INTERNAL) for cid, p in pl.resolved.items()},
         "versions": versions(),
         "data": {
             "source": meta.get("source"),

@@ -48,7 +48,7 @@ def data_hash(panel_dir: Path) -> str:
 def cache_key(ch: Chapter, p: params.ChapterParams, panel_dir: Path, profiles: str = "all") -> str:
     parts = {
         "template": hashlib.sha256(ch.template.read_bytes()).hexdigest(),
-        "params": p.model_dump(exclude={"panel_dir"}),
+        "params": p.model_dump(exclude=params.INTERNAL),
         "data": data_hash(panel_dir),
         "code": code_hash(),
         "env": environment_hash(),

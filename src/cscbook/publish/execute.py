@@ -6,7 +6,6 @@ which then ends them (:func:`stop_workers`) and clears their unfinished folders.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -18,23 +17,7 @@ from cscbook import params
 from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir
 from cscbook.publish.cache import cache_key, is_cached
-from cscbook.publish.registry import PROFILES_ENV, ROOT, Chapter
-
-
-@contextlib.contextmanager
-def kernel_environment(**values: str):
-    """Variables set for the kernels started inside the block (they inherit this process's environment),
-    and put back afterwards."""
-    before = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+from cscbook.publish.registry import ROOT, Chapter
 
 
 def execute(
@@ -49,7 +32,7 @@ def execute(
     """Execute one chapter into ``executed/<id>/``; return False if the cached result was reused.
 
     ``links``: the profile pages the chapter may link to ('all', codes separated by commas, or '' for
-    none). The chapter notebooks take no such parameter, so their kernel gets it as ``CSCBOOK_PROFILES``.
+    none), passed to the notebook as its ``profile_links`` parameter.
 
     The chapter runs in a fresh folder that replaces the old one only on success, so a failure
     leaves the last good execution in place; the failed notebook is kept as ``<id>.failed.ipynb``
@@ -64,22 +47,22 @@ def execute(
         return False
     values = p.model_dump()
     values["panel_dir"] = str(panel_dir.resolve())
+    values["profile_links"] = links
     started = time.perf_counter()
     with atomic_dir(target) as tmp:
         out_nb = tmp / f"{ch.id}.ipynb"
         try:
-            with kernel_environment(**{PROFILES_ENV: links}):
-                pm.execute_notebook(
-                    str(ch.template),
-                    str(out_nb),
-                    parameters=values,
-                    cwd=str(tmp),
-                    kernel_name="python3",
-                    progress_bar=False,
-                    log_output=False,
-                    request_save_on_cell_execute=False,
-                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-                )
+            pm.execute_notebook(
+                str(ch.template),
+                str(out_nb),
+                parameters=values,
+                cwd=str(tmp),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            )
         except PapermillExecutionError as exc:
             if exc.ename == "KeyboardInterrupt":
                 raise KeyboardInterrupt from None
@@ -96,7 +79,7 @@ def execute(
             ) from None
         seconds = round(time.perf_counter() - started, 2)
         (tmp / "cache.json").write_text(
-            json.dumps({"key": key, "params": p.model_dump(exclude={"panel_dir"}), "seconds": seconds})
+            json.dumps({"key": key, "params": p.model_dump(exclude=params.INTERNAL), "seconds": seconds})
         )
     return True
 

@@ -15,7 +15,6 @@ it is computed once per kernel: see :func:`shared`.
 from __future__ import annotations
 
 import functools
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,6 @@ from cscbook import contract
 from cscbook.analyse import measures
 from cscbook.analyse.neighbours import neighbours_for
 from cscbook.publish import figures
-from cscbook.publish.registry import PROFILES_ENV
 
 #: Authorities with fewer children than this get a warning about small counts on their profile.
 SMALL_POPULATION = 5000
@@ -56,11 +54,9 @@ def _lower_first(text: str) -> str:
 
 def profiles_built(links: str | None = None) -> set[str]:
     """The la_codes whose profile pages the build makes, from ``links`` (codes separated by commas, or
-    ``all``): a profile's ``profile_links`` parameter. None, as in a chapter, whose notebook takes no
-    such parameter, reads the ``CSCBOOK_PROFILES`` variable its kernel was started with. Empty when
-    neither is given, as when a notebook runs outside the build."""
-    value = os.environ.get(PROFILES_ENV, "") if links is None else links
-    return {c.strip() for c in value.split(",") if c.strip()}
+    ``all``): the ``profile_links`` parameter the build gives every chapter and profile notebook.
+    Empty when it is not given, as when a notebook runs outside the build."""
+    return {c.strip() for c in (links or "").split(",") if c.strip()}
 
 
 def has_profile(code: str | None, links: str | None = None) -> bool:

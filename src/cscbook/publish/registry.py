@@ -27,7 +27,6 @@ BOOK = ROOT / "book"
 PROFILE_TEMPLATE = BOOK / "profiles" / "template.ipynb"
 #: The variable that gives a chapter's kernel the profile pages it may link to ('all' or codes separated
 #: by commas); the profile template takes the same as its ``profile_links`` parameter.
-PROFILES_ENV = "CSCBOOK_PROFILES"
 
 
 @dataclass
