@@ -13,7 +13,12 @@ import pandas as pd
 
 from cscbook import contract
 from cscbook.errors import UserError
+from cscbook.harmonise import boundaries
+from cscbook.harmonise.boundaries import RECODE, RULE_OF, TO_2018, TO_LATEST
+from cscbook.harmonise.boundaries import la as _la
 from cscbook.ingest import IngestResult
+
+__all__ = ["harmonise", "RULES", "RECODE", "RULE_OF", "TO_2018", "TO_LATEST"]
 
 RULES: dict[str, str] = {
     "G-BCP-2019": "Bournemouth (E06000028), Poole (E06000029) and Dorset county (E10000009) became BCP (E06000058) and Dorset (E06000059) in April 2019. 2018 footprint: the old three are kept and the panel ends in 2018-19; latest footprint: Bournemouth+Poole -> BCP, Dorset county -> Dorset (Christchurch moved from Dorset to BCP; not adjusted).",
@@ -37,55 +42,6 @@ RULES: dict[str, str] = {
     "S-MISSING": "The published cell is missing (the publisher's symbol is in the ingest flags) or the authority has no row.",
 }
 
-#: ONS code changes of 2013 with unchanged boundaries (older files carry the old codes).
-RECODE = {"E06000048": "E06000057", "E08000020": "E08000037"}
-
-TO_2018 = {  # successor code -> (2018 code, how)
-    "E06000060": ("E10000002", "recode"),
-    "E06000061": ("E10000021", "sum"),
-    "E06000062": ("E10000021", "sum"),
-    "E06000063": ("E10000006", "sum"),
-    "E06000064": ("E10000006", "sum"),
-    "E06000065": ("E10000023", "recode"),
-    "E06000066": ("E10000027", "recode"),
-    "E08000038": ("E08000016", "recode"),
-    "E08000039": ("E08000019", "recode"),
-}
-RULE_OF = {
-    "E06000060": "G-BUCKS-2020",
-    "E06000061": "G-NORTHANTS-2021",
-    "E06000062": "G-NORTHANTS-2021",
-    "E06000063": "G-2023",
-    "E06000064": "G-2023",
-    "E06000065": "G-2023",
-    "E06000066": "G-2023",
-    "E08000038": "G-RECODE-2025",
-    "E08000039": "G-RECODE-2025",
-    "E08000016": "G-RECODE-2025",
-    "E08000019": "G-RECODE-2025",
-    "E06000058": "G-BCP-2019",
-    "E06000059": "G-BCP-2019",
-    "E06000028": "G-BCP-2019",
-    "E06000029": "G-BCP-2019",
-    "E10000009": "G-BCP-2019",
-    "E10000002": "G-BUCKS-2020",
-    "E10000021": "G-NORTHANTS-2021",
-    "E10000006": "G-2023",
-    "E10000023": "G-2023",
-    "E10000027": "G-2023",
-}
-TO_LATEST = {  # old code -> [(new code, how)]
-    "E06000028": [("E06000058", "sum")],
-    "E06000029": [("E06000058", "sum")],
-    "E10000009": [("E06000059", "recode")],
-    "E10000002": [("E06000060", "recode")],
-    "E10000021": [("E06000061", "share"), ("E06000062", "share")],
-    "E10000006": [("E06000063", "share"), ("E06000064", "share")],
-    "E10000023": [("E06000065", "recode")],
-    "E10000027": [("E06000066", "recode")],
-    "E08000016": [("E08000038", "recode")],
-    "E08000019": [("E08000039", "recode")],
-}
 OFSTED_NAMES = {
     "bedford borough": "bedford",
     "bristol": "bristol",
@@ -123,10 +79,6 @@ def _norm(name: str) -> str:
     return " ".join(re.sub(r"\b(city|county) of\b", " ", s).split())
 
 
-def _la(t: pd.DataFrame) -> pd.DataFrame:
-    return t[t["level"] == "la"] if len(t) else t
-
-
 def _pick(t: pd.DataFrame, measure: str, vintage_order: str = "latest") -> pd.DataFrame:
     """One value per (la_code, year) for ``measure``: the latest (or earliest) vintage that has a number."""
     if not len(t):
@@ -147,13 +99,10 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
         raise UserError("geography", f"unknown geography {geography!r}; use '2018' or 'latest'", "geography")
     _require_cin_and_cla(result)
     flags: list[tuple] = []  # (la_code, year, column, flag, rule), in the order the steps find them
-    tables, old_to_new, names, regions = _recode(result.tables, geography)
+    tables, old_to_new, names, regions = boundaries.one_code_per_authority(result.tables, geography)
     long, overlap = _long_table(tables, old_to_new, flags)
-    if geography == "2018":
-        long, base, last_year = _footprint_2018(long, tables, flags)
-    else:
-        long, base, last_year = _footprint_latest(long, flags)
-    panel, years = _on_grid(long, base, last_year, flags)
+    long, base, last_year = boundaries.onto_footprint(long, tables, geography, flags)
+    panel, years = boundaries.on_grid(long, base, last_year, flags)
     panel = _back_derive_population(panel, tables["cin"], geography, flags)
     panel, meta_defl = _context(panel, tables, names, flags)
     panel = _names_and_regions(panel, names, regions, flags)
@@ -187,45 +136,6 @@ def _require_cin_and_cla(result: IngestResult) -> None:
         + (f" (unrecognised: {why})" if why else ""),
         "missing-source",
     )
-
-
-def _recode(T: dict[str, pd.DataFrame], geography: str):
-    """The tables with one code per authority, and the code tables: old (3-digit) to new codes, names, regions."""
-    cin = T["cin"]
-    coded = pd.concat(
-        [
-            t[["la_code", "old_la_code", "la_name"] + (["region"] if "region" in t else [])]
-            for t in (cin, T["cla"], T.get("population", cin))
-            if len(t)
-        ]
-    )
-    coded = coded[coded["la_code"].notna()]
-    coded["la_code"] = coded["la_code"].replace(RECODE)
-    old_to_new = (
-        coded.dropna(subset=["old_la_code"])
-        .drop_duplicates("old_la_code", keep="last")
-        .set_index("old_la_code")["la_code"]
-        .to_dict()
-    )
-    names = coded.drop_duplicates("la_code", keep="last").set_index("la_code")["la_name"].to_dict()
-    regions = (
-        coded.dropna(subset=["region"]).drop_duplicates("la_code", keep="last").set_index("la_code")["region"].to_dict()
-        if "region" in coded
-        else {}
-    )
-    # same-footprint code changes are applied before sources are compared, so one authority has one code
-    same = (
-        {k: v[0] for k, v in TO_2018.items() if v[1] == "recode"}
-        if geography == "2018"
-        else {k: v[0][0] for k, v in TO_LATEST.items() if v[0][1] == "recode" and len(v) == 1}
-    )
-    recode = {**RECODE, **same}
-    for name in ("cin", "cla", "population", "workforce"):
-        if name in T and len(T[name]):  # SFR files before 2012-13 carry 3-digit codes only
-            t = T[name].copy()
-            t["la_code"] = t["la_code"].fillna(t["old_la_code"].map(old_to_new)).replace(recode)
-            T = {**T, name: t}
-    return T, old_to_new, names, regions
 
 
 def _long_table(T: dict[str, pd.DataFrame], old_to_new: dict, flags: list) -> tuple[pd.DataFrame, list]:
@@ -299,7 +209,7 @@ def _vacancy_parts(wf: pd.DataFrame, lait: pd.DataFrame, old_to_new: dict, flags
     parts = [v[["la_code", "year", "value"]].assign(measure="sw_vacancy_rate")]
     ap = wf[wf.get("apportioned", False) == True]  # noqa: E712
     for r in ap[ap["measure"] == "sw_vacancy_rate"].itertuples():
-        rule = "G-NORTHANTS-2021" if r.la_code in ("E06000061", "E06000062") else "csww-joint-row"
+        rule = boundaries.split_rule().get(r.la_code, "csww-joint-row")
         flags.append((r.la_code, r.year + 1, "sw_vacancy_rate", "apportioned", rule))
     lait = _la(lait)
     if not len(lait):
@@ -318,65 +228,13 @@ def _vacancy_parts(wf: pd.DataFrame, lait: pd.DataFrame, old_to_new: dict, flags
     return parts
 
 
-def _footprint_2018(long: pd.DataFrame, T: dict[str, pd.DataFrame], flags: list):
-    """The 152 authorities of 2017-18: successors' rows mapped back (summed or recoded, each flagged)."""
-    lc, ll = _la(T["cin"]), _la(T["cla"])
-    base = set(lc[lc["year"] == 2018]["la_code"].dropna()) | set(ll[ll["year"] == 2018]["la_code"].dropna())
-    base = {TO_2018.get(c, (c,))[0] for c in base}  # later releases show 2017-18 under successor codes
-    long["how"] = long["la_code"].map(lambda c: TO_2018.get(c, (c, "keep"))[1])
-    moved = long[long["how"] != "keep"]
-    for (code, how), g in moved.groupby(["la_code", "how"]):
-        for y in g["year"].unique():
-            flags.append((TO_2018[code][0], int(y), "*", "aggregated" if how == "sum" else "derived", RULE_OF[code]))
-    long["la_code"] = long["la_code"].map(lambda c: TO_2018.get(c, (c,))[0])
-    return long, base, 2019  # BCP and Dorset (April 2019) cannot be split back into the 2018 authorities
-
-
-def _footprint_latest(long: pd.DataFrame, flags: list):
-    """Today's authorities: predecessors' rows summed, shared by population (apportioned) or recoded."""
-    base = (set(long["la_code"]) - set(TO_LATEST)) | {n for v in TO_LATEST.values() for n, _ in v}
-    share = _shares(long)
-    kinds = {"sum": "aggregated", "share": "apportioned", "recode": "derived"}
-    rows = []
-    for old, targets in TO_LATEST.items():
-        g = long[long["la_code"] == old]
-        if not len(g):
-            continue
-        for new, how in targets:
-            w = share.get(new, 1 / len(targets)) if how == "share" else 1.0
-            gg = g.assign(la_code=new)
-            rate = gg["measure"].isin(["sw_vacancy_rate", "deflator"])
-            gg.loc[~rate, "value"] = gg.loc[~rate, "value"] * w
-            rows.append(gg)
-            for y in g["year"].unique():
-                flags.append((new, int(y), "*", kinds[how], RULE_OF[old]))
-    long = pd.concat([long[~long["la_code"].isin(TO_LATEST)]] + rows, ignore_index=True)
-    return long, base, int(long["year"].max())
-
-
-def _on_grid(long: pd.DataFrame, base: set, last_year: int, flags: list) -> tuple[pd.DataFrame, list[int]]:
-    """The long table as one row per authority of the footprint and year from 2010-11 (G-OUTSIDE for the rest)."""
-    outside = long[~long["la_code"].isin(base)]
-    for code, g in outside.groupby("la_code"):
-        flags.append((code, int(g["year"].min()), "*", "missing", "G-OUTSIDE"))
-    long = long[long["la_code"].isin(base)]
-    rate_m = {"sw_vacancy_rate"}  # rates of apportioned authorities are identical values: mean, not sum
-    agg = long.groupby(["la_code", "year", "measure"])["value"].agg(
-        lambda v: v.mean() if v.name in rate_m else v.sum(min_count=1)
-    )
-    panel = agg.unstack("measure").reset_index()
-    years = list(range(2011, last_year + 1))
-    grid = pd.MultiIndex.from_product([sorted(base), years], names=["la_code", "year"]).to_frame(index=False)
-    return grid.merge(panel, on=["la_code", "year"], how="left"), years
-
-
 def _back_derive_population(panel: pd.DataFrame, cin: pd.DataFrame, geography: str, flags: list) -> pd.DataFrame:
     """Y-POP: where no population estimate is read, the children-in-need count over its published rate."""
     rate = _pick(_la(cin), "cin_rate")
     cnt = _pick(_la(cin), "cin_31mar")
     rc = cnt.merge(rate, on=["la_code", "year"], suffixes=("_n", "_r"))
     rc["pop"] = rc["value_n"] * 10000 / rc["value_r"]
-    rc["la_code"] = rc["la_code"].map(lambda c: TO_2018.get(c, (c,))[0]) if geography == "2018" else rc["la_code"]
+    rc["la_code"] = rc["la_code"].map(boundaries.la_code_of(geography)) if geography == "2018" else rc["la_code"]
     panel = panel.merge(
         rc[["la_code", "year", "pop"]].drop_duplicates(["la_code", "year"]), on=["la_code", "year"], how="left"
     )
@@ -410,12 +268,7 @@ def _context(panel: pd.DataFrame, T: dict[str, pd.DataFrame], names: dict, flags
 
 def _names_and_regions(panel: pd.DataFrame, names: dict, regions: dict, flags: list) -> pd.DataFrame:
     """Names and canonical regions, every contract column (S-NOSOURCE where no source has it), in order."""
-    # a recoded authority keeps its name (and region) from its old code when no source names the new one
-    for old, targets in TO_LATEST.items():
-        for new, how in targets:
-            if how == "recode":
-                names.setdefault(new, names.get(old))
-                regions.setdefault(new, regions.get(old))
+    names, regions = boundaries.carry_names(names, regions)
     panel["la_name"] = panel["la_code"].map(names)
     # publishers differ in case ("The Humber") and some split London into Inner and Outer London
     canonical = {r.lower(): r for r in contract.REGIONS} | {"inner london": "London", "outer london": "London"}
@@ -454,21 +307,6 @@ def _meta(result: IngestResult, geography: str, years: list[int], deflator, pane
     }
 
 
-def _shares(long: pd.DataFrame) -> dict[str, float]:
-    """Successors' share of their predecessor's 0-17 population, first year both successors are published."""
-    out = {}
-    pop = long[long["measure"] == "pop_0_17"]
-    for _old, targets in TO_LATEST.items():
-        codes = [n for n, h in targets if h == "share"]
-        if not codes:
-            continue
-        p = pop[pop["la_code"].isin(codes)].pivot_table(index="year", columns="la_code", values="value").dropna()
-        if len(p) and len(p.columns) == len(codes):
-            row = p.iloc[0]
-            out.update((row / row.sum()).to_dict())
-    return out
-
-
 def _ofsted(panel: pd.DataFrame, of: pd.DataFrame, names: dict[str, str], flags: list) -> pd.DataFrame:
     """Latest graded judgement published on or before 31 March of each year (S-OFSTED, G-NAMES)."""
     if not len(of):
@@ -479,9 +317,7 @@ def _ofsted(panel: pd.DataFrame, of: pd.DataFrame, names: dict[str, str], flags:
     of = of.copy()
     key = of["la_name"].map(lambda n: OFSTED_NAMES.get(_norm(n), _norm(n)))
     of["la_code"] = of["la_code"].where(of["la_code"].notna() & (of["la_code"] != ""), key.map(by_name))
-    of["la_code"] = of["la_code"].replace(
-        {c: TO_2018[c][0] for c in ("E06000060", "E06000065", "E06000066", "E08000038", "E08000039")}
-    )
+    of["la_code"] = of["la_code"].replace(boundaries.same_area_recodes("2018"))
     for nm in of.loc[of["la_code"].isna(), "la_name"].unique():
         flags.append((f"name:{nm}", 0, "ofsted_overall", "missing", "G-NAMES"))
     of = of.dropna(subset=["la_code"]).sort_values("date")
