@@ -1,0 +1,225 @@
+"""The source picked for each measure: children in need (S-CIN), looked after (S-CLA), section 251 (S-S251),
+social-worker vacancies from the workforce census or LAIT (Y-CSWW, W-LAIT), deprivation (S-IOD), Ofsted
+(S-OFSTED, G-NAMES), the deflator, and the England rows as published."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from cscbook.harmonise import boundaries
+from cscbook.harmonise.boundaries import la as _la
+from cscbook.ingest import IngestResult
+
+OFSTED_NAMES = {
+    "bedford borough": "bedford",
+    "bristol": "bristol",
+    "durham": "county durham",
+    "herefordshire": "herefordshire",
+    "kingston upon hull": "kingston upon hull",
+    "richmond upon thames": "richmond upon thames",
+    "st helens": "st helens",
+}
+CIN_MEASURES = ["referrals", "s47_enquiries", "icpcs", "cpp_31mar", "cin_31mar", "cin_episodes"]
+
+
+def _norm(name: str) -> str:
+    s = str(name).lower().replace("&", "and").replace(".", "").replace(",", "")
+    return " ".join(re.sub(r"\b(city|county) of\b", " ", s).split())
+
+
+def pick(t: pd.DataFrame, measure: str, vintage_order: str = "latest") -> pd.DataFrame:
+    """One value per (la_code, year) for ``measure``: the latest (or earliest) vintage that has a number."""
+    if not len(t):
+        return pd.DataFrame(columns=["la_code", "year", "value", "vintage"])
+    d = t[(t["measure"] == measure) & t["la_code"].notna()].copy()
+    d["_v"] = d["vintage"].str.extract(r"(\d{4})", expand=False).astype(float)
+    d = d.sort_values(["la_code", "year", "_v"], ascending=[True, True, vintage_order == "earliest"])
+    with_value = d[d["value"].notna()].drop_duplicates(["la_code", "year"])
+    rest = d.drop_duplicates(["la_code", "year"])
+    return pd.concat([with_value, rest]).drop_duplicates(["la_code", "year"])[
+        ["la_code", "year", "value", "vintage", "file"]
+    ]
+
+
+def long_table(T: dict[str, pd.DataFrame], old_to_new: dict, flags: list) -> tuple[pd.DataFrame, list]:
+    """Every numeric panel input as (la_code, year, value, measure), one source picked per cell, and the
+    children-in-need overlap of the SFR and EES layouts."""
+    parts, overlap = _cin_parts(T["cin"], flags)
+    parts += _cla_parts(T["cla"])
+    pop = pick(_la(T.get("population", pd.DataFrame())), "pop_0_17", "earliest")
+    parts.append(pop[["la_code", "year", "value"]].assign(measure="pop_0_17"))
+    parts += _s251_parts(T.get("s251", pd.DataFrame()), old_to_new, flags)
+    parts += _vacancy_parts(T.get("workforce", pd.DataFrame()), T.get("lait", pd.DataFrame()), old_to_new, flags)
+    return pd.concat(parts, ignore_index=True), overlap
+
+
+def _cin_parts(cin: pd.DataFrame, flags: list) -> tuple[list, list]:
+    """Children in need: EES from 2012-13, its gaps filled from the SFR (S-CIN), the SFR before."""
+    parts, overlap = [], []
+    ees_cin, sfr_cin = _la(cin[cin["vintage"].str.startswith("EES")]), _la(cin[cin["vintage"].str.startswith("SFR")])
+    for m in CIN_MEASURES:
+        e, s = pick(ees_cin, m), pick(sfr_cin, m)
+        e = e[e["year"] >= 2013]
+        both = e.merge(s, on=["la_code", "year"], suffixes=("_ees", "_sfr"))
+        overlap.append(both.assign(measure=m)[["la_code", "year", "measure", "value_sfr", "value_ees"]])
+        fill = both[both["value_ees"].isna() & both["value_sfr"].notna()]
+        for r in fill.itertuples():
+            flags.append((r.la_code, r.year, m, "imputed", "S-CIN"))
+        e = e.merge(fill[["la_code", "year", "value_sfr"]], on=["la_code", "year"], how="left")
+        e["value"] = e["value"].fillna(e["value_sfr"])
+        keep_s = s[~s.set_index(["la_code", "year"]).index.isin(e.set_index(["la_code", "year"]).index)]
+        parts.append(
+            pd.concat([e[["la_code", "year", "value"]], keep_s[["la_code", "year", "value"]]]).assign(measure=m)
+        )
+    return parts, overlap
+
+
+def _cla_parts(cla: pd.DataFrame) -> list:
+    """Looked-after children: the SFR where it exists, EES for the years after it."""
+    parts = []
+    cla_la = _la(cla)
+    for m in ("cla_31mar", "cla_16plus"):
+        s = pick(cla_la[cla_la["vintage"].str.startswith("SFR")], m)
+        e = pick(cla_la[cla_la["vintage"].str.startswith("EES")], m)
+        e = e[e["year"] > s["year"].max()] if len(s) else e
+        parts.append(pd.concat([s, e])[["la_code", "year", "value"]].assign(measure=m))
+    return parts
+
+
+def _s251_parts(s251: pd.DataFrame, old_to_new: dict, flags: list) -> list:
+    """Section 251 spending, on 3-digit codes mapped to ONS codes (an unmapped code is flagged, G-OLDCODE)."""
+    if not len(s251):
+        return []
+    s = s251.copy()
+    s["la_code"] = s["la_code"].fillna(s["old_la_code"].map(old_to_new))
+    for r in s[s["la_code"].isna()].drop_duplicates("old_la_code").itertuples():
+        flags.append((f"old:{r.old_la_code}", r.year, "spend_*", "missing", "G-OLDCODE"))
+    s = s[s["la_code"].notna()]
+    return [
+        s.sort_values("vintage").drop_duplicates(["la_code", "year", "measure"], keep="last")[
+            ["la_code", "year", "value", "measure"]
+        ]
+    ]
+
+
+def _vacancy_parts(wf: pd.DataFrame, lait: pd.DataFrame, old_to_new: dict, flags: list) -> list:
+    """Social-worker vacancy rates from the workforce census (Y-CSWW: September's census is the next
+    March's year), and from LAIT for the census before the workforce files begin (W-LAIT)."""
+    if not len(wf):
+        return []
+    v = pick(_la(wf), "sw_vacancy_rate")
+    v["year"] = v["year"] + 1  # Y-CSWW
+    parts = [v[["la_code", "year", "value"]].assign(measure="sw_vacancy_rate")]
+    ap = wf[wf.get("apportioned", False) == True]  # noqa: E712
+    split = boundaries.split_rule()  # a joint row of a split's successors is shared under the split's rule
+    for r in ap[ap["measure"] == "sw_vacancy_rate"].itertuples():
+        flags.append((r.la_code, r.year + 1, "sw_vacancy_rate", "apportioned", split.get(r.la_code, "csww-joint-row")))
+    lait = _la(lait)
+    if not len(lait):
+        return parts
+    lv = lait[lait["measure"] == "sw_vacancy_rate"].copy()
+    lv["la_code"] = lv["la_code"].fillna(lv["old_la_code"].map(old_to_new))
+    lv = pick(lv, "sw_vacancy_rate")
+    lv["year"] = lv["year"] + 1  # Y-CSWW
+    have = set(zip(v["la_code"], v["year"]))
+    new = np.array([(c, y) not in have for c, y in zip(lv["la_code"], lv["year"])], dtype=bool)
+    before = (lv["year"] < v["year"].min()).to_numpy() if len(v) else True
+    lv = lv[new & before & lv["value"].notna().to_numpy()]
+    parts.append(lv[["la_code", "year", "value"]].assign(measure="sw_vacancy_rate"))
+    for r in lv.itertuples():
+        flags.append((r.la_code, int(r.year), "sw_vacancy_rate", "derived", "W-LAIT"))
+    return parts
+
+
+def context(panel: pd.DataFrame, T: dict[str, pd.DataFrame], names: dict, flags: list):
+    """The deflator (2017-18 = 1), deprivation scores (IoD 2015 to 2018-19, IoD 2019 after) and Ofsted."""
+    defl = T.get("deflator", pd.DataFrame())
+    meta_defl = None
+    if len(defl):
+        d = defl.set_index("year")["value"]
+        if 2018 in d.index:
+            panel["deflator"] = panel["year"].map(d / d[2018])
+            meta_defl = "HMT GDP deflator, 2017-18 = 1"
+    iod = T.get("iod", pd.DataFrame())
+    if len(iod):
+        for m in ("idaci_score", "imd_score"):
+            e = iod[iod["measure"] == m]
+            i15 = e[e["year"] == 2015].set_index("la_code")["value"]
+            i19 = e[e["year"] == 2019].set_index("la_code")["value"]
+            panel[m] = np.where(panel["year"] <= 2019, panel["la_code"].map(i15), panel["la_code"].map(i19))
+    return _ofsted(panel, T.get("ofsted", pd.DataFrame()), names, flags), meta_defl
+
+
+def _ofsted(panel: pd.DataFrame, of: pd.DataFrame, names: dict[str, str], flags: list) -> pd.DataFrame:
+    """Latest graded judgement published on or before 31 March of each year (S-OFSTED, G-NAMES)."""
+    if not len(of):
+        return panel
+    by_name = {}
+    for code, nm in names.items():
+        by_name.setdefault(_norm(nm), code)
+    of = of.copy()
+    key = of["la_name"].map(lambda n: OFSTED_NAMES.get(_norm(n), _norm(n)))
+    of["la_code"] = of["la_code"].where(of["la_code"].notna() & (of["la_code"] != ""), key.map(by_name))
+    of["la_code"] = of["la_code"].replace(boundaries.same_area_recodes("2018"))
+    for nm in of.loc[of["la_code"].isna(), "la_name"].unique():
+        flags.append((f"name:{nm}", 0, "ofsted_overall", "missing", "G-NAMES"))
+    of = of.dropna(subset=["la_code"]).sort_values("date")
+    of["la_code"] = of["la_code"].astype(str)
+    of["date"] = pd.to_datetime(of["date"]).astype("datetime64[ns]")
+    p = panel[["la_code", "year"]].copy()
+    p["la_code"] = p["la_code"].astype(str)
+    p["_cut"] = pd.to_datetime(p["year"].astype(str) + "-03-31").astype("datetime64[ns]")
+    p = p.sort_values("_cut")
+    m = pd.merge_asof(
+        p,
+        of[["la_code", "date", "framework", "judgement"]]
+        .rename(columns={"date": "_cut2"})
+        .assign(_cut=lambda d: d["_cut2"]),
+        on="_cut",
+        by="la_code",
+        direction="backward",
+    )
+    m["ofsted_overall"] = m["judgement"]
+    m["ofsted_framework"] = m["framework"]
+    m["ofsted_date"] = m["_cut2"].dt.strftime("%Y-%m-%d")
+    return panel.merge(
+        m[["la_code", "year", "ofsted_overall", "ofsted_framework", "ofsted_date"]], on=["la_code", "year"], how="left"
+    )
+
+
+def england(result: IngestResult, years: list[int]) -> pd.DataFrame:
+    """England rows as published, from the same sources the panel prefers (year x count columns)."""
+    T = result.tables
+    cols = {}
+    cin = T.get("cin", pd.DataFrame())
+    eng = cin[cin["level"] == "england"] if len(cin) else cin
+    for m in CIN_MEASURES:
+        e = eng[(eng["measure"] == m)]
+        e_ees = (
+            e[e["vintage"].str.startswith("EES") & (e["year"] >= 2013)]
+            .sort_values("vintage")
+            .drop_duplicates("year", keep="last")
+        )
+        e_sfr = e[e["vintage"].str.startswith("SFR") & ~e["year"].isin(e_ees["year"])]
+        cols[m] = pd.concat([e_ees, e_sfr]).set_index("year")["value"]
+    cla = T.get("cla", pd.DataFrame())
+    c = cla[(cla["level"] == "england")] if len(cla) else cla
+    for m in ("cla_31mar", "cla_16plus"):
+        cm = c[c["measure"] == m]
+        s = cm[cm["vintage"].str.startswith("SFR")]
+        e = (
+            cm[cm["vintage"].str.startswith("EES") & ~cm["year"].isin(s["year"])]
+            .sort_values("vintage")
+            .drop_duplicates("year", keep="last")
+        )
+        cols[m] = pd.concat([s, e]).set_index("year")["value"]
+    pop = T.get("population", pd.DataFrame())
+    if len(pop):
+        p = pop[(pop["level"] == "england")].sort_values("vintage").drop_duplicates("year", keep="first")
+        cols["pop_0_17"] = p.set_index("year")["value"]
+    df = pd.DataFrame(cols).reindex(years)
+    df.index.name = "year"
+    return df.reset_index()
