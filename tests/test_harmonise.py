@@ -383,6 +383,8 @@ def test_a_row_that_cannot_be_applied_is_refused():
         boundaries.Change("G-X", 2030, ("E06000001", "E06000002"), ("E06000003",), "share")
     with pytest.raises(ValueError, match="recode"):
         boundaries.Change("G-X", 2030, ("E06000001",), ("E06000002", "E06000003"), "recode")
+    with pytest.raises(ValueError, match="older than every footprint"):
+        boundaries.Change("G-X", 2012, ("E06000001", "E06000002"), ("E06000003",), "sum")
 
 
 def test_derived_maps_agree_with_the_table():

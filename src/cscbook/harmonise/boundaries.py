@@ -41,6 +41,8 @@ class Change:
     def __post_init__(self):
         if self.how not in HOWS or not set(self.footprints) <= set(FOOTPRINT_START) or not self.rule.startswith("G-"):
             raise ValueError(f"bad change {self}")
+        if self.before_every_footprint() and self.how != "recode":  # only recodes are applied as tables are read
+            raise ValueError(f"{self.rule}: a {self.how} older than every footprint cannot be applied")
         for fp in self.footprints:
             source, target = self.sides(fp)
             ok = {
@@ -50,6 +52,10 @@ class Change:
             }[self.how]
             if not ok:
                 raise ValueError(f"{self.rule}: {self.how} cannot map {source} onto {target} on footprint {fp}")
+
+    def before_every_footprint(self) -> bool:
+        """True for a change older than every footprint (applied to every table as it is read)."""
+        return self.year <= min(FOOTPRINT_START.values())
 
     def forward(self, footprint: str) -> bool:
         """True when the footprint begins after the change (old codes are mapped onto new ones)."""
@@ -87,16 +93,12 @@ class Move(NamedTuple):
     rule: str
 
 
-def _before_every_footprint(c: Change) -> bool:
-    return c.year <= min(FOOTPRINT_START.values())
-
-
 def moves(footprint: str) -> list[Move]:
     """The moves that put rows onto the footprint, in table order (changes older than every footprint
     are applied as tables are read: see :func:`recode_before`)."""
     out = []
     for c in CHANGES:
-        if footprint in c.footprints and not _before_every_footprint(c):
+        if footprint in c.footprints and not c.before_every_footprint():
             source, target = c.sides(footprint)
             out += [Move(s, t, c.how, c.rule) for s in source for t in target]
     return out
@@ -104,7 +106,7 @@ def moves(footprint: str) -> list[Move]:
 
 def recode_before() -> dict[str, str]:
     """Code changes older than every footprint (old files carry the old codes): old -> new."""
-    return {o: n for c in CHANGES if _before_every_footprint(c) and c.how == "recode" for o, n in zip(c.old, c.new)}
+    return {o: n for c in CHANGES if c.before_every_footprint() and c.how == "recode" for o, n in zip(c.old, c.new)}
 
 
 def same_area_recodes(footprint: str) -> dict[str, str]:
@@ -127,7 +129,7 @@ def to_latest() -> dict[str, list[tuple[str, str]]]:
 
 def rule_of() -> dict[str, str]:
     """Every code a footprint step moves or lands on -> the rule of its change."""
-    return {code: c.rule for c in CHANGES if not _before_every_footprint(c) for code in c.old + c.new}
+    return {code: c.rule for c in CHANGES if not c.before_every_footprint() for code in c.old + c.new}
 
 
 def split_rule() -> dict[str, str]:
@@ -135,10 +137,10 @@ def split_rule() -> dict[str, str]:
     return {n: c.rule for c in CHANGES if c.how == "share" for n in c.new}
 
 
-def la_code_of(footprint: str):
-    """A function giving the code on the 2018 footprint of any code (unchanged on the latest one)."""
+def on_2018():
+    """A function giving any code's code on the 2018 footprint."""
     back = to_2018()
-    return (lambda c: back.get(c, (c,))[0]) if footprint == "2018" else (lambda c: c)
+    return lambda c: back.get(c, (c,))[0]
 
 
 # public, fixed at import, for readers of the code tables; the steps below derive theirs from CHANGES

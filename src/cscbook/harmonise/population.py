@@ -17,7 +17,7 @@ def back_derive_population(panel: pd.DataFrame, cin: pd.DataFrame, geography: st
     rc = cnt.merge(rate, on=["la_code", "year"], suffixes=("_n", "_r"))
     rc["pop"] = rc["value_n"] * 10000 / rc["value_r"]
     if geography == "2018":
-        rc["la_code"] = rc["la_code"].map(boundaries.la_code_of(geography))
+        rc["la_code"] = rc["la_code"].map(boundaries.on_2018())
     panel = panel.merge(
         rc[["la_code", "year", "pop"]].drop_duplicates(["la_code", "year"]), on=["la_code", "year"], how="left"
     )
