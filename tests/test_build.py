@@ -43,7 +43,8 @@ def test_failing_chapter_names_notebook_and_cell_and_keeps_site(own_book, tmp_pa
     build_dir = own_book
     before = (build_dir / "html" / "book" / "demand.html").read_bytes()
     bad = tmp_path / "demand.ipynb"
-    text = (ROOT / "book" / "demand.ipynb").read_text().replace("dm.tables(ctx)", "dm.tables(ctx, 1 / 0)", 1)
+    text = (ROOT / "book" / "demand.ipynb").read_text().replace("dm.results(ctx)", "dm.results(ctx, 1 / 0)", 1)
+    assert "1 / 0" in text
     bad.write_text(text)
     orig = registry.chapters
 

@@ -69,6 +69,9 @@ COLUMNS = IDENTITY + COUNTS + SPEND + CONTEXT
 NUMERIC = COUNTS + SPEND + ["deflator", "childrens_centres", "idaci_score", "imd_score", "sw_vacancy_rate"]
 
 #: The four-point scale onto which every Ofsted framework is mapped, worst to best.
+#: Rates are per 10,000 children aged 0-17: derived from a count and ``pop_0_17``, never stored.
+PER = 10_000
+
 OFSTED_SCALE = ["Inadequate", "Requires improvement", "Good", "Outstanding"]
 
 #: The nine English regions.

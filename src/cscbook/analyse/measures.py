@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook.analyse import reference
-from cscbook.contract import SPEND_CATEGORIES
+from cscbook.contract import PER, SPEND_CATEGORIES
 
 #: Activity series in the order the book shows them, with their labels.
 SERIES = {
@@ -20,7 +20,6 @@ SERIES = {
     "cla_16plus": "Looked-after children aged 16+",
 }
 POPULATION = {"pop_0_17": "Population aged 0-17"}
-PER = 10_000
 
 #: Readable names of the section 251 categories (contract order).
 SPEND_LABELS = {

@@ -410,9 +410,9 @@ class Results:
     fig_regions_cla: figures.Figure
 
 
-def results(ctx: Context, t: dict[str, pd.DataFrame] | None = None) -> Results:
-    """Everything the chapter shows; from the national tables ``t`` when given (as the notebook does)."""
-    t = tables(ctx) if t is None else t
+def results(ctx: Context) -> Results:
+    """Everything the chapter shows, computed once."""
+    t = tables(ctx)
     return Results(
         tables=t,
         growth=growth_table(ctx, t),

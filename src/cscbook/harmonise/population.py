@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cscbook.contract import PER
 from cscbook.harmonise import boundaries
 from cscbook.harmonise.sources import pick
 
@@ -15,7 +16,7 @@ def back_derive_population(panel: pd.DataFrame, cin: pd.DataFrame, geography: st
     rate = pick(boundaries.la(cin), "cin_rate")
     cnt = pick(boundaries.la(cin), "cin_31mar")
     rc = cnt.merge(rate, on=["la_code", "year"], suffixes=("_n", "_r"))
-    rc["pop"] = rc["value_n"] * 10000 / rc["value_r"]
+    rc["pop"] = rc["value_n"] * PER / rc["value_r"]
     if geography == "2018":
         rc["la_code"] = rc["la_code"].map(boundaries.on_2018())
     panel = panel.merge(
