@@ -13,10 +13,10 @@ import pytest
 from cscbook import params
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
-from cscbook.publish import registry as pipeline
+from cscbook.publish import registry
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = [c.id for c in pipeline.chapters()]
+CHAPTERS = [c.id for c in registry.chapters()]
 
 # A numbered block in a markdown cell: ```{glue:figure} key / ```{glued-table} key, its options and caption.
 BLOCK = re.compile(r"```\{(glue:figure|glued-table)\}[ \t]+(\S+)[ \t]*\n(.*?)\n```", re.S)

@@ -105,13 +105,14 @@ def test_vacancy_rates_start_in_2016_17_from_lait(prepared):
 @pytest.mark.book
 def test_book_builds_on_real_data(tmp_path, ingest_cache):
     """The whole book on the real files: no synthetic banner, sources cited, every chapter rendered."""
-    from cscbook.publish import build as pipeline
+    from cscbook.publish import stage
+    from cscbook.publish.build import build
 
     # profiles of the two smallest authorities and a large one: suppressed and zero counts, tiny populations
     odd = "E09000001,Isles of Scilly,E06000052"
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "ingest").symlink_to(ingest_cache)  # files the session has parsed already
-    res = pipeline.build({"data": str(REAL.resolve())}, build_dir=tmp_path, profiles=odd)
+    res = build({"data": str(REAL.resolve())}, build_dir=tmp_path, profiles=odd)
     profile_pages = {p.stem: p.read_text() for p in (res.html / "book" / "profiles").glob("E*.html")}
     assert set(profile_pages) == {"E09000001", "E06000053", "E06000052"}
     assert "very small counts" in profile_pages["E06000053"] and "very small counts" not in profile_pages["E06000052"]
@@ -120,7 +121,7 @@ def test_book_builds_on_real_data(tmp_path, ingest_cache):
     assert {"demand.html", "variation.html", "ofsted.html", "preventative.html", "decomposition.html"} <= set(pages)
     for name, text in pages.items():
         assert "Synthetic data" not in text, name
-        if name.removesuffix(".html") not in pipeline.REFERENCE_PAGES:  # pages about the book, not its data
+        if name.removesuffix(".html") not in stage.REFERENCE_PAGES:  # pages about the book, not its data
             assert "Open Government Licence" in text, name
     demand = (tmp_path / "executed" / "demand" / "demand_nao_comparison.csv").read_text()
     assert "Growth in child protection plans" in demand

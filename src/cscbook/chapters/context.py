@@ -179,7 +179,7 @@ def load(chapter: str, values: dict[str, Any]) -> Context:
 
     ``values`` is either the parameters themselves (a name not in the chapter's model is an error,
     as on the command line) or a notebook's namespace, ``globals()``, from which exactly the names
-    the model declares, and the pipeline's internal ones, are taken: a parameter is typed once, in
+    the model declares, and the internal ones the build sets, are taken: a parameter is typed once, in
     the notebook's parameters cell.
     """
     model = CHAPTER_MODELS[chapter]

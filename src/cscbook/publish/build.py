@@ -39,9 +39,7 @@ from cscbook.publish.profile_build import (
     run_profiles,
 )
 from cscbook.publish.site import build_book
-from cscbook.publish.stage import REFERENCE_PAGES, stage
-
-__all__ = ["REFERENCE_PAGES", "BuildResult", "build", "versions"]
+from cscbook.publish.stage import stage
 
 KEY_PACKAGES = [
     "jupyter-book",
