@@ -34,9 +34,11 @@ COUNTS = [
     "s47_enquiries",  # during the year
     "icpcs",  # initial child protection conferences, during the year
     "cpp_31mar",  # children on a child protection plan at 31 March
+    "cpp_starts",  # child protection plans started during the year
     "cin_31mar",  # children in need at 31 March
     "cin_episodes",  # children in need at any time in the year (episodes of need)
     "cla_31mar",  # children looked after at 31 March
+    "cla_starts",  # children who started to be looked after during the year
     "cla_16plus",  # children looked after aged 16 and over at 31 March
 ]
 
@@ -64,6 +66,9 @@ CONTEXT = [
     "ofsted_framework",  # SLAC, CPI, SIF or ILACS
     "ofsted_date",  # date of that judgement (ISO string)
 ]
+
+#: Flows the synthetic generator does not model (its panel carries them as missing, flagged).
+NOT_SYNTHESISED = ["cpp_starts", "cla_starts"]
 
 COLUMNS = IDENTITY + COUNTS + SPEND + CONTEXT
 NUMERIC = COUNTS + SPEND + ["deflator", "childrens_centres", "idaci_score", "imd_score", "sw_vacancy_rate"]

@@ -20,7 +20,10 @@ def panel_and_flags(las, yrs, pop, counts, spend, idaci, imd, vac, ofsted, centr
         "pop_0_17": pop.ravel(),
     }
     flags = []
-    for k in contract.COUNTS[1:]:
+    for k in contract.NOT_SYNTHESISED:  # not modelled: missing, with the reason
+        rows[k] = np.full(N * T, np.nan)
+        flags.append(("*", 0, k, "missing", "synthetic: not modelled"))
+    for k in [c for c in contract.COUNTS[1:] if c not in contract.NOT_SYNTHESISED]:
         v = counts[k].ravel().astype(float)
         small = v < SUPPRESS_BELOW
         v[small] = np.nan
