@@ -89,6 +89,8 @@ def parse_file(path: Path) -> Parsed | str:
         return "not a CSV or spreadsheet"
     if population.detect_nomis(lines):
         return population.read_nomis(path)
+    if other.detect_ons_deflator(lines):
+        return other.read_ons_deflator(path)
     header = [
         clean_header(h) for h in pd.read_csv(pd.io.common.StringIO(lines[0]), dtype=str, header=None).iloc[0].fillna("")
     ]

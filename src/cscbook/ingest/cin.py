@@ -46,6 +46,7 @@ def read_sfr(path: Path) -> Parsed:
     pick("icpcs", f"ICPC{yy}", f"ICPCin{yy}")
     pick("cpp_31mar", f"CPPAt3103{e}")
     pick("cpp_rate", f"CPPAt3103{e}Rate", f"CPPAt3103{e}RatePer10k")
+    pick("cpp_starts", f"CPPStart{yy}", f"CPPEpisodesStart{yy}")  # plans (episodes) started in the year
     pick("cin_episodes", f"CINThro{yy}", f"CINEpisodesThro{yy}")
     pick("cin_31mar", f"CINAt3103{e}", mislabel=(f"CINAt3103{p}",))
     pick("cin_rate", f"CINAt3103{e}RatePer10k", "CINRatePer10K", mislabel=(f"CINAt3103{p}RatePer10K",))
@@ -73,8 +74,18 @@ EES_MEASURES = {
     "Referrals": {"Referrals": "referrals", "Referrals_rate": "referrals_rate"},
     "referral_count": {"referral_count": "referrals"},
     "Section47": {"Section47": "s47_enquiries", "ICPC": "icpcs", "Section47_rate": "s47_rate"},
-    "CPP_start": {"CPP_At31": "cpp_31mar", "CPP_At31_rate": "cpp_rate"},
+    "CPP_start": {"CPP_At31": "cpp_31mar", "CPP_At31_rate": "cpp_rate", "CPP_start": "cpp_starts"},
     "3_months_or_less": {"CPP_At31": "cpp_31mar"},
+}
+#: The columns each file family must carry: a release whose layout moved again is refused, naming the column.
+#: Rates are optional (the 2025 release dropped every ``_rate`` column).
+EES_REQUIRED = {
+    "At31_episodes": ["At31_episodes", "Anypoint_episodes"],
+    "Referrals": ["Referrals"],
+    "referral_count": ["referral_count"],
+    "Section47": ["Section47", "ICPC"],
+    "CPP_start": ["CPP_At31", "CPP_start"],
+    "3_months_or_less": ["CPP_At31"],
 }
 
 
@@ -85,6 +96,9 @@ def detect_ees(header: list[str]) -> bool:
 def read_ees(path: Path) -> Parsed:
     df = read_text_csv(path)
     key = next(k for k in EES_MEASURES if find_col(list(df.columns), k))
+    for need in EES_REQUIRED[key] + ["new_la_code"]:
+        if not find_col(list(df.columns), need):
+            raise UserError(path, f"missing required column: {need} (the layout has changed)", "missing-columns")
     measures = {find_col(list(df.columns), c): m for c, m in EES_MEASURES[key].items() if find_col(list(df.columns), c)}
     out, vintage = ees_frame(df, measures, path)
     check_negative(out, path)

@@ -45,17 +45,28 @@ def detect_ees(header: list[str]) -> bool:
 
 
 def read_ees(path: Path) -> Parsed:
-    """Rows for 'looked after at 31 March'; rows whose count is 'z' (the authority did not exist) are dropped."""
+    """Rows for 'looked after at 31 March' and for 'starting to be looked after'. The category sits in
+    ``population_type`` (2025) or, as published in 2022, in ``population_count``; rows whose count is 'z'
+    (the authority did not exist that year: the 2025 file carries predecessors and successors side by side)
+    are dropped."""
     df = read_text_csv(path)
     head = list(df.columns)
     cat = find_col(head, "population_type") or find_col(head, "population_count")
     num = find_col(head, "number") or find_col(head, "children_count")
     if num is None:
         raise UserError(path, "missing required column: number (or children_count)", "missing-columns")
-    df = df[df[cat].str.contains("at 31 March", case=False, na=False)]
+    if not find_col(head, "new_la_code"):
+        raise UserError(path, "missing required column: new_la_code (the layout has changed)", "missing-columns")
     z = df[num].str.strip().str.lower() == "z"
     notes = [f"dropped {int(z.sum())} rows with count 'z' (authority did not exist that year)"] if z.any() else []
     df = df[~z]
-    out, vintage = ees_frame(df, {num: "cla_31mar", find_col(head, "population_estimate"): "cla_pop_0_17"}, path)
+    label = df[cat].str.lower()
+    stock = df[label.str.contains("31 march", na=False)]
+    starts = df[label.str.contains("start", na=False)]
+    out, vintage = ees_frame(stock, {num: "cla_31mar", find_col(head, "population_estimate"): "cla_pop_0_17"}, path)
+    parts = [out]
+    if len(starts):
+        parts.append(ees_frame(starts, {num: "cla_starts"}, path)[0])
+    out = pd.concat(parts, ignore_index=True)
     check_negative(out, path)
     return Parsed("cla", f"EES {vintage}", {"cla": out}, notes)

@@ -1,4 +1,4 @@
-"""Smaller sources: IoD upper-tier summaries, children's social work workforce, GDP deflator, DfE LAIT."""
+"""Smaller sources: IoD upper-tier summaries, children's social work workforce, GDP deflators (HMT, ONS), DfE LAIT."""
 
 from __future__ import annotations
 
@@ -139,11 +139,60 @@ def read_deflator(wb: Workbook) -> Parsed:
     return Parsed("deflator", f"GDP deflator to {int(out['year'].max())}", {"deflator": out})
 
 
-# --- DfE LAIT long table (cross-check only) -----------------------------------------------------
+# --- ONS GDP implied deflator (YBGB), generator CSV ------------------------------------------------
 
+
+def detect_ons_deflator(lines: list[str]) -> bool:
+    """ONS's generator CSV of one series: ``"Title",...`` then ``"CDID","YBGB"`` before the data."""
+    return len(lines) > 2 and lines[0].startswith('"Title"') and lines[1].replace('"', "").strip() == "CDID,YBGB"
+
+
+def read_ons_deflator(path: Path) -> Parsed:
+    """The GDP implied deflator (2022 = 100) by financial year, ``year`` ending 31 March: the mean of
+    Q2-Q4 of one calendar year and Q1 of the next (2024-25 = 2024 Q2, Q3, Q4 and 2025 Q1). Only
+    complete financial years are kept."""
+    df = pd.read_csv(path, header=None, dtype=str, names=["period", "value"], encoding="utf-8-sig")
+    q = df["period"].str.extract(r"^(\d{4}) Q([1-4])$")
+    df = df.assign(cy=pd.to_numeric(q[0]), qn=pd.to_numeric(q[1]), v=pd.to_numeric(df["value"], errors="coerce"))
+    df = df[df["cy"].notna() & df["v"].notna()]
+    if df.empty:
+        raise UserError(path, "no quarterly rows ('YYYY Qn') in the ONS series file", "missing-columns")
+    df["fy"] = (df["cy"] + (df["qn"] >= 2)).astype(int)  # Q2-Q4 of Y-1 and Q1 of Y make the year ending March Y
+    g = df.groupby("fy")["v"].agg(["mean", "count"])
+    g = g[g["count"] == 4]
+    out = pd.DataFrame(
+        {
+            "la_code": pd.NA,
+            "old_la_code": pd.NA,
+            "la_name": pd.NA,
+            "level": "england",
+            "year": g.index.astype("int64"),
+            "measure": "gdp_deflator",
+            "value": g["mean"].to_numpy(),
+            "symbol": pd.NA,
+        }
+    )
+    notes = [f"financial years from quarters, {int(g.index.min())}-{int(g.index.max())}"]
+    return Parsed("deflator", f"ONS YBGB to {int(g.index.max())}", {"deflator": out}, notes)
+
+
+# --- DfE LAIT long table ----------------------------------------------------------------------------
+
+#: LAIT ``Short Desc`` -> measure. Units from LAIT's data dictionary: counts for referrals
+#: (CPP_Total_NumRef), plans at 31 March (CPP_Num), plans started in the year (CPP_Abuse: "Children becoming
+#: subject of a CPP"), looked after at 31 March (LACnum) and starting (LACnum_Start); rates per 10,000
+#: children aged 0-17 for children in need at 31 March (CIN), section 47 enquiries (Section_47) and initial
+#: conferences (ISCP_Conf); nominal pounds, gross, for the section 251 outturn lines ("(OT)" years);
+#: a percentage for vacancies (September census year).
 LAIT = {
+    "CPP_Total_NumRef": "referrals",
+    "Section_47": "s47_rate",
+    "ISCP_Conf": "icpcs_rate",
+    "CIN": "cin_31mar_rate",
     "CPP_Num": "cpp_31mar",
+    "CPP_Abuse": "cpp_starts",
     "LACnum": "cla_31mar",
+    "LACnum_Start": "cla_starts",
     "Work_Force_Vac_Rate": "sw_vacancy_rate",
     "SureStartFinance": "spend_sure_start",
     "TotalLACFinance": "spend_cla",
@@ -154,6 +203,8 @@ LAIT = {
     "OtherChildren&FamilyFinance": "spend_other_cfs",
     "C&YPExpenditure": "spend_total_excl_cera",
 }
+#: LAIT rates whose count is derived as rate * pop_0_17 / PER (harmonise, rule D-LAIT-RATE).
+LAIT_RATES = {"s47_rate": "s47_enquiries", "icpcs_rate": "icpcs", "cin_31mar_rate": "cin_31mar"}
 
 
 def detect_lait(header: list[str]) -> bool:
@@ -161,7 +212,9 @@ def detect_lait(header: list[str]) -> bool:
 
 
 def read_lait(path: Path) -> Parsed:
-    """Selected measures; ``Years`` '2016', '2016-17' and '2016-17 (OT)' all become the year ending 31 March."""
+    """Selected measures; ``Years`` '2016', '2016-17' and '2016-17 (OT)' all become the year ending 31 March
+    (the workforce's '2016' is the September 2016 census, matched later by Y-CSWW). ``Values`` is text with
+    binary artefacts (``290.89999999999998``): rounded to 6 decimals."""
     df = read_text_csv(path)
     df = df[df["Short Desc"].isin(LAIT)]
     y = df["Years"].str.extract(r"^(\d{4})(?:-(\d\d))?")
@@ -177,6 +230,7 @@ def read_lait(path: Path) -> Parsed:
         for m, g in df.groupby("Short Desc")
     ]
     out = pd.concat(parts, ignore_index=True)
+    out["value"] = out["value"].round(6)
     out.loc[out["measure"] == "sw_vacancy_rate", "value"] /= 100
     return Parsed("lait", f"LAIT to {int(out['year'].max())}", {"lait": out})
 
