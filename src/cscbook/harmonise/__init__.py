@@ -14,7 +14,7 @@ import pandas as pd
 
 from cscbook import contract
 from cscbook.errors import UserError
-from cscbook.harmonise import boundaries, sources
+from cscbook.harmonise import boundaries, lait, sources
 from cscbook.harmonise.boundaries import CHANGES, RECODE, RULE_OF, TO_2018, TO_LATEST, Change
 from cscbook.harmonise.flags import contract_columns, flag_missing_cells, flag_table
 from cscbook.harmonise.meta import RULES, SOURCES, meta
@@ -46,12 +46,14 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
     _require_cin_and_cla(result)
     flags: list[tuple] = []  # (la_code, year, column, flag, rule), in the order the steps find them
     tables, old_to_new, names, regions = boundaries.one_code_per_authority(result.tables, geography)
-    long, overlap = sources.long_table(tables, old_to_new, flags)
+    long, overlap, coverage = sources.long_table(tables, old_to_new, flags)
     long, base, last_year = boundaries.onto_footprint(long, tables, geography, flags)
     panel, years = boundaries.on_grid(long, base, last_year, flags)
     panel = back_derive_population(panel, tables["cin"], geography, flags)
     panel, deflator = sources.context(panel, tables, names, flags)
     panel = contract_columns(panel, *boundaries.carry_names(names, regions), flags)
+    lait.gap_flags(panel, coverage, flags)
+    flags[:] = lait.prune(flags, panel)
     flag_missing_cells(panel, flags)
     fl = flag_table(flags)
     prep = contract.Prepared(

@@ -231,7 +231,8 @@ def footprint_latest(long: pd.DataFrame, flags: list):
             for y in g["year"].unique():
                 flags.append((m.target, int(y), "*", FLAG_OF[m.how], m.rule))
     long = pd.concat([long[~long["la_code"].isin(forward)]] + rows, ignore_index=True)
-    return long, base, int(long["year"].max())
+    # Y-END: the panel ends in the last year an authority measure other than the workforce reaches
+    return long, base, int(long.loc[long["measure"] != "sw_vacancy_rate", "year"].max())
 
 
 def shares(long: pd.DataFrame) -> dict[str, float]:

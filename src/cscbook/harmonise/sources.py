@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from cscbook.harmonise import boundaries
+from cscbook.harmonise import boundaries, lait
 from cscbook.harmonise.boundaries import la as _la
 from cscbook.ingest import IngestResult
 
@@ -22,7 +22,7 @@ OFSTED_NAMES = {
     "richmond upon thames": "richmond upon thames",
     "st helens": "st helens",
 }
-CIN_MEASURES = ["referrals", "s47_enquiries", "icpcs", "cpp_31mar", "cin_31mar", "cin_episodes"]
+CIN_MEASURES = ["referrals", "s47_enquiries", "icpcs", "cpp_31mar", "cpp_starts", "cin_31mar", "cin_episodes"]
 
 
 def _norm(name: str) -> str:
@@ -44,16 +44,19 @@ def pick(t: pd.DataFrame, measure: str, vintage_order: str = "latest") -> pd.Dat
     ]
 
 
-def long_table(T: dict[str, pd.DataFrame], old_to_new: dict, flags: list) -> tuple[pd.DataFrame, list]:
-    """Every numeric panel input as (la_code, year, value, measure), one source picked per cell, and the
-    children-in-need overlap of the SFR and EES layouts."""
+def long_table(T: dict[str, pd.DataFrame], old_to_new: dict, flags: list) -> tuple[pd.DataFrame, list, dict]:
+    """Every numeric panel input as (la_code, year, value, measure), one source picked per cell; the
+    children-in-need overlap of the SFR and EES layouts; and which years the primary files and LAIT cover."""
     parts, overlap = _cin_parts(T["cin"], flags)
     parts += _cla_parts(T["cla"])
     pop = pick(_la(T.get("population", pd.DataFrame())), "pop_0_17", "earliest")
     parts.append(pop[["la_code", "year", "value"]].assign(measure="pop_0_17"))
     parts += _s251_parts(T.get("s251", pd.DataFrame()), old_to_new, flags)
+    primary = pd.concat(parts, ignore_index=True)
+    extra, coverage = lait.lait_parts(T.get("lait", pd.DataFrame()), pop, old_to_new, primary, flags)
+    parts += extra
     parts += _vacancy_parts(T.get("workforce", pd.DataFrame()), T.get("lait", pd.DataFrame()), old_to_new, flags)
-    return pd.concat(parts, ignore_index=True), overlap
+    return pd.concat(parts, ignore_index=True), overlap, coverage
 
 
 def _cin_parts(cin: pd.DataFrame, flags: list) -> tuple[list, list]:
@@ -81,7 +84,7 @@ def _cla_parts(cla: pd.DataFrame) -> list:
     """Looked-after children: the SFR where it exists, EES for the years after it."""
     parts = []
     cla_la = _la(cla)
-    for m in ("cla_31mar", "cla_16plus"):
+    for m in ("cla_31mar", "cla_16plus", "cla_starts"):
         s = pick(cla_la[cla_la["vintage"].str.startswith("SFR")], m)
         e = pick(cla_la[cla_la["vintage"].str.startswith("EES")], m)
         e = e[e["year"] > s["year"].max()] if len(s) else e
@@ -134,15 +137,32 @@ def _vacancy_parts(wf: pd.DataFrame, lait: pd.DataFrame, old_to_new: dict, flags
     return parts
 
 
+#: The deflator's base year (year ending 31 March) and its text in the meta, by series (S-DEFLATOR).
+DEFLATOR_BASE = {
+    "ONS": (2025, "ONS GDP implied deflator (YBGB), financial years, 2024-25 = 1 (2024-25 prices)"),
+    "HMT": (2018, "HMT GDP deflator, 2017-18 = 1 (2017-18 prices)"),
+}
+
+
+def deflator(panel: pd.DataFrame, defl: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """One index for every year (S-DEFLATOR): the ONS YBGB series where read, else HMT's; rebased to 1 in
+    the series' base year. A year the series does not reach stays missing."""
+    if not len(defl):
+        return panel, None
+    ons = defl[defl["vintage"].str.startswith("ONS")]
+    series, d = ("ONS", ons) if len(ons) else ("HMT", defl)
+    d = d.sort_values("vintage").drop_duplicates("year", keep="last").set_index("year")["value"]
+    base, text = DEFLATOR_BASE[series]
+    if base not in d.index:
+        base = int(d.index.max())
+        text = f"{series} GDP deflator, {base - 1}-{base % 100:02d} = 1 ({base - 1}-{base % 100:02d} prices)"
+    panel["deflator"] = panel["year"].map(d / d[base])
+    return panel, text
+
+
 def context(panel: pd.DataFrame, T: dict[str, pd.DataFrame], names: dict, flags: list):
-    """The deflator (2017-18 = 1), deprivation scores (IoD 2015 to 2018-19, IoD 2019 after) and Ofsted."""
-    defl = T.get("deflator", pd.DataFrame())
-    meta_defl = None
-    if len(defl):
-        d = defl.set_index("year")["value"]
-        if 2018 in d.index:
-            panel["deflator"] = panel["year"].map(d / d[2018])
-            meta_defl = "HMT GDP deflator, 2017-18 = 1"
+    """The deflator (S-DEFLATOR), deprivation scores (IoD 2015 to 2018-19, IoD 2019 after) and Ofsted."""
+    panel, meta_defl = deflator(panel, T.get("deflator", pd.DataFrame()))
     iod = T.get("iod", pd.DataFrame())
     if len(iod):
         for m in ("idaci_score", "imd_score"):
