@@ -35,6 +35,53 @@ def test_ees_2025_renamed_and_cla_z_rows(tmp_path):
     assert c.notes and "'z'" in c.notes[0]
 
 
+def test_ees_2025_b1_without_rates(tmp_path):
+    t = parse_file(official.ees_b1_2025(tmp_path)).tables["cin"]
+    assert set(t["measure"]) == {"cin_31mar", "cin_episodes"}  # no rate column to read
+    assert _v(t, "E06000901", "cin_episodes", 2025)["value"] == 700
+    assert _v(t, "E06000903", "cin_31mar", 2025)["symbol"] == "c"  # suppressed, missing, never zero
+
+
+def test_ees_layout_moved_again_is_refused_in_one_line(tmp_path):
+    with pytest.raises(UserError) as e:
+        parse_file(official.ees_b1_2025(tmp_path, drop="Anypoint_episodes"))
+    msg = str(e.value)
+    assert "b1.csv" in msg and "Anypoint_episodes" in msg and "\n" not in msg
+
+
+def test_ees_cla_2022_label_in_population_count_with_starts(tmp_path):
+    t = parse_file(official.ees_cla_2022(tmp_path)).tables["cla"]
+    assert _v(t, "E06000902", "cla_31mar", 2022)["value"] == 101
+    assert _v(t, "E06000902", "cla_starts", 2022)["value"] == 41  # ceasing rows are not read
+    assert len(t[t["measure"] == "cla_starts"]) == 3
+
+
+def test_ees_cla_2025_successors_side_by_side(tmp_path):
+    p = parse_file(official.ees_cla_2025_successors(tmp_path))
+    t = p.tables["cla"]
+    got = {(r.la_code, r.year, r.measure): r.value for r in t[t["measure"] != "cla_pop_0_17"].itertuples()}
+    assert got == {
+        ("E10000901", 2023, "cla_31mar"): 500,
+        ("E10000901", 2023, "cla_starts"): 200,
+        ("E06000909", 2024, "cla_31mar"): 501,
+        ("E06000909", 2024, "cla_starts"): 201,
+    }  # the 'z' rows of the authority that did not exist are dropped
+    assert "'z'" in p.notes[0]
+
+
+def test_ons_deflator_financial_years(tmp_path):
+    f = tmp_path / "ybgb.csv"
+    head = ['"Title","GDP deflator"', '"CDID","YBGB"', '"Source dataset ID","UKEA"', '"Important notes",']
+    quarters = [f'"{y} Q{q}","{100 + 4 * (y - 2023) + q}"' for y in (2023, 2024) for q in (1, 2, 3, 4)]
+    f.write_text("\n".join(head + ['"2023","102.5"'] + quarters + ['"2025 Q1","109"']) + "\n")
+    p = parse_file(f)
+    d = p.tables["deflator"].set_index("year")["value"]
+    assert p.source == "deflator" and p.vintage == "ONS YBGB to 2025"
+    assert d[2024] == pytest.approx((102 + 103 + 104 + 105) / 4)  # 2023 Q2-Q4 and 2024 Q1
+    assert d[2025] == pytest.approx((106 + 107 + 108 + 109) / 4)
+    assert 2023 not in d.index  # 2022 Q2-Q4 are not in the file: incomplete year left out
+
+
 def test_csww_joint_row_apportioned(tmp_path):
     t = parse_file(official.csww_joint(tmp_path)).tables["workforce"]
     v = t[t["measure"] == "sw_vacancy_rate"].set_index("la_code")

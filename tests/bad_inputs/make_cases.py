@@ -41,6 +41,16 @@ def cla(drop_count: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def b1_moved() -> str:
+    """An EES b1 file whose layout moved again: ``Anypoint_episodes`` renamed."""
+    lines = [EES + ",category,anypoint_episode_count,At31_episodes"]
+    for code, old, name in LAS:
+        lines.append(
+            f"2026,Reporting year,Local authority,E92000001,England,E12000001,North East,{old},{code},{name},Children in need,700,400"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def s251_bytes() -> bytes:
     rows = [
         ["S251 Outturn 2011-12 - Table A1"],
@@ -71,6 +81,7 @@ CASES: dict[str, dict[str, bytes | str]] = {
         "c1.csv": c1([(*LAS[0], "1000"), ("E06000902", "902", "Eastf\xf6ld", "900")]).encode("latin-1")
     },
     "data-missing-columns": {"cla.csv": cla(drop_count=True)},
+    "data-moved-layout": {"b1.csv": b1_moved()},
     "data-duplicate-authority-years": {"c1.csv": c1([(*LAS[0], "1000"), (*LAS[0], "1000"), (*LAS[1], "900")])},
     "data-negative-count": {"c1.csv": c1([(*LAS[0], "1000"), (*LAS[1], "-5")])},
     "data-non-numeric-cell": {"c1.csv": c1([(*LAS[0], "1000"), (*LAS[1], "abc")])},
