@@ -449,3 +449,42 @@ def test_v03_refuses_a_zero_population():
     prep.panel.loc[1, "pop_0_17"] = 0.0
     with pytest.raises(UserError, match="V03"):
         validate_prepared(prep)
+
+
+def _defl(vintage: str, values: dict[int, float]) -> pd.DataFrame:
+    return pd.DataFrame({"year": list(values), "value": list(values.values()), "vintage": vintage})
+
+
+def test_deflator_one_ons_index_rebased_hmt_only_as_fallback():
+    from cscbook.harmonise.sources import deflator
+
+    panel = pd.DataFrame({"year": [2018, 2025]})
+    ons, hmt = _defl("ONS YBGB to 2025", {2018: 80.0, 2025: 100.0}), _defl("GDP deflator to 2019", {2018: 1.0})
+    p, text = deflator(panel.copy(), pd.concat([hmt, ons]))
+    assert list(p["deflator"]) == [0.8, 1.0] and "2024-25 = 1" in text  # one series, never a splice
+    p, text = deflator(panel.copy(), hmt)
+    assert p["deflator"].iloc[0] == 1.0 and pd.isna(p["deflator"].iloc[1]) and text == "HMT GDP deflator, 2017-18 = 1"
+
+
+def test_lait_fills_only_years_the_primary_files_lack_and_derives_counts_from_rates():
+    from cscbook.harmonise.lait import lait_parts
+
+    lait = pd.DataFrame(
+        {
+            "level": "la",
+            "old_la_code": "901",
+            "year": [2022, 2023, 2023],
+            "measure": ["cla_31mar", "cla_31mar", "cin_31mar_rate"],
+            "value": [50.0, 60.0, 300.0],
+            "vintage": "LAIT to 2025",
+        }
+    )
+    pop = pd.DataFrame({"la_code": ["E06000901"], "year": [2023], "value": [20000.0]})
+    primary = pd.DataFrame({"la_code": ["E06000901"], "year": [2022], "measure": ["cla_31mar"], "value": [49.0]})
+    flags: list = []
+    parts, cov = lait_parts(lait, pop, {"901": "E06000901"}, primary, flags)
+    got = pd.concat(parts).set_index(["measure", "year"])["value"].to_dict()
+    assert got == {("cla_31mar", 2023): 60.0, ("cin_31mar", 2023): 600.0}  # 2022 stays the EES value
+    assert ("E06000901", 2023, "cin_31mar", "derived", "D-LAIT-RATE") in flags
+    assert ("E06000901", 2023, "cla_31mar", "derived", "L-LAIT-CLA") in flags
+    assert cov["lait"] == {2023}

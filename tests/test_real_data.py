@@ -47,7 +47,8 @@ def test_every_year_has_150_authorities(prepared):
     n = p.panel.groupby("year")["la_code"].nunique()
     for y in range(2011, 2019):
         assert n[y] >= 150
-    assert p.meta["source"] == "official" and p.meta["deflator"] == "HMT GDP deflator, 2017-18 = 1"
+    defl = "ONS GDP implied deflator (YBGB), financial years, 2024-25 = 1 (2024-25 prices)"
+    assert p.meta["source"] == "official" and p.meta["deflator"] == defl
 
 
 def test_authorities_sum_to_published_england(prepared):

@@ -140,7 +140,7 @@ def _vacancy_parts(wf: pd.DataFrame, lait: pd.DataFrame, old_to_new: dict, flags
 #: The deflator's base year (year ending 31 March) and its text in the meta, by series (S-DEFLATOR).
 DEFLATOR_BASE = {
     "ONS": (2025, "ONS GDP implied deflator (YBGB), financial years, 2024-25 = 1 (2024-25 prices)"),
-    "HMT": (2018, "HMT GDP deflator, 2017-18 = 1 (2017-18 prices)"),
+    "HMT": (2018, "HMT GDP deflator, 2017-18 = 1"),
 }
 
 
@@ -210,6 +210,16 @@ def _ofsted(panel: pd.DataFrame, of: pd.DataFrame, names: dict[str, str], flags:
     )
 
 
+def _lait_england(lait: pd.DataFrame, measure: str, have: pd.Series | None) -> pd.Series:
+    """A published series with LAIT's England row for the years it lacks (L-LAIT-*; counts only)."""
+    have = have if have is not None else pd.Series(dtype="float64")
+    if not len(lait) or measure not in lait["measure"].values:
+        return have
+    e = lait[(lait["level"] == "england") & (lait["measure"] == measure) & lait["value"].notna()]
+    e = e.drop_duplicates("year", keep="last").set_index("year")["value"]
+    return pd.concat([have.dropna(), e[~e.index.isin(have.dropna().index)]]).sort_index()
+
+
 def england(result: IngestResult, years: list[int]) -> pd.DataFrame:
     """England rows as published, from the same sources the panel prefers (year x count columns)."""
     T = result.tables
@@ -227,7 +237,7 @@ def england(result: IngestResult, years: list[int]) -> pd.DataFrame:
         cols[m] = pd.concat([e_ees, e_sfr]).set_index("year")["value"]
     cla = T.get("cla", pd.DataFrame())
     c = cla[(cla["level"] == "england")] if len(cla) else cla
-    for m in ("cla_31mar", "cla_16plus"):
+    for m in ("cla_31mar", "cla_16plus", "cla_starts"):
         cm = c[c["measure"] == m]
         s = cm[cm["vintage"].str.startswith("SFR")]
         e = (
@@ -236,6 +246,8 @@ def england(result: IngestResult, years: list[int]) -> pd.DataFrame:
             .drop_duplicates("year", keep="last")
         )
         cols[m] = pd.concat([s, e]).set_index("year")["value"]
+    for m in [m for m in lait.RULE if not m.startswith("spend_")]:  # LAIT England counts, years the files lack
+        cols[m] = _lait_england(T.get("lait", pd.DataFrame()), m, cols.get(m))
     pop = T.get("population", pd.DataFrame())
     if len(pop):
         p = pop[(pop["level"] == "england")].sort_values("vintage").drop_duplicates("year", keep="first")

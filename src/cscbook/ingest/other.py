@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cscbook.errors import UserError
@@ -219,10 +220,10 @@ def read_lait(path: Path) -> Parsed:
     df = df[df["Short Desc"].isin(LAIT)]
     y = df["Years"].str.extract(r"^(\d{4})(?:-(\d\d))?")
     year = pd.to_numeric(y[0]) + y[1].notna().astype(int)
-    lvl = df["LA Number"].str.strip().ne("").map({True: "la", False: "england"})
-    lvl = lvl.where(
-        lvl == "la", df["LA and Regions"].str.strip().str.lower().eq("england").map({True: "england", False: None})
-    )
+    # authorities have 3-digit numbers below 970; England is 970 and the regions 980-990 (or blank)
+    num = pd.to_numeric(df["LA Number"].str.strip(), errors="coerce")
+    lvl = pd.Series(np.where(num < 970, "la", None), index=df.index, dtype=object)
+    lvl[df["LA and Regions"].str.strip().str.lower().eq("england")] = "england"
     keep = lvl.notna()
     df, year, lvl = df[keep], year[keep], lvl[keep]
     parts = [
@@ -230,6 +231,7 @@ def read_lait(path: Path) -> Parsed:
         for m, g in df.groupby("Short Desc")
     ]
     out = pd.concat(parts, ignore_index=True)
+    out.loc[out["level"] == "england", "old_la_code"] = pd.NA
     out["value"] = out["value"].round(6)
     out.loc[out["measure"] == "sw_vacancy_rate", "value"] /= 100
     return Parsed("lait", f"LAIT to {int(out['year'].max())}", {"lait": out})
