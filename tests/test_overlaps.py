@@ -35,6 +35,11 @@ TOLERANCE = {
     "spend_total_excl_cera": (0.001, 0.03, "identical for 99.8%; one resubmission of 2.3%"),
     "spend_cla": (0.001, 0.001, "measured identical"),
     "spend_safeguarding": (0.001, 0.001, "measured identical"),
+    "spend_sure_start": (0.001, 0.001, "measured identical"),
+    "spend_family_support": (0.001, 0.001, "measured identical"),
+    "spend_young_people": (0.001, 0.001, "measured identical"),
+    "spend_youth_justice": (0.001, 0.001, "measured identical"),
+    "spend_other_cfs": (0.001, 0.001, "identical but for rounding (max 0.05%); authority-years of zero left out"),
 }
 
 
