@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from cscbook.errors import UserError
@@ -80,6 +81,18 @@ def test_ons_deflator_financial_years(tmp_path):
     assert d[2024] == pytest.approx((102 + 103 + 104 + 105) / 4)  # 2023 Q2-Q4 and 2024 Q1
     assert d[2025] == pytest.approx((106 + 107 + 108 + 109) / 4)
     assert 2023 not in d.index  # 2022 Q2-Q4 are not in the file: incomplete year left out
+
+
+def test_lait_long_table(tmp_path):
+    t = parse_file(official.lait_long(tmp_path)).tables["lait"]
+    la = t[t["level"] == "la"].set_index(["old_la_code", "measure", "year"])
+    assert la.loc[("901", "cla_starts", 2024), "value"] == 40
+    assert pd.isna(la.loc[("902", "cla_starts", 2024), "value"])  # '-' is missing, never zero
+    assert la.loc[("901", "cin_31mar_rate", 2024), "value"] == 290.9  # a rate, artefact rounded away
+    assert la.loc[("901", "spend_sure_start", 2024), "value"] == 1_000_000  # '2023-24 (OT)' ends March 2024
+    eng = t[t["level"] == "england"]
+    assert list(eng["value"]) == [32000] and eng["old_la_code"].isna().all()  # 970 is England
+    assert "980" not in set(t["old_la_code"].dropna()) and "ChildPov" not in set(t["measure"])
 
 
 def test_csww_joint_row_apportioned(tmp_path):
