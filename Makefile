@@ -1,5 +1,6 @@
-# make book: build the book on synthetic England into _build/html/index.html
+# make book: build the book on the official snapshot (data/official/) into _build/html/index.html
 # make test: run the tests (make test-slow adds the long checks; make lint the style checks)
+# make snapshot: remake data/official/ from the published files in FROM (default ../shared/real-data)
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,10 @@ UV_VERSION := $(shell sed -n "s/^uv==\([^ ]*\).*/\1/p" requirements-dev.txt)
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 LINTED := src tests benchmarks book
 
-.PHONY: book test test-slow bench lint lock clean
+# The folder of published files that `make snapshot` reads.
+FROM ?= ../shared/real-data
+
+.PHONY: book test test-slow bench lint lock clean snapshot
 
 # Install a locked requirements file into the venv: with uv when it is on PATH, already in the venv or
 # installable from the package index (seconds), else with pip (minutes). Both check every hash, and both
@@ -42,6 +46,10 @@ $(DEV_STAMP): requirements-dev.txt $(STAMP)
 
 book: $(STAMP)
 	$(BIN)/cscbook build
+
+# Remake the committed official snapshot from a folder of published files, whole or not at all.
+snapshot: $(STAMP)
+	$(BIN)/cscbook snapshot "$(FROM)" --out data/official
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" -n 2

@@ -1,4 +1,4 @@
-"""The ``cscbook`` command: synth, build, run, chapters, ingest, validate, fetch."""
+"""The ``cscbook`` command: synth, build, run, chapters, ingest, validate, snapshot, fetch."""
 
 from __future__ import annotations
 
@@ -16,7 +16,12 @@ STATE = {"debug": False}
 param_option = click.option(
     "-p", "--param", "p", multiple=True, type=(str, str), metavar="NAME VALUE", help="A chapter parameter (repeatable)."
 )
-data_option = click.option("--data", default=None, help="'synthetic' (default) or a folder of official files.")
+data_option = click.option(
+    "--data",
+    default=None,
+    help="'official' (default: the committed snapshot of the official statistics), 'synthetic' or a folder of "
+    "published files.",
+)
 build_dir_option = click.option(
     "--build-dir",
     type=click.Path(path_type=Path),
@@ -160,6 +165,18 @@ def validate(folder: Path, geography: str) -> None:
 
     prep = prepare_official(folder, geography=geography)  # runs the checks
     click.echo(f"ok: {len(prep.panel)} LA-years pass every rule")
+
+
+@app.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("data/official"), show_default=True)
+def snapshot(folder: Path, out: Path) -> None:
+    """Remake the official snapshot in OUT from a FOLDER of published files (both footprints, text only)."""
+    from cscbook.publish import snapshot as snap
+
+    t = time.perf_counter()
+    edition = snap.make(folder, out, cache=Path("_build/cache/ingest"))
+    click.echo(f"wrote {out} (edition {edition}) in {time.perf_counter() - t:.1f} s")
 
 
 @app.command()

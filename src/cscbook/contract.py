@@ -195,3 +195,48 @@ def check_years(panel: pd.DataFrame, years: str) -> None:
             f"{years} is outside the data, which cover {have[0]}-{have[-1]}",
             "years must lie within the data",
         )
+
+
+#: The float format of every CSV a text-only prepared folder holds: stable, and exact for counts and pounds.
+TEXT_FLOAT = "%.10g"
+#: Panel columns read back as text from a text-only folder (the rest of the contract columns are numbers).
+TEXT_COLUMNS = ["la_code", "la_name", "region", "ofsted_overall", "ofsted_framework", "ofsted_date"]
+
+
+def write_text_prepared(prep: Prepared, out: Path, tables: dict | None = None) -> None:
+    """Write a prepared folder as text only (CSV and JSON, sorted, "\\n" line ends), the same bytes on every run:
+    panel.csv, flags.csv, meta.json, england.csv and neighbours.csv when present, and one CSV per extra table."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    panel = order_panel(prep.panel.copy())
+    panel.to_csv(out / "panel.csv", index=False, float_format=TEXT_FLOAT, lineterminator="\n")
+    flags = prep.flags if len(prep.flags) else empty_flags()
+    flags = flags[FLAG_COLUMNS].sort_values(FLAG_COLUMNS, kind="stable")
+    flags.to_csv(out / "flags.csv", index=False, lineterminator="\n")
+    (out / "meta.json").write_text(json.dumps(prep.meta, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    if prep.england is not None:
+        eng = prep.england.sort_values("year", kind="stable")
+        eng.to_csv(out / "england.csv", index=False, float_format=TEXT_FLOAT, lineterminator="\n")
+    named = dict(tables or {})
+    if prep.extra.get("neighbours") is not None:
+        named["neighbours"] = prep.extra["neighbours"].sort_values(["la_code", "rank"], kind="stable")
+    for name, table in named.items():
+        table.to_csv(out / f"{name}.csv", index=False, float_format=TEXT_FLOAT, lineterminator="\n")
+
+
+def read_text_prepared(path: Path) -> Prepared:
+    """Load a folder written by :func:`write_text_prepared` (no parquet): text columns as text, the rest numbers."""
+    path = Path(path)
+    panel = pd.read_csv(path / "panel.csv", dtype={c: "object" for c in TEXT_COLUMNS}, keep_default_na=False)
+    for col in panel.columns:
+        if col in TEXT_COLUMNS:
+            panel[col] = panel[col].replace("", None)
+        elif col != "year":
+            panel[col] = pd.to_numeric(panel[col].replace("", None), errors="raise").astype("float64")
+    flags = pd.read_csv(path / "flags.csv", dtype={"la_code": str, "column": str, "flag": str, "rule": str})
+    meta = json.loads((path / "meta.json").read_text())
+    england = pd.read_csv(path / "england.csv") if (path / "england.csv").exists() else None
+    prep = Prepared(panel=order_panel(panel), flags=flags, meta=meta, path=path, england=england)
+    if (path / "neighbours.csv").exists():
+        prep.extra["neighbours"] = pd.read_csv(path / "neighbours.csv", dtype={"la_code": str, "neighbour": str})
+    return prep

@@ -1,0 +1,121 @@
+"""The codebook of the official panel: every column's meaning and unit (written here), its source rules
+(ids from the snapshot's meta.json, with their text, plus every rule its flags cite) and the years it
+covers on each footprint (computed from the panel). Written as ``data/official/codebook.csv`` and shown
+as the book's codebook page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+COUNT = "children (count)"
+POUNDS = "pounds, nominal (financial year ending 31 March)"
+SPEND_RULES = ["S-S251", "G-OLDCODE"]
+#: column: (meaning, unit, rule ids of its source). Every contract column has an entry (tests check it).
+COLUMNS: dict[str, tuple[str, str, list[str]]] = {
+    "la_code": ("Local authority, ONS 9-character code on the footprint", "code", ["G-RECODE-2013", "G-RECODE-2025"]),
+    "la_name": ("Local authority name", "text", []),
+    "region": ("English region (one of the nine)", "text", []),
+    "year": ("Year ending 31 March (2018 = 2017-18)", "year", []),
+    "pop_0_17": ("Children aged 0-17, mid-year estimate for the June inside the year", "children", ["Y-POP"]),
+    "referrals": ("Referrals to children's social care during the year", COUNT, ["S-CIN"]),
+    "s47_enquiries": ("Section 47 enquiries started during the year", COUNT, ["S-CIN"]),
+    "icpcs": ("Initial child protection conferences during the year", COUNT, ["S-CIN"]),
+    "cpp_31mar": ("Children on a child protection plan at 31 March", COUNT, ["S-CIN"]),
+    "cin_31mar": ("Children in need at 31 March", COUNT, ["S-CIN"]),
+    "cin_episodes": ("Children in need at any time during the year (episodes)", COUNT, ["S-CIN"]),
+    "cla_31mar": ("Children looked after at 31 March", COUNT, ["S-CLA"]),
+    "cla_16plus": ("Children looked after aged 16 and over at 31 March", COUNT, ["S-CLA"]),
+    "spend_sure_start": ("Section 251: Sure Start children's centres and services for under-5s", POUNDS, SPEND_RULES),
+    "spend_cla": ("Section 251: children looked after", POUNDS, SPEND_RULES),
+    "spend_other_cfs": ("Section 251: other children and family services", POUNDS, SPEND_RULES),
+    "spend_safeguarding": ("Section 251: safeguarding children and young people's services", POUNDS, SPEND_RULES),
+    "spend_family_support": ("Section 251: family support services", POUNDS, SPEND_RULES),
+    "spend_young_people": ("Section 251: services for young people", POUNDS, SPEND_RULES),
+    "spend_youth_justice": ("Section 251: youth justice", POUNDS, SPEND_RULES),
+    "spend_cera": ("Section 251: capital expenditure from revenue", POUNDS, SPEND_RULES),
+    "spend_total_excl_cera": ("Section 251: children's services total, excluding CERA", POUNDS, SPEND_RULES),
+    "spend_total_incl_cera": ("Section 251: children's services total, including CERA", POUNDS, SPEND_RULES),
+    "deflator": ("GDP deflator for the financial year (named in meta.json)", "index, 2017-18 = 1", []),
+    "childrens_centres": ("Children's centres open at 31 March", "centres (count)", []),
+    "idaci_score": ("Income Deprivation Affecting Children Index, authority average score", "score, 0-1", ["S-IOD"]),
+    "imd_score": ("Index of Multiple Deprivation, authority average score", "score", ["S-IOD"]),
+    "sw_vacancy_rate": ("Children's social worker vacancy rate (census at 30 September)", "share, 0-1", ["Y-CSWW"]),
+    "ofsted_overall": ("Latest graded Ofsted overall judgement as at 31 March", "one of four grades", ["S-OFSTED"]),
+    "ofsted_framework": ("Framework of that judgement (SLAC, CPI, SIF or ILACS)", "text", ["S-OFSTED"]),
+    "ofsted_date": ("Publication date of that judgement", "ISO date", ["S-OFSTED"]),
+}
+HEADER = ["column", "meaning", "unit", "rules", "rule_text", "years_2018", "years_latest"]
+
+
+def table(root: Path) -> pd.DataFrame:
+    """One row per panel column: meaning, unit, rule ids and text, and the years with data on each footprint."""
+    from cscbook.publish.snapshot import FOOTPRINTS
+
+    panels, flags, rules = {}, {}, {}
+    for g in FOOTPRINTS:
+        panels[g] = pd.read_csv(root / g / "panel.csv", dtype=str, keep_default_na=False)
+        flags[g] = pd.read_csv(root / g / "flags.csv", dtype=str, keep_default_na=False)
+        rules |= json.loads((root / g / "meta.json").read_text()).get("rules", {})
+    rows = []
+    for col in panels["2018"].columns:
+        meaning, unit, own = COLUMNS.get(col, ("(not described)", "", []))
+        cited = sorted({r for g in FOOTPRINTS for r in flags[g].loc[flags[g]["column"] == col, "rule"]} & set(rules))
+        ids = [r for r in dict.fromkeys(own + cited) if r in rules]
+        rows.append(
+            {
+                "column": col,
+                "meaning": meaning,
+                "unit": unit,
+                "rules": " ".join(ids),
+                "rule_text": " | ".join(f"{r}: {rules[r]}" for r in ids),
+                **{f"years_{g}": covered(panels[g], col) for g in FOOTPRINTS},
+            }
+        )
+    return pd.DataFrame(rows, columns=HEADER)
+
+
+def covered(panel: pd.DataFrame, col: str) -> str:
+    """The years with at least one value of ``col``, as ranges of DfE-style labels ('2010-11 to 2017-18')."""
+    from cscbook.publish.snapshot import year_label
+
+    years = sorted({int(y) for y, v in zip(panel["year"], panel.get(col, [])) if v != ""})
+    spans: list[list[int]] = []
+    for y in years:
+        if spans and y == spans[-1][1] + 1:
+            spans[-1][1] = y
+        else:
+            spans.append([y, y])
+    if not spans:
+        return "none"
+    return ", ".join(year_label(a) if a == b else f"{year_label(a)} to {year_label(b)}" for a, b in spans)
+
+
+def write(root: Path) -> None:
+    table(Path(root)).to_csv(Path(root) / "codebook.csv", index=False, lineterminator="\n")
+
+
+def page(root: Path) -> str:
+    """The codebook as Markdown tables for the book (appended to book/codebook.md at staging)."""
+    f = Path(root) / "codebook.csv"
+    if not f.exists():
+        return "\nThe official snapshot (`data/official/`) is not in this copy of the book.\n"
+    cb = pd.read_csv(f, dtype=str, keep_default_na=False)
+    lines = [
+        "",
+        "| Column | Meaning | Unit | Years (2018 footprint) | Years (latest footprint) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in cb.itertuples():
+        lines.append(f"| `{r.column}` | {r.meaning} | {r.unit} | {r.years_2018} | {r.years_latest} |")
+    lines += ["", "## Rules by column", ""]
+    for r in cb.itertuples():
+        if r.rules:
+            lines.append(f"- `{r.column}`: " + ", ".join(f"**{rid}**" for rid in r.rules.split()))
+    rules = dict(t.split(": ", 1) for r in cb.itertuples() if r.rule_text for t in r.rule_text.split(" | "))
+    lines += ["", "## The rules", ""]
+    lines += [f"- **{rid}**: {text}" for rid, text in sorted(rules.items())]
+    lines.append("")
+    return "\n".join(lines)
