@@ -1,5 +1,8 @@
 """Shared fixtures: synthetic England for the default seed, its prepared folder, and the built book.
 
+The book's default data is the committed official snapshot; every fixture here that builds or runs a
+chapter says ``data="synthetic"``.
+
 The book is built once per test session and shared by the xdist workers: the first worker to ask
 builds it behind a file lock, any other waits and reads it (``make test`` groups the tests that use it
 on one worker, so the other goes on with the rest meanwhile). Tests must not change the shared build;
@@ -78,11 +81,15 @@ def extreme_authorities(england) -> list[str]:
     return list(dict.fromkeys(picks))
 
 
+#: The parameters of the shared synthetic builds (the book's default data is the official snapshot).
+SYNTHETIC = {"data": "synthetic"}
+
+
 def _build(build_dir: Path, **kwargs) -> None:
-    """One whole build."""
+    """One whole build on synthetic England."""
     from cscbook.publish.build import build
 
-    build({}, build_dir=build_dir, **kwargs)
+    build(dict(SYNTHETIC), build_dir=build_dir, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -146,5 +153,6 @@ def run_chapter(chapter_id: str, folder: Path, panel_dir: Path, **parameters) ->
     from cscbook.publish.registry import chapter_by_id
 
     ch = chapter_by_id(chapter_id)
+    parameters = {"data": "synthetic"} | parameters  # the folder is synthetic England unless a test says otherwise
     execute(ch, params.resolve(ch.model, parameters, where=chapter_id), Path(panel_dir), folder, force=True)
     return folder / "executed" / chapter_id / f"{chapter_id}.ipynb"

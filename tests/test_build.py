@@ -13,6 +13,7 @@ from cscbook.publish import execute, registry, site
 from cscbook.publish.build import build
 
 ROOT = Path(__file__).resolve().parents[1]
+SYNTHETIC = {"data": "synthetic"}
 
 
 def test_book_builds_with_banner_and_nao_table(built_book):
@@ -54,7 +55,7 @@ def test_failing_chapter_names_notebook_and_cell_and_keeps_site(own_book, tmp_pa
     monkeypatch.setattr(registry, "chapters", patched)
     monkeypatch.setattr(execute, "ROOT", tmp_path.parent)  # template path shown relative to here
     with pytest.raises(UserError) as exc:
-        build({}, build_dir=build_dir, only=["demand"], force=True, profiles="none")
+        build(SYNTHETIC, build_dir=build_dir, only=["demand"], force=True, profiles="none")
     line = exc.value.line()
     assert "demand.ipynb" in line and "cell" in line and "ZeroDivisionError" in line and "\n" not in line
     assert (build_dir / "html" / "book" / "demand.html").read_bytes() == before
@@ -65,7 +66,7 @@ def test_highlight_not_in_data_fails_before_the_site_changes(own_book):
     build_dir = own_book
     before = (build_dir / "html" / "index.html").read_bytes()
     with pytest.raises(UserError) as exc:
-        build({"highlight": "Atlantis"}, build_dir=build_dir)
+        build(SYNTHETIC | {"highlight": "Atlantis"}, build_dir=build_dir)
     assert "highlight" in exc.value.line()
     assert (build_dir / "html" / "index.html").read_bytes() == before
 

@@ -21,6 +21,7 @@ from cscbook.publish.cache import cache_key
 from cscbook.publish.data import prepare_data
 
 ROOT = Path(__file__).resolve().parents[1]
+SYNTHETIC = {"data": "synthetic"}
 
 
 def _site_bytes(build_dir: Path) -> dict[str, bytes]:
@@ -32,7 +33,7 @@ def test_warm_build_reuses_everything_and_leaves_site_untouched(own_book, sample
     build_dir = own_book
     before = _site_bytes(build_dir)
     stamp = (build_dir / "html" / "index.html").stat().st_mtime_ns
-    res = build({}, build_dir=build_dir, profiles=",".join(sample_profiles))
+    res = build(SYNTHETIC, build_dir=build_dir, profiles=",".join(sample_profiles))
     assert not any(res.executed.values())
     assert _site_bytes(build_dir) == before
     assert (build_dir / "html" / "index.html").stat().st_mtime_ns == stamp
@@ -55,7 +56,8 @@ def test_interrupt_leaves_previous_site_intact(own_book):
     before = _site_bytes(build_dir)
     proc = subprocess.Popen(
         # many bootstrap replicates keep the decomposition chapter running long enough to interrupt
-        [sys.executable, "-m", "cscbook", "build", "--force", "-p", "n_boot", "4000", "--build-dir", str(build_dir)],
+        [sys.executable, "-m", "cscbook", "build", "--data", "synthetic", "--force", "-p", "n_boot", "4000"]
+        + ["--build-dir", str(build_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -98,7 +100,7 @@ def test_two_builds_give_identical_outputs(tmp_path):
     dirs = []
     for name in ("one", "two"):
         d = tmp_path / name
-        build({}, build_dir=d, force=True)
+        build(SYNTHETIC, build_dir=d, force=True)
         dirs.append(d)
     a, b = dirs
     for ch in registry.chapters():

@@ -24,7 +24,7 @@ class ChapterParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    data: str = "synthetic"  # "synthetic" or a folder of official files
+    data: str = "official"  # "official" (the committed snapshot), "synthetic" or a folder of published files
     seed: int = 2019  # synthetic England's seed
     years: str = "2011-2018"  # first-last, years ending 31 March
     geography: Literal["2018", "latest"] = "2018"

@@ -1,5 +1,6 @@
-"""The data a build runs on: synthetic England or a folder of official files, ingested, harmonised,
-validated and written as a prepared folder (see ``contract``) that later builds reuse."""
+"""The data a build runs on: the committed official snapshot (the default, ``data="official"``),
+synthetic England, or a folder of published files, ingested, harmonised, validated and written as a
+prepared folder (see ``contract``) that later builds reuse."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ def ingest_official(folder: Path, cache: Path | None = None):
     from cscbook.ingest import DEFAULT_CACHE, ingest_folder
 
     if not Path(folder).is_dir():
-        raise UserError(str(folder), "data folder not found", "data must be 'synthetic' or a folder of official files")
+        raise UserError(
+            str(folder), "data folder not found", "data must be 'official', 'synthetic' or a folder of published files"
+        )
     return ingest_folder(Path(folder), cache=cache or DEFAULT_CACHE)
 
 
@@ -34,7 +37,14 @@ def harmonise_checked(ingested, geography: str = "2018") -> contract.Prepared:
 
 
 def prepare_official(folder: Path, geography: str = "2018") -> contract.Prepared:
-    """Ingest, harmonise and validate a folder of official files."""
+    """Ingest, harmonise and validate a folder of official files; ``official`` is the committed snapshot."""
+    from cscbook import validate
+    from cscbook.publish import snapshot
+
+    if str(folder) == snapshot.KEYWORD:
+        prep = snapshot.read(geography)
+        validate.validate_prepared(prep)
+        return prep
     return harmonise_checked(ingest_official(folder), geography=geography)
 
 
@@ -42,10 +52,18 @@ def prepare_data(p: params.ChapterParams, build_dir: Path) -> Path:
     """Make (or reuse) the prepared data folder for these parameters and return its path.
 
     The folder is reused when its stamp (package version, code hash and, for official data, the
-    geography and every input file's hash) matches; otherwise it is made again and validated.
+    geography and every input or snapshot file's hash) matches; otherwise it is made again and validated.
     """
+    from cscbook.publish import snapshot
+
     stamp = {"version": cscbook.__version__, "code": code_hash()}
-    if p.data == "synthetic":
+    if p.data == snapshot.KEYWORD:
+        out = build_dir / "data" / f"snapshot-{p.geography}"
+        stamp |= {"geography": p.geography, "snapshot": snapshot.file_hashes(p.geography)}
+        if _stamp_ok(out, stamp):
+            return out
+        prep = prepare_official(Path(snapshot.KEYWORD), geography=p.geography)
+    elif p.data == "synthetic":
         out = build_dir / "data" / f"synthetic-s{p.seed}-{p.years}"
         if _stamp_ok(out, stamp):
             return out
