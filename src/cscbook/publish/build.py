@@ -190,6 +190,7 @@ def run_record(pl: Plan, build_dir: Path, executed, run_profiles_now: bool, prof
         "versions": versions(),
         "data": {
             "source": meta.get("source"),
+            "edition": meta.get("edition"),  # the official snapshot's edition id (None on other data)
             "folder": str(panel_dir.relative_to(build_dir)) if panel_dir.is_relative_to(build_dir) else str(panel_dir),
             "hash": data_hash(panel_dir),
             "rows": meta.get("rows"),

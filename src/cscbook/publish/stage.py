@@ -29,7 +29,18 @@ Open Government Licence v3.0.
 
 #: Pages about the book rather than built on its data: no data banner in the text (a synthetic build
 #: still shows the site-wide announcement on them).
-REFERENCE_PAGES = {"methods", "sources", "rerun", "glossary", "bibliography"}
+REFERENCE_PAGES = {"methods", "sources", "rerun", "glossary", "bibliography", "codebook"}
+#: Pages that name the snapshot's edition and years (the home page and the profile index).
+EDITION_PAGES = {"intro", "index"}
+EDITION_NOTE = """```{{admonition}} This edition: {edition}
+:class: note
+Built on the official snapshot in `data/official/` (edition **{edition}**: the latest year with
+activity data and a short hash of the snapshot's files), on {footprint}. The snapshot holds the 152
+authorities of 2017-18 for {y2018[panel]} (activity {y2018[activity]}) and today's authorities
+(`-p geography latest`) for {latest[panel]} (activity {latest[activity]}). The chapters cover the
+years they are given (`years`, by default the NAO's period).
+```
+"""
 
 
 def stage(
@@ -50,9 +61,12 @@ def stage(
     stage_config(st, prepared_meta)
     shutil.copytree(BOOK, st / "book", ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__"))
     banner = data_banner(prepared_meta)
+    edition = edition_note(prepared_meta)
     for md in (st / "book").rglob("*.md"):
         if md.stem not in REFERENCE_PAGES:
-            md.write_text(insert_after_title(md.read_text(), banner))
+            note = edition if md.stem in EDITION_PAGES else ""
+            md.write_text(insert_after_title(md.read_text(), banner + note))
+    stage_codebook(st)
     downloads: dict[str, list[str]] = {}
     for ch in registry.chapters():
         src = build_dir / "executed" / ch.id
@@ -78,6 +92,29 @@ def stage(
         stage_profiles(st, build_dir / "executed" / "profiles", profiled, banner)
     (st / "book" / "run_record.md").write_text(run_record_page(record, banner))
     return st
+
+
+def edition_note(meta: dict) -> str:
+    """On a build on the official snapshot: its edition and the years it holds (home page, profiles); else ''."""
+    from cscbook.publish import snapshot
+
+    if not meta.get("edition"):
+        return ""
+    held = snapshot.years_held()
+    names = {"2018": "the 152 authorities of 2017-18", "latest": "today's authorities"}
+    footprint = names.get(meta.get("geography", "2018"), "its footprint")
+    return "\n" + EDITION_NOTE.format(
+        edition=meta["edition"], footprint=footprint, y2018=held["2018"], latest=held["latest"]
+    )
+
+
+def stage_codebook(st: Path) -> None:
+    """The codebook page: its text, then the table of columns made from the snapshot's codebook.csv."""
+    from cscbook.publish import codebook, snapshot
+
+    page = st / "book" / "codebook.md"
+    if page.exists():
+        page.write_text(page.read_text() + codebook.page(snapshot.SNAPSHOT))
 
 
 def stage_config(st: Path, meta: dict) -> None:
@@ -196,6 +233,9 @@ def prepare_notebook_for_book(nb, banner: str) -> None:
 
 def run_record_page(record: dict, banner: str) -> str:
     lines = ["# Appendix: run record", "", banner, ""]
+    edition = record.get("data", {}).get("edition")
+    if edition:
+        lines += [f"This copy is edition **{edition}** of the official snapshot (`data/official/`).", ""]
     lines += [
         "Every build writes this record (also `_build/run_record.json`): the resolved parameters,",
         "the package and dependency versions, input hashes, row counts and step timings.",
