@@ -88,3 +88,27 @@ def test_book_build_is_nitpicky(tmp_path):
         site.build_book(st, tmp_path / "build")
     assert "nowhere.at_all" in exc.value.line()
     assert not (tmp_path / "build" / "html").exists()
+
+
+@pytest.mark.slow
+def test_default_book_is_the_official_snapshot_offline(tmp_path, monkeypatch):
+    """No options: the book on data/official/, without the published files (their reader is out of reach)."""
+    from cscbook.publish import data, snapshot, stage
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the default book must not read published files")
+
+    monkeypatch.setattr(data, "ingest_official", refuse)
+    res = build({}, build_dir=tmp_path, profiles="E09000001,E06000052")
+    edition = snapshot.edition_id()
+    assert res.record["data"]["edition"] == edition and res.record["data"]["source"] == "official"
+    pages = {p.stem: p.read_text() for p in (res.html / "book").glob("*.html")}
+    for name, text in pages.items():
+        assert "Synthetic data" not in text, name
+        if name not in stage.REFERENCE_PAGES:
+            assert "Open Government Licence" in text, name
+    for name in ("intro", "run_record"):
+        assert edition in pages[name], name
+    assert "2010-11 to 2018-19" in pages["intro"]  # the years the snapshot holds
+    assert edition in (res.html / "book" / "profiles" / "index.html").read_text()
+    assert "cin_31mar" in pages["codebook"] and "S-CIN" in pages["codebook"]
