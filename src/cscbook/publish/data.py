@@ -20,7 +20,7 @@ def ingest_official(folder: Path, cache: Path | None = None):
 
     if not Path(folder).is_dir():
         raise UserError(
-            str(folder), "data folder not found", "data must be 'official', 'synthetic' or a folder of published files"
+            str(folder), "data folder not found", "data must be 'official', 'synthetic' or a folder of official files"
         )
     return ingest_folder(Path(folder), cache=cache or DEFAULT_CACHE)
 
