@@ -142,11 +142,11 @@ def invented_result() -> IngestResult:
         "workforce": _table(rec, "sw_vacancy_rate", "CSWW 2021", census=True).assign(apportioned=False),
         "ofsted": pd.DataFrame(
             {
-                "la_code": [None, None],
-                "la_name": ["City of Northmoor", "Nowhere Vale"],
-                "framework": ["ILACS", "ILACS"],
-                "date": ["2018-01-10", "2018-02-01"],
-                "judgement": ["Good", "Inadequate"],
+                "la_code": [None, None, "E10000002", None],
+                "la_name": ["City of Northmoor", "Nowhere Vale", "Buckhollow", "Buckhollow"],
+                "framework": ["ILACS", "ILACS", "SIF", "ILACS"],
+                "date": ["2018-01-10", "2018-02-01", "2016-06-01", "2019-02-01"],
+                "judgement": ["Good", "Inadequate", "Requires improvement", "Outstanding"],
             }
         ),
     }
@@ -305,6 +305,15 @@ def test_names_matched_or_flagged(run):
         assert run.cell(fp, "E06000901", 2018, "ofsted_overall") == "Good"
         assert pd.isna(run.cell(fp, "E06000901", 2017, "ofsted_overall"))  # judged in January 2018
         assert ("name:Nowhere Vale", 0, "ofsted_overall", "missing", "G-NAMES") in run.flags(fp)
+
+
+def test_inspections_follow_a_recoded_authority(run):
+    """S-OFSTED with G-BUCKS-2020: an inspection published under the old code, or by name only, reaches the
+    code the footprint keeps, on each footprint."""
+    for fp, code in (("2018", "E10000002"), ("latest", "E06000060")):
+        assert run.cell(fp, code, 2017, "ofsted_overall") == "Requires improvement", fp
+        assert run.cell(fp, code, 2019, "ofsted_overall") == "Outstanding", fp
+    assert run.cell("latest", "E06000060", 2020, "ofsted_overall") == "Outstanding"
 
 
 def test_old_codes_mapped_or_flagged(run):

@@ -50,7 +50,7 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
     long, base, last_year = boundaries.onto_footprint(long, tables, geography, flags)
     panel, years = boundaries.on_grid(long, base, last_year, flags)
     panel = back_derive_population(panel, tables["cin"], geography, flags)
-    panel, deflator = sources.context(panel, tables, names, flags)
+    panel, deflator = sources.context(panel, tables, names, geography, flags)
     panel = contract_columns(panel, *boundaries.carry_names(names, regions), flags)
     lait.gap_flags(panel, coverage, flags)
     flags[:] = lait.prune(flags, panel)

@@ -160,7 +160,7 @@ def deflator(panel: pd.DataFrame, defl: pd.DataFrame) -> tuple[pd.DataFrame, str
     return panel, text
 
 
-def context(panel: pd.DataFrame, T: dict[str, pd.DataFrame], names: dict, flags: list):
+def context(panel: pd.DataFrame, T: dict[str, pd.DataFrame], names: dict, geography: str, flags: list):
     """The deflator (S-DEFLATOR), deprivation scores (IoD 2015 to 2018-19, IoD 2019 after) and Ofsted."""
     panel, meta_defl = deflator(panel, T.get("deflator", pd.DataFrame()))
     iod = T.get("iod", pd.DataFrame())
@@ -170,20 +170,28 @@ def context(panel: pd.DataFrame, T: dict[str, pd.DataFrame], names: dict, flags:
             i15 = e[e["year"] == 2015].set_index("la_code")["value"]
             i19 = e[e["year"] == 2019].set_index("la_code")["value"]
             panel[m] = np.where(panel["year"] <= 2019, panel["la_code"].map(i15), panel["la_code"].map(i19))
-    return _ofsted(panel, T.get("ofsted", pd.DataFrame()), names, flags), meta_defl
+    return _ofsted(panel, T.get("ofsted", pd.DataFrame()), names, geography, flags), meta_defl
 
 
-def _ofsted(panel: pd.DataFrame, of: pd.DataFrame, names: dict[str, str], flags: list) -> pd.DataFrame:
+def ofsted_codes(of: pd.DataFrame, names: dict[str, str], geography: str) -> pd.Series:
+    """The footprint's code for each inspection row: its own code, or for an inspection published with a
+    name only, the code of the authority of that name (G-NAMES); a code reissued for the same area is
+    recoded to the one the footprint keeps (so that Buckinghamshire's inspections reach E06000060 on the
+    latest footprint and E10000002 on the 2018 one)."""
+    by_name: dict[str, str] = {}
+    for code, nm in names.items():
+        by_name.setdefault(_norm(nm), code)
+    key = of["la_name"].map(lambda n: OFSTED_NAMES.get(_norm(n), _norm(n)))
+    code = of["la_code"].astype("object").where(of["la_code"].notna() & (of["la_code"] != ""), key.map(by_name))
+    return code.replace(boundaries.same_area_recodes(geography))
+
+
+def _ofsted(panel: pd.DataFrame, of: pd.DataFrame, names: dict[str, str], geography: str, flags: list):
     """Latest graded judgement published on or before 31 March of each year (S-OFSTED, G-NAMES)."""
     if not len(of):
         return panel
-    by_name = {}
-    for code, nm in names.items():
-        by_name.setdefault(_norm(nm), code)
     of = of.copy()
-    key = of["la_name"].map(lambda n: OFSTED_NAMES.get(_norm(n), _norm(n)))
-    of["la_code"] = of["la_code"].where(of["la_code"].notna() & (of["la_code"] != ""), key.map(by_name))
-    of["la_code"] = of["la_code"].replace(boundaries.same_area_recodes("2018"))
+    of["la_code"] = ofsted_codes(of, names, geography)
     for nm in of.loc[of["la_code"].isna(), "la_name"].unique():
         flags.append((f"name:{nm}", 0, "ofsted_overall", "missing", "G-NAMES"))
     of = of.dropna(subset=["la_code"]).sort_values("date")

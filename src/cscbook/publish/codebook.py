@@ -11,8 +11,11 @@ from pathlib import Path
 import pandas as pd
 
 COUNT = "children (count)"
+DEFLATOR_UNIT = "index, 1 in the base year that meta.json names"
 POUNDS = "pounds, nominal (financial year ending 31 March)"
-SPEND_RULES = ["S-S251", "G-OLDCODE"]
+SPEND_RULES = ["S-S251", "L-LAIT-S251", "G-OLDCODE"]
+CIN_RULES = ["S-CIN", "L-LAIT-CIN"]
+CIN_RATE_RULES = [*CIN_RULES, "D-LAIT-RATE"]  # LAIT publishes these as rates only
 #: column: (meaning, unit, rule ids of its source). Every contract column has an entry (tests check it).
 COLUMNS: dict[str, tuple[str, str, list[str]]] = {
     "la_code": ("Local authority, ONS 9-character code on the footprint", "code", ["G-RECODE-2013", "G-RECODE-2025"]),
@@ -20,13 +23,15 @@ COLUMNS: dict[str, tuple[str, str, list[str]]] = {
     "region": ("English region (one of the nine)", "text", []),
     "year": ("Year ending 31 March (2018 = 2017-18)", "year", []),
     "pop_0_17": ("Children aged 0-17, mid-year estimate for the June inside the year", "children", ["Y-POP"]),
-    "referrals": ("Referrals to children's social care during the year", COUNT, ["S-CIN"]),
-    "s47_enquiries": ("Section 47 enquiries started during the year", COUNT, ["S-CIN"]),
-    "icpcs": ("Initial child protection conferences during the year", COUNT, ["S-CIN"]),
-    "cpp_31mar": ("Children on a child protection plan at 31 March", COUNT, ["S-CIN"]),
-    "cin_31mar": ("Children in need at 31 March", COUNT, ["S-CIN"]),
-    "cin_episodes": ("Children in need at any time during the year (episodes)", COUNT, ["S-CIN"]),
-    "cla_31mar": ("Children looked after at 31 March", COUNT, ["S-CLA"]),
+    "referrals": ("Referrals to children's social care during the year", COUNT, CIN_RULES),
+    "s47_enquiries": ("Section 47 enquiries started during the year", COUNT, CIN_RATE_RULES),
+    "icpcs": ("Initial child protection conferences during the year", COUNT, CIN_RATE_RULES),
+    "cpp_31mar": ("Children on a child protection plan at 31 March", COUNT, CIN_RULES),
+    "cpp_starts": ("Child protection plans started during the year", COUNT, CIN_RULES),
+    "cin_31mar": ("Children in need at 31 March", COUNT, CIN_RATE_RULES),
+    "cin_episodes": ("Children in need at any time during the year (episodes)", COUNT, ["S-CIN", "S-CINEP"]),
+    "cla_31mar": ("Children looked after at 31 March", COUNT, ["S-CLA", "L-LAIT-CLA"]),
+    "cla_starts": ("Children who started to be looked after during the year", COUNT, ["S-CLA-STARTS"]),
     "cla_16plus": ("Children looked after aged 16 and over at 31 March", COUNT, ["S-CLA"]),
     "spend_sure_start": ("Section 251: Sure Start children's centres and services for under-5s", POUNDS, SPEND_RULES),
     "spend_cla": ("Section 251: children looked after", POUNDS, SPEND_RULES),
@@ -35,10 +40,14 @@ COLUMNS: dict[str, tuple[str, str, list[str]]] = {
     "spend_family_support": ("Section 251: family support services", POUNDS, SPEND_RULES),
     "spend_young_people": ("Section 251: services for young people", POUNDS, SPEND_RULES),
     "spend_youth_justice": ("Section 251: youth justice", POUNDS, SPEND_RULES),
-    "spend_cera": ("Section 251: capital expenditure from revenue", POUNDS, SPEND_RULES),
+    "spend_cera": ("Section 251: capital expenditure from revenue", POUNDS, [*SPEND_RULES, "S-S251-LAIT"]),
     "spend_total_excl_cera": ("Section 251: children's services total, excluding CERA", POUNDS, SPEND_RULES),
-    "spend_total_incl_cera": ("Section 251: children's services total, including CERA", POUNDS, SPEND_RULES),
-    "deflator": ("GDP deflator for the financial year (named in meta.json)", "index, 2017-18 = 1", []),
+    "spend_total_incl_cera": (
+        "Section 251: children's services total, including CERA",
+        POUNDS,
+        [*SPEND_RULES, "S-S251-LAIT"],
+    ),
+    "deflator": ("GDP deflator for the financial year (series named in meta.json)", DEFLATOR_UNIT, ["S-DEFLATOR"]),
     "childrens_centres": ("Children's centres open at 31 March", "centres (count)", []),
     "idaci_score": ("Income Deprivation Affecting Children Index, authority average score", "score, 0-1", ["S-IOD"]),
     "imd_score": ("Index of Multiple Deprivation, authority average score", "score", ["S-IOD"]),

@@ -75,20 +75,14 @@ def ofsted_table(result, panel: pd.DataFrame, geography: str) -> pd.DataFrame:
     Inspections published with a name only get the code of the panel's authority of that name
     (rule G-NAMES); codes reissued for the same area are recoded (the footprint's recodes).
     """
-    from cscbook.harmonise import boundaries
-    from cscbook.harmonise.sources import OFSTED_NAMES, _norm
+    from cscbook.harmonise.sources import ofsted_codes
 
     of = result.tables.get("ofsted", pd.DataFrame())
     if not len(of):
         return pd.DataFrame(columns=OFSTED_COLUMNS)
     names = panel.drop_duplicates("la_code", keep="last").set_index("la_code")["la_name"]
-    by_name: dict[str, str] = {}
-    for code, name in names.items():
-        by_name.setdefault(_norm(name), code)
     of = of.copy()
-    key = of["la_name"].map(lambda n: OFSTED_NAMES.get(_norm(n), _norm(n)))
-    code = of["la_code"].astype("object").where(of["la_code"].notna() & (of["la_code"] != ""), key.map(by_name))
-    of["la_code"] = code.replace(boundaries.same_area_recodes(geography))
+    of["la_code"] = ofsted_codes(of, names.to_dict(), geography)
     of = of[of["la_code"].isin(set(names.index))].copy()
     of["la_name"] = of["la_code"].map(names)
     of["date"] = pd.to_datetime(of["date"]).dt.strftime("%Y-%m-%d")
