@@ -8,6 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -151,3 +152,22 @@ def test_fresh_ingest_reproduces_the_committed_snapshot(real_ingested, ingest_ca
     assert sorted(fresh) == sorted(committed)
     differ = [name for name in fresh if fresh[name] != committed[name]]
     assert not differ, f"the committed snapshot is out of date: run `make snapshot` ({differ})"
+
+
+def test_profiles_show_todays_authorities_over_every_year(tmp_path, monkeypatch, england, panel_dir):
+    """The chapters' default is the NAO's period on the 2018 footprint; the profiles use the latest footprint
+    and every year of the snapshot, while synthetic England's profiles keep the chapters' data and years."""
+    from cscbook import params
+    from cscbook.publish.build import profile_data
+
+    monkeypatch.setattr(data, "ingest_official", _no_published_files)
+    p = contract_params()
+    chapters_dir = data.prepare_data(p, tmp_path / "build")
+    folder, ids, years = profile_data(p, chapters_dir, data.panel_ids(chapters_dir), tmp_path / "build")
+    latest = pd.read_csv(SNAP / "latest" / "panel.csv", usecols=["la_code", "year"])
+    assert folder != chapters_dir and set(ids["la_code"]) == set(latest["la_code"])
+    assert years == f"{latest['year'].min()}-{latest['year'].max()}" and years.endswith("-2025")
+    assert "E06000060" in set(ids["la_code"]) and "E10000002" not in set(ids["la_code"])  # Buckinghamshire
+    synthetic = params.ChapterParams(data="synthetic")
+    ids_syn = data.panel_ids(panel_dir)
+    assert profile_data(synthetic, panel_dir, ids_syn, tmp_path / "build") == (panel_dir, ids_syn, synthetic.years)

@@ -73,6 +73,9 @@ class Plan:
     ids: Any  # panel identity columns (see data.panel_ids)
     codes: list[str]  # the authorities with a profile
     links: str  # the profile pages the notebooks link to: 'all' or codes
+    profile_dir: Path  # the data the profiles are made from (see profile_data)
+    profile_ids: Any
+    profile_years: str
     keys: dict[str, str]  # chapter -> cache key
     profiles_key: str
     site_key: str
@@ -100,16 +103,46 @@ def plan(overrides: dict[str, Any], build_dir: Path, profiles: str, timings: dic
     ensure_writable(build_dir)
     t = time.perf_counter()
     panel_dir = prepare_data(first, build_dir)
-    timings["data"] = time.perf_counter() - t
     ids = panel_ids(panel_dir)
     check_against_data(resolved, ids)
-    codes = profile_selection(profiles, ids)
-    links = profile_links(codes, ids)
+    profile_dir, profile_ids, profile_years = profile_data(first, panel_dir, ids, build_dir)
+    timings["data"] = time.perf_counter() - t
+    codes = profile_selection(profiles, profile_ids)
+    links = profile_links(codes, profile_ids)
     keys = {c.id: cache_key(c, resolved[c.id], panel_dir, links) for c in all_ch}
-    pkey = profiles_key(codes, first.years, panel_dir, links)
+    pkey = profiles_key(codes, profile_years, profile_dir, links)
     site_key = hashlib.sha256(json.dumps([keys, pkey, pages_hash()], sort_keys=True).encode()).hexdigest()
     meta = json.loads((panel_dir / "meta.json").read_text())
-    return Plan(all_ch, resolved, panel_dir, meta, ids, codes, links, keys, pkey, site_key)
+    return Plan(
+        all_ch,
+        resolved,
+        panel_dir,
+        meta,
+        ids,
+        codes,
+        links,
+        profile_dir,
+        profile_ids,
+        profile_years,
+        keys,
+        pkey,
+        site_key,
+    )
+
+
+def profile_data(first: params.ChapterParams, panel_dir: Path, ids, build_dir: Path) -> tuple[Path, Any, str]:
+    """The data, identity columns and years of the authority profiles.
+
+    On official data a profile shows one of today's authorities over every year the data reach (the
+    latest footprint), whatever footprint and years the chapters use; on synthetic England, which has
+    one footprint, it shows the chapters' years.
+    """
+    if first.data == "synthetic":
+        return panel_dir, ids, first.years
+    latest = first.model_copy(update={"geography": "latest"})
+    folder = panel_dir if first.geography == "latest" else prepare_data(latest, build_dir)
+    latest_ids = ids if folder == panel_dir else panel_ids(folder)
+    return folder, latest_ids, f"{int(latest_ids['year'].min())}-{int(latest_ids['year'].max())}"
 
 
 def site_is_current(pl: Plan, build_dir: Path) -> bool:
@@ -150,7 +183,7 @@ def run_all(pl, todo, batches, build_dir, force, jobs, progress, timings, profil
             futures[ch.id] = pool.submit(run_chapter, *args)
         for i, batch in enumerate(batches):
             futures[f"profiles:{i}"] = pool.submit(
-                run_profiles, batch, pl.panel_dir, pl.first.years, profiles_out, pl.links
+                run_profiles, batch, pl.profile_dir, pl.profile_years, profiles_out, pl.links
             )
         if batches and progress:
             progress(f"profiles ({len(pl.codes)})", "start", 0.0)
@@ -199,6 +232,8 @@ def run_record(pl: Plan, build_dir: Path, executed, run_profiles_now: bool, prof
         "executed": {c.id: ("ran" if executed.get(c.id) else "reused from an earlier run") for c in pl.chapters},
         "profiles": {
             "authorities": len(pl.codes),
+            "years": pl.profile_years,
+            "folder": str(pl.profile_dir.relative_to(build_dir)) if pl.profile_dir.is_relative_to(build_dir) else "",
             "executed": "ran" if run_profiles_now else "reused from an earlier run",
             "selection": profiles,
         },
@@ -232,7 +267,7 @@ def build(
     todo = chapters_to_run(pl, only, build_dir)
     profiles_dir = build_dir / "executed" / "profiles"
     run_profiles_now = force or not stamp_matches(profiles_dir, pl.profiles_key)
-    profiled = authorities(pl.ids).loc[pl.codes]
+    profiled = authorities(pl.profile_ids).loc[pl.codes]
     names = profiled["la_name"].to_dict()
     batches = profile_batches(pl.codes, names, PROFILE_BATCHES) if run_profiles_now else []
     jobs = jobs or os.cpu_count() or 1
