@@ -171,3 +171,17 @@ def test_profiles_show_todays_authorities_over_every_year(tmp_path, monkeypatch,
     synthetic = params.ChapterParams(data="synthetic")
     ids_syn = data.panel_ids(panel_dir)
     assert profile_data(synthetic, panel_dir, ids_syn, tmp_path / "build") == (panel_dir, ids_syn, synthetic.years)
+
+
+def test_rates_become_counts_for_recoded_authorities_too():
+    """D-LAIT-RATE: a LAIT rate meets the population of the same authority after a code change of the same
+    area (North Yorkshire and Somerset 2023, Barnsley and Sheffield 2025), so their counts are derived."""
+    panel = pd.read_csv(SNAP / "latest" / "panel.csv")
+    flags = pd.read_csv(SNAP / "latest" / "flags.csv")
+    d = flags[flags["rule"] == "D-LAIT-RATE"]
+    derived = set(zip(d["la_code"], d["year"], d["column"]))
+    for code in ("E06000065", "E06000066", "E08000038", "E08000039"):
+        for year in (2023, 2024, 2025):
+            row = panel[(panel["la_code"] == code) & (panel["year"] == year)].iloc[0]
+            for col in ("cin_31mar", "s47_enquiries", "icpcs"):
+                assert pd.notna(row[col]) and (code, year, col) in derived, (code, year, col)

@@ -181,9 +181,11 @@ def one_code_per_authority(T: dict[str, pd.DataFrame], geography: str):
     )
     # same-footprint code changes are applied before sources are compared, so one authority has one code
     recode = {**recode_before(), **same_area_recodes(geography)}
-    for name in ("cin", "cla", "population", "workforce"):
-        if name in T and len(T[name]):  # SFR files before 2012-13 carry 3-digit codes only
+    for name in ("cin", "cla", "population", "workforce", "lait"):
+        if name in T and len(T[name]):  # SFR files before 2012-13 and LAIT carry 3-digit codes only
             t = T[name].copy()
+            if "la_code" not in t:
+                t["la_code"] = pd.Series(pd.NA, index=t.index, dtype="object")
             t["la_code"] = t["la_code"].fillna(t["old_la_code"].map(old_to_new)).replace(recode)
             T = {**T, name: t}
     return T, old_to_new, names, regions

@@ -47,7 +47,10 @@ def lait_long(lait: pd.DataFrame, pop: pd.DataFrame, old_to_new: dict) -> pd.Dat
     t = _la(lait)
     if not len(t):
         return pd.DataFrame(columns=["la_code", "year", "measure", "value", "derived"])
-    t = t.assign(la_code=t["old_la_code"].map(old_to_new))
+    # codes as the other tables have them (filled from the 3-digit codes and recoded for the footprint),
+    # so that a rate meets the population of the same authority
+    coded = t["la_code"] if "la_code" in t else pd.Series(pd.NA, index=t.index, dtype="object")
+    t = t.assign(la_code=coded.fillna(t["old_la_code"].map(old_to_new)))
     t = t[t["la_code"].notna() & t["value"].notna()]
     t = t.sort_values("vintage").drop_duplicates(["la_code", "year", "measure"], keep="last")
     t = t[["la_code", "year", "measure", "value"]].assign(derived=False)
