@@ -63,3 +63,48 @@ def test_missing_file_on_server_keeps_good_copy(tmp_path, server):
     with pytest.raises(UserError):
         fetch(_manifest(tmp_path, f"{base}/gone.csv"), tmp_path / "raw")
     assert (tmp_path / "raw" / "a.csv").read_text() == "x,y\n1,2\n"
+
+
+def _entries(tmp_path, *entries: str):
+    m = tmp_path / "sources.yml"
+    m.write_text("sources:\n" + "".join(entries))
+    return m
+
+
+@pytest.mark.parametrize("name", ["../escape.csv", "/tmp/absolute.csv", "sub/../../escape.csv", "."])
+def test_an_entry_outside_dest_is_refused_before_any_download(tmp_path, server, name):
+    base, _ = server
+    m = _entries(tmp_path, f"  - file: a.csv\n    url: {base}/a.csv\n", f"  - file: '{name}'\n    url: {base}/a.csv\n")
+    with pytest.raises(UserError) as e:
+        fetch(m, tmp_path / "raw")
+    assert "outside the destination" in e.value.line() and "\n" not in e.value.line()
+    assert not (tmp_path / "raw").exists() and not (tmp_path / "escape.csv").exists()  # nothing was fetched
+
+
+@pytest.mark.parametrize(
+    "page, ctype", [("index.html", "text/html"), ("page.csv", "text/csv")]
+)  # by content type, and by content under a data file's name
+def test_a_web_page_is_refused_and_leaves_nothing(tmp_path, server, page, ctype):
+    base, root = server
+    (root / page).write_text("<!DOCTYPE html>\n<html><body>Find statistics</body></html>\n")
+    m = _entries(tmp_path, f"  - file: cin/data.csv\n    url: {base}/{page}\n")
+    with pytest.raises(UserError) as e:
+        fetch(m, tmp_path / "raw")
+    assert e.value.rule == "not-data" and "web page" in e.value.line()
+    assert list((tmp_path / "raw").iterdir()) == []  # no file, no partial file, no empty sub-folder
+
+
+def test_a_download_stops_at_its_cap(tmp_path, server, monkeypatch):
+    from cscbook.acquire import fetch as module
+
+    base, root = server
+    (root / "big.csv").write_bytes(b"1,2\n" * 100_000)
+    stated = _entries(tmp_path, f"  - file: big.csv\n    url: {base}/big.csv\n    size: 1000\n")
+    with pytest.raises(UserError) as e:
+        fetch(stated, tmp_path / "raw")
+    assert e.value.rule == "size cap" and "1,000 bytes" in e.value.line()
+    monkeypatch.setattr(module, "DEFAULT_CAP", 50_000)  # no size stated: the default cap
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, f"  - file: big.csv\n    url: {base}/big.csv\n"), tmp_path / "raw")
+    assert e.value.rule == "size cap" and not (tmp_path / "raw" / "big.csv").exists()
+    assert list((tmp_path / "raw").iterdir()) == []
