@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 
 from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir, file_sha256
-from cscbook.ingest import cin, cla, ofsted, other, population, s251
+from cscbook.ingest import archives, cin, cla, ofsted, other, population, s251
 from cscbook.ingest.common import SYMBOLS, Parsed, Workbook, clean_header, head_lines
 
 __all__ = ["IngestResult", "ingest_folder", "parse_file", "DEFAULT_CACHE"]
@@ -142,22 +143,27 @@ def ingest_folder(folder: Path, cache: Path | None = DEFAULT_CACHE, workers: int
     files = sorted(
         p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() != ".md" and not p.name.startswith(".")
     )
-    hashes = {str(p): file_sha256(p) for p in files}
-    jobs = [(p, hashes[str(p)], Path(cache) if cache else None) for p in files]
-    cold = [j for j in jobs if not (j[2] and (j[2] / f"{j[1]}-{READER_VERSION}" / "meta.json").exists())]
-    workers = workers if workers is not None else min(len(cold), os.cpu_count() or 1)
-    if workers > 1 and len(cold) > 2:
-        with ProcessPoolExecutor(workers) as pool:
-            results = list(pool.map(_job, jobs))
-    else:
-        results = [_job(j) for j in jobs]
+    with tempfile.TemporaryDirectory(prefix="cscbook-archives-") as scratch:
+        listed = archives.listing(folder, files, Path(scratch))  # (inventory name, file to read)
+        hashes = {str(folder / rel): file_sha256(p) for rel, p in listed}
+        jobs = [(p, hashes[str(folder / rel)], Path(cache) if cache else None) for rel, p in listed]
+        cold = [j for j in jobs if not (j[2] and (j[2] / f"{j[1]}-{READER_VERSION}" / "meta.json").exists())]
+        workers = workers if workers is not None else min(len(cold), os.cpu_count() or 1)
+        if workers > 1 and len(cold) > 2:
+            with ProcessPoolExecutor(workers) as pool:
+                results = list(pool.map(_job, jobs))
+        else:
+            results = [_job(j) for j in jobs]
+    results = [
+        archives.named(r, p, folder / rel) if isinstance(r, UserError) else r for (rel, p), r in zip(listed, results)
+    ]
     tables: dict[str, list[pd.DataFrame]] = {}
     inventory, notes = [], {}
     seen_vintage: dict[tuple[str, str], str] = {}
-    for (path, sha, _), res in zip(jobs, results):
+    for (rel, _), (_, sha, _), res in zip(listed, jobs, results):
         if isinstance(res, UserError):
             raise res
-        rel = str(path.relative_to(folder))
+        path = folder / rel
         if isinstance(res, str):
             inventory.append(
                 dict(
