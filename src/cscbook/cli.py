@@ -182,12 +182,25 @@ def snapshot(folder: Path, out: Path) -> None:
 @app.command()
 @click.option("--dest", type=click.Path(path_type=Path), default=Path("data/raw"), show_default=True)
 @click.option("--manifest", type=click.Path(path_type=Path), default=Path("data/sources.yml"), show_default=True)
-def fetch(dest: Path, manifest: Path) -> None:
-    """Download the official files listed in the manifest into DEST (fails fast without a network)."""
+@click.option(
+    "--set",
+    "which",
+    type=click.Choice(["snapshot", "latest", "all"]),
+    default="snapshot",
+    show_default=True,
+    help="'snapshot': the pinned files the committed snapshot was made from; 'latest': the publishers' newest "
+    "releases; 'all': both.",
+)
+def fetch(dest: Path, manifest: Path, which: str) -> None:
+    """Download the official files listed in the manifest into DEST, then say what changed (fails fast without
+    a network; DEST changes only when every download succeeded)."""
     from cscbook.acquire.fetch import fetch as download
+    from cscbook.acquire.manifest import SETS
 
-    for path in download(manifest, dest):
-        click.echo(f"  {path}")
+    done = download(manifest, dest, sets=SETS if which == "all" else (which,))
+    for line in done.report:
+        click.echo(line)
+    click.echo(f"fetched {len(done.paths)} files into {dest}")
 
 
 @app.command()

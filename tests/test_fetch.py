@@ -1,0 +1,215 @@
+"""fetch, against a local server: fails fast offline naming the URL; refuses web pages, truncated and endless
+responses and entries outside --dest; verifies the pin, falls back to the mirror, unpacks a member, resolves
+an EES release, changes --dest only when every download succeeded, and reports what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import time
+import zipfile
+
+import pytest
+
+from cscbook.acquire import manifest as manifest_module
+from cscbook.acquire.fetch import fetch
+from cscbook.errors import UserError
+from tests.fixtures.server import serving
+
+RID = "0b5c6d7e-1234-4abc-9def-00000000a001"
+
+
+@pytest.fixture
+def www(tmp_path):
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "a.csv").write_text("x,y\n1,2\n")
+    return root
+
+
+@pytest.fixture
+def server(www):
+    with serving(www) as base:
+        yield base, www
+
+
+def _entries(tmp_path, *entries: str):
+    m = tmp_path / "sources.yml"
+    m.write_text("sources:\n" + "".join(entries))
+    return m
+
+
+def _entry(url, file="a.csv", **fields):
+    more = "".join(f"    {k}: {v}\n" for k, v in fields.items())
+    return f"  - file: '{file}'\n    url: {url}\n{more}"
+
+
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_offline_fails_fast_naming_url(tmp_path):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens here
+    url = f"http://127.0.0.1:{port}/a.csv"
+    t = time.monotonic()
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, _entry(url)), tmp_path / "raw", timeout=2)
+    assert time.monotonic() - t < 5 and url in e.value.line() and e.value.rule == "network"
+
+
+def test_download_and_checksum(tmp_path, server):
+    base, root = server
+    m = _entries(tmp_path, _entry(f"{base}/a.csv", sha256=_sha(root / "a.csv")))
+    out = fetch(m, tmp_path / "raw").paths
+    assert out[0].read_text() == "x,y\n1,2\n"
+    (root / "a.csv").write_text("tampered\n")
+    with pytest.raises(UserError) as e:
+        fetch(m, tmp_path / "raw")
+    assert e.value.rule == "checksum"
+    assert out[0].read_text() == "x,y\n1,2\n"  # the good file is untouched
+    assert [p.name for p in (tmp_path / "raw").iterdir()] == ["a.csv"]  # no partial files left
+
+
+def test_a_missing_file_on_the_server_keeps_the_good_copy(tmp_path, server):
+    base, _ = server
+    fetch(_entries(tmp_path, _entry(f"{base}/a.csv")), tmp_path / "raw")
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, _entry(f"{base}/gone.csv")), tmp_path / "raw")
+    assert "404" in e.value.line() and (tmp_path / "raw" / "a.csv").read_text() == "x,y\n1,2\n"
+
+
+@pytest.mark.parametrize("name", ["../escape.csv", "/tmp/absolute.csv", "sub/../../escape.csv", "."])
+def test_an_entry_outside_dest_is_refused_before_any_download(tmp_path, server, name):
+    base, _ = server
+    m = _entries(tmp_path, _entry(f"{base}/a.csv"), _entry(f"{base}/a.csv", file=name))
+    with pytest.raises(UserError) as e:
+        fetch(m, tmp_path / "raw")
+    assert "outside the destination" in e.value.line() and "\n" not in e.value.line()
+    assert not (tmp_path / "raw").exists() and not (tmp_path / "escape.csv").exists()  # nothing was fetched
+
+
+@pytest.mark.parametrize(
+    "page", ["index.html", "page.csv", "redirect/index.html"]
+)  # by content type, by content under a data file's name, and at the end of a redirect
+def test_a_web_page_is_refused_and_leaves_nothing(tmp_path, server, page):
+    base, root = server
+    for name in ("index.html", "page.csv"):
+        (root / name).write_text("<!DOCTYPE html>\n<html><body>Find statistics</body></html>\n")
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, _entry(f"{base}/{page}", file="cin/data.csv")), tmp_path / "raw")
+    assert e.value.rule == "not-data" and "web page" in e.value.line()
+    assert list((tmp_path / "raw").iterdir()) == []  # no file, no partial file, no empty sub-folder
+
+
+def test_a_redirect_to_a_data_file_is_followed(tmp_path, server):
+    base, _ = server
+    out = fetch(_entries(tmp_path, _entry(f"{base}/redirect/a.csv", file="sub/a.csv")), tmp_path / "raw")
+    assert out.paths[0].read_text() == "x,y\n1,2\n" and out.used["sub/a.csv"].endswith("/redirect/a.csv")
+
+
+def test_a_truncated_response_is_refused(tmp_path, server):
+    base, _ = server
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, _entry(f"{base}/truncated")), tmp_path / "raw")
+    assert e.value.rule == "truncated" and "100000" in e.value.line()
+    assert list((tmp_path / "raw").iterdir()) == []
+
+
+def test_a_download_stops_at_its_cap(tmp_path, server, monkeypatch):
+    base, root = server
+    (root / "big.csv").write_bytes(b"1,2\n" * 100_000)
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, _entry(f"{base}/big.csv", size=1000)), tmp_path / "raw")
+    assert e.value.rule == "size cap" and "1,000 bytes" in e.value.line()
+    monkeypatch.setattr(manifest_module, "DEFAULT_CAP", 50_000)  # no size stated: the default cap
+    t = time.monotonic()
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, _entry(f"{base}/endless")), tmp_path / "raw")  # an endless stream ends
+    assert e.value.rule == "size cap" and time.monotonic() - t < 10
+    assert list((tmp_path / "raw").iterdir()) == []
+
+
+def test_the_mirror_serves_when_the_publisher_fails_or_has_changed_the_file(tmp_path, server):
+    base, root = server
+    (root / "pinned.csv").write_text("x,y\n1,2\n")
+    pin = _sha(root / "pinned.csv")
+    gone = _entry(f"{base}/gone.csv", mirror=f"{base}/pinned.csv", sha256=pin)
+    out = fetch(_entries(tmp_path, gone), tmp_path / "raw")
+    assert out.used["a.csv"] == f"{base}/pinned.csv" and any("from the mirror" in r for r in out.report)
+    (root / "a.csv").write_text("x,y\n1,3\n")  # the publisher replaced its file in place
+    out = fetch(_entries(tmp_path, _entry(f"{base}/a.csv", mirror=f"{base}/pinned.csv", sha256=pin)), tmp_path / "m")
+    assert _sha(out.paths[0]) == pin and any("checksum" in r for r in out.report)
+
+
+def test_a_member_is_unpacked_from_the_publishers_archive(tmp_path, server):
+    base, root = server
+    with zipfile.ZipFile(root / "release.zip", "w") as z:
+        z.writestr("UD/SFR99_UD.csv", "x,y\n5,6\n")
+    out = fetch(_entries(tmp_path, _entry(f"{base}/release.zip", file="cin/sfr99.csv", member="UD/SFR99_UD.csv")),
+                tmp_path / "raw")  # fmt: skip
+    assert out.paths[0].read_text() == "x,y\n5,6\n" and sorted(p.name for p in out.paths[0].parent.iterdir()) == [
+        "sfr99.csv"
+    ]
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, _entry(f"{base}/release.zip", file="b.csv", member="UD/other.csv")), tmp_path / "raw")
+    assert e.value.rule == "archive" and "no member 'UD/other.csv'" in e.value.line()
+
+
+def test_one_failed_download_changes_nothing(tmp_path, server):
+    base, root = server
+    fetch(_entries(tmp_path, _entry(f"{base}/a.csv")), tmp_path / "raw")
+    (root / "a.csv").write_text("x,y\n9,9\n")
+    (root / "b.csv").write_text("p,q\n1,1\n")
+    with pytest.raises(UserError):
+        fetch(_entries(tmp_path, _entry(f"{base}/a.csv"), _entry(f"{base}/b.csv", file="b.csv"),
+                       _entry(f"{base}/gone.csv", file="c.csv")), tmp_path / "raw")  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == ["a.csv"]
+    assert (tmp_path / "raw" / "a.csv").read_text() == "x,y\n1,2\n"  # the previous download, whole
+
+
+def test_the_report_names_new_years_and_columns(tmp_path, server):
+    base, root = server
+    (root / "ees.csv").write_text("time_period,new_la_code,cases\n2023,E1,4\n2024,E1,5\n")
+    m = _entries(tmp_path, _entry(f"{base}/ees.csv", file="ees.csv"))
+    assert fetch(m, tmp_path / "raw").report == ["new      ees.csv (50 bytes), years 2023-2024"]
+    assert fetch(m, tmp_path / "raw").report == ["same     ees.csv"]
+    (root / "ees.csv").write_text("time_period,new_la_code,cases_rate\n2024,E1,4\n2025,E1,5\n")
+    report = fetch(m, tmp_path / "raw").report
+    assert report[0].startswith("changed  ees.csv: sha256 ")
+    assert report[1] == "  years +2025 -2023; columns +cases_rate -cases"
+
+
+def _release_zip(path, members):
+    with zipfile.ZipFile(path, "w") as z:
+        for name, text in members.items():
+            z.writestr(name, text)
+    return path
+
+
+def test_an_ees_release_is_found_by_its_slug(tmp_path, www):
+    zp = _release_zip(tmp_path / "r.zip", {"data/b1.csv": "time_period,x\n2025,1\n", "data-guidance/g.txt": "g"})
+    releases = {("characteristics-of-children-in-need", "2025"): (RID, zp)}
+    with serving(www, releases) as base:
+        url = f"{base}/api/releases/{{release_version_id}}/files"
+        ees = "{publication: characteristics-of-children-in-need, release: '2025'}"
+        out = fetch(_entries(tmp_path, _entry(url, file="cin.zip", ees=ees, set="latest")), tmp_path / "raw")
+        assert out.used["cin.zip"] == f"{base}/api/releases/{RID}/files"
+        assert zipfile.ZipFile(out.paths[0]).namelist() == ["data/b1.csv", "data-guidance/g.txt"]
+        assert out.report == ["new      cin.zip (" + f"{out.paths[0].stat().st_size:,}" + " bytes), years 2025-2025"]
+        unknown = "{publication: characteristics-of-children-in-need, release: '2031'}"
+        with pytest.raises(UserError) as e:
+            fetch(_entries(tmp_path, _entry(url, file="cin.zip", ees=unknown, set="latest")), tmp_path / "raw")
+        assert "/releases/2031/version-summary" in e.value.line() and "404" in e.value.line()
+
+
+@pytest.mark.parametrize(
+    "fields, rule",
+    [({"colour": "red"}, "known fields"), ({"set": "newest"}, "set"), ({"ees": "{publication: p}"}, "ees")],
+)
+def test_a_malformed_entry_is_named(tmp_path, fields, rule):
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, _entry("http://127.0.0.1:9/a.csv", **fields)), tmp_path / "raw")
+    assert e.value.rule == f"manifest: {rule}" and "a.csv" in e.value.where
