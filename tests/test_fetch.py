@@ -58,6 +58,7 @@ def test_offline_fails_fast_naming_url(tmp_path):
     with pytest.raises(UserError) as e:
         fetch(_entries(tmp_path, _entry(url)), tmp_path / "raw", timeout=2)
     assert time.monotonic() - t < 5 and url in e.value.line() and e.value.rule == "network"
+    assert not (tmp_path / "raw").exists()  # a first fetch that failed leaves no folder behind
 
 
 def test_download_and_checksum(tmp_path, server):
@@ -101,7 +102,7 @@ def test_a_web_page_is_refused_and_leaves_nothing(tmp_path, server, page):
     with pytest.raises(UserError) as e:
         fetch(_entries(tmp_path, _entry(f"{base}/{page}", file="cin/data.csv")), tmp_path / "raw")
     assert e.value.rule == "not-data" and "web page" in e.value.line()
-    assert list((tmp_path / "raw").iterdir()) == []  # no file, no partial file, no empty sub-folder
+    assert not (tmp_path / "raw").exists()  # no file, no partial file, no empty folder
 
 
 def test_a_redirect_to_a_data_file_is_followed(tmp_path, server):
@@ -115,7 +116,7 @@ def test_a_truncated_response_is_refused(tmp_path, server):
     with pytest.raises(UserError) as e:
         fetch(_entries(tmp_path, _entry(f"{base}/truncated")), tmp_path / "raw")
     assert e.value.rule == "truncated" and "100000" in e.value.line()
-    assert list((tmp_path / "raw").iterdir()) == []
+    assert not (tmp_path / "raw").exists()
 
 
 def test_a_download_stops_at_its_cap(tmp_path, server, monkeypatch):
@@ -129,7 +130,7 @@ def test_a_download_stops_at_its_cap(tmp_path, server, monkeypatch):
     with pytest.raises(UserError) as e:
         fetch(_entries(tmp_path, _entry(f"{base}/endless")), tmp_path / "raw")  # an endless stream ends
     assert e.value.rule == "size cap" and time.monotonic() - t < 10
-    assert list((tmp_path / "raw").iterdir()) == []
+    assert not (tmp_path / "raw").exists()
 
 
 def test_the_mirror_serves_when_the_publisher_fails_or_has_changed_the_file(tmp_path, server):

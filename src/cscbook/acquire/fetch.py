@@ -59,18 +59,22 @@ def fetch(manifest: Path, dest: Path, timeout: float = 10.0, sets: tuple[str, ..
     skipped = [
         f"not made {e['file']}: a tool's own data, made by hand (see its note)" for e in listed if e.get("from_tool")
     ]
+    made = not dest.exists()
     dest.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=dest))
+    ok = False
     try:
         done, notes = Fetched(), {}
         staged = [staging / str(k) / t.name for k, t in enumerate(targets)]
         for entry, out in zip(entries, staged):
             done.used[str(entry["file"])], notes[str(entry["file"])] = _get(entry, out, staging, timeout)
         done.report = changes.apply(dest, [str(e["file"]) for e in entries], staged, targets, notes) + skipped
-        done.paths = targets
+        done.paths, ok = targets, True
         return done
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if made and not ok:
+            shutil.rmtree(dest, ignore_errors=True)  # a first fetch that failed leaves no folder behind
 
 
 def _get(entry: dict, out: Path, staging: Path, timeout: float) -> tuple[str, str]:
