@@ -148,3 +148,9 @@ def _fmt(x: float, unit: str, kind: str = "") -> str:
     if unit.startswith("per 10000"):
         return f"{x:,.0f} per 10,000"
     return f"{x:,.0f}"
+
+
+def fmt_figure(key: str, x: float) -> str:
+    """A value in the form of the published figure ``key`` ('+2.5%', '301 per 10,000', '£566')."""
+    ref = reference.published().loc[key]
+    return _fmt(float(x), ref["unit"], ref["kind"])

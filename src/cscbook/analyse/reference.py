@@ -33,6 +33,16 @@ def published() -> pd.DataFrame:
     return pd.read_csv(reference_dir() / "published.csv").set_index("key")
 
 
+@cache
+def _texts() -> pd.Series:
+    return pd.read_csv(reference_dir() / "published.csv", dtype=str).set_index("key")["value"]
+
+
+def published_text(key: str) -> str:
+    """A published figure exactly as it was published (its digits give its precision: 301, 5.2)."""
+    return str(_texts()[key])
+
+
 def value(key: str) -> float:
     return float(published().loc[key, "value"])
 

@@ -11,8 +11,8 @@ import pandas as pd
 import seaborn as sns
 
 from cscbook.analyse import measures, reference
+from cscbook.chapters import candidates, nao_notes
 from cscbook.chapters import context as chapter
-from cscbook.chapters import nao_notes
 from cscbook.chapters.context import Context
 from cscbook.publish import figures
 
@@ -404,6 +404,7 @@ class Results:
     cin_split: dict[str, float]
     highlight_sentence: str
     nao: pd.DataFrame
+    candidates: pd.DataFrame  # the definitions declared for the NAO's figures
     fig_index: figures.Figure
     fig_rates: figures.Figure
     fig_regions_cpp: figures.Figure
@@ -413,12 +414,14 @@ class Results:
 def results(ctx: Context) -> Results:
     """Everything the chapter shows, computed once."""
     t = tables(ctx)
+    cand = candidates.assess(ctx, ["cin_growth"])
     return Results(
         tables=t,
         growth=growth_table(ctx, t),
         cin_split=cin_split(ctx, t),
         highlight_sentence=highlight_sentence(ctx, t),
-        nao=chapter.nao_comparison(nao_rows(ctx, t)),
+        nao=chapter.nao_comparison(candidates.apply(ctx, nao_rows(ctx, t), cand)),
+        candidates=cand,
         fig_index=fig_index(ctx, t),
         fig_rates=fig_rates(ctx, t),
         fig_regions_cpp=fig_regions(ctx, "cpp_31mar"),
@@ -461,3 +464,6 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_table("tbl-demand-rates", ctx.table(labelled(res.tables["rates"]), "rates"))
     ctx.glue_table("tbl-demand-index", ctx.table(labelled(res.tables["index"]), "index"))
     ctx.glue_table("tbl-demand-nao", chapter.comparison_table(ctx, res.nao, "demand_nao_pass", "demand_nao_rows"))
+    cand_table, cand_text = candidates.tables(ctx, res.candidates)
+    ctx.glue_table("tbl-demand-candidates", cand_table)
+    ctx.glue_md("demand_candidates_text", cand_text)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cscbook.analyse import measures, reference
+from cscbook.chapters import candidates
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
 from cscbook.chapters.ofsted.charts import fig_change, fig_spend
@@ -88,6 +89,7 @@ class Results:
     ch_base: str  # how many authorities start in the commonest first year
     change_summary: pd.DataFrame
     nao: pd.DataFrame
+    candidates: pd.DataFrame  # the definitions declared for the NAO's pair
     findings: pd.DataFrame
     fig_spend: figures.Figure
     fig_change: figures.Figure
@@ -101,6 +103,7 @@ def results(ctx: Context) -> Results:
     good = good_range(jf)
     ch = later_change(ctx)
     tests = change_tests(ch, scale)
+    cand = candidates.assess(ctx, ["good_spend"])
     return Results(
         jf=jf,
         groups=group_table(ctx, jf),
@@ -113,7 +116,8 @@ def results(ctx: Context) -> Results:
         hl_sentence=highlight_sentence(ctx, jf),
         ch_base=base_words(ch),
         change_summary=change_summary(ctx, ch),
-        nao=chapter.nao_comparison(nao_rows(ctx, good)),
+        nao=chapter.nao_comparison(candidates.apply(ctx, nao_rows(ctx, good), cand)),
+        candidates=cand,
         findings=findings(sp, model, tests),
         fig_spend=fig_spend(ctx, jf, sp),
         fig_change=fig_change(ctx, ch, tests),
@@ -161,6 +165,9 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_table("tbl-ofsted-change-tests", ctx.table(res.tests, "later_change_tests").format(precision=2))
     ctx.table(res.change, "later_change", index=False)
     ctx.glue_table("tbl-ofsted-nao", chapter.comparison_table(ctx, res.nao, "ofsted_nao_pass", "ofsted_nao_rows"))
+    cand_table, cand_text = candidates.tables(ctx, res.candidates)
+    ctx.glue_table("tbl-ofsted-candidates", cand_table)
+    ctx.glue_md("ofsted_candidates_text", cand_text)
     ctx.glue_table("tbl-ofsted-findings", ctx.table(res.findings, "findings", index=False).format(precision=2))
 
 

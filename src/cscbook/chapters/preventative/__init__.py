@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cscbook.analyse import measures, reference
+from cscbook.chapters import candidates
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
 from cscbook.chapters.preventative.centres import (
@@ -116,6 +117,7 @@ class Results:
     auth: pd.DataFrame
     centres: CentresResult
     nao: pd.DataFrame | None = None
+    candidates: pd.DataFrame | None = None  # the definitions declared for the NAO's shares
     fig_spend: figures.Figure | None = None
     fig_shares: figures.Figure | None = None
     fig_change: figures.Figure | None = None
@@ -128,6 +130,7 @@ def results(ctx: Context) -> Results:
     shares = national_shares(ctx.view)
     auth = authority_table(ctx)
     centres = centres_test(auth, national_centres(ctx.view))
+    cand = candidates.assess(ctx, ["prev_share"])
     return Results(
         nominal=nominal,
         real=real,
@@ -135,7 +138,8 @@ def results(ctx: Context) -> Results:
         shares=shares,
         auth=auth,
         centres=centres,
-        nao=chapter.nao_comparison(nao_rows(ctx, shares, centres)),
+        nao=chapter.nao_comparison(candidates.apply(ctx, nao_rows(ctx, shares, centres), cand)),
+        candidates=cand,
         fig_spend=fig_spend(ctx, nominal, real),
         fig_shares=fig_shares(ctx, shares),
         fig_change=fig_change(ctx, auth),
@@ -166,6 +170,9 @@ def glue_all(ctx: Context, res: Results) -> None:
         "tbl-preventative-nao",
         chapter.comparison_table(ctx, res.nao, "preventative_nao_pass", "preventative_nao_rows"),
     )
+    cand_table, cand_text = candidates.tables(ctx, res.candidates)
+    ctx.glue_table("tbl-preventative-candidates", cand_table)
+    ctx.glue_md("preventative_candidates_text", cand_text)
 
 
 def _glue_spending(ctx: Context, res: Results) -> None:

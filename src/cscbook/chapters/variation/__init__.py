@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cscbook.analyse import measures, reference
+from cscbook.chapters import candidates
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
 from cscbook.chapters.variation.charts import fig_distributions, fig_funnel, fig_ranked, fig_regions, fig_stability
@@ -117,6 +118,7 @@ class Results:
     f_hl: str
     funnel_table: pd.DataFrame
     nao: pd.DataFrame
+    candidates: pd.DataFrame  # the definitions declared for the NAO's ranges
     fig_distributions: figures.Figure
     fig_ranked: figures.Figure
     fig_regions: figures.Figure
@@ -130,6 +132,7 @@ def results(ctx: Context) -> Results:
     tiny = tiny_table(ctx, cs)
     stab = rank_stability(ctx)
     fun = funnel(ctx, "cpp_31mar")
+    cand = candidates.assess(ctx, ["cin_range", "cpp_range", "spend_range"])
     return Results(
         cs=cs,
         dist=dist,
@@ -140,7 +143,8 @@ def results(ctx: Context) -> Results:
         tiny_sentence=tiny_sentence(ctx, cs, tiny),
         f_hl=highlight_funnel_sentence(ctx, fun),
         funnel_table=funnel_table(fun),
-        nao=chapter.nao_comparison(nao_rows(ctx, dist)),
+        nao=chapter.nao_comparison(candidates.apply(ctx, nao_rows(ctx, dist), cand)),
+        candidates=cand,
         fig_distributions=fig_distributions(ctx, cs),
         fig_ranked=fig_ranked(ctx, cs),
         fig_regions=fig_regions(ctx),
@@ -177,6 +181,9 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_table(
         "tbl-variation-nao", chapter.comparison_table(ctx, res.nao, "variation_nao_pass", "variation_nao_rows")
     )
+    cand_table, cand_text = candidates.tables(ctx, res.candidates)
+    ctx.glue_table("tbl-variation-candidates", cand_table)
+    ctx.glue_md("variation_candidates_text", cand_text)
 
 
 def _glue_distributions(ctx: Context, res: Results) -> None:
