@@ -172,13 +172,18 @@ def test_failing_rows_say_why(official_like, chapter):
     assert_reasons(df)
 
 
-def test_decomposition_note_names_years_and_the_longer_panel(official_like):
+def test_decomposition_note_names_the_reproduction_model_and_the_vacancy_years(official_like):
+    """On official-like data the main model is the declared candidate closest to the NAO's shares, over every
+    year without vacancies; each failing row names it, its years, and the two-year model with vacancies."""
     ctx = make_ctx("decomposition", official_like, n_boot=0)
     df = nao_table("decomposition", ctx)
     failing = df[df["Result"] == "fail"]
     assert len(failing)
+    assert failing["Note"].str.contains("reproduction model: ").all()
+    assert failing["Note"].str.contains("the closest of [0-9]+ declared specifications").all()
     assert failing["Note"].str.contains("main fit").all()
-    assert failing["Note"].str.contains("longer panel without vacancies").all()
+    assert failing["Note"].str.contains(r"leaves out vacancy rates, which the data have only from").all()
+    assert failing["Note"].str.contains(r"with them \(").all()
 
 
 # --- the real data, when they are here --------------------------------------------------------------------

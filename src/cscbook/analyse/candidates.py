@@ -225,3 +225,12 @@ def _share(c: Candidate, df: pd.DataFrame, keep: pd.Series) -> tuple[dict, dict]
         values[key] = float(num[ok].sum() / den[ok].sum() * 100)
         details[key] = f"{int(ok.sum())} authorities with every category"
     return values, details
+
+
+@cache
+def decomposition_specs() -> pd.DataFrame:
+    """The decomposition's declared specifications (``data/reference/decomposition.csv``): the candidates
+    for the reproduction model in declared order, and the preferred model with its reason."""
+    df = pd.read_csv(reference.reference_dir() / "decomposition.csv", dtype=str, keep_default_na=False)
+    df["order"] = df["order"].astype(int)
+    return df.sort_values("order").reset_index(drop=True)

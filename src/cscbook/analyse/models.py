@@ -51,11 +51,15 @@ DEPRIVATION_COLUMN = {"idaci": "idaci_score", "imd": "imd_score"}
 VACANCY_FIRST_YEAR = 2017
 #: Share of authorities, smallest by child population in the last year, dropped in the size check.
 SMALL_FRACTION = 0.05
+#: Spending measures: section 251 categories summed per child aged 0-17 (None: every category except CERA).
+SPEND_MEASURES = {"total": None, "social_care": ["cla", "safeguarding", "family_support", "other_cfs"]}
+#: Outcomes: counts per 10,000 children aged 0-17.
+OUTCOMES = {"cpp_31mar": "children on a plan at 31 March", "cpp_starts": "plans started in the year"}
 
 
 @dataclass(frozen=True)
 class Spec:
-    """One model specification: outcome scale, deprivation measure and the sample rules."""
+    """One model specification: outcome and its scale, deprivation and spending measures, and the sample rules."""
 
     outcome_scale: Literal["log", "level"] = "log"
     deprivation: Literal["idaci", "imd"] = "idaci"
@@ -63,6 +67,8 @@ class Spec:
     lag_spend: bool = False  # spending per child of the previous year
     first_year: int | None = None  # drop earlier years
     drop_smallest: float = 0.0  # fraction of authorities, smallest by child population, dropped
+    outcome: Literal["cpp_31mar", "cpp_starts"] = "cpp_31mar"  # plans at 31 March, or plans started in the year
+    spend: Literal["total", "social_care"] = "total"  # a key of SPEND_MEASURES
 
 
 @dataclass
@@ -87,8 +93,9 @@ class Fit:
 def model_frame(panel: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, dict[str, int]]:
     """The rows and variables the model uses, and how many rows each rule dropped."""
     p = panel.sort_values(["la_code", "year"]).reset_index(drop=True)
-    rate = measures.rate(p, "cpp_31mar")
-    spend = measures.spend_per_child(p).astype("float64")
+    rate = measures.rate(p, spec.outcome)
+    cats = SPEND_MEASURES[spec.spend]
+    spend = (measures.spend_total(p, cats) / p["pop_0_17"].astype("float64")).astype("float64")
     df = pd.DataFrame(
         {
             "la_code": p["la_code"].astype(str),
@@ -394,8 +401,9 @@ def variants(main: Spec, last_year: int) -> dict[str, Spec]:
         f"Smallest {SMALL_FRACTION:.0%} of authorities excluded": replace(main, drop_smallest=SMALL_FRACTION),
         f"{other_dep.upper()} instead of {main.deprivation.upper()}": replace(main, deprivation=other_dep),
         f"Outcome in {'levels' if other_scale == 'level' else 'logs'}": replace(main, outcome_scale=other_scale),
-        "Without vacancies, all years": replace(main, vacancies=False),
     }
+    if main.vacancies:
+        out["Without vacancies, all years"] = replace(main, vacancies=False)
     if last_year > vac_first:  # at least two years, so national changes are defined
         out[f"With vacancies, {vac_first} onwards only"] = replace(main, vacancies=True, first_year=vac_first)
     return out

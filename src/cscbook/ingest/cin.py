@@ -46,7 +46,7 @@ def read_sfr(path: Path) -> Parsed:
     pick("icpcs", f"ICPC{yy}", f"ICPCin{yy}")
     pick("cpp_31mar", f"CPPAt3103{e}")
     pick("cpp_rate", f"CPPAt3103{e}Rate", f"CPPAt3103{e}RatePer10k")
-    pick("cpp_starts", f"CPPStart{yy}", f"CPPEpisodesStart{yy}")  # plans (episodes) started in the year
+    pick("cpp_starts", f"CPPStart{yy}", f"CPPEpisodesStart{yy}", f"CPPIn{yy}")  # plans (episodes) started in the year
     pick("cin_episodes", f"CINThro{yy}", f"CINEpisodesThro{yy}")
     pick("cin_31mar", f"CINAt3103{e}", mislabel=(f"CINAt3103{p}",))
     pick("cin_rate", f"CINAt3103{e}RatePer10k", "CINRatePer10K", mislabel=(f"CINAt3103{p}RatePer10K",))

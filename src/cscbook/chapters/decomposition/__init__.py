@@ -19,6 +19,7 @@ import pandas as pd
 from cscbook.analyse import measures, models
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
+from cscbook.chapters.decomposition import specs
 from cscbook.chapters.decomposition.charts import fig_effects, fig_orders, fig_robustness, fig_shares
 from cscbook.chapters.decomposition.fit import (
     MAIN,
@@ -38,6 +39,8 @@ from cscbook.chapters.decomposition.tables import (
     dropped_table,
     fit_words,
     highlight_sentence,
+    models_sentence,
+    models_table,
     nao_rows,
     orders_table,
     recovery_table,
@@ -64,6 +67,8 @@ __all__ = [
     "fit_words",
     "glue_all",
     "highlight_sentence",
+    "models_sentence",
+    "models_table",
     "nao_rows",
     "nao_shares",
     "orders_table",
@@ -119,6 +124,18 @@ def write_json(ctx: Context, res: Results, path: str = "shares.json") -> Path:
         "n_boot": ctx.p.n_boot,
         "boot_seed": ctx.p.boot_seed,
         "main": pack(res.main, res.ci),
+        "reproduction": pack(res.main, res.ci)
+        | {
+            "declared": res.reproduction.name if res.reproduction else "the generator's specification",
+            "largest_difference_pp": round(specs.distance(res.main), 6),
+        },
+        "preferred": pack(res.preferred_fit, res.preferred_ci)
+        | {"declared": res.preferred.name, "reason": res.preferred.reason}
+        if res.preferred
+        else {"reason": specs.preferred_absent(res.spec)},
+        "candidates": None
+        if res.candidates is None
+        else json.loads(res.candidates.reset_index().to_json(orient="records", double_precision=6)),
         "nao": {k: v / 100 for k, v in nao_shares().items()},
         "truth": {k: v / 100 for k, v in (truth_shares(ctx) or {}).items()} or None,
         "variants": {k: pack(v, res.variant_ci[k]) for k, v in res.variants.items()},
@@ -161,6 +178,16 @@ def glue_all(ctx: Context, res: Results) -> None:
         if res.recovery is not None
         else "No known truth: built on official statistics.",
     )
+    ctx.glue_md("models_text", models_sentence(ctx, res))
+    ctx.glue_table("tbl-decomposition-models", ctx.table(models_table(ctx, res), "models"))
+    none = pd.DataFrame(columns=["Definition", "Largest difference from the NAO (pp)", "Used"]).rename_axis("#")
+    cand = ctx.table(res.candidates if res.candidates is not None else none, "candidates")  # the download, always
+    ctx.glue_table(
+        "tbl-decomposition-candidates",
+        cand.format(precision=1, na_rep="—")
+        if res.candidates is not None
+        else "No candidates: on synthetic England the main model is the generator's own specification.",
+    )
     ctx.glue_table(
         "tbl-decomposition-nao",
         chapter.comparison_table(ctx, res.nao, "decomposition_nao_pass", "decomposition_nao_rows"),
@@ -201,21 +228,37 @@ def _glue_shares(ctx: Context, res: Results) -> None:
     ctx.glue("scope", scope_sentence(ctx, res))
     ctx.glue("scale_word", "logarithm of the" if res.spec.outcome_scale == "log" else "")
     ctx.glue("dep_name", "IDACI" if res.spec.deprivation == "idaci" else "IMD")
+    ctx.glue("outcome_words", models.OUTCOMES[res.spec.outcome])
+    spend = "the social care lines" if res.spec.spend == "social_care" else "children's social care"
+    ctx.glue(
+        "spend_vacancy_words",
+        f"the logarithm of spending on {spend} per child and the children's social worker vacancy rate, both "
+        "varying from year to year"
+        if res.spec.vacancies
+        else f"the logarithm of spending on {spend} per child, varying from year to year (the vacancy rate is "
+        "left out, as the next sections explain)",
+    )
 
 
 def _glue_effects(ctx: Context, res: Results) -> None:
     """Coefficients in words: percentage (log) or per-10,000 (levels) changes for stated steps."""
     b = dict(zip(res.main.names, res.main.beta))
     dep_step = 0.1 if res.spec.deprivation == "idaci" else 10.0
-    dep, spend, vac = b["deprivation"] * dep_step, b["log_spend"] * np.log(1.1), b["vacancy"] * 0.05
+    dep, spend, vac = b["deprivation"] * dep_step, b["log_spend"] * np.log(1.1), b.get("vacancy", np.nan) * 0.05
     if res.spec.outcome_scale == "log":
         ctx.glue("eff_dep", 100 * (np.exp(dep) - 1), "{:+.0f}%")
         ctx.glue("eff_spend", 100 * (np.exp(spend) - 1), "{:+.0f}%")
-        ctx.glue("eff_vac", 100 * (np.exp(vac) - 1), "{:+.0f}%")
+        eff_vac = f"{100 * (np.exp(vac) - 1):+.0f}%"
     else:
         ctx.glue("eff_dep", dep, "{:+.1f} per 10,000")
         ctx.glue("eff_spend", spend, "{:+.1f} per 10,000")
-        ctx.glue("eff_vac", vac, "{:+.1f} per 10,000")
+        eff_vac = f"{vac:+.1f} per 10,000"
+    ctx.glue(
+        "vac_effect_text",
+        f"and five percentage points more vacancies with a rate {eff_vac} different"
+        if "vacancy" in b
+        else "(the model has no vacancy rate: the official rates start later than the model's years)",
+    )
     ctx.glue("dep_step", dep_step, "{:g}")
 
 
@@ -232,7 +275,7 @@ def _glue_checks(ctx: Context, res: Results) -> None:
     ctx.glue("auth_min", min(auth), "{:.0f}%")
     ctx.glue("auth_max", max(auth), "{:.0f}%")
     ctx.glue("n_specs", len(auth))
-    novac = next(v for k, v in res.variants.items() if k.startswith("Without vacancies"))
+    novac = next((v for k, v in res.variants.items() if k.startswith("Without vacancies")), res.main)
     ctx.glue("novac_rows", len(novac.frame), "{:,}")
     ctx.glue("novac_sv", 100 * novac.shares["spend_vacancy"], "{:.0f}%")
     vac = {k: v for k, v in res.variants.items() if k.startswith("With vacancies")}

@@ -11,6 +11,7 @@ import pandas as pd
 
 from cscbook.analyse import models, reference
 from cscbook.chapters.context import Context
+from cscbook.chapters.decomposition import specs
 from cscbook.publish import figures
 
 #: Tolerance for recovering the generator's true shares (percentage points).
@@ -36,6 +37,12 @@ class Results:
     orders: pd.DataFrame
     agreement: float  # largest difference in a share, profile REML against MixedLM, full sample
     timings: dict[str, float] = field(default_factory=dict)
+    # The two declared models (data/reference/decomposition.csv); main is the reproduction model.
+    reproduction: specs.Declared | None = None  # None on synthetic England: main is the generator's specification
+    candidates: pd.DataFrame | None = None  # every candidate fitted, with its distance from the NAO's shares
+    preferred: specs.Declared | None = None
+    preferred_fit: models.Fit | None = None
+    preferred_ci: pd.DataFrame | None = None
     # What the chapter shows, made by ``results`` from the fits above (None after ``fit`` alone).
     shares: pd.DataFrame | None = None
     coefficients: pd.DataFrame | None = None
@@ -58,6 +65,9 @@ def fit(ctx: Context) -> Results:
     """Fit the main model on the chapter's view (region filter applied), bootstrap it, and run every check."""
     t0 = time.perf_counter()
     spec = spec_for(ctx)
+    chosen, table = specs.reproduction(ctx, spec)
+    if chosen is not None:
+        spec = chosen.spec
     main = models.fit(ctx.view, spec, "mixedlm")
     prof = models.fit_frame(main.frame, spec, "profile")
     agreement = max(abs(main.shares[k] - prof.shares[k]) for k in models.COMPONENTS)
@@ -71,9 +81,14 @@ def fit(ctx: Context) -> Results:
         var_fits[name] = f
         var_ci[name] = _ci(models.bootstrap(f.frame, s, ctx.p.n_boot, ctx.p.boot_seed))
     orders = models.ols_orders(main.frame, spec)
+    pref = specs.preferred(ctx, spec_for(ctx))
+    pref_fit = models.fit(ctx.view, pref.spec, "mixedlm") if pref else None
+    pref_ci = _ci(models.bootstrap(pref_fit.frame, pref.spec, ctx.p.n_boot, ctx.p.boot_seed)) if pref else None
     t3 = time.perf_counter()
     timings = {"main fit": t1 - t0, "bootstrap": t2 - t1, "robustness": t3 - t2}
-    return Results(spec, main, boot, ci, var_fits, var_ci, orders, agreement, timings)
+    return Results(
+        spec, main, boot, ci, var_fits, var_ci, orders, agreement, timings, chosen, table, pref, pref_fit, pref_ci
+    )
 
 
 def _ci(boot: pd.DataFrame) -> pd.DataFrame:

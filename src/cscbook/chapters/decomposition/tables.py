@@ -8,6 +8,7 @@ import pandas as pd
 from cscbook.analyse import measures, models
 from cscbook.chapters import nao_notes
 from cscbook.chapters.context import Context
+from cscbook.chapters.decomposition import specs
 from cscbook.chapters.decomposition.fit import (
     MAIN,
     OLS_SHAPLEY,
@@ -36,6 +37,53 @@ def shares_table(ctx: Context, res: Results) -> pd.DataFrame:
         df["Generator's truth (%)"] = [truth[k] for k in models.COMPONENTS]
     df.index.name = "Component"
     return df
+
+
+def models_table(ctx: Context, res: Results) -> pd.DataFrame:
+    """The reproduction and the preferred model side by side: each share with its 95% interval, in percent."""
+    fits = {"Reproduction model": (res.main, res.ci)}
+    if res.preferred_fit is not None:
+        fits["Preferred model"] = (res.preferred_fit, res.preferred_ci)
+    rows = []
+    for name, (f, ci) in fits.items():
+        r = {"Model": name, "Rows": len(f.frame), "Years": fit_words(f).split(", ")[-1]}
+        r |= {
+            models.LABELS[k]: _with_interval(f.shares[k], ci.loc[k, "low"], ci.loc[k, "high"])
+            for k in models.COMPONENTS
+        }
+        rows.append(r | {"Largest difference from the NAO (pp)": f"{specs.distance(f):.1f}"})
+    rows.append({"Model": "NAO", **{models.LABELS[k]: f"{v:.0f}" for k, v in nao_shares().items()}})
+    return pd.DataFrame(rows).set_index("Model")
+
+
+def models_sentence(ctx: Context, res: Results) -> str:
+    """Which declared specification is the reproduction model, how close it comes, and the preferred one."""
+    if res.reproduction is None:
+        first = "On synthetic England the reproduction model is the generator's own specification."
+    else:
+        n = int(res.candidates["Largest difference from the NAO (pp)"].notna().sum())
+        gap = float(res.candidates.loc[res.reproduction.order, "Largest difference from the NAO (pp)"])
+        first = (
+            f"Of the {n} declared candidates fitted, the closest to the NAO's shares is "
+            f"{_lower(res.reproduction.definition)}: its shares differ from the NAO's by at most {gap:.1f} "
+            "percentage points, so the NAO's shares are not reproduced exactly by any of them."
+            if gap >= 0.5
+            else f"The declared candidate {_lower(res.reproduction.definition)} reproduces the NAO's shares."
+        )
+    if res.preferred is None:
+        return f"{first} There is no preferred model here: {specs.preferred_absent(res.spec)}."
+    closer = specs.distance(res.preferred_fit) < specs.distance(res.main)
+    aside = (
+        f" Its shares happen to lie nearer the NAO's than any candidate's (at most {specs.distance(res.preferred_fit):.1f} "
+        "percentage points away): the candidates did not vary the year of spending, so this is a finding, not a choice."
+        if closer and res.reproduction is not None
+        else ""
+    )
+    return f"{first} The preferred model is {_lower(res.preferred.definition)}. {res.preferred.reason}.{aside}"
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def coef_labels(spec: models.Spec) -> dict[str, str]:
@@ -162,6 +210,14 @@ def nao_rows(ctx: Context, res: Results) -> list[dict]:
     note = ""
     if res.spec.outcome_scale != "log":
         note = "outcome in levels; the NAO's scale is not published"
+    if res.reproduction is not None:
+        n = int(res.candidates["Largest difference from the NAO (pp)"].notna().sum())
+        note = nao_notes.join(
+            [
+                note,
+                f"reproduction model: {_lower(res.reproduction.definition)}, the closest of {n} declared specifications",
+            ]
+        )
     if ctx.synthetic:
         note = "; ".join(
             x
@@ -197,7 +253,14 @@ def share_note(ctx: Context, res: Results, k: str, key: str) -> str:
     parts = [f"main fit: {fit_words(res.main)}"]
     vac = ctx.panel.loc[ctx.panel["sw_vacancy_rate"].notna(), "year"]
     dropped = res.main.dropped.get("vacancy missing", 0)
-    if len(vac):
+    if not res.spec.vacancies:
+        two = next((v for name, v in res.variants.items() if name.startswith("With vacancies")), None)
+        parts.append(
+            "the model leaves out vacancy rates, which the data have only from "
+            f"{measures.year_label(int(vac.min())) if len(vac) else 'no year'}"
+            + (f"; with them ({fit_words(two)}) this share is {100 * two.shares[k]:.1f}%" if two is not None else "")
+        )
+    elif len(vac):
         first = int(vac.min())
         expect = models.VACANCY_FIRST_YEAR
         parts.append(
@@ -276,6 +339,12 @@ def workforce_sentence(ctx: Context, res: Results) -> str:
     main_first = int(res.main.frame["year"].min())
     if first is None:
         return "These data have no vacancy rates, so the main model cannot include them."
+    if not res.spec.vacancies:
+        return (
+            f"These data have vacancy rates only from {measures.year_label(first)}, so the main (reproduction) model "
+            f"keeps every year from {measures.year_label(main_first)} without them, and a check below fits the years "
+            "with vacancies."
+        )
     if first <= ctx.first:
         return (
             f"These data have vacancy rates in every year from {measures.year_label(first)}, so the main model keeps "
