@@ -144,6 +144,8 @@ def write_prepared(prep: Prepared, out: Path) -> None:
             prep.england.to_csv(tmp / "england.csv", index=False, float_format="%.10g", lineterminator="\n")
         if prep.extra.get("neighbours") is not None:
             prep.extra["neighbours"].to_csv(tmp / "neighbours.csv", index=False, lineterminator="\n")
+        if prep.extra.get("lait_overlap") is not None:
+            prep.extra["lait_overlap"].to_csv(tmp / "lait_overlap.csv", index=False, lineterminator="\n")
         if prep.truth is not None:
             (tmp / "truth.json").write_text(json.dumps(prep.truth, indent=2, sort_keys=True) + "\n")
 
@@ -158,9 +160,16 @@ def read_prepared(path: Path) -> Prepared:
     truth = json.loads(truth_file.read_text()) if truth_file.exists() else None
     england = pd.read_csv(path / "england.csv") if (path / "england.csv").exists() else None
     prep = Prepared(panel=panel, flags=flags, meta=meta, truth=truth, path=path, england=england)
+    _read_extras(prep, path)
+    return prep
+
+
+def _read_extras(prep: Prepared, path: Path) -> None:
+    """DfE's statistical neighbours and the LAIT overlap (both ways), when the folder has them."""
     if (path / "neighbours.csv").exists():
         prep.extra["neighbours"] = pd.read_csv(path / "neighbours.csv", dtype={"la_code": str, "neighbour": str})
-    return prep
+    if (path / "lait_overlap.csv").exists():
+        prep.extra["lait_overlap"] = pd.read_csv(path / "lait_overlap.csv", dtype={"la_code": str, "measure": str})
 
 
 def find_authority(panel: pd.DataFrame, key: str) -> tuple[str | None, str | None]:
@@ -220,6 +229,8 @@ def write_text_prepared(prep: Prepared, out: Path, tables: dict | None = None) -
     named = dict(tables or {})
     if prep.extra.get("neighbours") is not None:
         named["neighbours"] = prep.extra["neighbours"].sort_values(["la_code", "rank"], kind="stable")
+    if prep.extra.get("lait_overlap") is not None:
+        named["lait_overlap"] = prep.extra["lait_overlap"]
     for name, table in named.items():
         table.to_csv(out / f"{name}.csv", index=False, float_format=TEXT_FLOAT, lineterminator="\n")
 
@@ -237,6 +248,5 @@ def read_text_prepared(path: Path) -> Prepared:
     meta = json.loads((path / "meta.json").read_text())
     england = pd.read_csv(path / "england.csv") if (path / "england.csv").exists() else None
     prep = Prepared(panel=order_panel(panel), flags=flags, meta=meta, path=path, england=england)
-    if (path / "neighbours.csv").exists():
-        prep.extra["neighbours"] = pd.read_csv(path / "neighbours.csv", dtype={"la_code": str, "neighbour": str})
+    _read_extras(prep, path)
     return prep

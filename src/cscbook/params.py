@@ -32,6 +32,7 @@ class ChapterParams(BaseModel):
     region: str = ""  # restrict to one region
     panel_dir: str = ""  # set by the build: the prepared data folder
     profile_links: str = ""  # set by the build: the profile pages it makes ("all" or codes separated by commas)
+    later_dir: str = ""  # set by the build: the prepared data of today's authorities over every year
 
     @field_validator("years")
     @classmethod
@@ -98,7 +99,7 @@ CHAPTER_MODELS: dict[str, type[ChapterParams]] = {
 }
 
 #: Names that the build sets, not users: the prepared data folder and the profile pages that chapters link to.
-INTERNAL = {"panel_dir", "profile_links"}
+INTERNAL = {"panel_dir", "profile_links", "later_dir"}
 
 
 def allowed(model: type[ChapterParams]) -> list[str]:

@@ -35,6 +35,20 @@ class Context:
     highlight: str | None  # la_code
     highlight_name: str | None
     glued: dict[str, Any] = field(default_factory=dict)
+    _later: Any = field(default=None, repr=False)
+
+    def later(self) -> contract.Prepared | None:
+        """Today's authorities over every year the data reach (the latest footprint), for carrying the NAO's
+        findings past 2017-18: the build's folder, or the same data made here; None on synthetic England,
+        which has one footprint and the chapters' years only."""
+        if self._later is None and not self.synthetic:
+            if self.p.later_dir:
+                self._later = contract.read_prepared(Path(self.p.later_dir))
+            else:
+                from cscbook.publish.data import prepare_official
+
+                self._later = prepare_official(Path(self.p.data), geography="latest")
+        return self._later
 
     @property
     def synthetic(self) -> bool:

@@ -63,6 +63,8 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
         england=sources.england(result, years),
     )
     prep.extra.update(_extras(result, panel, overlap))
+    both = coverage["overlap"]
+    prep.extra["lait_overlap"] = both[both["la_code"].isin(set(panel["la_code"]))].reset_index(drop=True)
     return prep
 
 

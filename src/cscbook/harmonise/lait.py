@@ -66,7 +66,7 @@ def lait_parts(lait: pd.DataFrame, pop: pd.DataFrame, old_to_new: dict, primary:
     and the coverage: the years each measure has in the primary files, and the years LAIT filled."""
     have = primary[primary["value"].notna()].groupby("measure")["year"].unique().map(set).to_dict()
     t = lait_long(lait, pop, old_to_new)
-    coverage = {"primary": have, "lait": set()}
+    coverage = {"primary": have, "lait": set(), "overlap": overlap(t, primary)}
     if not len(t):
         return [], coverage
     parts = []
@@ -79,6 +79,23 @@ def lait_parts(lait: pd.DataFrame, pop: pd.DataFrame, old_to_new: dict, primary:
         for r in g.itertuples():
             flags.append((r.la_code, int(r.year), m, "derived", "D-LAIT-RATE" if r.derived else rule))
     return parts, coverage
+
+
+#: Where LAIT and a primary file both give a value, the overlap is kept both ways for these measures (the
+#: section 251 lines change source after the last Table A1 year, and a chart marks the break).
+OVERLAP = [m for m in RULE if m.startswith("spend_")]
+
+
+def overlap(t: pd.DataFrame, primary: pd.DataFrame) -> pd.DataFrame:
+    """Authority-years where both LAIT and the primary file have a value, for the ``OVERLAP`` measures:
+    (la_code, year, measure, value_primary, value_lait)."""
+    cols = ["la_code", "year", "measure", "value_primary", "value_lait"]
+    if not len(t):
+        return pd.DataFrame(columns=cols)
+    p = primary[primary["measure"].isin(OVERLAP) & primary["value"].notna()][["la_code", "year", "measure", "value"]]
+    q = t[t["measure"].isin(OVERLAP)][["la_code", "year", "measure", "value"]]
+    both = p.merge(q, on=["la_code", "year", "measure"], suffixes=("_primary", "_lait"))
+    return both[cols].sort_values(["measure", "la_code", "year"], kind="stable").reset_index(drop=True)
 
 
 def gap_flags(panel: pd.DataFrame, coverage: dict, flags: list) -> None:

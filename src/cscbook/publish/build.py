@@ -109,7 +109,8 @@ def plan(overrides: dict[str, Any], build_dir: Path, profiles: str, timings: dic
     timings["data"] = time.perf_counter() - t
     codes = profile_selection(profiles, profile_ids)
     links = profile_links(codes, profile_ids)
-    keys = {c.id: cache_key(c, resolved[c.id], panel_dir, links) for c in all_ch}
+    later = None if first.data == "synthetic" else profile_dir  # today's authorities, every year
+    keys = {c.id: cache_key(c, resolved[c.id], panel_dir, links, later) for c in all_ch}
     pkey = profiles_key(codes, profile_years, profile_dir, links)
     site_key = hashlib.sha256(json.dumps([keys, pkey, pages_hash()], sort_keys=True).encode()).hexdigest()
     meta = json.loads((panel_dir / "meta.json").read_text())
@@ -179,7 +180,8 @@ def run_all(pl, todo, batches, build_dir, force, jobs, progress, timings, profil
         for ch in todo:
             if progress:
                 progress(ch.id, "start", 0.0)
-            args = (ch, pl.resolved[ch.id], pl.panel_dir, build_dir, force, pl.keys[ch.id], pl.links)
+            later = None if pl.first.data == "synthetic" else pl.profile_dir
+            args = (ch, pl.resolved[ch.id], pl.panel_dir, build_dir, force, pl.keys[ch.id], pl.links, later)
             futures[ch.id] = pool.submit(run_chapter, *args)
         for i, batch in enumerate(batches):
             futures[f"profiles:{i}"] = pool.submit(

@@ -38,14 +38,16 @@ def environment_hash() -> str:
 
 def data_hash(panel_dir: Path) -> str:
     h = hashlib.sha256()
-    for name in ("panel.parquet", "flags.csv", "meta.json", "truth.json", "neighbours.csv"):
+    for name in ("panel.parquet", "flags.csv", "meta.json", "truth.json", "neighbours.csv", "lait_overlap.csv"):
         f = panel_dir / name
         if f.exists():
             h.update(file_sha256(f).encode())
     return h.hexdigest()
 
 
-def cache_key(ch: Chapter, p: params.ChapterParams, panel_dir: Path, profiles: str = "all") -> str:
+def cache_key(
+    ch: Chapter, p: params.ChapterParams, panel_dir: Path, profiles: str = "all", later: Path | None = None
+) -> str:
     parts = {
         "template": hashlib.sha256(ch.template.read_bytes()).hexdigest(),
         "params": p.model_dump(exclude=params.INTERNAL),
@@ -53,6 +55,7 @@ def cache_key(ch: Chapter, p: params.ChapterParams, panel_dir: Path, profiles: s
         "code": code_hash(),
         "env": environment_hash(),
         "profiles": profiles,  # chapters link to the profiles that exist
+        "later": data_hash(later) if later is not None and later != panel_dir else "",
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 

@@ -28,11 +28,13 @@ def execute(
     force: bool = False,
     key: str | None = None,
     links: str = "",
+    later: Path | None = None,
 ) -> bool:
     """Execute one chapter into ``executed/<id>/``; return False if the cached result was reused.
 
     ``links``: the profile pages the chapter may link to ('all', codes separated by commas, or '' for
-    none), passed to the notebook as its ``profile_links`` parameter.
+    none), passed to the notebook as its ``profile_links`` parameter. ``later``: the prepared data of
+    today's authorities over every year (official data only), passed as ``later_dir``.
 
     The chapter runs in a fresh folder that replaces the old one only on success, so a failure
     leaves the last good execution in place; the failed notebook is kept as ``<id>.failed.ipynb``
@@ -42,12 +44,13 @@ def execute(
     from papermill.exceptions import PapermillExecutionError
 
     target = build_dir / "executed" / ch.id
-    key = key or cache_key(ch, p, panel_dir, links)
+    key = key or cache_key(ch, p, panel_dir, links, later)
     if not force and is_cached(ch, key, build_dir):
         return False
     values = p.model_dump()
     values["panel_dir"] = str(panel_dir.resolve())
     values["profile_links"] = links
+    values["later_dir"] = str(later.resolve()) if later is not None else ""
     started = time.perf_counter()
     with atomic_dir(target) as tmp:
         out_nb = tmp / f"{ch.id}.ipynb"
@@ -107,10 +110,10 @@ def stop_workers(pool: ProcessPoolExecutor, build_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_chapter(ch, p, panel_dir, build_dir, force, key, links) -> tuple[bool, float]:
+def run_chapter(ch, p, panel_dir, build_dir, force, key, links, later=None) -> tuple[bool, float]:
     """Worker-process entry: execute one chapter and time it."""
     s = time.perf_counter()
-    ran = execute(ch, p, panel_dir, build_dir, force=force, key=key, links=links)
+    ran = execute(ch, p, panel_dir, build_dir, force=force, key=key, links=links, later=later)
     return ran, time.perf_counter() - s
 
 
