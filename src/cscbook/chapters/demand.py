@@ -11,7 +11,7 @@ import pandas as pd
 import seaborn as sns
 
 from cscbook.analyse import measures, reference
-from cscbook.chapters import candidates, nao_notes
+from cscbook.chapters import candidates, nao_notes, since
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
 from cscbook.publish import figures
@@ -405,6 +405,7 @@ class Results:
     highlight_sentence: str
     nao: pd.DataFrame
     candidates: pd.DataFrame  # the definitions declared for the NAO's figures
+    since: since.Since  # the finding carried past 2017-18
     fig_index: figures.Figure
     fig_rates: figures.Figure
     fig_regions_cpp: figures.Figure
@@ -422,6 +423,7 @@ def results(ctx: Context) -> Results:
         highlight_sentence=highlight_sentence(ctx, t),
         nao=chapter.nao_comparison(candidates.apply(ctx, nao_rows(ctx, t), cand)),
         candidates=cand,
+        since=since.demand(ctx),
         fig_index=fig_index(ctx, t),
         fig_rates=fig_rates(ctx, t),
         fig_regions_cpp=fig_regions(ctx, "cpp_31mar"),
@@ -467,3 +469,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     cand_table, cand_text = candidates.tables(ctx, res.candidates)
     ctx.glue_table("tbl-demand-candidates", cand_table)
     ctx.glue_md("demand_candidates_text", cand_text)
+    ctx.glue("since_last", res.since.last)
+    ctx.glue_md("demand_since_text", res.since.text)
+    ctx.glue_figure("fig-demand-since", res.since.fig)
+    ctx.glue_table("tbl-demand-since", since.shown(ctx, res.since))

@@ -18,6 +18,7 @@ import pandas as pd
 
 from cscbook.analyse import measures, models
 from cscbook.chapters import context as chapter
+from cscbook.chapters import since
 from cscbook.chapters.context import Context
 from cscbook.chapters.decomposition import specs
 from cscbook.chapters.decomposition.charts import fig_effects, fig_orders, fig_robustness, fig_shares
@@ -99,6 +100,7 @@ def results(ctx: Context) -> Results:
     res.ols_orders = orders_table(res)
     res.recovery = recovery_table(ctx, res)
     res.nao = chapter.nao_comparison(nao_rows(ctx, res))
+    res.since = since.decomposition(ctx, res.main, res.ci)
     return res
 
 
@@ -179,6 +181,9 @@ def glue_all(ctx: Context, res: Results) -> None:
         else "No known truth: built on official statistics.",
     )
     ctx.glue_md("models_text", models_sentence(ctx, res))
+    ctx.glue("since_last", res.since.last)
+    ctx.glue_md("decomposition_since_text", res.since.text)
+    ctx.glue_table("tbl-decomposition-since", since.shown(ctx, res.since, precision=1))
     ctx.glue_table("tbl-decomposition-models", ctx.table(models_table(ctx, res), "models"))
     none = pd.DataFrame(columns=["Definition", "Largest difference from the NAO (pp)", "Used"]).rename_axis("#")
     cand = ctx.table(res.candidates if res.candidates is not None else none, "candidates")  # the download, always

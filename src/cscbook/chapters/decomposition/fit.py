@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,7 @@ class Results:
     preferred: specs.Declared | None = None
     preferred_fit: models.Fit | None = None
     preferred_ci: pd.DataFrame | None = None
+    since: Any = None  # the shares after 2017-18 (chapters.since.Since), set by ``results``
     # What the chapter shows, made by ``results`` from the fits above (None after ``fit`` alone).
     shares: pd.DataFrame | None = None
     coefficients: pd.DataFrame | None = None

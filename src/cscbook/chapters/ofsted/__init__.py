@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cscbook.analyse import measures, reference
-from cscbook.chapters import candidates
+from cscbook.chapters import candidates, since
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
 from cscbook.chapters.ofsted.charts import fig_change, fig_spend
@@ -90,6 +90,7 @@ class Results:
     change_summary: pd.DataFrame
     nao: pd.DataFrame
     candidates: pd.DataFrame  # the definitions declared for the NAO's pair
+    since: since.Since  # the finding carried past 2017-18
     findings: pd.DataFrame
     fig_spend: figures.Figure
     fig_change: figures.Figure
@@ -118,6 +119,7 @@ def results(ctx: Context) -> Results:
         change_summary=change_summary(ctx, ch),
         nao=chapter.nao_comparison(candidates.apply(ctx, nao_rows(ctx, good), cand)),
         candidates=cand,
+        since=since.ofsted(ctx),
         findings=findings(sp, model, tests),
         fig_spend=fig_spend(ctx, jf, sp),
         fig_change=fig_change(ctx, ch, tests),
@@ -168,6 +170,10 @@ def glue_all(ctx: Context, res: Results) -> None:
     cand_table, cand_text = candidates.tables(ctx, res.candidates)
     ctx.glue_table("tbl-ofsted-candidates", cand_table)
     ctx.glue_md("ofsted_candidates_text", cand_text)
+    ctx.glue("since_last", res.since.last)
+    ctx.glue_md("ofsted_since_text", res.since.text)
+    ctx.glue_figure("fig-ofsted-since", res.since.fig)
+    ctx.glue_table("tbl-ofsted-since", since.shown(ctx, res.since, precision=2))
     ctx.glue_table("tbl-ofsted-findings", ctx.table(res.findings, "findings", index=False).format(precision=2))
 
 

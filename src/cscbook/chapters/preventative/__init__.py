@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cscbook.analyse import measures, reference
-from cscbook.chapters import candidates
+from cscbook.chapters import candidates, since
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
 from cscbook.chapters.preventative.centres import (
@@ -118,6 +118,7 @@ class Results:
     centres: CentresResult
     nao: pd.DataFrame | None = None
     candidates: pd.DataFrame | None = None  # the definitions declared for the NAO's shares
+    since: since.Since | None = None  # the share carried past 2017-18
     fig_spend: figures.Figure | None = None
     fig_shares: figures.Figure | None = None
     fig_change: figures.Figure | None = None
@@ -140,6 +141,7 @@ def results(ctx: Context) -> Results:
         centres=centres,
         nao=chapter.nao_comparison(candidates.apply(ctx, nao_rows(ctx, shares, centres), cand)),
         candidates=cand,
+        since=since.preventative(ctx),
         fig_spend=fig_spend(ctx, nominal, real),
         fig_shares=fig_shares(ctx, shares),
         fig_change=fig_change(ctx, auth),
@@ -173,6 +175,10 @@ def glue_all(ctx: Context, res: Results) -> None:
     cand_table, cand_text = candidates.tables(ctx, res.candidates)
     ctx.glue_table("tbl-preventative-candidates", cand_table)
     ctx.glue_md("preventative_candidates_text", cand_text)
+    ctx.glue("since_last", res.since.last)
+    ctx.glue_md("preventative_since_text", res.since.text)
+    ctx.glue_figure("fig-preventative-since", res.since.fig)
+    ctx.glue_table("tbl-preventative-since", since.shown(ctx, res.since))
 
 
 def _glue_spending(ctx: Context, res: Results) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cscbook.analyse import measures, reference
-from cscbook.chapters import candidates
+from cscbook.chapters import candidates, since
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
 from cscbook.chapters.variation.charts import fig_distributions, fig_funnel, fig_ranked, fig_regions, fig_stability
@@ -119,6 +119,7 @@ class Results:
     funnel_table: pd.DataFrame
     nao: pd.DataFrame
     candidates: pd.DataFrame  # the definitions declared for the NAO's ranges
+    since: since.Since  # the spread carried past 2017-18
     fig_distributions: figures.Figure
     fig_ranked: figures.Figure
     fig_regions: figures.Figure
@@ -145,6 +146,7 @@ def results(ctx: Context) -> Results:
         funnel_table=funnel_table(fun),
         nao=chapter.nao_comparison(candidates.apply(ctx, nao_rows(ctx, dist), cand)),
         candidates=cand,
+        since=since.variation(ctx),
         fig_distributions=fig_distributions(ctx, cs),
         fig_ranked=fig_ranked(ctx, cs),
         fig_regions=fig_regions(ctx),
@@ -184,6 +186,10 @@ def glue_all(ctx: Context, res: Results) -> None:
     cand_table, cand_text = candidates.tables(ctx, res.candidates)
     ctx.glue_table("tbl-variation-candidates", cand_table)
     ctx.glue_md("variation_candidates_text", cand_text)
+    ctx.glue("since_last", res.since.last)
+    ctx.glue_md("variation_since_text", res.since.text)
+    ctx.glue_figure("fig-variation-since", res.since.fig)
+    ctx.glue_table("tbl-variation-since", since.shown(ctx, res.since))
 
 
 def _glue_distributions(ctx: Context, res: Results) -> None:
