@@ -92,6 +92,11 @@ def test_the_first_reproducing_candidate_in_declared_order_is_used(monkeypatch):
     assert list(t.loc[t["reproduces"], "candidate"].unique()) == ["no_tiny"]
 
 
+def _ctx(synthetic: bool, region: str = "", last: int = 2018):
+    """What ``apply`` reads of a chapter's context."""
+    return SimpleNamespace(synthetic=synthetic, p=SimpleNamespace(region=region), last=last)
+
+
 def _snapshot_candidates(group):
     panel, england = pd.read_csv(SNAP / "panel.csv"), pd.read_csv(SNAP / "england.csv")
     return candidates.assess(group, panel, england)
@@ -115,17 +120,56 @@ def test_a_figure_no_candidate_reproduces_is_said_so_and_the_comparison_keeps_it
     words = shown.sentence(t, "spend_range")
     assert "none of the 9 definitions declared reproduces the NAO's £566 to £5,166" in words
     rows = [{"key": "spend_pc_min", "ours": 468.0, "reason": "lowest: Wokingham"}]
-    out = shown.apply(SimpleNamespace(synthetic=False), rows, t)
+    out = shown.apply(_ctx(False), rows, t)
     assert out[0]["ours"] == 468.0 and out[0]["reason"].startswith("lowest: Wokingham; none of the 9 definitions")
 
 
 def test_a_reproducing_candidate_replaces_the_value_on_official_data_only():
     t = _snapshot_candidates("cin_growth")
     rows = [{"key": "cin_growth", "ours": 5.8, "reason": "England rows"}]
-    real = shown.apply(SimpleNamespace(synthetic=False), rows, t)
+    real = shown.apply(_ctx(False), rows, t)
     assert real[0]["ours"] == pytest.approx(t.loc[t["used"], "ours"].iloc[0])
     assert "definition used: children in need at any time in the year" in real[0]["reason"]
-    assert shown.apply(SimpleNamespace(synthetic=True), rows, t) == rows
+    assert shown.apply(_ctx(True), rows, t) == rows
+    assert shown.apply(_ctx(False, region="London"), rows, t) == rows  # the NAO's figures are for England
+    assert shown.apply(_ctx(False, last=2019), rows, t) == rows  # and for the years to 2017-18
     table = shown.shown(t)
     assert list(table.columns) == shown.SHOWN and table["Used"].tolist().count("used") == 1
     assert table["Figure (NAO)"].iloc[0].endswith("(NAO: +2.0%)") and (table["Figure (NAO)"].iloc[1:] == "").all()
+
+
+GROUPS = {
+    "demand": ["cin_growth", "pop_growth", "cla16_growth"],
+    "variation": ["cin_range", "cpp_range", "spend_range"],
+    "ofsted": ["good_spend"],
+    "preventative": ["prev_share"],
+}
+
+
+@pytest.mark.parametrize("chapter", [*GROUPS, "decomposition"])
+def test_every_comparison_row_on_the_snapshot_passes_or_names_the_definitions_tried(chapter):
+    """The NAO's figures on the official statistics: a row either passes or says which declared definitions
+    were tried; only a figure with no data at all (the children's centres) can do neither."""
+    from cscbook.analyse import measures
+    from cscbook.publish import snapshot
+    from tests.test_nao_reasons import make_ctx, nao_table
+
+    ctx = make_ctx(chapter, snapshot.read("2018"), **({"n_boot": 0} if chapter == "decomposition" else {}))
+    if chapter == "decomposition":
+        table = nao_table(chapter, ctx)
+    else:
+        from cscbook.chapters import demand as dm
+        from cscbook.chapters import ofsted as of
+        from cscbook.chapters import preventative as pv
+        from cscbook.chapters import variation as va
+
+        rows = {
+            "demand": lambda: dm.nao_rows(ctx, dm.tables(ctx)),
+            "variation": lambda: va.nao_rows(ctx, va.distribution(va.cross_section(ctx))),
+            "ofsted": lambda: of.nao_rows(ctx, of.good_range(of.judgement_frame(ctx))),
+            "preventative": lambda: pv.nao_rows(ctx, pv.results(ctx).shares, pv.results(ctx).centres),
+        }[chapter]()
+        table = measures.compare(shown.apply(ctx, rows, shown.assess(ctx, GROUPS[chapter])))
+    named = table["Note"].str.contains("definitions declared in data/reference/candidates.csv|declared specifications")
+    no_data = table["Note"].str.contains("the data have no counts")
+    assert ((table["Result"] == "pass") | named | no_data).all(), table[~((table["Result"] == "pass") | named)]

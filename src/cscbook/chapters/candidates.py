@@ -11,6 +11,9 @@ import pandas as pd
 from cscbook.analyse import candidates, measures
 from cscbook.chapters.context import Context
 
+#: The NAO's last year (years ending 31 March): its figures are for England up to it.
+NAO_END = 2018
+
 #: The columns of the table shown in the chapter (one row per candidate; the figure named on its first row).
 SHOWN = ["Figure (NAO)", "#", "Definition", "Ours", "Reproduces", "Used"]
 
@@ -84,12 +87,12 @@ def _lower(text: str) -> str:
 def apply(ctx: Context, rows: list[dict], cand: pd.DataFrame) -> list[dict]:
     """The comparison rows with, on the official statistics, the value of the candidate used for each key
     that has one, and the definitions tried named in every row with candidates."""
-    if ctx.synthetic:
+    if ctx.synthetic or ctx.p.region or ctx.last != NAO_END:  # the NAO's figures are for England to 2017-18
         return rows
     out = []
     for row in rows:
         g = cand[cand["key"] == row["key"]]
-        if g.empty or row.get("ours") is None:
+        if g.empty:
             out.append(row)
             continue
         n, use = g["order"].nunique(), g[g["used"]]

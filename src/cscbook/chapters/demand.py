@@ -415,7 +415,7 @@ class Results:
 def results(ctx: Context) -> Results:
     """Everything the chapter shows, computed once."""
     t = tables(ctx)
-    cand = candidates.assess(ctx, ["cin_growth"])
+    cand = candidates.assess(ctx, ["cin_growth", "pop_growth", "cla16_growth"])
     return Results(
         tables=t,
         growth=growth_table(ctx, t),
