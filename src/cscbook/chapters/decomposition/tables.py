@@ -46,7 +46,7 @@ def models_table(ctx: Context, res: Results) -> pd.DataFrame:
         fits["Preferred model"] = (res.preferred_fit, res.preferred_ci)
     rows = []
     for name, (f, ci) in fits.items():
-        r = {"Model": name, "Rows": len(f.frame), "Years": fit_words(f).split(", ")[-1]}
+        r = {"Model": name, "Rows": f"{len(f.frame):,}", "Years": fit_words(f).split(", ")[-1]}
         r |= {
             models.LABELS[k]: _with_interval(f.shares[k], ci.loc[k, "low"], ci.loc[k, "high"])
             for k in models.COMPONENTS
