@@ -13,7 +13,7 @@ import pytest
 from cscbook import params
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
-from cscbook.publish import registry
+from cscbook.publish import profiles, registry
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = [c.id for c in registry.chapters()]
@@ -145,12 +145,13 @@ def test_profile_link_is_bold_without_profiles():
 
 def test_profile_link_links_the_profiles_the_build_makes():
     some = "E08000001, E09000001"
-    assert chapter.profile_link("E09000001", "City of London", links=some) == (
-        "{doc}`City of London <profiles/E09000001>`"
+    assert (
+        chapter.profile_link("E09000001", "City of London", links=some) == "[City of London](profiles/E09000001.ipynb)"
     )
     assert chapter.profile_link("E06000001", "Hartlepool", links=some) == "**Hartlepool**"
-    assert chapter.profile_link("E06000001", "Hartlepool", links="all") == "{doc}`Hartlepool <profiles/E06000001>`"
-    assert chapter.profile_link("E06000001", "A <b> `c`", links="all") == "{doc}`A (b) 'c' <profiles/E06000001>`"
+    assert chapter.profile_link("E06000001", "Hartlepool", links="all") == "[Hartlepool](profiles/E06000001.ipynb)"
+    # markup in a name is escaped, so the name shows exactly as it is
+    assert chapter.profile_link("E06000001", "A <b> `c`", links="all") == r"[A \<b\> \`c\`](profiles/E06000001.ipynb)"
     assert chapter.profile_link("E06000001", "Hartlepool", links="") == "**Hartlepool**"
 
 
@@ -169,7 +170,7 @@ def test_highlight_sentences_link_to_the_profile(england):
     last = england.panel[england.panel["year"] == 2018]
     code = str(last.loc[last["cpp_31mar"].notna() & last["ofsted_overall"].notna(), "la_code"].iloc[5])
     name = str(last.loc[last["la_code"] == code, "la_name"].iloc[0])
-    link = f"{{doc}}`{name} <profiles/{code}>`"
+    link = f"[{profiles.md_escape(name)}](profiles/{code}.ipynb)"
 
     make = {
         "demand": lambda ctx: dm.highlight_sentence(ctx, dm.tables(ctx)),
@@ -182,7 +183,7 @@ def test_highlight_sentences_link_to_the_profile(england):
         assert link in sentence(linked[c]), c
     for c, sentence in make.items():
         text = sentence(_ctx(c, england, code))
-        assert f"**{name}**" in text and "{doc}" not in text, (c, text)
+        assert f"**{profiles.md_escape(name)}**" in text and "](profiles/" not in text, (c, text)
     assert _ctx("demand", england, None).highlight_md == ""
 
 

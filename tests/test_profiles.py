@@ -112,18 +112,18 @@ def test_profile_series_pool_counts_not_rates(england, panel_dir):
 
 
 def test_link_follows_the_profiles_the_build_makes():
-    assert profiles.link("A1", "Aville", links="A1,B2") == "{doc}`Aville <profiles/A1>`"
+    assert profiles.link("A1", "Aville", links="A1,B2") == "[Aville](profiles/A1.ipynb)"
     assert profiles.link("C3", "Cton", links="A1,B2") == "**Cton**"
-    assert profiles.link("C3", "Cton", here="", links="all") == "{doc}`Cton <C3>`"
+    assert profiles.link("C3", "Cton", here="", links="all") == "[Cton](C3.ipynb)"
     assert profiles.link("A1", "Aville") == "**Aville**"  # outside the build: no pages to link to
     assert profiles.link("A1", "Aville", links="") == "**Aville**"
 
 
 def test_profile_links_its_neighbours_when_the_build_makes_their_pages(england, panel_dir):
     code = sorted(england.panel["la_code"].unique())[3]
-    assert "{doc}`" not in profiles.Profile(str(panel_dir), code, "2011-2018").intro_sentence()
+    assert ".ipynb)" not in profiles.Profile(str(panel_dir), code, "2011-2018").intro_sentence()
     linked = profiles.Profile(str(panel_dir), code, "2011-2018", links="all").intro_sentence()
-    assert linked.count("{doc}`") == neighbours.N_NEIGHBOURS
+    assert linked.count(".ipynb)") == neighbours.N_NEIGHBOURS
 
 
 def test_selection_accepts_codes_and_names_and_rejects_strangers(england, panel_dir):

@@ -110,6 +110,34 @@ def add_page_scripts(app, pagename, templatename, context, doctree) -> None:
         app.add_js_file(script)
 
 
+def escape_page_title(app, pagename, templatename, context, doctree) -> None:
+    """HTML-escape the theme's ``pagetitle``: sphinx-book-theme sets it to the title's plain text and its
+    print header inserts it unescaped, so a title made from data could carry markup."""
+    import html
+
+    if isinstance(context.get("pagetitle"), str):
+        context["pagetitle"] = html.escape(context["pagetitle"])
+
+
+def escape_search_index(app, exception) -> None:
+    """HTML-escape the titles in the search index: Sphinx's search page inserts them with ``innerHTML``,
+    so a title made from data (an authority's name) must not be able to carry markup."""
+    import html
+    from pathlib import Path
+
+    from sphinx.search import js_index
+
+    path = Path(app.outdir) / "searchindex.js"
+    if exception is not None or app.builder.format != "html" or not path.is_file():
+        return
+    data = js_index.loads(path.read_text(encoding="utf-8"))
+    data["titles"] = [html.escape(t) for t in data.get("titles", [])]
+    for key in ("alltitles", "indexentries"):
+        if isinstance(data.get(key), dict):
+            data[key] = {html.escape(k): v for k, v in data[key].items()}
+    path.write_text(js_index.dumps(data), encoding="utf-8")
+
+
 def setup(app):
     fallback = (_visit_pass, _depart_pass)
     other = {b: fallback for b in ("latex", "text", "man", "texinfo")}
@@ -119,4 +147,6 @@ def setup(app):
     app.add_node(table_caption, html=(visit_table_caption_html, depart_table_caption_html))
     app.add_directive("glued-table", GluedTableDirective)
     app.connect("html-page-context", add_page_scripts)
+    app.connect("html-page-context", escape_page_title, priority=900)  # after the theme sets it
+    app.connect("build-finished", escape_search_index)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

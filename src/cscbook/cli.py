@@ -144,8 +144,8 @@ def ingest(folder: Path, out: Path, geography: str) -> None:
 
     result = ingest_official(folder)
     for r in result.inventory.itertuples():
-        if r.status == "unrecognised":
-            click.echo(f"  unrecognised  {r.path}: {r.note}")
+        if r.status in ("unrecognised", "skipped"):
+            click.echo(f"  {r.status:<13} {r.path}: {r.note}")
         else:
             dup = "  (duplicate)" if r.status == "duplicate" else ""
             click.echo(

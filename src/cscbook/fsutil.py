@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -63,3 +64,31 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+#: A text cell that a spreadsheet would read as a formula starts with one of these (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A signed number written as text ('+7.0%', '-1,234'): a spreadsheet reads it as a number, never a formula.
+PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?%?")
+
+
+def csv_safe(df):
+    """A copy of ``df`` for a download: every text cell a spreadsheet would read as a formula gets a leading
+    apostrophe, so that it shows as text (numbers, in numeric columns, stay numbers)."""
+    import pandas as pd
+
+    out = df.copy()
+
+    def safe(x):
+        risky = isinstance(x, str) and x.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(x)
+        return "'" + x if risky else x
+
+    def text(values) -> bool:
+        return values.dtype == object or pd.api.types.is_string_dtype(values)
+
+    for col in out.columns:
+        if text(out[col]):
+            out[col] = out[col].map(safe)
+    if not isinstance(out.index, pd.MultiIndex) and text(out.index):
+        out.index = out.index.map(safe)
+    return out

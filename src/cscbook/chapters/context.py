@@ -18,6 +18,7 @@ import pandas as pd
 
 from cscbook import contract, params
 from cscbook.analyse import measures
+from cscbook.fsutil import csv_safe
 from cscbook.publish import figures, profiles
 
 CHAPTER_MODELS = params.CHAPTER_MODELS
@@ -98,7 +99,7 @@ class Context:
         The styled table's element ids derive from the chapter and name, so its HTML is the same on every run.
         """
         path = Path(f"{self.chapter}_{name}.csv")
-        df.to_csv(path, index=index, float_format="%.6g", lineterminator="\n")
+        csv_safe(df).to_csv(path, index=index, float_format="%.6g", lineterminator="\n")
         return styled_table(df, caption, index=index).set_uuid(f"{self.chapter}_{name}")
 
     def glue_md(self, name: str, text: str) -> str:
@@ -110,7 +111,7 @@ class Context:
         from IPython.display import Markdown
 
         self.glued[name] = text
-        _glue_object(name, Markdown(text))
+        _glue_object(name, Markdown(profiles.md_guard(text)))
         return text
 
     def glue_figure(self, label: str, fig: figures.Figure | str) -> None:
@@ -177,7 +178,10 @@ def glue_text(value: Any, fmt: str = "{}") -> str:
 
 
 def styled_table(df: pd.DataFrame, caption: str = "", index: bool = True):
-    """Whole numbers without decimals, others to one decimal place, thousands separated."""
+    """Whole numbers without decimals, others to one decimal place, thousands separated. Text from the
+    data (an authority's name above all) is HTML-escaped first, so that it shows as text whatever it holds
+    and whatever formats are applied later."""
+    df = as_text_html(df)
     styled = df.style if index else df.style.hide(axis="index")
     if caption:
         styled = styled.set_caption(caption)
@@ -186,6 +190,22 @@ def styled_table(df: pd.DataFrame, caption: str = "", index: bool = True):
     if whole:
         styled = styled.format(precision=0, thousands=",", na_rep="—", subset=whole)
     return styled
+
+
+def as_text_html(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells, index labels and column labels are HTML-escaped."""
+
+    def esc(x):
+        return html.escape(x) if isinstance(x, str) else x
+
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(esc)
+    out.index = out.index.map(esc) if not isinstance(out.index, pd.MultiIndex) else out.index
+    out.columns = out.columns.map(esc) if not isinstance(out.columns, pd.MultiIndex) else out.columns
+    out.index.name, out.columns.name = esc(df.index.name), esc(df.columns.name)
+    return out
 
 
 def load(chapter: str, values: dict[str, Any]) -> Context:

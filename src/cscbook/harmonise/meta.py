@@ -70,6 +70,7 @@ def meta(result: IngestResult, geography: str, years: list[int], deflator, panel
         "inputs": {
             r.path: {"sha256": r.sha256, "rows": int(r.rows), "source": r.source, "vintage": r.vintage}
             for r in result.inventory.itertuples()
+            if r.status != "skipped"  # a link ingest did not follow: nothing was read from it
         },
         "rows": {"panel": int(len(panel)), "flags": int(len(fl))},
     }

@@ -140,9 +140,7 @@ def ingest_folder(folder: Path, cache: Path | None = DEFAULT_CACHE, workers: int
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(folder, "no such folder", "missing-folder")
-    files = sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() != ".md" and not p.name.startswith(".")
-    )
+    files, skipped = data_files(folder)
     with tempfile.TemporaryDirectory(prefix="cscbook-archives-") as scratch:
         listed = archives.listing(folder, files, Path(scratch))  # (inventory name, file to read)
         hashes = {str(folder / rel): file_sha256(p) for rel, p in listed}
@@ -222,8 +220,35 @@ def ingest_folder(folder: Path, cache: Path | None = DEFAULT_CACHE, workers: int
         for name, t in res.tables.items():
             tables.setdefault(name, []).append(t.assign(file=rel, vintage=res.vintage))
     out = {n: pd.concat(ts, ignore_index=True) for n, ts in tables.items()}
+    inventory += [_skipped(rel, why) for rel, why in skipped]
     inv = pd.DataFrame(inventory, columns=INVENTORY)
     return IngestResult(out, inv, _flags(out), hashes, notes, folder=folder)
+
+
+def _skipped(rel: str, why: str) -> dict:
+    """The inventory row of a link ingest did not follow."""
+    row = dict(path=rel, source=None, vintage=None, years="", authorities=0, rows=0, sha256="")
+    return row | {"status": "skipped", "note": why}
+
+
+def data_files(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The files ingest reads under ``folder`` (``*.md`` and hidden files aside), and the symbolic links it
+    does not follow, each with the reason. The folder itself may be a link (it is resolved first); a link
+    inside it is never followed, so nothing outside the folder is read and nothing inside is read twice."""
+    root = folder.resolve()
+    files, skipped = [], []
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder).as_posix()
+        if p.name.startswith(".") or any(part.startswith(".") for part in p.relative_to(folder).parts[:-1]):
+            continue
+        if p.is_symlink():
+            target = p.resolve()
+            where = "inside the folder, read where it is" if target.is_relative_to(root) else "outside the folder"
+            kind = "folder" if target.is_dir() else "file"
+            skipped.append((rel, f"a link to a {kind} {where}: not followed"))
+        elif p.is_file() and p.suffix.lower() != ".md" and p.resolve().is_relative_to(root):
+            files.append(p)
+    return files, skipped
 
 
 def _check_same(existing: list[pd.DataFrame], new: pd.DataFrame, rel: str, first: str, path: Path) -> None:

@@ -288,3 +288,57 @@ def check_site(
     home.png, chapter.png and profile.png. ``pages``: only these pages in the browser (default all).
     """
     return inspect_site(html_dir, synthetic, screenshots, pages).problems
+
+
+def injected(html_dir: Path, pages: list[str]) -> list[str]:
+    """Each page of ``pages`` (paths under ``html_dir``, a query string allowed) loaded in Chromium: one line
+    per alert that ran and per element that data text injected (an ``img`` with ``src="x"``, a ``script``
+    that calls ``alert``). Empty when data shows only as text."""
+    import tempfile
+
+    from selenium.common.exceptions import NoAlertPresentException, UnexpectedAlertPresentException
+    from selenium.webdriver.common.by import By
+
+    server = _serve(Path(html_dir))
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="cscbook-inject-") as profile:
+        drv = _driver(Path(profile))
+        try:
+            for page in pages:
+                try:
+                    drv.get(base + page)
+                    _wait_ready(drv)
+                    if page.startswith("search.html"):
+                        _wait_results(drv)
+                    imgs = drv.find_elements(By.CSS_SELECTOR, 'img[src="x"]')
+                    scripts = [s for s in drv.find_elements(By.TAG_NAME, "script")
+                               if "alert(" in (s.get_attribute("textContent") or "")]  # fmt: skip
+                    if imgs or scripts:
+                        problems.append(f"{page}: {len(imgs)} injected image(s), {len(scripts)} injected script(s)")
+                except UnexpectedAlertPresentException as err:
+                    problems.append(f"{page}: an alert ran ({err.alert_text})")
+                try:
+                    alert = drv.switch_to.alert
+                    problems.append(f"{page}: an alert ran ({alert.text})")
+                    alert.dismiss()
+                except NoAlertPresentException:
+                    pass
+        finally:
+            drv.quit()
+            server.shutdown()
+    return problems
+
+
+def _wait_results(drv) -> None:
+    """Give the search page time to list its results (it fills them in after the page has loaded)."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        WebDriverWait(drv, 10, poll_frequency=0.1).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results li, #search-results p")
+        )
+    except TimeoutException:
+        pass

@@ -43,6 +43,7 @@ def setup() -> None:
             "axes.titlesize": 12,
             "axes.titlelocation": "left",
             "svg.hashsalt": "cscbook",
+            "text.parse_math": False,  # a '$' in a name from the data is text, never mathematics
         }
     )
 

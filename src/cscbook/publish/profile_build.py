@@ -11,6 +11,7 @@ from pathlib import Path
 
 from cscbook import contract
 from cscbook.errors import UserError
+from cscbook.publish.profiles import md_escape
 from cscbook.publish.registry import PROFILE_TEMPLATE, ROOT
 
 #: Profiles run in at most this many batches; each batch pays one kernel start for all its authorities.
@@ -49,7 +50,11 @@ def fill_template(nb, code: str, name: str):
     """Put the authority's name and code into the template's markdown (title, download link)."""
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            for placeholder, value in (("{{la_name}}", name), ("{{la_code}}", code), ("{{key}}", code.lower())):
+            for placeholder, value in (
+                ("{{la_name}}", md_escape(name)),
+                ("{{la_code}}", code),
+                ("{{key}}", code.lower()),
+            ):
                 cell.source = cell.source.replace(placeholder, value)
     return nb
 

@@ -25,6 +25,7 @@ import pandas as pd
 from cscbook import contract
 from cscbook.analyse import measures
 from cscbook.analyse.neighbours import neighbours_for
+from cscbook.fsutil import csv_safe
 from cscbook.publish import figures
 
 #: Authorities with fewer children than this get a warning about small counts on their profile.
@@ -68,16 +69,22 @@ def link(code: str | None, name: str | None, here: str = "profiles/", links: str
     """The authority's name as MyST Markdown: a link to its profile page when the build makes it,
     otherwise in bold. ``here`` is the path from the linking page to the profiles folder ('' from
     another profile); ``links``: the profile pages made (see :func:`profiles_built`)."""
-    label = str(name or code or "")
+    label = md_escape(str(name or code or ""))
     if has_profile(code, links):
-        title = label.replace("`", "'").replace("<", "(").replace(">", ")")
-        return f"{{doc}}`{title} <{here}{code}>`"
-    return f"**{md_escape(label)}**"
+        return f"[{label}]({here}{code}.ipynb)"
+    return f"**{label}**"
+
+
+def md_guard(text: str) -> str:
+    """Markdown made by the book, with any angle bracket not already escaped escaped: whatever a sentence
+    quotes from the data, no HTML element can reach the page (the book's own Markdown uses none)."""
+    return re.sub(r"(?<!\\)([<>])", r"\\\1", text)
 
 
 def md_escape(text: str) -> str:
-    """``text`` with the characters that Markdown would read as markup escaped."""
-    return re.sub(r"([\\`*_\[\]<>{}|$~#])", r"\\\1", text)
+    """``text`` as Markdown that shows it exactly: every character Markdown or HTML would read as markup
+    escaped (so ``<img onerror=...>`` is text, not an element) and line breaks made spaces."""
+    return re.sub(r"([\\`*_\[\]()<>{}|$~#&!:=+-])", r"\\\1", " ".join(str(text).split()))
 
 
 # --- measures ---------------------------------------------------------------------------------
@@ -281,7 +288,7 @@ class Profile:
             if self.neighbour_source.startswith("DfE")
             else "the nearest authorities on deprivation (IDACI and IMD) and child population"
         )
-        first = f"{self.name} is in the {self.region_name} region"
+        first = f"{md_escape(self.name)} is in the {md_escape(self.region_name)} region"
         first += f" and had {pop_text} in {measures.year_label(self.s.last)}." if pop_text else "."
         text = f"{first} Its {len(self.neighbour_codes)} statistical neighbours ({source}) are {neighbours}."
         if len(pop) and pd.notna(pop.iloc[0]) and float(pop.iloc[0]) < SMALL_POPULATION:
@@ -323,7 +330,8 @@ class Profile:
         n = len(hist)
         return (
             f"The data record {n} inspection{'s' if n != 1 else ''}; the latest judgement in force, "
-            f"from {latest['Inspection date']} under {latest['Framework']}, is {latest['Overall judgement'].lower()}."
+            f"from {md_escape(latest['Inspection date'])} under {md_escape(latest['Framework'])}, is "
+            f"{md_escape(latest['Overall judgement'].lower())}."
         )
 
     # figures (drawn by profile_figures) -----------------------------------------------------------
@@ -359,10 +367,10 @@ def glue_page(pf: Profile, out_dir: str = ".") -> None:
     from cscbook.chapters.context import styled_table
 
     key = pf.code.lower()
-    glue("intro", Markdown(pf.intro_sentence()), display=False)
-    glue("position", Markdown(pf.position_sentence()), display=False)
-    glue("spending", Markdown(pf.spending_sentence()), display=False)
-    glue("ofsted", Markdown(pf.ofsted_sentence()), display=False)
+    glue("intro", Markdown(md_guard(pf.intro_sentence())), display=False)
+    glue("position", Markdown(md_guard(pf.position_sentence())), display=False)
+    glue("spending", Markdown(md_guard(pf.spending_sentence())), display=False)
+    glue("ofsted", Markdown(md_guard(pf.ofsted_sentence())), display=False)
     glue(f"fig-{key}-series", pf.fig_series(), display=False)
     glue(f"fig-{key}-positions", pf.fig_positions(), display=False)
     glue(f"fig-{key}-spending", pf.fig_spending(), display=False)
@@ -375,4 +383,4 @@ def glue_page(pf: Profile, out_dir: str = ".") -> None:
     for name, table in tables.items():
         glue(f"tbl-{key}-{name}", HTML(table.set_uuid(f"{key}_{name}").to_html()), display=False)
     out = Path(out_dir) / f"{pf.code}_profile.csv"
-    pf.download().to_csv(out, index=False, float_format="%.6g", lineterminator="\n")
+    csv_safe(pf.download()).to_csv(out, index=False, float_format="%.6g", lineterminator="\n")

@@ -7,9 +7,12 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
+from cscbook.fsutil import csv_safe
 from cscbook.publish import registry
+from cscbook.publish.profiles import link, md_escape
 from cscbook.publish.registry import BOOK, ROOT
 
 SYNTHETIC_BANNER = """```{{admonition}} Synthetic data
@@ -84,8 +87,9 @@ def stage(
                     downloads.setdefault(ch.id, []).append(f.name)
     if panel_dir is not None:
         for name in ("panel.csv", "flags.csv"):
-            if (panel_dir / name).exists():
-                shutil.copy2(panel_dir / name, st / "book" / name)
+            if (panel_dir / name).exists():  # as a download: a text cell never reads as a formula
+                table = pd.read_csv(panel_dir / name, dtype=str, keep_default_na=False)
+                csv_safe(table).to_csv(st / "book" / name, index=False, lineterminator="\n")
     downloads_page = st / "book" / "downloads.md"
     if downloads_page.exists():
         downloads_page.write_text(downloads_page.read_text() + downloads_list(downloads))
@@ -197,7 +201,9 @@ def profile_index(table) -> str:
         "|---|---|---|",
     ]
     for row in table.itertuples():
-        lines.append(f"| {{doc}}`{row.la_name} <{row.la_code}>` | {row.la_code} | {row.region} |")
+        lines.append(
+            f"| {link(row.la_code, row.la_name, '', 'all')} | {md_escape(row.la_code)} | {md_escape(row.region)} |"
+        )
     lines += [":::", ""]
     return "\n".join(lines)
 
