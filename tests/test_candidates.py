@@ -167,7 +167,7 @@ def test_every_comparison_row_on_the_snapshot_passes_or_names_the_definitions_tr
             "demand": lambda: dm.nao_rows(ctx, dm.tables(ctx)),
             "variation": lambda: va.nao_rows(ctx, va.distribution(va.cross_section(ctx))),
             "ofsted": lambda: of.nao_rows(ctx, of.good_range(of.judgement_frame(ctx))),
-            "preventative": lambda: pv.nao_rows(ctx, pv.results(ctx).shares, pv.results(ctx).centres),
+            "preventative": lambda: (lambda r: pv.nao_rows(ctx, r.shares, r.centres))(pv.results(ctx)),
         }[chapter]()
         table = measures.compare(shown.apply(ctx, rows, shown.assess(ctx, GROUPS[chapter])))
     named = table["Note"].str.contains("definitions declared in data/reference/candidates.csv|declared specifications")

@@ -76,8 +76,10 @@ def synth(seed: str, years: str, out: Path) -> None:
     """Generate synthetic England (panel, flags, meta, truth) into OUT."""
     from cscbook import contract, params
     from cscbook.acquire import synth as gen
+    from cscbook.fsutil import claim
 
     p = params.resolve(params.ChapterParams, {"seed": seed, "years": years}, where="synth")
+    claim(out, contract.PREPARED_FILES, what="--out folder")
     t = time.perf_counter()
     prep = gen.generate(seed=p.seed, years=p.year_range)
     contract.write_prepared(prep, out)
@@ -140,8 +142,10 @@ def list_chapters() -> None:
 def ingest(folder: Path, out: Path, geography: str) -> None:
     """Read a FOLDER of official files: print an inventory, write the panel and its data log."""
     from cscbook import contract
+    from cscbook.fsutil import claim
     from cscbook.publish.data import harmonise_checked, ingest_official
 
+    claim(out, contract.PREPARED_FILES, inputs=(folder,), what="--out folder")
     result = ingest_official(folder)
     for r in result.inventory.itertuples():
         if r.status in ("unrecognised", "skipped"):
@@ -172,8 +176,10 @@ def validate(folder: Path, geography: str) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=Path("data/official"), show_default=True)
 def snapshot(folder: Path, out: Path) -> None:
     """Remake the official snapshot in OUT from a FOLDER of published files (both footprints, text only)."""
+    from cscbook.fsutil import claim
     from cscbook.publish import snapshot as snap
 
+    claim(out, snap.OWNED, inputs=(folder,), what="--out folder")
     t = time.perf_counter()
     edition = snap.make(folder, out, cache=Path("_build/cache/ingest"))
     click.echo(f"wrote {out} (edition {edition}) in {time.perf_counter() - t:.1f} s")

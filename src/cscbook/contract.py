@@ -128,11 +128,19 @@ def order_panel(panel: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Every file a prepared folder may hold (see :func:`write_prepared`; ``stamp.json`` is the build's).
+PREPARED_FILES = {
+    "panel.parquet", "panel.csv", "flags.csv", "meta.json", "england.csv", "neighbours.csv", "lait_overlap.csv",
+    "truth.json", "stamp.json",
+}  # fmt: skip
+
+
 def write_prepared(prep: Prepared, out: Path) -> None:
     """Write a prepared folder atomically: files go to a temporary sibling, then replace ``out``."""
-    from cscbook.fsutil import atomic_dir
+    from cscbook.fsutil import atomic_dir, mark
 
     with atomic_dir(out) as tmp:
+        mark(tmp)
         panel = order_panel(prep.panel.copy())
         panel.to_parquet(tmp / "panel.parquet", index=False)
         panel.to_csv(tmp / "panel.csv", index=False, float_format="%.10g", lineterminator="\n")
@@ -181,10 +189,16 @@ def find_authority(panel: pd.DataFrame, key: str) -> tuple[str | None, str | Non
     names = panel.drop_duplicates("la_code").set_index("la_code")["la_name"]
     if key in names.index:
         return key, str(names[key])
-    lower = {str(n).strip().lower(): c for c, n in names.items()}
-    if key.strip().lower() in lower:
-        c = lower[key.strip().lower()]
-        return c, str(names[c])
+    matches = [c for c, n in names.items() if str(n).strip().lower() == key.strip().lower()]
+    if len(matches) > 1:
+        listed = ", ".join(f"{names[c]} ({c})" for c in sorted(matches))
+        raise UserError(
+            "parameter 'highlight'",
+            f"{key!r} names {len(matches)} authorities: {listed}",
+            "give the code of the one you mean",
+        )
+    if matches:
+        return matches[0], str(names[matches[0]])
     raise UserError(
         "parameter 'highlight'",
         f"{key!r} is not an authority in the data",

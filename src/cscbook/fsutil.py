@@ -92,3 +92,47 @@ def csv_safe(df):
     if not isinstance(out.index, pd.MultiIndex) and text(out.index):
         out.index = out.index.map(safe)
     return out
+
+
+#: The file cscbook leaves in a folder it made, so that it knows the folder is its own to replace.
+MARKER = ".cscbook"
+
+
+def claim(folder: Path, owned: set[str], inputs: tuple[Path, ...] = (), what: str = "output folder") -> None:
+    """Check that ``folder`` may be written (and replaced) by cscbook, before any work is done.
+
+    It may not be, or hold, or lie inside, one of ``inputs`` (the data a command reads); and if it exists
+    it must be empty, carry cscbook's marker, or hold only the entries ``owned`` names (what the command
+    writes there). Anything else in it was not written by cscbook, so the command refuses rather than
+    replace it. A one-line error names the folder and the first foreign entry.
+    """
+    from cscbook.errors import UserError
+
+    target = Path(folder).resolve()
+    for src in inputs:
+        s = Path(src).resolve()
+        if target == s or s.is_relative_to(target) or target.is_relative_to(s):
+            raise UserError(
+                folder, f"the {what} would hold or replace the input folder {src}", "output apart from input"
+            )
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise UserError(folder, f"the {what} is a file, not a folder", "output folder")
+    entries = sorted(p.name for p in target.iterdir())
+    if MARKER in entries:
+        return
+    foreign = [e for e in entries if e not in owned and not e.startswith(".")]
+    if foreign:
+        raise UserError(
+            folder,
+            f"the {what} holds files cscbook did not write ({', '.join(foreign[:3])}"
+            + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            + "): choose an empty or new folder",
+            "output folder",
+        )
+
+
+def mark(folder: Path) -> None:
+    """Leave cscbook's marker in a folder it made (see :func:`claim`)."""
+    Path(folder, MARKER).write_text("made by cscbook; cscbook may replace this folder\n")

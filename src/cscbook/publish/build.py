@@ -18,7 +18,7 @@ from typing import Any
 
 import cscbook
 from cscbook import params
-from cscbook.fsutil import atomic_dir, ensure_writable
+from cscbook.fsutil import atomic_dir, claim, ensure_writable, mark
 from cscbook.publish import registry
 from cscbook.publish.cache import (
     cache_key,
@@ -52,6 +52,10 @@ KEY_PACKAGES = [
     "scipy",
     "pyarrow",
 ]
+
+
+#: What a build folder holds (a folder with anything else, and no marker, is not a build folder).
+BUILD_ENTRIES = {"data", "executed", "html", "stage", "cache", "run_record.json", "look"}
 
 
 @dataclass
@@ -100,7 +104,10 @@ def plan(overrides: dict[str, Any], build_dir: Path, profiles: str, timings: dic
     all_ch = registry.chapters()
     resolved = registry.resolve_all(overrides, all_ch)
     first = next(iter(resolved.values()))
+    inputs = () if first.data in ("synthetic", "official") else (Path(first.data),)
+    claim(build_dir, BUILD_ENTRIES, inputs=inputs, what="--build-dir")
     ensure_writable(build_dir)
+    mark(build_dir)
     t = time.perf_counter()
     panel_dir = prepare_data(first, build_dir)
     ids = panel_ids(panel_dir)

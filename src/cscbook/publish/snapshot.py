@@ -27,6 +27,8 @@ KEYWORD = "official"
 SNAPSHOT = ROOT / "data" / "official"
 FOOTPRINTS = ("2018", "latest")
 #: The files of a footprint folder, in the order the edition hash reads them.
+#: What the snapshot folder holds (``make`` replaces it whole, so it must hold nothing else).
+OWNED = {"2018", "latest", "codebook.csv", "README.md"}
 FILES = ("panel.csv", "flags.csv", "england.csv", "meta.json", "ofsted.csv", "neighbours.csv", "lait_overlap.csv")
 OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 ATTRIBUTION = (

@@ -1,0 +1,95 @@
+"""Outputs never destroy what cscbook did not write: an --out or --build-dir holding other files is refused
+in one line and left as it was, and no command may write over or into its own input folder."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures import official
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cscbook", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+@pytest.fixture
+def work(tmp_path):
+    official.write_all(tmp_path / "data" / "raw")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.docx").write_text("two years of work")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "args, rule",
+    [
+        (["ingest", "data/raw", "--out", "data"], "output apart from input"),  # would replace the raw files
+        (["ingest", "data/raw", "--out", "data/raw"], "output apart from input"),
+        (["ingest", "data", "--out", "data/raw/out"], "output apart from input"),  # inside the input
+        (["ingest", "data/raw", "--out", "mine"], "output folder"),
+        (["snapshot", "data/raw", "--out", "mine"], "output folder"),
+        (["snapshot", "data/raw", "--out", "data"], "output apart from input"),
+        (["synth", "--out", "mine"], "output folder"),
+        (["build", "--data", "synthetic", "--build-dir", "mine"], "output folder"),
+        (["build", "--data", "data/raw", "--build-dir", "data"], "output apart from input"),
+    ],
+)
+def test_a_folder_cscbook_did_not_write_is_refused_and_kept(work, args, rule, monkeypatch):
+    from click.testing import CliRunner
+
+    from cscbook.cli import app
+    from cscbook.errors import UserError
+
+    monkeypatch.chdir(work)
+    before = _hashes(work)
+    res = CliRunner().invoke(app, args)
+    assert isinstance(res.exception, UserError), res.output
+    assert res.exception.rule == rule and "\n" not in res.exception.line()
+    assert _hashes(work) == before  # nothing written, nothing removed
+
+
+def test_the_refusal_is_one_line_and_a_non_zero_exit(work):
+    before = _hashes(work)
+    proc = _run("ingest", "data/raw", "--out", "data", cwd=work)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and lines == [
+        "error: data: the --out folder would hold or replace the input folder data/raw (output apart from input)"
+    ]
+    assert _hashes(work) == before
+
+
+def test_a_folder_cscbook_wrote_is_replaced_on_the_next_run(work):
+    assert _run("ingest", "data/raw", "--out", "panel", cwd=work).returncode == 0
+    assert (work / "panel" / ".cscbook").is_file()
+    (work / "panel" / "panel.csv").write_text("stale")
+    assert _run("ingest", "data/raw", "--out", "panel", cwd=work).returncode == 0
+    assert (work / "panel" / "panel.csv").read_text() != "stale"
+
+
+def test_a_highlight_naming_two_authorities_is_refused_with_both_and_a_code_always_works():
+    import pandas as pd
+
+    from cscbook import contract
+    from cscbook.errors import UserError
+
+    panel = pd.DataFrame({"la_code": ["E1", "E2", "E3"], "la_name": ["Newtown", "NEWTOWN ", "Oldbury"]})
+    with pytest.raises(UserError) as e:
+        contract.find_authority(panel, "newtown")
+    assert "names 2 authorities: Newtown (E1), NEWTOWN (E2)" in e.value.line() and "\n" not in e.value.line()
+    assert contract.find_authority(panel, "E2") == ("E2", "NEWTOWN ")
+    assert contract.find_authority(panel, "oldbury") == ("E3", "Oldbury")
