@@ -93,3 +93,23 @@ def test_a_highlight_naming_two_authorities_is_refused_with_both_and_a_code_alwa
     assert "names 2 authorities: Newtown (E1), NEWTOWN (E2)" in e.value.line() and "\n" not in e.value.line()
     assert contract.find_authority(panel, "E2") == ("E2", "NEWTOWN ")
     assert contract.find_authority(panel, "oldbury") == ("E3", "Oldbury")
+
+
+def test_a_file_that_cannot_be_read_is_named_in_one_line(tmp_path, monkeypatch):
+    """Permissions cannot be taken from root, so the read itself is made to fail as it would."""
+    from cscbook import fsutil
+    from cscbook.errors import UserError
+    from cscbook.ingest import ingest_folder
+
+    data = official.write_all(tmp_path / "data")
+    real = fsutil.file_sha256
+
+    def refuse(path, *args):
+        if Path(path).name == "c1.csv":
+            raise PermissionError(13, "Permission denied")
+        return real(path, *args)
+
+    monkeypatch.setattr("cscbook.ingest.file_sha256", refuse)
+    with pytest.raises(UserError) as e:
+        ingest_folder(data, cache=None)
+    assert e.value.rule == "unreadable-file" and "c1.csv" in e.value.where and "Permission denied" in e.value.what

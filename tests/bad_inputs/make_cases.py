@@ -66,6 +66,28 @@ def s251_bytes() -> bytes:
     return buf.getvalue()
 
 
+def zip_not_workbook() -> bytes:
+    """A ZIP archive named as a workbook (no worksheets inside)."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("readme.txt", "not a workbook")
+    return buf.getvalue()
+
+
+def encrypted_workbook() -> bytes:
+    """What Excel saves for a password-protected .xlsx: an OLE2 compound file, not a ZIP."""
+    return bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 504
+
+
+def short_row() -> str:
+    """A c1 file whose second authority row lost its last cell."""
+    lines = c1().splitlines()
+    lines[3] = lines[3].rsplit(",", 1)[0]
+    return "\n".join(lines) + "\n"
+
+
 def notes_only_workbook() -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf) as xw:
@@ -94,6 +116,11 @@ CASES: dict[str, dict[str, bytes | str]] = {
     "data-no-recognised-files": {"notes.txt": "nothing to read here\n"},
     "data-only-one-source": {"c1.csv": c1()},
     "data-bad-file-in-build": {"c1.csv": c1([(*LAS[0], "1000"), (*LAS[1], "-7")])},
+    "data-short-row": {"c1.csv": short_row()},
+    "data-infinite-value": {"c1.csv": c1([(*LAS[0], "1000"), (*LAS[1], "inf")])},
+    "data-absurd-value": {"c1.csv": c1([(*LAS[0], "1000"), (*LAS[1], "1e20")])},
+    "data-encrypted-workbook": {"s251.xlsx": encrypted_workbook()},
+    "data-zip-not-workbook": {"s251.xlsx": zip_not_workbook()},
 }
 
 

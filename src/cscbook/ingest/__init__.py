@@ -133,6 +133,18 @@ def _job(args: tuple[Path, str, Path | None]) -> Parsed | str | UserError:
         return _cached_parse(*args)
     except UserError as err:
         return err
+    except OSError as err:  # a file that cannot be read (permissions, a device that went away)
+        return UserError(args[0], f"cannot read the file ({err.strerror or type(err).__name__})", "unreadable-file")
+
+
+def _sha256(path: Path, shown: Path) -> str:
+    """The content hash of a file about to be read, or a one-line error naming it when it cannot be read."""
+    try:
+        return file_sha256(path)
+    except OSError as err:
+        raise UserError(
+            shown, f"cannot read the file ({err.strerror or type(err).__name__})", "unreadable-file"
+        ) from None
 
 
 def ingest_folder(folder: Path, cache: Path | None = DEFAULT_CACHE, workers: int | None = None) -> IngestResult:
@@ -143,7 +155,7 @@ def ingest_folder(folder: Path, cache: Path | None = DEFAULT_CACHE, workers: int
     files, skipped = data_files(folder)
     with tempfile.TemporaryDirectory(prefix="cscbook-archives-") as scratch:
         listed = archives.listing(folder, files, Path(scratch))  # (inventory name, file to read)
-        hashes = {str(folder / rel): file_sha256(p) for rel, p in listed}
+        hashes = {str(folder / rel): _sha256(p, folder / rel) for rel, p in listed}
         jobs = [(p, hashes[str(folder / rel)], Path(cache) if cache else None) for rel, p in listed]
         cold = [j for j in jobs if not (j[2] and (j[2] / f"{j[1]}-{READER_VERSION}" / "meta.json").exists())]
         workers = workers if workers is not None else min(len(cold), os.cpu_count() or 1)

@@ -82,8 +82,29 @@ def read_text_csv(path: Path, skiprows: int = 0, nrows: int | None = None) -> pd
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise UserError(path, f"cannot parse as CSV: {str(err).splitlines()[0]}", "csv-format") from None
+    check_row_lengths(text, path, skiprows, nrows)
     df.columns = [clean_header(c) for c in df.columns]
     return df
+
+
+def check_row_lengths(text: str, path: Path, skiprows: int = 0, nrows: int | None = None) -> None:
+    """A data row with fewer cells than its header has lost cells (a broken export): refuse it, naming the row
+    and the first missing column, instead of reading the missing cells as blank."""
+    rows = csv.reader(io.StringIO(text))
+    for _ in range(skiprows):
+        next(rows, None)
+    header = next(rows, [])
+    for k, row in enumerate(rows):
+        if nrows is not None and k >= nrows:
+            break
+        if row and any(c.strip() for c in row) and len(row) < len(header):
+            line = skiprows + k + 2
+            raise UserError(
+                path,
+                f"row {line} has {len(row)} cells where the header has {len(header)} (column {header[len(row)]!r} "
+                "and after are missing)",
+                "short-row",
+            )
 
 
 def head_lines(path: Path, n: int = 12) -> list[str]:
@@ -105,6 +126,13 @@ def to_number(
     s = values.astype("string").fillna("").str.strip()
     s = s.str.replace(",", "", regex=False)
     num = pd.to_numeric(s, errors="coerce")
+    odd = num.notna() & ~(num.abs() <= ABSURD)  # infinite, or beyond any figure a publisher could print
+    if odd.any():
+        i = odd[odd].index[0]
+        row = rows.loc[i] if rows is not None else i
+        raise UserError(
+            where, f"column {column!r}, row {row}: value {s.loc[i]!r} is not a plausible figure", "absurd-value"
+        )
     bad = num.isna()
     sym = pd.Series(pd.NA, index=s.index, dtype="string")
     if bad.any():
@@ -116,6 +144,27 @@ def to_number(
             raise UserError(where, f"column {column!r}, row {row}: non-numeric value {s.loc[i]!r}", "non-numeric")
         sym[bad] = low.where(low != "", "")
     return num.astype("float64"), sym
+
+
+#: No published count, rate or pound figure reaches this (England's children's services spend is about 1e10).
+ABSURD = 1e13
+#: Years (ending 31 March) a publisher could have published: the first returns, to the current year.
+FIRST_YEAR = 2009
+
+
+def check_years(out: pd.DataFrame, where: Path) -> None:
+    """Every year in a long table lies between the first publications and the current year."""
+    import datetime
+
+    last = datetime.date.today().year + 1  # a financial year ending next March may be published this year
+    odd = out[(out["year"] < FIRST_YEAR) | (out["year"] > last)]
+    if len(odd):
+        r = odd.iloc[0]
+        raise UserError(
+            where,
+            f"year {int(r['year'])} ({r['measure']}) is outside what could have been published ({FIRST_YEAR} to {last})",
+            "implausible-year",
+        )
 
 
 def long_frame(
@@ -148,7 +197,9 @@ def long_frame(
         )
         parts.append(part)
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LONG)
-    return normalise_long(out)
+    out = normalise_long(out)
+    check_years(out, where)
+    return out
 
 
 def normalise_long(out: pd.DataFrame) -> pd.DataFrame:
@@ -253,6 +304,32 @@ def read_ods_sheet(content: bytes, name: str) -> pd.DataFrame:
     return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
 
 
+#: How an OLE2 compound file begins (an .xls, or an encrypted .xlsx: Excel wraps a password-protected
+#: workbook in one).
+OLE2 = bytes.fromhex("D0CF11E0A1B11AE1")
+
+
+def workbook_problem(path: Path, err: Exception) -> str:
+    """What is wrong with a workbook that would not open, in words a user can act on."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as io_err:
+        return f"the file cannot be read ({io_err.strerror})"
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".ods") and head == OLE2:
+        return "it is password-protected (encrypted); save it again without a password"
+    if suffix in (".xlsx", ".ods") and not head.startswith(b"PK"):
+        return f"it is not a {suffix} workbook (damaged, or another kind of file under that name)"
+    if suffix in (".xlsx", ".ods") and not zipfile.is_zipfile(path):
+        return f"the {suffix} file is damaged or truncated (not a complete archive)"
+    if suffix in (".xlsx", ".ods"):
+        return f"it is a ZIP archive but not a {suffix} workbook (no worksheets inside)"
+    if suffix == ".xls" and head != OLE2:
+        return "it is not an .xls workbook (damaged, or another kind of file under that name)"
+    return f"{type(err).__name__}: {' '.join(str(err).split())[:120]}"
+
+
 class Workbook:
     """A spreadsheet (xls, xlsx or ods) read lazily sheet by sheet, always with ``header=None``."""
 
@@ -269,7 +346,7 @@ class Workbook:
                 self.sheets = [str(s) for s in self._book.sheet_names]
         except Exception as err:  # corrupt or truncated archives, wrong formats
             raise UserError(
-                self.path, f"cannot open workbook: {type(err).__name__}: {str(err)[:120]}", "workbook-format"
+                self.path, f"cannot open workbook: {workbook_problem(self.path, err)}", "workbook-format"
             ) from None
 
     def sheet(self, name: str) -> pd.DataFrame:
