@@ -113,3 +113,23 @@ def test_a_file_that_cannot_be_read_is_named_in_one_line(tmp_path, monkeypatch):
     with pytest.raises(UserError) as e:
         ingest_folder(data, cache=None)
     assert e.value.rule == "unreadable-file" and "c1.csv" in e.value.where and "Permission denied" in e.value.what
+
+
+def test_a_second_run_on_the_same_build_folder_is_refused_while_the_first_holds_it(tmp_path):
+    import os
+
+    from cscbook.fsutil import exclusive, mark
+
+    build = tmp_path / "build"
+    build.mkdir()
+    mark(build)
+    (build / "html").mkdir()
+    (build / "html" / "index.html").write_text("<html>the site</html>")
+    with exclusive(build):
+        proc = _run("build", "--data", "synthetic", "--build-dir", str(build), cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+        f"error: {build}: another cscbook run (process {os.getpid()}) is using this build folder (one run per folder)"
+    ]
+    assert (build / "html" / "index.html").read_text() == "<html>the site</html>"
+    with exclusive(build):  # the lock is free again once its holder is done
+        pass

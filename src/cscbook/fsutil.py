@@ -136,3 +136,33 @@ def claim(folder: Path, owned: set[str], inputs: tuple[Path, ...] = (), what: st
 def mark(folder: Path) -> None:
     """Leave cscbook's marker in a folder it made (see :func:`claim`)."""
     Path(folder, MARKER).write_text("made by cscbook; cscbook may replace this folder\n")
+
+
+@contextmanager
+def exclusive(folder: Path, what: str = "build folder") -> Iterator[None]:
+    """Hold ``folder``'s lock while the block runs; a second holder is refused at once with one line naming
+    the process that has it. The operating system drops the lock when its process ends, however it ends."""
+    import fcntl
+
+    from cscbook.errors import UserError
+
+    path = Path(folder) / ".lock"
+    fh = open(path, "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        raise UserError(
+            folder, f"another cscbook run (process {holder}) is using this {what}", "one run per folder"
+        ) from None
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()

@@ -18,7 +18,7 @@ from typing import Any
 
 import cscbook
 from cscbook import params
-from cscbook.fsutil import atomic_dir, claim, ensure_writable, mark
+from cscbook.fsutil import atomic_dir, claim, ensure_writable, exclusive, mark
 from cscbook.publish import registry
 from cscbook.publish.cache import (
     cache_key,
@@ -104,10 +104,6 @@ def plan(overrides: dict[str, Any], build_dir: Path, profiles: str, timings: dic
     all_ch = registry.chapters()
     resolved = registry.resolve_all(overrides, all_ch)
     first = next(iter(resolved.values()))
-    inputs = () if first.data in ("synthetic", "official") else (Path(first.data),)
-    claim(build_dir, BUILD_ENTRIES, inputs=inputs, what="--build-dir")
-    ensure_writable(build_dir)
-    mark(build_dir)
     t = time.perf_counter()
     panel_dir = prepare_data(first, build_dir)
     ids = panel_ids(panel_dir)
@@ -265,9 +261,21 @@ def build(
     separated by commas.
     """
     t0 = time.perf_counter()
-    timings: dict[str, float] = {}
     build_dir = Path(build_dir)
-    pl = plan(dict(overrides or {}), build_dir, profiles, timings)
+    overrides = dict(overrides or {})
+    data = str(overrides.get("data", "official"))
+    claim(
+        build_dir, BUILD_ENTRIES, inputs=() if data in ("synthetic", "official") else (Path(data),), what="--build-dir"
+    )
+    ensure_writable(build_dir)
+    mark(build_dir)
+    with exclusive(build_dir):  # one run per build folder at a time
+        return _build(overrides, build_dir, only, force, jobs, progress, profiles, t0)
+
+
+def _build(overrides, build_dir: Path, only, force, jobs, progress, profiles: str, t0: float) -> BuildResult:
+    timings: dict[str, float] = {}
+    pl = plan(overrides, build_dir, profiles, timings)
     html_dir = build_dir / "html"
     if not force and site_is_current(pl, build_dir):  # nothing changed since the published site was built
         timings["total"] = time.perf_counter() - t0
