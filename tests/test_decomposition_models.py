@@ -17,7 +17,7 @@ from tests.test_nao_reasons import make_ctx
 
 @pytest.fixture(scope="module")
 def fitted():
-    ctx = make_ctx("decomposition", snapshot.read("2018"), n_boot=20)
+    ctx = make_ctx("decomposition", snapshot.read("2018"), n_boot=5)
     return ctx, dc.fit(ctx)
 
 

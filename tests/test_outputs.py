@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures import official
+from tests.fixtures.cli import run_cli
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -65,7 +66,7 @@ def test_a_folder_cscbook_did_not_write_is_refused_and_kept(work, args, rule, mo
 
 def test_the_refusal_is_one_line_and_a_non_zero_exit(work):
     before = _hashes(work)
-    proc = _run("ingest", "data/raw", "--out", "data", cwd=work)
+    proc = _run("ingest", "data/raw", "--out", "data", cwd=work)  # a real process: its exit code and stderr
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and lines == [
         "error: data: the --out folder would hold or replace the input folder data/raw (output apart from input)"
@@ -73,11 +74,11 @@ def test_the_refusal_is_one_line_and_a_non_zero_exit(work):
     assert _hashes(work) == before
 
 
-def test_a_folder_cscbook_wrote_is_replaced_on_the_next_run(work):
-    assert _run("ingest", "data/raw", "--out", "panel", cwd=work).returncode == 0
+def test_a_folder_cscbook_wrote_is_replaced_on_the_next_run(work, monkeypatch, capsys):
+    assert run_cli(["ingest", "data/raw", "--out", "panel"], work, monkeypatch, capsys)[0] == 0
     assert (work / "panel" / ".cscbook").is_file()
     (work / "panel" / "panel.csv").write_text("stale")
-    assert _run("ingest", "data/raw", "--out", "panel", cwd=work).returncode == 0
+    assert run_cli(["ingest", "data/raw", "--out", "panel"], work, monkeypatch, capsys)[0] == 0
     assert (work / "panel" / "panel.csv").read_text() != "stale"
 
 
@@ -115,7 +116,7 @@ def test_a_file_that_cannot_be_read_is_named_in_one_line(tmp_path, monkeypatch):
     assert e.value.rule == "unreadable-file" and "c1.csv" in e.value.where and "Permission denied" in e.value.what
 
 
-def test_a_second_run_on_the_same_build_folder_is_refused_while_the_first_holds_it(tmp_path):
+def test_a_second_run_on_the_same_build_folder_is_refused_while_the_first_holds_it(tmp_path, monkeypatch, capsys):
     import os
 
     from cscbook.fsutil import exclusive, mark
@@ -125,11 +126,56 @@ def test_a_second_run_on_the_same_build_folder_is_refused_while_the_first_holds_
     mark(build)
     (build / "html").mkdir()
     (build / "html" / "index.html").write_text("<html>the site</html>")
-    with exclusive(build):
-        proc = _run("build", "--data", "synthetic", "--build-dir", str(build), cwd=tmp_path)
-    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+    with exclusive(build):  # flock locks belong to open files, so this process's second open conflicts too
+        code, err = run_cli(["build", "--data", "synthetic", "--build-dir", str(build)], tmp_path, monkeypatch, capsys)
+    assert code == 2 and err.strip().splitlines() == [
         f"error: {build}: another cscbook run (process {os.getpid()}) is using this build folder (one run per folder)"
     ]
     assert (build / "html" / "index.html").read_text() == "<html>the site</html>"
     with exclusive(build):  # the lock is free again once its holder is done
         pass
+
+
+@pytest.mark.parametrize("damage", ["truncate_parquet", "empty_meta", "delete_table"])
+def test_a_damaged_ingest_cache_entry_is_parsed_again_with_one_warning(tmp_path, capsys, damage):
+    from cscbook.ingest import ingest_folder
+
+    data = official.write_all(tmp_path / "data")
+    cache = tmp_path / "cache"
+    first = ingest_folder(data, cache=cache, workers=1)
+    entry = next(e for e in sorted(cache.iterdir()) if any(e.glob("*.parquet")))
+    table = next(entry.glob("*.parquet"))
+    if damage == "truncate_parquet":
+        table.write_bytes(table.read_bytes()[:40])
+    elif damage == "empty_meta":
+        (entry / "meta.json").write_text("")
+    else:
+        table.unlink()
+    again = ingest_folder(data, cache=cache, workers=1)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"warning: {entry}: unreadable cache entry")
+    assert again.inventory.equals(first.inventory)
+    for name, t in first.tables.items():
+        assert again.tables[name].equals(t), name
+    ingest_folder(data, cache=cache, workers=1)  # the entry was written again: no warning now
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.slow
+def test_damaged_build_caches_are_made_again_with_a_warning(tmp_path):
+    """A build whose prepared data, chapter stamp and executed notebook were damaged between runs rebuilds
+    them (one warning each) instead of failing or publishing the damage."""
+    build = tmp_path / "build"
+    args = ("build", "--data", "synthetic", "--profiles", "none", "--build-dir", str(build))
+    assert _run(*args, cwd=tmp_path).returncode == 0
+    panel = next((build / "data").glob("*/panel.parquet"))
+    panel.write_bytes(panel.read_bytes()[:100])
+    (build / "executed" / "variation" / "cache.json").write_text("")
+    nb = build / "executed" / "demand" / "demand.ipynb"
+    nb.write_text(nb.read_text()[:500])
+    proc = _run(*args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    warnings = [ln for ln in proc.stderr.splitlines() if ln.startswith("warning: ")]
+    assert any("panel.parquet" in w for w in warnings) and any("cache.json" in w for w in warnings), warnings
+    assert any("demand.ipynb" in w for w in warnings), warnings
+    assert (build / "html" / "book" / "demand.html").stat().st_size > 10_000

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -105,11 +106,17 @@ def _cached_parse(path: Path, sha: str, cache: Path | None) -> Parsed | str:
     """Parse ``path`` or load its parsed tables from ``cache/<sha>``."""
     entry = cache / f"{sha}-{READER_VERSION}" if cache else None
     if entry and (entry / "meta.json").exists():
-        meta = json.loads((entry / "meta.json").read_text())
-        if "unrecognised" in meta:
-            return meta["unrecognised"]
-        tables = {n: pd.read_parquet(entry / f"{n}.parquet") for n in meta["tables"]}
-        return Parsed(meta["source"], meta["vintage"], tables, meta["notes"])
+        try:
+            meta = json.loads((entry / "meta.json").read_text())
+            if "unrecognised" in meta:
+                return str(meta["unrecognised"])
+            tables = {n: pd.read_parquet(entry / f"{n}.parquet") for n in meta["tables"]}
+            return Parsed(meta["source"], meta["vintage"], tables, meta["notes"])
+        except Exception as err:  # truncated, emptied or half-deleted by something else: parse the file again
+            print(
+                f"warning: {entry}: unreadable cache entry ({type(err).__name__}); {path.name} is read again",
+                file=sys.stderr,
+            )
     parsed = parse_file(path)
     if entry:
         with atomic_dir(entry) as tmp:

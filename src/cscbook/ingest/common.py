@@ -309,7 +309,7 @@ def read_ods_sheet(content: bytes, name: str) -> pd.DataFrame:
 OLE2 = bytes.fromhex("D0CF11E0A1B11AE1")
 
 
-def workbook_problem(path: Path, err: Exception) -> str:
+def workbook_problem(path: Path, err: Exception | None) -> str:
     """What is wrong with a workbook that would not open, in words a user can act on."""
     try:
         with open(path, "rb") as fh:
@@ -337,6 +337,11 @@ class Workbook:
         self.path = Path(path)
         self._cache: dict[str, pd.DataFrame] = {}
         suffix = self.path.suffix.lower()
+        with open(self.path, "rb") as fh:
+            if suffix in (".xlsx", ".ods") and fh.read(8) == OLE2:  # no reader should be tried on it
+                raise UserError(
+                    self.path, f"cannot open workbook: {workbook_problem(self.path, None)}", "workbook-format"
+                )
         try:
             if suffix == ".ods":
                 self._content = _ods_content(self.path)

@@ -85,16 +85,32 @@ def pages_hash(root: Path = ROOT) -> str:
 
 
 def is_cached(ch: Chapter, key: str, build_dir: Path) -> bool:
-    return stamp_matches(build_dir / "executed" / ch.id, key)
+    folder = build_dir / "executed" / ch.id
+    return stamp_matches(folder, key) and read_json(folder / f"{ch.id}.ipynb") is not None
+
+
+def read_json(path: Path) -> dict | None:
+    """A cache file's JSON, or None when it is missing; a damaged one is None too, with one line of warning
+    (the entry is then made again, so a truncated or emptied cache never stops a build)."""
+    import sys
+
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        return data if isinstance(data, dict) else None
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        print(f"warning: {path}: unreadable cache file ({type(err).__name__}); it is made again", file=sys.stderr)
+        return None
 
 
 def stamp_matches(folder: Path, key: str) -> bool:
     """True if ``folder`` was executed with this cache key (its cache.json says so)."""
-    stamp = folder / "cache.json"
-    return stamp.exists() and json.loads(stamp.read_text()).get("key") == key
+    stamp = read_json(folder / "cache.json")
+    return stamp is not None and stamp.get("key") == key
 
 
 def last_duration(ch: Chapter, build_dir: Path) -> float:
     """Seconds the chapter took when it last ran (0 if never)."""
-    stamp = build_dir / "executed" / ch.id / "cache.json"
-    return float(json.loads(stamp.read_text()).get("seconds", 0)) if stamp.exists() else 0.0
+    stamp = read_json(build_dir / "executed" / ch.id / "cache.json")
+    return float(stamp.get("seconds", 0)) if stamp else 0.0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import cscbook
@@ -87,8 +88,19 @@ def prepare_data(p: params.ChapterParams, build_dir: Path) -> Path:
 
 
 def _stamp_ok(out: Path, stamp: dict) -> bool:
-    f = out / "stamp.json"
-    return f.exists() and (out / "panel.parquet").exists() and json.loads(f.read_text()) == stamp
+    """Whether the prepared folder was made from these inputs and is whole (a damaged one is made again)."""
+    import pyarrow.parquet as pq
+
+    from cscbook.publish.cache import read_json
+
+    if read_json(out / "stamp.json") != stamp or read_json(out / "meta.json") is None:
+        return False
+    try:
+        pq.read_metadata(out / "panel.parquet")
+    except (OSError, ValueError) as err:
+        print(f"warning: {out / 'panel.parquet'}: unreadable ({type(err).__name__}); it is made again", file=sys.stderr)
+        return False
+    return True
 
 
 def panel_ids(panel_dir: Path):
