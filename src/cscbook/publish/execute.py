@@ -88,11 +88,36 @@ def execute(
 
 
 def worker_init() -> None:
-    """Detach a worker from the terminal's signals; the main process stops it on Ctrl-C."""
+    """Detach a worker from the terminal's signals (the main process stops it on Ctrl-C), and tie it to the
+    main process: when that ends, however it ends (SIGKILL included), the worker ends its process group,
+    its kernels with it."""
     import signal
 
     os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _end_group)
+    _die_with_parent(signal.SIGTERM)
+
+
+def _end_group(signum, frame) -> None:
+    """SIGTERM in a worker: kill its whole process group (itself and the kernels it started) at once."""
+    import signal
+
+    os.killpg(0, signal.SIGKILL)
+
+
+def _die_with_parent(sig: int) -> None:
+    """Ask Linux to send ``sig`` to this process when its parent ends (prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(sig))  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the workers end when their queue closes
+        return
+    if parent is not None and os.getppid() != parent.pid:  # the parent ended before the request was made
+        os.kill(os.getpid(), sig)
 
 
 def stop_workers(pool: ProcessPoolExecutor, build_dir: Path) -> None:
