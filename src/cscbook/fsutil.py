@@ -30,6 +30,18 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     swap_in(tmp, target)
 
 
+def clear_unfinished(folder: Path) -> list[Path]:
+    """Remove the temporary folders that :func:`atomic_dir` and :func:`swap_in` leave when their process is
+    killed (``.<name>.new-*``, ``.<name>.old-*``), in ``folder`` and its first level. Call it only while no
+    other process can be writing there (a build holds its folder's lock)."""
+    stale = re.compile(r"^\..+\.(new|old)-")
+    tops = [folder, *(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))]
+    found = [p for top in tops for p in top.iterdir() if p.is_dir() and stale.match(p.name)]
+    for p in found:
+        shutil.rmtree(p, ignore_errors=True)
+    return found
+
+
 def ensure_writable(folder: Path) -> None:
     """Create ``folder`` if needed and check that files can be made in it, before any work is done."""
     from cscbook.errors import UserError
@@ -72,26 +84,38 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?%?")
 
 
-def csv_safe(df):
-    """A copy of ``df`` for a download: every text cell a spreadsheet would read as a formula gets a leading
-    apostrophe, so that it shows as text (numbers, in numeric columns, stay numbers)."""
+def map_text(df, fn, labels: bool = False):
+    """A copy of ``df`` with ``fn`` applied to every text cell (and to the index, or with ``labels`` to every
+    index and column label and their names); numbers are left as they are."""
     import pandas as pd
-
-    out = df.copy()
-
-    def safe(x):
-        risky = isinstance(x, str) and x.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(x)
-        return "'" + x if risky else x
 
     def text(values) -> bool:
         return values.dtype == object or pd.api.types.is_string_dtype(values)
 
+    def one(x):
+        return fn(x) if isinstance(x, str) else x
+
+    out = df.copy()
     for col in out.columns:
         if text(out[col]):
-            out[col] = out[col].map(safe)
-    if not isinstance(out.index, pd.MultiIndex) and text(out.index):
-        out.index = out.index.map(safe)
+            out[col] = out[col].map(one)
+    if not isinstance(out.index, pd.MultiIndex) and (labels or text(out.index)):
+        out.index = out.index.map(one)
+    if labels:
+        if not isinstance(out.columns, pd.MultiIndex):
+            out.columns = out.columns.map(one)
+        out.index.name, out.columns.name = one(df.index.name), one(df.columns.name)
     return out
+
+
+def csv_safe(df):
+    """A copy of ``df`` for a download: every text cell a spreadsheet would read as a formula gets a leading
+    apostrophe, so that it shows as text (numbers, in numeric columns, stay numbers)."""
+
+    def safe(x: str) -> str:
+        return "'" + x if x.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(x) else x
+
+    return map_text(df, safe)
 
 
 #: The file cscbook leaves in a folder it made, so that it knows the folder is its own to replace.

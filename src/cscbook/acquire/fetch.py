@@ -67,7 +67,7 @@ def fetch(manifest: Path, dest: Path, timeout: float = 10.0, sets: tuple[str, ..
         done, notes = Fetched(), {}
         staged = [staging / str(k) / t.name for k, t in enumerate(targets)]
         for entry, out in zip(entries, staged):
-            done.used[str(entry["file"])], notes[str(entry["file"])] = _get(entry, out, staging, timeout)
+            done.used[str(entry["file"])], notes[str(entry["file"])] = _get(entry, out, timeout)
         done.report = changes.apply(dest, [str(e["file"]) for e in entries], staged, targets, notes) + skipped
         done.paths, ok = targets, True
         return done
@@ -77,18 +77,18 @@ def fetch(manifest: Path, dest: Path, timeout: float = 10.0, sets: tuple[str, ..
             shutil.rmtree(dest, ignore_errors=True)  # a first fetch that failed leaves no folder behind
 
 
-def _get(entry: dict, out: Path, staging: Path, timeout: float) -> tuple[str, str]:
+def _get(entry: dict, out: Path, timeout: float) -> tuple[str, str]:
     """Download an entry from its URL, or from its mirror when that fails: (the URL used, a note)."""
     mirror = entry.get("mirror")
     try:
         url = _resolve(entry, timeout)
-        _download(entry, url, out, staging, timeout)
+        _download(entry, url, out, timeout)
         return url, ""
     except UserError as first:
         if not mirror:
             raise
         try:
-            _download(entry, mirror, out, staging, timeout)
+            _download(entry, mirror, out, timeout)
         except UserError as err:
             raise UserError(err.where, f"{err.what}; the publisher's URL failed too: {first.what}", err.rule) from None
         return mirror, f"from the mirror: the publisher's file failed ({first.rule}: {first.what})"
@@ -116,7 +116,7 @@ def _resolve(entry: dict, timeout: float) -> str:
     return url.format(release_version_id=found)
 
 
-def _download(entry: dict, url: str, out: Path, staging: Path, timeout: float) -> None:
+def _download(entry: dict, url: str, out: Path, timeout: float) -> None:
     """Download ``url`` to ``out`` (unpacking ``member`` when set) and verify it against the pin."""
     out.parent.mkdir(parents=True, exist_ok=True)
     got = out.with_name(out.name + ".download") if entry.get("member") else out

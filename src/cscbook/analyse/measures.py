@@ -42,6 +42,19 @@ def year_label(year: int) -> str:
     return f"{year - 1}-{str(year)[-2:]}"
 
 
+def lower_first(text: str) -> str:
+    """A label or definition made to run on inside a sentence: its first letter lower-cased, unless it starts
+    an acronym ('IDACI' stays)."""
+    return text if text[:2].isupper() else text[:1].lower() + text[1:]
+
+
+def and_list(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c' ('' for none)."""
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def rate(df: pd.DataFrame, col: str) -> pd.Series:
     """Per 10,000 children aged 0-17."""
     return df[col].astype("float64") / df["pop_0_17"].astype("float64") * PER

@@ -295,7 +295,10 @@ def bootstrap(frame: pd.DataFrame, spec: Spec, n_boot: int, seed: int) -> pd.Dat
 
 
 def intervals(boot: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Percentile intervals for each share: columns low and high, one row per component."""
+    """Percentile intervals for each share: columns low and high, one row per component (missing when there
+    are no replicates)."""
+    if len(boot) == 0:
+        return pd.DataFrame({"low": np.nan, "high": np.nan}, index=COMPONENTS)
     a = (1 - level) / 2
     q = boot[COMPONENTS].quantile([a, 1 - a])
     return pd.DataFrame({"low": q.iloc[0], "high": q.iloc[1]})

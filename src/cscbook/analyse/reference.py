@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+#: The NAO's period: years ending 31 March 2011 to 2018 (2010-11 to 2017-18).
+NAO_START, NAO_END = 2011, 2018
+
 #: Tolerances used when our figure is compared with a published one, by kind of figure.
 TOLERANCE = {
     "level": ("relative", 0.01),  # national totals within 1%

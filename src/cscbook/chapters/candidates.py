@@ -8,11 +8,8 @@ import math
 
 import pandas as pd
 
-from cscbook.analyse import candidates, measures
+from cscbook.analyse import candidates, measures, reference
 from cscbook.chapters.context import Context
-
-#: The NAO's last year (years ending 31 March): its figures are for England up to it.
-NAO_END = 2018
 
 #: The columns of the table shown in the chapter (one row per candidate; the figure named on its first row).
 SHOWN = ["Figure (NAO)", "#", "Definition", "Ours", "Reproduces", "Used"]
@@ -64,12 +61,12 @@ def sentence(cand: pd.DataFrame, group: str) -> str:
         use = g[g["used"]]
         return (
             f"{figure}: {ok} of the {n} definitions declared reproduce the NAO's {nao} to its rounding; the first "
-            f"in declared order is used: {_lower(use['definition'].iloc[0])} ({_values(use, 'ours')})."
+            f"in declared order is used: {measures.lower_first(use['definition'].iloc[0])} ({_values(use, 'ours')})."
         )
     near = _nearest(g)
     return (
         f"{figure}: none of the {n} definitions declared reproduces the NAO's {nao} to its rounding, so the "
-        f"figure is not reproduced here; the nearest is {_lower(near['definition'].iloc[0])} "
+        f"figure is not reproduced here; the nearest is {measures.lower_first(near['definition'].iloc[0])} "
         f"({_values(near, 'ours')})."
     )
 
@@ -80,14 +77,10 @@ def _nearest(g: pd.DataFrame) -> pd.DataFrame:
     return g[g["order"] == (worst.idxmin() if len(worst) else g["order"].min())]
 
 
-def _lower(text: str) -> str:
-    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
-
-
 def apply(ctx: Context, rows: list[dict], cand: pd.DataFrame) -> list[dict]:
     """The comparison rows with, on the official statistics, the value of the candidate used for each key
     that has one, and the definitions tried named in every row with candidates."""
-    if ctx.synthetic or ctx.p.region or ctx.last != NAO_END:  # the NAO's figures are for England to 2017-18
+    if ctx.synthetic or ctx.p.region or ctx.last != reference.NAO_END:  # the NAO's figures are for England to 2017-18
         return rows
     out = []
     for row in rows:
@@ -98,7 +91,7 @@ def apply(ctx: Context, rows: list[dict], cand: pd.DataFrame) -> list[dict]:
         n, use = g["order"].nunique(), g[g["used"]]
         tried = f"{n} definitions declared in data/reference/candidates.csv"
         if len(use):
-            note = f"definition used: {_lower(use['definition'].iloc[0])}, the first of {tried} to reproduce the NAO's figures"
+            note = f"definition used: {measures.lower_first(use['definition'].iloc[0])}, the first of {tried} to reproduce the NAO's figures"
             out.append({**row, "ours": float(use["ours"].iloc[0]), "reason": note})
         else:
             note = f"none of the {tried} reproduces the NAO's figures to their rounding"

@@ -18,7 +18,7 @@ import pandas as pd
 
 from cscbook import contract, params
 from cscbook.analyse import measures
-from cscbook.fsutil import csv_safe
+from cscbook.fsutil import csv_safe, map_text
 from cscbook.publish import figures, profiles
 
 CHAPTER_MODELS = params.CHAPTER_MODELS
@@ -194,18 +194,7 @@ def styled_table(df: pd.DataFrame, caption: str = "", index: bool = True):
 
 def as_text_html(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` whose text cells, index labels and column labels are HTML-escaped."""
-
-    def esc(x):
-        return html.escape(x) if isinstance(x, str) else x
-
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(esc)
-    out.index = out.index.map(esc) if not isinstance(out.index, pd.MultiIndex) else out.index
-    out.columns = out.columns.map(esc) if not isinstance(out.columns, pd.MultiIndex) else out.columns
-    out.index.name, out.columns.name = esc(df.index.name), esc(df.columns.name)
-    return out
+    return map_text(df, html.escape, labels=True)
 
 
 def load(chapter: str, values: dict[str, Any]) -> Context:

@@ -183,7 +183,7 @@ def cin_split(ctx: Context, t: dict[str, pd.DataFrame]) -> dict[str, float]:
 
 
 #: The NAO's period (years ending 31 March).
-NAO_START, NAO_END = 2011, 2018
+NAO_START, NAO_END = reference.NAO_START, reference.NAO_END
 #: A gap between the sum over authorities and England's published figure worth explaining.
 GAP_SHARE = 0.005
 

@@ -17,7 +17,7 @@ def names(codes: list[str], panel: pd.DataFrame, limit: int = 6) -> str:
         return ""
     if len(shown) > limit:
         return ", ".join(shown[:limit]) + f" and {len(shown) - limit} more"
-    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return measures.and_list(shown)
 
 
 def missing_codes(flags: pd.DataFrame, panel: pd.DataFrame, col: str, year: int) -> list[str]:

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from cscbook.analyse import measures
+from cscbook.analyse import measures, reference
 from cscbook.chapters.context import Context
 from cscbook.publish import figures
 
-#: The NAO's last year (years ending 31 March).
-NAO_END = 2018
+NAO_END = reference.NAO_END
 #: The last year of section 251 Table A1 in the published files; LAIT's outturn lines after it (L-LAIT-S251).
 TABLE_A1_LAST = 2019
 #: Names of the series, as the chapters give them.
@@ -174,14 +173,14 @@ def demand(ctx: Context) -> Since:
                 "Basis": basis[col],
             }
         )
-        name = _lower(LABELS[col]) + ("" if end == last else f" (to {measures.year_label(end)})")
+        name = measures.lower_first(LABELS[col]) + ("" if end == last else f" (to {measures.year_label(end)})")
         (rose if since > 0 else fell).append(f"{name} {since:+.0f}%")
     table = pd.DataFrame(rows).set_index("Series")
     pop_g = (pop[last] / pop[NAO_END] - 1) * 100
     verdict = "has continued on most of them" if len(rose) > len(fell) else "has not continued on most of them"
     text = (
         f"From 2017-18 to {measures.year_label(last)} the number of children aged 0-17 changed by {pop_g:+.1f}%. "
-        f"Per 10,000 children, {_list(rose) or 'no measure'} rose and {_list(fell) or 'no measure'} fell. Against "
+        f"Per 10,000 children, {measures.and_list(rose) or 'no measure'} rose and {measures.and_list(fell) or 'no measure'} fell. Against "
         f"population, demand rose on {len(rose)} of the {len(rows)} measures and fell on {len(fell)}: the rise the "
         f"NAO reported {verdict}."
     )
@@ -200,14 +199,6 @@ def demand(ctx: Context) -> Since:
         ctx.source,
     )
     return Since(table, text, fig, measures.year_label(last))
-
-
-def _lower(text: str) -> str:
-    return text[:1].lower() + text[1:]
-
-
-def _list(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
 
 
 def shown(ctx: Context, s: Since, precision: int | None = None):
@@ -262,12 +253,14 @@ def variation(ctx: Context) -> Since:
                 "Change since 2017-18": change,
             }
         )
-        (wider if change > 0 else narrower).append(f"{_lower(LABELS[col])} ({s[NAO_END]:.1f} to {s[end]:.1f})")
+        (wider if change > 0 else narrower).append(
+            f"{measures.lower_first(LABELS[col])} ({s[NAO_END]:.1f} to {s[end]:.1f})"
+        )
     table = pd.DataFrame(rows).set_index("Measure")
     text = (
         "The spread is the ratio of the authority at the 90th percentile to the one at the 10th, so that the very "
-        f"smallest authorities do not set it. From 2017-18 to the last year, it widened for {_list(wider) or 'no measure'} "
-        f"and narrowed for {_list(narrower) or 'no measure'}: the differences the NAO found "
+        f"smallest authorities do not set it. From 2017-18 to the last year, it widened for {measures.and_list(wider) or 'no measure'} "
+        f"and narrowed for {measures.and_list(narrower) or 'no measure'}: the differences the NAO found "
         + ("have grown on most measures." if len(wider) > len(narrower) else "have not grown on most measures.")
         + f" Spending comes from section 251 Table A1 to {measures.year_label(TABLE_A1_LAST)} and from LAIT's outturn "
         "lines after (rule L-LAIT-S251); the dotted line marks the change."
@@ -311,9 +304,9 @@ def ofsted(ctx: Context) -> Since:
         f"spending per child and its latest Ofsted judgement includes zero in {int(holds.sum())} of {len(table)} years"
     )
     if below:
-        text += f"; in {_list(below)} it lies below zero (authorities with better judgements spent less per child)"
+        text += f"; in {measures.and_list(below)} it lies below zero (authorities with better judgements spent less per child)"
     if above:
-        text += f"; in {_list(above)} it lies above zero (authorities with better judgements spent more)"
+        text += f"; in {measures.and_list(above)} it lies above zero (authorities with better judgements spent more)"
     text += (
         f". In {table.index[-1]} it is {end['Spearman rho']:+.2f} ({end['95% CI low']:+.2f} to "
         f"{end['95% CI high']:+.2f}, {int(end['Authorities'])} authorities): the NAO's finding of no link "
@@ -428,10 +421,11 @@ def decomposition(ctx: Context, main, main_ci: pd.DataFrame) -> Since:
         ("Since 2017-18", replace(spec, vacancies=False)),
         ("Since 2017-18, with vacancies", replace(spec, vacancies=True)),
     ):
-        fits[name] = (models.fit(view, s, "mixedlm"), s)
+        f = models.fit(view, s, "mixedlm")
+        ci = models.intervals(models.bootstrap(f.frame, s, ctx.p.n_boot, ctx.p.boot_seed)) if ctx.p.n_boot else None
+        fits[name] = (f, ci)
     columns = {}
-    for name, (f, s) in fits.items():
-        ci = s if isinstance(s, pd.DataFrame) else _intervals(f, s, ctx) if ctx.p.n_boot else None
+    for name, (f, ci) in fits.items():
         yrs = f.frame["year"]
         col = {
             "Rows": f"{len(f.frame):,}",
@@ -461,7 +455,7 @@ def decomposition(ctx: Context, main, main_ci: pd.DataFrame) -> Since:
         f"Refitted on the years after 2017-18 ({table.loc['Years', 'Since 2017-18']}), the same specification "
         f"moves most in {words}; "
         + (
-            f"{_list(outside)} now lie outside the NAO-period model's 95% interval"
+            f"{measures.and_list(outside)} now lie outside the NAO-period model's 95% interval"
             if outside
             else "every share stays inside the NAO-period model's 95% interval"
         )
@@ -469,9 +463,3 @@ def decomposition(ctx: Context, main, main_ci: pd.DataFrame) -> Since:
         f"{100 * fits['Since 2017-18, with vacancies'][0].shares['spend_vacancy']:.0f}%."
     )
     return Since(table, text, "", measures.year_label(last))
-
-
-def _intervals(f, spec, ctx: Context) -> pd.DataFrame:
-    from cscbook.analyse import models
-
-    return models.intervals(models.bootstrap(f.frame, spec, ctx.p.n_boot, ctx.p.boot_seed))

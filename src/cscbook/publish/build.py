@@ -18,7 +18,7 @@ from typing import Any
 
 import cscbook
 from cscbook import params
-from cscbook.fsutil import atomic_dir, claim, ensure_writable, exclusive, mark
+from cscbook.fsutil import atomic_dir, claim, clear_unfinished, ensure_writable, exclusive, mark
 from cscbook.publish import registry
 from cscbook.publish.cache import (
     cache_key,
@@ -272,25 +272,6 @@ def build(
     with exclusive(build_dir):  # one run per build folder at a time
         clear_unfinished(build_dir)
         return _build(overrides, build_dir, only, force, jobs, progress, profiles, t0)
-
-
-def clear_unfinished(build_dir: Path) -> list[Path]:
-    """Remove the temporary folders an earlier run left when it was killed (``.<name>.new-*`` and
-    ``.<name>.old-*`` in the build folder and its first level). Called with the folder's lock held, so
-    no other run can be using them."""
-    import re
-    import shutil
-
-    stale = re.compile(r"^\..+\.(new|old)-")
-    found = [
-        p
-        for top in (build_dir, *(d for d in build_dir.iterdir() if d.is_dir() and not d.name.startswith(".")))
-        for p in top.iterdir()
-        if p.is_dir() and stale.match(p.name)
-    ]
-    for p in found:
-        shutil.rmtree(p, ignore_errors=True)
-    return found
 
 
 def _build(overrides, build_dir: Path, only, force, jobs, progress, profiles: str, t0: float) -> BuildResult:

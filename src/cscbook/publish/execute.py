@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cscbook import params
 from cscbook.errors import UserError
-from cscbook.fsutil import atomic_dir
+from cscbook.fsutil import atomic_dir, clear_unfinished
 from cscbook.publish.cache import cache_key, is_cached
 from cscbook.publish.registry import ROOT, Chapter
 
@@ -131,8 +131,7 @@ def stop_workers(pool: ProcessPoolExecutor, build_dir: Path) -> None:
             pass
     pool.shutdown(wait=False, cancel_futures=True)
     time.sleep(0.2)
-    for tmp in (build_dir / "executed").glob(".*.new-*"):
-        shutil.rmtree(tmp, ignore_errors=True)
+    clear_unfinished(build_dir)
 
 
 def run_chapter(ch, p, panel_dir, build_dir, force, key, links, later=None) -> tuple[bool, float]:

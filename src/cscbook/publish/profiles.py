@@ -49,10 +49,6 @@ def unit(col: str) -> str:
     return "£ per child aged 0-17, real terms" if col == "spend_pc_real" else RATE_UNIT
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
-
-
 def profiles_built(links: str | None = None) -> set[str]:
     """The la_codes whose profile pages the build makes, from ``links`` (codes separated by commas, or
     ``all``): the ``profile_links`` parameter the build gives every chapter and profile notebook.
@@ -305,9 +301,9 @@ class Profile:
         hi = pos.loc[pos["Percentile"].idxmax()]
         lo = pos.loc[pos["Percentile"].idxmin()]
         return (
-            f"In {measures.year_label(self.s.last)} its highest position is for {_lower_first(hi['Measure'])} "
+            f"In {measures.year_label(self.s.last)} its highest position is for {measures.lower_first(hi['Measure'])} "
             f"(rank {hi['Rank (1 = highest)']}, higher than {hi['Percentile']:.0f}% of authorities) and its lowest "
-            f"for {_lower_first(lo['Measure'])} (rank {lo['Rank (1 = highest)']}, higher than {lo['Percentile']:.0f}%)."
+            f"for {measures.lower_first(lo['Measure'])} (rank {lo['Rank (1 = highest)']}, higher than {lo['Percentile']:.0f}%)."
         )
 
     def spending_sentence(self) -> str:

@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from cscbook.analyse import models, reference
@@ -67,36 +66,32 @@ def fit(ctx: Context) -> Results:
     """Fit the main model on the chapter's view (region filter applied), bootstrap it, and run every check."""
     t0 = time.perf_counter()
     spec = spec_for(ctx)
-    chosen, table = specs.reproduction(ctx, spec)
+    chosen, table, chosen_fit = specs.reproduction(ctx, spec)
     if chosen is not None:
         spec = chosen.spec
-    main = models.fit(ctx.view, spec, "mixedlm")
+    main = chosen_fit if chosen_fit is not None else models.fit(ctx.view, spec, "mixedlm")  # fitted once
     prof = models.fit_frame(main.frame, spec, "profile")
     agreement = max(abs(main.shares[k] - prof.shares[k]) for k in models.COMPONENTS)
     t1 = time.perf_counter()
     boot = models.bootstrap(main.frame, spec, ctx.p.n_boot, ctx.p.boot_seed)
-    ci = _ci(boot)
+    ci = models.intervals(boot)
     t2 = time.perf_counter()
     var_fits, var_ci = {}, {}
     for name, s in models.variants(spec, ctx.last).items():
         f = models.fit(ctx.view, s, "mixedlm")
         var_fits[name] = f
-        var_ci[name] = _ci(models.bootstrap(f.frame, s, ctx.p.n_boot, ctx.p.boot_seed))
+        var_ci[name] = models.intervals(models.bootstrap(f.frame, s, ctx.p.n_boot, ctx.p.boot_seed))
     orders = models.ols_orders(main.frame, spec)
     pref = specs.preferred(ctx, spec_for(ctx))
     pref_fit = models.fit(ctx.view, pref.spec, "mixedlm") if pref else None
-    pref_ci = _ci(models.bootstrap(pref_fit.frame, pref.spec, ctx.p.n_boot, ctx.p.boot_seed)) if pref else None
+    pref_ci = (
+        models.intervals(models.bootstrap(pref_fit.frame, pref.spec, ctx.p.n_boot, ctx.p.boot_seed)) if pref else None
+    )
     t3 = time.perf_counter()
     timings = {"main fit": t1 - t0, "bootstrap": t2 - t1, "robustness": t3 - t2}
     return Results(
         spec, main, boot, ci, var_fits, var_ci, orders, agreement, timings, chosen, table, pref, pref_fit, pref_ci
     )
-
-
-def _ci(boot: pd.DataFrame) -> pd.DataFrame:
-    if len(boot) == 0:
-        return pd.DataFrame({"low": np.nan, "high": np.nan}, index=models.COMPONENTS)
-    return models.intervals(boot)
 
 
 def nao_shares() -> dict[str, float]:

@@ -54,12 +54,13 @@ def distance(f: models.Fit) -> float:
     return max(abs(100 * f.shares[k] - nao[k]) for k in models.COMPONENTS)
 
 
-def reproduction(ctx: Context, base: models.Spec) -> tuple[Declared | None, pd.DataFrame | None]:
-    """The declared candidate closest to the NAO's shares (the first, on ties), and the table of every
-    candidate fitted (None on synthetic England, whose main model is the generator's specification)."""
+def reproduction(ctx: Context, base: models.Spec) -> tuple[Declared | None, pd.DataFrame | None, models.Fit | None]:
+    """The declared candidate closest to the NAO's shares (the first, on ties), the table of every candidate
+    fitted, and the closest candidate's fit (all None on synthetic England, whose main model is the
+    generator's specification)."""
     if ctx.synthetic:
-        return None, None
-    rows, best, best_d = [], None, np.inf
+        return None, None, None
+    rows, best, best_d, best_fit = [], None, np.inf, None
     for d in (x for x in declared(base) if x.role == "candidate"):
         row = {"#": d.order, "Definition": d.definition}
         if not fittable(ctx, d.spec):
@@ -70,11 +71,11 @@ def reproduction(ctx: Context, base: models.Spec) -> tuple[Declared | None, pd.D
         row |= {models.LABELS[k] + " (%)": 100 * f.shares[k] for k in models.COMPONENTS}
         rows.append(row | {"Rows": len(f.frame), "Largest difference from the NAO (pp)": gap, "Used": ""})
         if gap < best_d:
-            best, best_d = d, gap
+            best, best_d, best_fit = d, gap, f
     table = pd.DataFrame(rows).set_index("#")
     if best is not None:
         table.loc[best.order, "Used"] = "reproduction model"
-    return best, table
+    return best, table, best_fit
 
 
 def preferred(ctx: Context, base: models.Spec) -> Declared | None:

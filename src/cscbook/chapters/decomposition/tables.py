@@ -65,10 +65,10 @@ def models_sentence(ctx: Context, res: Results) -> str:
         gap = float(res.candidates.loc[res.reproduction.order, "Largest difference from the NAO (pp)"])
         first = (
             f"Of the {n} declared candidates fitted, the closest to the NAO's shares is "
-            f"{_lower(res.reproduction.definition)}: its shares differ from the NAO's by at most {gap:.1f} "
+            f"{measures.lower_first(res.reproduction.definition)}: its shares differ from the NAO's by at most {gap:.1f} "
             "percentage points, so the NAO's shares are not reproduced exactly by any of them."
             if gap >= 0.5
-            else f"The declared candidate {_lower(res.reproduction.definition)} reproduces the NAO's shares."
+            else f"The declared candidate {measures.lower_first(res.reproduction.definition)} reproduces the NAO's shares."
         )
     if res.preferred is None:
         return f"{first} There is no preferred model here: {specs.preferred_absent(res.spec)}."
@@ -79,11 +79,7 @@ def models_sentence(ctx: Context, res: Results) -> str:
         if closer and res.reproduction is not None
         else ""
     )
-    return f"{first} The preferred model is {_lower(res.preferred.definition)}. {res.preferred.reason}.{aside}"
-
-
-def _lower(text: str) -> str:
-    return text[:1].lower() + text[1:]
+    return f"{first} The preferred model is {measures.lower_first(res.preferred.definition)}. {res.preferred.reason}.{aside}"
 
 
 def coef_labels(spec: models.Spec) -> dict[str, str]:
@@ -215,7 +211,7 @@ def nao_rows(ctx: Context, res: Results) -> list[dict]:
         note = nao_notes.join(
             [
                 note,
-                f"reproduction model: {_lower(res.reproduction.definition)}, the closest of {n} declared specifications",
+                f"reproduction model: {measures.lower_first(res.reproduction.definition)}, the closest of {n} declared specifications",
             ]
         )
     if ctx.synthetic:

@@ -267,7 +267,7 @@ def findings(sp: dict, model: dict, tests: pd.DataFrame) -> pd.DataFrame:
 def nao_rows(ctx: Context, gr: dict) -> list[dict]:
     """The NAO's spending range among authorities rated Good in 2017-18 beside ours."""
     reason = ""
-    if ctx.last != 2018:
+    if ctx.last != reference.NAO_END:
         reason = f"the chapter's last year is {measures.year_label(ctx.last)}, not 2017-18"
     elif ctx.p.region:
         reason = f"the chapter is restricted to {ctx.p.region}; the NAO's range covers England"

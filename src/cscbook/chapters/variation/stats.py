@@ -343,7 +343,7 @@ DEFINED_AS = {
 def nao_rows(ctx: Context, dist: pd.DataFrame) -> list[dict]:
     """Our 2017-18 ranges beside the NAO's (other years or a region are marked n/a)."""
     reason = ""
-    if ctx.last != 2018:
+    if ctx.last != reference.NAO_END:
         reason = f"the chapter's last year is {measures.year_label(ctx.last)}, not 2017-18"
     elif ctx.p.region:
         reason = f"the chapter is restricted to {ctx.p.region}; the NAO's ranges cover England"
