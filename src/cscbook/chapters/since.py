@@ -15,8 +15,6 @@ from cscbook.chapters.context import Context
 from cscbook.publish import figures
 
 NAO_END = reference.NAO_END
-#: The last year of section 251 Table A1 in the published files; LAIT's outturn lines after it (L-LAIT-S251).
-TABLE_A1_LAST = 2019
 #: Names of the series, as the chapters give them.
 LABELS = {
     **measures.SERIES,
@@ -75,6 +73,14 @@ def gaps(later: Context, cols: list[str], first: int, last: int) -> str:
     return "; ".join(out)
 
 
+def table_a1_last(later: Context) -> int | None:
+    """The last year whose spending comes from section 251 Table A1: the year before LAIT's outturn lines
+    start (the cells flagged L-LAIT-S251); None when LAIT fills no year."""
+    f = later.prepared.flags
+    lait = f.loc[f["rule"] == "L-LAIT-S251", "year"]
+    return int(lait.min()) - 1 if len(lait) else None
+
+
 def span_words(years: list[int]) -> str:
     """'2022-23 to 2024-25' for consecutive years, otherwise the years listed."""
     ys = sorted(years)
@@ -83,14 +89,14 @@ def span_words(years: list[int]) -> str:
     return ", ".join(measures.year_label(y) for y in ys)
 
 
-def mark_years(ax, spend: bool = False) -> None:
-    """A dashed line at the NAO's last year and, for spending, a dotted one where the source changes."""
+def mark_years(ax, a1_last: int | None = None) -> None:
+    """A dashed line at the NAO's last year and, for spending, a dotted one after the last Table A1 year."""
     ax.axvline(NAO_END, color=figures.MUTED, ls="--", lw=1)
     ax.text(NAO_END, 1.0, " NAO's last year", transform=ax.get_xaxis_transform(), fontsize=8, va="top")
-    if spend:
-        ax.axvline(TABLE_A1_LAST + 0.5, color=figures.MUTED, ls=":", lw=1.2)
+    if a1_last is not None:
+        ax.axvline(a1_last + 0.5, color=figures.MUTED, ls=":", lw=1.2)
         ax.text(
-            TABLE_A1_LAST + 0.5,
+            a1_last + 0.5,
             0.92,
             " Table A1 | LAIT",
             transform=ax.get_xaxis_transform(),
@@ -106,12 +112,12 @@ def year_axis(ax, first: int, last: int) -> None:
     ax.set_xlim(first - 0.5, last + 0.5)
 
 
-def line_figure(frame: pd.DataFrame, ylabel: str, title: str, alt: str, source: str, spend: bool = False):
+def line_figure(frame: pd.DataFrame, ylabel: str, title: str, alt: str, source: str, a1_last: int | None = None):
     """Lines of ``frame`` (index: year; one column per series), gaps left as gaps, with the year marks."""
     fig, ax = plt.subplots(figsize=(8, 4.4))
     for col, colour in zip(frame.columns, figures.colours(len(frame.columns))):
         ax.plot(frame.index, frame[col], marker="o", ms=3, lw=1.5, color=colour, label=col)
-    mark_years(ax, spend)
+    mark_years(ax, a1_last)
     year_axis(ax, int(frame.index.min()), int(frame.index.max()))
     ax.set_ylabel(ylabel)
     ax.legend(frameon=False, fontsize=8, loc="best")
@@ -234,6 +240,7 @@ def variation(ctx: Context) -> Since:
     if later is None:
         return absent()
     ratio = spread_by_year(later)
+    a1_last = table_a1_last(later)
     last = last_year(later, [c for c in SPREAD if c != "spend_pc"])
     ratio = ratio.loc[: max(last, int(ratio["spend_pc"].dropna().index.max()))]
     rows, wider, narrower = [], [], []
@@ -262,8 +269,12 @@ def variation(ctx: Context) -> Since:
         f"smallest authorities do not set it. From 2017-18 to the last year, it widened for {measures.and_list(wider) or 'no measure'} "
         f"and narrowed for {measures.and_list(narrower) or 'no measure'}: the differences the NAO found "
         + ("have grown on most measures." if len(wider) > len(narrower) else "have not grown on most measures.")
-        + f" Spending comes from section 251 Table A1 to {measures.year_label(TABLE_A1_LAST)} and from LAIT's outturn "
-        "lines after (rule L-LAIT-S251); the dotted line marks the change."
+        + (
+            f" Spending comes from section 251 Table A1 to {measures.year_label(a1_last)} and from LAIT's outturn "
+            "lines after (rule L-LAIT-S251); the dotted line marks the change."
+            if a1_last is not None
+            else ""
+        )
     )
     if gap := gaps(later, [c for c in SPREAD if c != "spend_pc"], int(ratio.index.min()), last):
         text += f" Gaps: {gap}."
@@ -272,7 +283,7 @@ def variation(ctx: Context) -> Since:
         f"{m} {r['90th/10th 2017-18']:.1f} in 2017-18, {r['90th/10th in the last year']:.1f} in {r['Last year']}"
         for m, r in table.iterrows()
     )
-    fig = line_figure(frame, "90th / 10th percentile", "The spread between authorities", alt, ctx.source, spend=True)
+    fig = line_figure(frame, "90th / 10th percentile", "The spread between authorities", alt, ctx.source, a1_last)
     return Since(table, text, fig, measures.year_label(last))
 
 
@@ -323,7 +334,7 @@ def ofsted(ctx: Context) -> Since:
     ax.fill_between(years, table["95% CI low"], table["95% CI high"], color=figures.colours(1)[0], alpha=0.2, lw=0)
     ax.plot(years, table["Spearman rho"], marker="o", color=figures.colours(1)[0])
     ax.axhline(0, color=figures.MUTED, lw=1)
-    mark_years(ax, spend=True)
+    mark_years(ax, table_a1_last(later))
     year_axis(ax, min(years), max(years))
     ax.set_ylabel("Spearman rho (95% interval)")
     alt = "Spearman correlation of spending per child and Ofsted judgement by year, with 95% intervals: " + "; ".join(
@@ -345,6 +356,7 @@ def preventative(ctx: Context) -> Since:
     if later is None:
         return absent()
     shares = national_shares(later.view).dropna(how="all")
+    a1_last = table_a1_last(later)
     both = overlap_shares(later, DEFINITIONS[ctx.p.definition])
     k = ctx.p.definition
     end = int(shares[k].dropna().index.max())
@@ -359,7 +371,11 @@ def preventative(ctx: Context) -> Since:
         f"{shares.loc[NAO_END, k]:.1f}% in 2017-18 and {shares.loc[end, k]:.1f}% in {measures.year_label(end)} "
         f"({change:+.1f} points since 2017-18): it has "
         + ("kept falling." if change < 0 else "not kept falling.")
-        + f" Spending comes from Table A1 to {measures.year_label(TABLE_A1_LAST)} and from LAIT's outturn lines after."
+        + (
+            f" Spending comes from Table A1 to {measures.year_label(a1_last)} and from LAIT's outturn lines after."
+            if a1_last is not None
+            else ""
+        )
     )
     if both is not None and len(both):
         gap = (both["Table A1 (%)"] - both["LAIT (%)"]).abs().max()
@@ -373,7 +389,7 @@ def preventative(ctx: Context) -> Since:
         f"definition {c} {shares.loc[NAO_END, c]:.1f}% in 2017-18, {shares[c].dropna().iloc[-1]:.1f}% in the last year"
         for c in shares.columns
     )
-    fig = line_figure(frame, "Preventative share (%)", "The preventative share since 2010-11", alt, ctx.source, True)
+    fig = line_figure(frame, "Preventative share (%)", "The preventative share since 2010-11", alt, ctx.source, a1_last)
     return Since(table, text, fig, measures.year_label(end))
 
 
