@@ -131,11 +131,6 @@ def assess(group: str, panel: pd.DataFrame, england: pd.DataFrame | None) -> pd.
     return out
 
 
-def used(table: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the candidate used (empty when none reproduces the figure)."""
-    return table[table["used"]]
-
-
 def evaluate(c: Candidate, panel: pd.DataFrame, england: pd.DataFrame | None) -> tuple[dict, dict]:
     """The candidate's value for each of its keys, and a few words on what produced each value."""
     df = panel[~panel["la_name"].isin(c.exclude)]
