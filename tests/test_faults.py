@@ -54,3 +54,42 @@ def test_a_build_killed_with_sigkill_leaves_no_process_and_the_previous_site(tmp
     assert again.wait(timeout=600) == 0, again.stderr.read().decode()
     left = [p for p in build.rglob(".*") if p.is_dir() and (".new-" in p.name or ".old-" in p.name)]
     assert not left, left  # the next build cleared what the killed one left unfinished
+
+
+@pytest.mark.slow
+def test_every_profile_builds_under_a_limit_of_512_open_files(tmp_path):
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (512, 512))
+
+    args = [sys.executable, "-m", "cscbook", "build", "--data", "synthetic", "--build-dir", str(tmp_path / "b")]
+    run = subprocess.run(args, capture_output=True, text=True, preexec_fn=limit, timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
+    pages = list((tmp_path / "b" / "html" / "book" / "profiles").glob("*.html"))
+    assert len(pages) > 100, len(pages)  # every synthetic authority has its page
+
+
+def _die(*args):
+    """A chapter whose worker is killed (as the kernel's out-of-memory killer would)."""
+    import os
+
+    os._exit(137)
+
+
+def test_a_worker_that_dies_is_named_in_one_line_and_the_site_survives(tmp_path, monkeypatch):
+    from cscbook.errors import UserError
+    from cscbook.publish import build as build_mod
+
+    build = tmp_path / "b"
+    (build / "html").mkdir(parents=True)
+    (build / "html" / "index.html").write_text("<html>the previous site</html>")
+    (build / "cache").mkdir()
+    monkeypatch.setattr(build_mod, "run_chapter", _die)
+    with pytest.raises(UserError) as err:
+        build_mod.build({"data": "synthetic"}, build_dir=build, only=["demand"], force=True, profiles="none")
+    assert err.value.line() == (
+        "error: chapter demand: its worker process ended abruptly (killed, or out of memory); "
+        "the previous site is unchanged (a worker must finish)"
+    )
+    assert (build / "html" / "index.html").read_text() == "<html>the previous site</html>"

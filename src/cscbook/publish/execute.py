@@ -17,6 +17,7 @@ from cscbook import params
 from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir, clear_unfinished
 from cscbook.publish.cache import cache_key, is_cached
+from cscbook.publish.kernels import died, kernel
 from cscbook.publish.registry import ROOT, Chapter
 
 
@@ -41,6 +42,7 @@ def execute(
     for inspection.
     """
     import papermill as pm
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     target = build_dir / "executed" / ch.id
@@ -52,7 +54,8 @@ def execute(
     values["profile_links"] = links
     values["later_dir"] = str(later.resolve()) if later is not None else ""
     started = time.perf_counter()
-    with atomic_dir(target) as tmp:
+    what = f"chapter {ch.id} ({ch.template.relative_to(ROOT)})"
+    with atomic_dir(target) as tmp, kernel(tmp, what) as km:
         out_nb = tmp / f"{ch.id}.ipynb"
         try:
             pm.execute_notebook(
@@ -60,12 +63,14 @@ def execute(
                 str(out_nb),
                 parameters=values,
                 cwd=str(tmp),
+                km=km,
                 kernel_name="python3",
                 progress_bar=False,
                 log_output=False,
                 request_save_on_cell_execute=False,
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
+        except DeadKernelError as exc:
+            raise died(what, exc) from None
         except PapermillExecutionError as exc:
             if exc.ename == "KeyboardInterrupt":
                 raise KeyboardInterrupt from None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from cscbook import contract
 from cscbook.errors import UserError
+from cscbook.publish.kernels import died, kernel
 from cscbook.publish.profiles import md_escape
 from cscbook.publish.registry import PROFILE_TEMPLATE, ROOT
 
@@ -72,16 +73,14 @@ def run_profiles(items: list[tuple[str, str]], panel_dir: Path, years: str, out_
 
     import nbformat
     import papermill as pm
-    from jupyter_client.manager import AsyncKernelManager
-    from jupyter_core.utils import run_sync
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     started = time.perf_counter()
     out_dir, panel_dir = Path(out_dir).resolve(), Path(panel_dir).resolve()  # the kernel has its own cwd
     template = nbformat.read(PROFILE_TEMPLATE, as_version=4)
-    km = AsyncKernelManager(kernel_name="python3")
-    run_sync(km.start_kernel)(extra_arguments=["--IPKernelApp.log_level=CRITICAL"], cwd=str(out_dir))
-    try:
+    first = f"{items[0][0]} ({items[0][1]})" if items else ""
+    with kernel(out_dir, f"{PROFILE_TEMPLATE.relative_to(ROOT)} for the batch from {first}") as km:
         for code, name in items:
             out_nb = out_dir / f"{code}.ipynb"
             try:
@@ -101,6 +100,8 @@ def run_profiles(items: list[tuple[str, str]], panel_dir: Path, years: str, out_
                     log_output=False,
                     request_save_on_cell_execute=False,
                 )
+            except DeadKernelError as exc:
+                raise died(f"{PROFILE_TEMPLATE.relative_to(ROOT)} for {code} ({name})", exc) from None
             except PapermillExecutionError as exc:
                 if exc.ename == "KeyboardInterrupt":
                     raise KeyboardInterrupt from None
@@ -112,8 +113,8 @@ def run_profiles(items: list[tuple[str, str]], panel_dir: Path, years: str, out_
                     f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}; executed copy kept at {failed}",
                     "a profile must run without errors",
                 ) from None
-    finally:
-        run_sync(km.shutdown_kernel)(now=True)
+            finally:
+                km.release_clients()
     return time.perf_counter() - started
 
 
