@@ -405,7 +405,7 @@ def test_derived_maps_agree_with_the_table():
     assert {boundaries.RULE_OF[c] for c in ("E06000028", "E06000058")} == {"G-BCP-2019"}
 
 
-# --- panel checks V02-V04 ------------------------------------------------------------------------------------
+# --- panel checks V02-V06 ------------------------------------------------------------------------------------
 
 
 def _good_prepared() -> contract.Prepared:
@@ -438,6 +438,47 @@ def _broken(code: str) -> contract.Prepared:
     elif code == "V04":  # England's published count far from the authorities' sum
         prep.england.loc[0, "cin_31mar"] *= 2
     return prep
+
+
+@pytest.mark.parametrize(
+    "column,value,says",
+    [
+        ("referrals", 13_000.0, "referrals at E06000901 2017: 6,500 per 10,000 children aged 0-17 is above"),
+        ("pop_0_17", 12_000_000.0, "pop_0_17 at E06000901 2017: 1.2e+07 is outside 10-2,000,000"),
+        ("idaci_score", 27.0, "idaci_score at E06000901 2017: 27 is outside 0-1"),
+        ("spend_cla", 9e9, "spend_cla at E06000901 2017: £450,000 per child aged 0-17 is above the plausible"),
+        ("spend_*", 0.4, "spend_* at E06000901 2017: £0.40 per child aged 0-17 in all categories is below"),
+    ],
+)
+def test_v05_refuses_an_implausible_value_of_each_kind(column, value, says):
+    prep = _good_prepared()
+    prep.england = None
+    if column == "spend_*":  # every category in thousands read as pounds: £8,000 in all
+        prep.panel[contract.SPEND] = value * 2500.0
+    else:
+        prep.panel.loc[0, column] = value
+    with pytest.raises(UserError, match="V05") as exc:
+        validate_prepared(prep)
+    assert says in str(exc.value), str(exc.value)
+
+
+def test_v05_accepts_the_published_extremes():
+    """A tiny authority's whole spend and one child in care (the Isles of Scilly), a vacancy rate of 1."""
+    prep = _good_prepared()
+    prep.england = None
+    scilly = {"pop_0_17": 319.0, "referrals": 40.0, "cin_31mar": 20.0, "cpp_31mar": 5.0, "cla_31mar": 7.0}
+    prep.panel.loc[0, [*scilly, "sw_vacancy_rate"]] = [*scilly.values(), 1.0]
+    prep.panel[contract.SPEND] = 400_000.0
+    validate_prepared(prep)
+
+
+def test_v06_refuses_a_part_larger_than_its_total():
+    prep = _good_prepared()
+    prep.england = None
+    prep.panel.loc[0, "cla_16plus"] = 90.0  # of 80 looked after
+    with pytest.raises(UserError, match="V06") as exc:
+        validate_prepared(prep)
+    assert "cla_16plus at E06000901 2017: 90 is more than cla_31mar (80)" in str(exc.value)
 
 
 @pytest.mark.parametrize("code", ["V02", "V03", "V04"])

@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from cscbook.chapters.context import styled_table
 from cscbook.fsutil import csv_safe
 from cscbook.publish import figures, profiles
-from tests.conftest import ROOT
+from tests.conftest import REAL_DATA, ROOT
 from tests.fixtures import official
 
 #: Names as a hostile or unlucky publisher might send them (all invented).
@@ -154,4 +154,56 @@ def test_a_book_with_hostile_names_builds_and_shows_them_as_text(tmp_path, monke
     assert "'=HYPERLINK" in panel and ",=HYPERLINK" not in panel and '"=HYPERLINK' not in panel
     if browsercheck.chromium_available():
         rel = [str(p.relative_to(html)) for p in pages] + ["search.html?q=onerror", "search.html?q=Tick"]
+        assert browsercheck.injected(html, rel) == []
+
+
+#: Authorities renamed in a copy of the published files (today's codes), with the names they are given.
+RENAMED = {"E06000009": HOSTILE[0], "E06000017": HOSTILE[1], "E09000001": HOSTILE[3], "E06000053": HOSTILE[5]}
+OLD_NAMES = {
+    "E06000009": "Blackpool",
+    "E06000017": "Rutland",
+    "E09000001": "City of London",
+    "E06000053": "Isles of Scilly",
+}
+
+
+def _rename_in_csv(text: str, old: str, new: str) -> str:
+    """Every CSV field that is exactly ``old`` (bare or quoted) becomes ``new``, quoted as CSV quotes it."""
+    quoted = '"' + new.replace('"', '""') + '"'
+    return re.sub(rf'(^|,)"?{re.escape(old)}"?(?=,|\r?$)', lambda m: m.group(1) + quoted, text, flags=re.M)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REAL_DATA.is_dir(), reason="../shared/real-data is absent")
+def test_a_book_on_published_files_with_hostile_names_builds_and_shows_them_as_text(tmp_path, ingest_cache):
+    """The published files themselves carry the names: every CSV in a copy of them names four authorities
+    (Blackpool, Rutland, the City of London, the Isles of Scilly) with HTML, a script, a newline and
+    right-to-left text. The whole book and those profiles build, and the names show as text."""
+    import shutil
+
+    from cscbook.publish import browsercheck
+    from cscbook.publish.build import build
+
+    data = tmp_path / "published"
+    shutil.copytree(REAL_DATA, data)
+    for f in data.rglob("*.csv"):
+        text = f.read_text(encoding="utf-8-sig", errors="surrogateescape")
+        new = text
+        for code, name in RENAMED.items():
+            new = _rename_in_csv(new, OLD_NAMES[code], name)
+        if new != text:
+            f.write_text(new, encoding="utf-8", errors="surrogateescape")
+    (tmp_path / "b" / "cache").mkdir(parents=True)
+    (tmp_path / "b" / "cache" / "ingest").symlink_to(ingest_cache)  # files left as published parse once
+    res = build({"data": str(data)}, build_dir=tmp_path / "b", profiles=",".join(RENAMED))
+    html = res.html
+    pages = sorted(p for p in html.rglob("*.html") if "_static" not in p.parts)
+    for page in pages:
+        assert not PAYLOAD.search(page.read_text()), page
+    blackpool = (html / "book" / "profiles" / "E06000009.html").read_text()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in blackpool and "Blackpool" not in blackpool.split("<body")[1]
+    index = (html / "book" / "profiles" / "index.html").read_text()
+    assert "Line Break" in index and "\u0645\u062f\u064a\u0646\u0629 Test" in index
+    if browsercheck.chromium_available():
+        rel = [str(p.relative_to(html)) for p in pages] + ["search.html?q=onerror"]
         assert browsercheck.injected(html, rel) == []

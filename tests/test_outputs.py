@@ -82,6 +82,17 @@ def test_a_folder_cscbook_wrote_is_replaced_on_the_next_run(work, monkeypatch, c
     assert (work / "panel" / "panel.csv").read_text() != "stale"
 
 
+def test_the_ingest_cache_lives_in_the_build_folder_given(work, monkeypatch, capsys):
+    args = ["ingest", "data/raw", "--out", "panel", "--build-dir", "elsewhere"]
+    assert run_cli(args, work, monkeypatch, capsys)[0] == 0
+    assert any((work / "elsewhere" / "cache" / "ingest").iterdir())
+    assert not (work / "_build").exists()  # nothing under the working directory's default folder
+    before = _hashes(work / "mine")  # a folder of someone else's files
+    code, err = run_cli(["validate", "data/raw", "--build-dir", "mine"], work, monkeypatch, capsys)
+    assert code != 0 and "--build-dir folder holds files cscbook did not write" in err
+    assert _hashes(work / "mine") == before
+
+
 def test_a_highlight_naming_two_authorities_is_refused_with_both_and_a_code_always_works():
     import pandas as pd
 

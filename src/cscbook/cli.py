@@ -29,6 +29,13 @@ build_dir_option = click.option(
     show_default=True,
     help="Where the build goes.",
 )
+cache_dir_option = click.option(
+    "--build-dir",
+    type=click.Path(path_type=Path),
+    default=Path("_build"),
+    show_default=True,
+    help="The build folder: parsed files are cached in its cache/ingest.",
+)
 profiles_option = click.option(
     "--profiles",
     default="all",
@@ -90,7 +97,9 @@ def synth(seed: str, years: str, out: Path) -> None:
 @app.command()
 @param_option
 @data_option
-@click.option("-j", "--jobs", type=int, default=None, help="Chapters run at once (default: number of cores).")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=None, help="Chapters run at once (default: number of cores)."
+)
 @click.option("--force", is_flag=True, help="Re-run every chapter, ignoring the cache.")
 @build_dir_option
 @profiles_option
@@ -124,6 +133,15 @@ def run(chapter, p, data, build_dir, profiles) -> None:
     click.echo(f"ran {ch.id}; built {res.html / 'index.html'} in {res.timings['total']:.1f} s")
 
 
+def _ingest_cache(build_dir: Path, folder: Path) -> Path:
+    """The ingest cache inside ``build_dir``, once the folder is known to be cscbook's and apart from the input."""
+    from cscbook.fsutil import claim
+    from cscbook.publish.build import BUILD_ENTRIES
+
+    claim(build_dir, BUILD_ENTRIES, inputs=(folder,), what="--build-dir folder")
+    return build_dir / "cache" / "ingest"
+
+
 @app.command("chapters")
 def list_chapters() -> None:
     """List the chapters and the parameters each takes, with defaults."""
@@ -139,14 +157,15 @@ def list_chapters() -> None:
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=Path("_build/data/official"), show_default=True)
 @click.option("--geography", type=click.Choice(["2018", "latest"]), default="2018", show_default=True)
-def ingest(folder: Path, out: Path, geography: str) -> None:
+@cache_dir_option
+def ingest(folder: Path, out: Path, geography: str, build_dir: Path) -> None:
     """Read a FOLDER of official files: print an inventory, write the panel and its data log."""
     from cscbook import contract
     from cscbook.fsutil import claim
     from cscbook.publish.data import harmonise_checked, ingest_official
 
     claim(out, contract.PREPARED_FILES, inputs=(folder,), what="--out folder")
-    result = ingest_official(folder)
+    result = ingest_official(folder, cache=_ingest_cache(build_dir, folder))
     for r in result.inventory.itertuples():
         if r.status in ("unrecognised", "skipped"):
             click.echo(f"  {r.status:<13} {r.path}: {r.note}")
@@ -163,25 +182,27 @@ def ingest(folder: Path, out: Path, geography: str) -> None:
 @app.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--geography", type=click.Choice(["2018", "latest"]), default="2018", show_default=True)
-def validate(folder: Path, geography: str) -> None:
+@cache_dir_option
+def validate(folder: Path, geography: str, build_dir: Path) -> None:
     """Ingest a FOLDER of official files and run the panel checks alone."""
     from cscbook.publish.data import prepare_official
 
-    prep = prepare_official(folder, geography=geography)  # runs the checks
+    prep = prepare_official(folder, geography=geography, cache=_ingest_cache(build_dir, folder))  # runs the checks
     click.echo(f"ok: {len(prep.panel)} LA-years pass every rule")
 
 
 @app.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=Path("data/official"), show_default=True)
-def snapshot(folder: Path, out: Path) -> None:
+@cache_dir_option
+def snapshot(folder: Path, out: Path, build_dir: Path) -> None:
     """Remake the official snapshot in OUT from a FOLDER of published files (both footprints, text only)."""
     from cscbook.fsutil import claim
     from cscbook.publish import snapshot as snap
 
     claim(out, snap.OWNED, inputs=(folder,), what="--out folder")
     t = time.perf_counter()
-    edition = snap.make(folder, out, cache=Path("_build/cache/ingest"))
+    edition = snap.make(folder, out, cache=_ingest_cache(build_dir, folder))
     click.echo(f"wrote {out} (edition {edition}) in {time.perf_counter() - t:.1f} s")
 
 
@@ -262,6 +283,12 @@ def main() -> None:
     except click.ClickException as exc:
         click.echo(f"error: {' '.join(exc.format_message().split())} (usage: cscbook --help)", err=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # the machine's limits (disk full, too many open files), not the book's code
+        if debug:
+            raise
+        where = exc.filename or "cscbook"
+        click.echo(f"error: {where}: {exc.strerror or exc} (a limit of this machine: errno {exc.errno})", err=True)
+        sys.exit(1)
     except Exception as exc:
         if debug:
             raise

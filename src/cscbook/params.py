@@ -19,6 +19,13 @@ YEARS_RE = re.compile(r"^(\d{4})-(\d{4})$")
 YEAR_BOUNDS = (2010, 2030)
 
 
+def _seed_in_range(v: int) -> int:
+    """A random seed as numpy takes one."""
+    if not 0 <= v < 2**32:
+        raise ValueError("must be a whole number from 0 to 4294967295")
+    return v
+
+
 class ChapterParams(BaseModel):
     """Parameters every chapter takes."""
 
@@ -33,6 +40,11 @@ class ChapterParams(BaseModel):
     panel_dir: str = ""  # set by the build: the prepared data folder
     profile_links: str = ""  # set by the build: the profile pages it makes ("all" or codes separated by commas)
     later_dir: str = ""  # set by the build: the prepared data of today's authorities over every year
+
+    @field_validator("seed")
+    @classmethod
+    def _seed(cls, v: int) -> int:
+        return _seed_in_range(v)
 
     @field_validator("years")
     @classmethod
@@ -80,6 +92,11 @@ class DecompositionParams(ChapterParams):
     deprivation: Literal["idaci", "imd"] = "idaci"
     n_boot: int = 200
     boot_seed: int = 1
+
+    @field_validator("boot_seed")
+    @classmethod
+    def _boot_seed(cls, v: int) -> int:
+        return _seed_in_range(v)
 
     @field_validator("n_boot")
     @classmethod

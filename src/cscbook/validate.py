@@ -126,6 +126,86 @@ def sums_to_england(prep: contract.Prepared) -> str | None:
     return None
 
 
+#: The highest rate per 10,000 children aged 0-17 that any authority could report, for each count: several
+#: times the highest in the published years (2010-11 to 2024-25), so that only a unit or column error
+#: reaches it (a count read from the wrong column, England's total read as an authority's).
+RATE_CEILING = {
+    "referrals": 6000,
+    "s47_enquiries": 3000,
+    "icpcs": 1500,
+    "cpp_31mar": 1000,
+    "cpp_starts": 1000,
+    "cin_31mar": 5000,
+    "cin_episodes": 7000,
+    "cla_31mar": 1000,
+    "cla_starts": 1000,
+    "cla_16plus": 500,
+}
+#: Section 251 spending per child aged 0-17, nominal pounds: a total below the floor is thousands of pounds
+#: read as pounds (the published range is about £370 to £7,000); a category above the ceiling is pounds
+#: read as thousands.
+SPEND_FLOOR, SPEND_CEILING = 50, 30_000
+#: Plain ranges for the other measures: children aged 0-17 in one authority (England has about 12 million),
+#: the price index (base year 1), the deprivation scores, children's centres.
+RANGES = {
+    "pop_0_17": (10, 2_000_000),
+    "deflator": (0.2, 5),
+    "idaci_score": (0, 1),
+    "imd_score": (0, 100),
+    "childrens_centres": (0, 1000),
+}
+#: Counts that are part of another at the same date: never larger than it.
+PARTS = [("cla_16plus", "cla_31mar"), ("cpp_31mar", "cin_31mar"), ("cin_31mar", "cin_episodes")]
+
+
+def _first(p: pd.DataFrame, bad: pd.Series) -> pd.Series | None:
+    bad = bad.fillna(False).astype(bool)
+    return p[bad].iloc[0] if bad.any() else None
+
+
+@rule("V05 plausible per measure")
+def plausible(prep: contract.Prepared) -> str | None:
+    p = prep.panel
+    pop = p["pop_0_17"].astype("float64")
+    for col, (low, high) in RANGES.items():
+        if col in p:
+            v = p[col].astype("float64")
+            if (r := _first(p, (v < low) | (v > high))) is not None:
+                return f"column {col} at {r['la_code']} {r['year']}: {r[col]:,.6g} is outside {low:,}-{high:,}"
+    for col, ceiling in RATE_CEILING.items():
+        rate = p[col].astype("float64") / pop * contract.PER
+        if (r := _first(p, rate > ceiling)) is not None:
+            per = r[col] / r["pop_0_17"] * contract.PER
+            return (
+                f"column {col} at {r['la_code']} {r['year']}: {per:,.0f} per 10,000 children aged 0-17 "
+                f"is above the plausible {ceiling:,}"
+            )
+    spend = p[contract.SPEND].astype("float64")
+    for col in contract.SPEND:
+        if (r := _first(p, spend[col] / pop > SPEND_CEILING)) is not None:
+            return (
+                f"column {col} at {r['la_code']} {r['year']}: £{r[col] / r['pop_0_17']:,.0f} per child aged 0-17 "
+                f"is above the plausible £{SPEND_CEILING:,} (pounds read as thousands?)"
+            )
+    total = spend.sum(axis=1, min_count=len(contract.SPEND))
+    if (r := _first(p, total / pop < SPEND_FLOOR)) is not None:
+        per = total[r.name] / r["pop_0_17"]
+        return (
+            f"column spend_* at {r['la_code']} {r['year']}: £{per:,.2f} per child aged 0-17 in all "
+            f"categories is below the plausible £{SPEND_FLOOR} (thousands read as pounds?)"
+        )
+    return None
+
+
+@rule("V06 parts within their totals")
+def parts(prep: contract.Prepared) -> str | None:
+    p = prep.panel
+    for part, whole in PARTS:
+        if (r := _first(p, p[part].astype("float64") > p[whole].astype("float64"))) is not None:
+            return f"column {part} at {r['la_code']} {r['year']}: {r[part]:,.0f} is more than {whole} ({r[whole]:,.0f})"
+    return None
+
+
 def validate_prepared(prep: contract.Prepared) -> None:
     """Run every rule; raise UserError on the first failure."""
     for code, fn in RULES:

@@ -25,9 +25,8 @@ from cscbook.fsutil import atomic_dir, file_sha256
 from cscbook.ingest import archives, cin, cla, ofsted, other, population, s251
 from cscbook.ingest.common import SYMBOLS, Parsed, Workbook, clean_header, head_lines
 
-__all__ = ["IngestResult", "ingest_folder", "parse_file", "DEFAULT_CACHE"]
+__all__ = ["IngestResult", "ingest_folder", "parse_file"]
 
-DEFAULT_CACHE = Path("_build/cache/ingest")
 #: Cache entries are keyed by file hash and by the readers' own source, so a changed reader re-parses.
 READER_VERSION = hashlib.sha256(
     b"".join(f.read_bytes() for f in sorted(Path(__file__).parent.glob("*.py")))
@@ -154,8 +153,9 @@ def _sha256(path: Path, shown: Path) -> str:
         ) from None
 
 
-def ingest_folder(folder: Path, cache: Path | None = DEFAULT_CACHE, workers: int | None = None) -> IngestResult:
-    """Read every file under ``folder``; raise UserError on the first bad file."""
+def ingest_folder(folder: Path, cache: Path | None = None, workers: int | None = None) -> IngestResult:
+    """Read every file under ``folder``; raise UserError on the first bad file. Parsed files are kept in
+    ``cache`` (a build folder's ``cache/ingest``), keyed on their hash, when it is given."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(folder, "no such folder", "missing-folder")

@@ -11,6 +11,7 @@ import platform
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 import cscbook
 from cscbook import params
+from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir, claim, clear_unfinished, ensure_writable, exclusive, mark
 from cscbook.publish import registry
 from cscbook.publish.cache import (
@@ -198,6 +200,13 @@ def run_all(pl, todo, batches, build_dir, force, jobs, progress, timings, profil
             cid = names_of[fut]
             try:
                 result = fut.result()
+            except BrokenProcessPool:
+                stop_workers(pool, build_dir)
+                raise UserError(
+                    "profiles" if cid.startswith("profiles:") else f"chapter {cid}",
+                    "its worker process ended abruptly (killed, or out of memory); the previous site is unchanged",
+                    "a worker must finish",
+                ) from None
             except Exception:
                 # the first failure stops the rest: its message is what the user needs, now
                 stop_workers(pool, build_dir)

@@ -16,14 +16,14 @@ from cscbook.publish.cache import code_hash
 
 
 def ingest_official(folder: Path, cache: Path | None = None):
-    """Read a folder of official files (cached per file on its hash, in ``cache`` or the default folder)."""
-    from cscbook.ingest import DEFAULT_CACHE, ingest_folder
+    """Read a folder of official files (cached per file on its hash in ``cache``, when given)."""
+    from cscbook.ingest import ingest_folder
 
     if not Path(folder).is_dir():
         raise UserError(
             str(folder), "data folder not found", "data must be 'official', 'synthetic' or a folder of official files"
         )
-    return ingest_folder(Path(folder), cache=cache or DEFAULT_CACHE)
+    return ingest_folder(Path(folder), cache=cache)
 
 
 def harmonise_checked(ingested, geography: str = "2018") -> contract.Prepared:
@@ -37,7 +37,7 @@ def harmonise_checked(ingested, geography: str = "2018") -> contract.Prepared:
     return prep
 
 
-def prepare_official(folder: Path, geography: str = "2018") -> contract.Prepared:
+def prepare_official(folder: Path, geography: str = "2018", cache: Path | None = None) -> contract.Prepared:
     """Ingest, harmonise and validate a folder of official files; ``official`` is the committed snapshot."""
     from cscbook import validate
     from cscbook.publish import snapshot
@@ -46,7 +46,7 @@ def prepare_official(folder: Path, geography: str = "2018") -> contract.Prepared
         prep = snapshot.read(geography)
         validate.validate_prepared(prep)
         return prep
-    return harmonise_checked(ingest_official(folder), geography=geography)
+    return harmonise_checked(ingest_official(folder, cache=cache), geography=geography)
 
 
 def prepare_data(p: params.ChapterParams, build_dir: Path) -> Path:
