@@ -60,6 +60,7 @@ test-slow: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_profiles.py
+	$(BIN)/python benchmarks/bench_site.py
 
 # ruff (lint and format) on the package, tests, benchmarks and notebooks; templates carry no outputs.
 lint: $(DEV_STAMP)

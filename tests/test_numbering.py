@@ -208,17 +208,17 @@ def _caption_numbers(article: str) -> dict[str, str]:
 def test_built_chapters_number_their_figures_and_tables(built_book):
     build_dir = built_book
     html_dir = build_dir / "html"
-    seen = {"Figure": [], "Table": []}
-    for c in CHAPTERS:
+    for n, c in enumerate(CHAPTERS, 1):
         numbers = _caption_numbers(_article(html_dir, c))
         labels = {b["label"] for b in blocks(c)}
         assert set(numbers) == labels, (c, sorted(set(numbers) ^ labels))
+        seen = {"Figure": [], "Table": []}
         for label, number in numbers.items():
             want = "Figure" if label.startswith("fig-") else "Table"
-            assert re.fullmatch(rf"{want} \d+", number), (c, label, number)
-            seen[want].append(int(number.split()[1]))
-    for kind, nums in seen.items():  # one sequence through the chapters, in the order of the book
-        assert nums == list(range(nums[0], nums[0] + len(nums))), (kind, nums)
+            assert re.fullmatch(rf"{want} {n}\.\d+", number), (c, label, number)  # 'Figure 3.2' in chapter 3
+            seen[want].append(int(number.split(".")[1]))
+        for kind, nums in seen.items():  # one sequence in each chapter, from 1
+            assert sorted(nums) == list(range(1, len(nums) + 1)), (c, kind, nums)
 
 
 def test_built_numrefs_resolve_to_their_blocks(built_book):

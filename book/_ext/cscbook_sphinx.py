@@ -19,6 +19,12 @@ text and a permalink) comes before the table.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
+import re
+from pathlib import Path
+
 from docutils import nodes
 from docutils.parsers.rst import directives
 from myst_nb.core.variables import RetrievalError, render_variable_outputs
@@ -99,8 +105,10 @@ def _depart_pass(self, node) -> None:
     pass
 
 
+#: The page that lists every profile.
+PROFILE_INDEX = "book/profiles/index"
 #: Scripts of book/_static that only some pages use: page name -> script.
-PAGE_SCRIPTS = {"book/profiles/index": "profile-search.js"}
+PAGE_SCRIPTS = {PROFILE_INDEX: "profile-search.js"}
 
 
 def add_page_scripts(app, pagename, templatename, context, doctree) -> None:
@@ -119,11 +127,83 @@ def escape_page_title(app, pagename, templatename, context, doctree) -> None:
         context["pagetitle"] = html.escape(context["pagetitle"])
 
 
+def drop_source_downloads(app, pagename, templatename, context, doctree) -> None:
+    """Keep only "print to PDF" in the theme's download menu: the site carries no copies of its sources
+    (``html_copy_source`` is off), so links to ``_sources/`` would be broken."""
+    for button in context.get("header_buttons", []):
+        if button.get("label") == "download-buttons":
+            button["buttons"] = [b for b in button["buttons"] if b.get("label") == "download-pdf-button"]
+
+
+#: A file carried inside a page as base64: a chart's image (``src``) or a chart's download (``href``).
+DATA_URI = re.compile(r'(src|href)="data:(image/png|image/svg\+xml|text/csv);base64,([A-Za-z0-9+/=\s]+)"')
+EXTENSIONS = {"image/png": "png", "image/svg+xml": "svg", "text/csv": "csv"}
+#: A chart marked to open full size when clicked (for narrow screens): ``<img data-cscbook-zoom ...>``.
+ZOOM = re.compile(r'<img src="([^"]+)"([^>]*?) data-cscbook-zoom="1"([^>]*)>')
+
+
+def files_for_data_uris(app, pagename, templatename, context, doctree) -> None:
+    """Write each base64 file of a page's body to ``_images/<hash>.<ext>`` and point the page at the file:
+    pages stay small, and a file repeated across pages is stored once and cached by the browser. A chart
+    marked for it becomes a link to its own image, so that a reader on a phone can open it full size."""
+    body = context.get("body")
+    if not isinstance(body, str) or "data:" not in body:
+        return
+    folder = Path(app.outdir) / "_images"
+
+    def to_file(match: re.Match) -> str:
+        data = base64.b64decode(match.group(3))
+        name = f"{hashlib.sha256(data).hexdigest()[:24]}.{EXTENSIONS[match.group(2)]}"
+        path = folder / name
+        if not path.is_file():
+            folder.mkdir(exist_ok=True)
+            part = path.with_name(f".{name}.{os.getpid()}.part")
+            part.write_bytes(data)
+            os.replace(part, path)  # another writer of the same file writes the same bytes
+        uri = context["pathto"]("_images/" + name, 1)
+        return f'{match.group(1)}="{uri}"' + (' loading="lazy"' if match.group(1) == "src" else "")
+
+    body = DATA_URI.sub(to_file, body)
+    context["body"] = ZOOM.sub(r'<a class="cscbook-zoom" href="\1"><img src="\1"\2\3></a>', body)
+
+
+def sidebar_without_profiles(app, pagename, templatename, context, doctree) -> None:
+    """The sidebar links to the profile index but does not list every profile under it: 152 links on
+    every page weigh about 15 KB, and on a phone they came before the page's content. The index has
+    the list, with a search box."""
+    make = context.get("generate_toctree_html")
+    if make is None:
+        return
+    href = re.escape(context["pathto"](PROFILE_INDEX))
+    entry = re.compile(rf'(<a class="reference internal" href="{href}">[^<]*</a>)<details.*?</details>', re.S)
+
+    def trimmed(kind: str, *args, **kwargs):
+        out = make(kind, *args, **kwargs)
+        return entry.sub(r"\1", str(out)) if kind == "sidebar" else out
+
+    context["generate_toctree_html"] = trimmed
+
+
+def number_by_page(app, env) -> list[str]:
+    """Number figures and tables page by page: 'Figure 3.2' in the third chapter, 'Figure 2' on a profile.
+
+    Sphinx numbers them across the whole book when the table of contents is not numbered (a profile's
+    first chart would be Figure 186). This runs after Sphinx has numbered them and keeps its order within
+    each page. The chapters are the notebook pages the book's root lists, in order."""
+    root = env.toctree_includes.get(app.config.root_doc, [])
+    chapters = [d for d in root if str(env.doc2path(d)).endswith(".ipynb")]
+    for docname, types in env.toc_fignumbers.items():
+        prefix = (chapters.index(docname) + 1,) if docname in chapters else ()
+        for ids in types.values():
+            for n, fid in enumerate(sorted(ids, key=ids.get), 1):
+                ids[fid] = (*prefix, n)
+    return list(env.toc_fignumbers)
+
+
 def escape_search_index(app, exception) -> None:
     """HTML-escape the titles in the search index: Sphinx's search page inserts them with ``innerHTML``,
     so a title made from data (an authority's name) must not be able to carry markup."""
     import html
-    from pathlib import Path
 
     from sphinx.search import js_index
 
@@ -138,6 +218,19 @@ def escape_search_index(app, exception) -> None:
     path.write_text(js_index.dumps(data), encoding="utf-8")
 
 
+def drop_unread_static(app, exception) -> None:
+    """Remove what the themes copy into ``_static`` that no page loads: source maps (``*.map``, 3 MB; a
+    browser fetches them only for its developer tools) and the book theme's message catalogues
+    (``locales/``, 0.7 MB; read when the site is built, not by a browser)."""
+    import shutil
+
+    if exception is None and app.builder.format == "html":
+        static = Path(app.outdir) / "_static"
+        for path in static.rglob("*.map"):
+            path.unlink()
+        shutil.rmtree(static / "locales", ignore_errors=True)
+
+
 def setup(app):
     fallback = (_visit_pass, _depart_pass)
     other = {b: fallback for b in ("latex", "text", "man", "texinfo")}
@@ -148,5 +241,10 @@ def setup(app):
     app.add_directive("glued-table", GluedTableDirective)
     app.connect("html-page-context", add_page_scripts)
     app.connect("html-page-context", escape_page_title, priority=900)  # after the theme sets it
+    app.connect("html-page-context", drop_source_downloads, priority=900)  # after the theme adds them
+    app.connect("html-page-context", files_for_data_uris)
+    app.connect("html-page-context", sidebar_without_profiles, priority=900)  # after the theme adds it
     app.connect("build-finished", escape_search_index)
+    app.connect("build-finished", drop_unread_static)
+    app.connect("env-get-updated", number_by_page, priority=900)  # after Sphinx numbers them
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

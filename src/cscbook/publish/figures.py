@@ -43,6 +43,7 @@ def setup() -> None:
             "axes.titlesize": 12,
             "axes.titlelocation": "left",
             "svg.hashsalt": "cscbook",
+            "svg.fonttype": "none",  # text in an SVG download stays text, editable on a slide
             "text.parse_math": False,  # a '$' in a name from the data is text, never mathematics
         }
     )
@@ -80,23 +81,62 @@ def mark(ax, x: float, y: float, label: str) -> None:
     )
 
 
-class Figure:
-    """A finished figure: renders as an <img> with its alt text (the title and source line are in the image)."""
+#: Colours a chart's PNG keeps: charts have few colours and antialiased edges, so an adaptive palette of
+#: this many looks the same and takes about a third of the bytes of full colour.
+PNG_COLOURS = 128
 
-    def __init__(self, fig, alt: str, source: str, name: str = ""):
-        self.fig, self.alt, self.source, self.name = fig, alt, source, name
-        buf = io.BytesIO()
+
+def compact_png(png: bytes | None = None, image=None) -> bytes:
+    """A chart's PNG (given as bytes or as a PIL image) in an adaptive palette, deterministically."""
+    from PIL import Image
+
+    im = image if image is not None else Image.open(io.BytesIO(png))
+    out = io.BytesIO()
+    im.convert("RGB").quantize(colors=PNG_COLOURS, method=Image.Quantize.FASTOCTREE).save(out, "png", compress_level=6)
+    return out.getvalue()
+
+
+class Figure:
+    """A finished figure: renders as an <img> with its alt text (the title and source line are in the image),
+    then a line of downloads: the PNG, the SVG (text kept as text, for slides) and, when given, the data
+    drawn, as CSV. The site writes each as a file (see book/_ext)."""
+
+    def __init__(self, fig, alt: str, source: str, name: str = "", data=None):
+        self.fig, self.alt, self.source, self.name, self.data = fig, alt, source, name, data
+        title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+        self.stem = name or slug(title)
+        buf, svg = io.BytesIO(), io.BytesIO()
         fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
+        fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
         plt.close(fig)
-        self.png = buf.getvalue()
+        self.png, self.svg = compact_png(buf.getvalue()), svg.getvalue()
 
     def _repr_html_(self) -> str:
         data = base64.b64encode(self.png).decode()
         return (
             f'<div class="cscbook-figure"><img src="data:image/png;base64,{data}" '
-            f'alt="{html.escape(self.alt)}" style="max-width:100%"/>'
-            "</div>"
+            f'alt="{html.escape(self.alt)}" style="max-width:100%" data-cscbook-zoom="1"/>'
+            f"{self.downloads()}</div>"
         )
+
+    def downloads(self) -> str:
+        """The figure's download line: each file as a base64 link the site turns into a file."""
+        from cscbook.fsutil import csv_safe
+
+        files = [("PNG", "image/png", self.png, "png")]
+        if self.svg:
+            files.append(("SVG", "image/svg+xml", self.svg, "svg"))
+        if self.data is not None:
+            import pandas as pd
+
+            table = self.data if isinstance(self.data.index, pd.RangeIndex) else self.data.reset_index()
+            table = csv_safe(table.round(2))
+            files.append(("data (CSV)", "text/csv", table.to_csv(index=False).encode(), "csv"))
+        links = " · ".join(
+            f'<a href="data:{mime};base64,{base64.b64encode(raw).decode()}" download="{self.stem}.{ext}">{label}</a>'
+            for label, mime, raw, ext in files
+        )
+        return f'<p class="cscbook-downloads">Download this chart: {links}</p>'
 
     def __repr__(self) -> str:
         """The plain-text form of the figure (what a text-only display shows): its alt text."""
@@ -107,9 +147,18 @@ class Figure:
             fh.write(self.png)
 
 
-def finish(fig, title: str, alt: str, source: str, name: str = "") -> Figure:
-    """Title the figure with its finding, add the source line, and wrap it for display."""
+def slug(text: str) -> str:
+    """A file name from a title: lower case, words joined by hyphens, at most 60 characters."""
+    import re
+
+    words = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return words[:60].rstrip("-") or "chart"
+
+
+def finish(fig, title: str, alt: str, source: str, name: str = "", data=None) -> Figure:
+    """Title the figure with its finding, add the source line, and wrap it for display; ``data``: the table
+    drawn, offered as CSV beside the chart."""
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=12)
     fig.text(0.01, -0.01, f"Source: {source}", ha="left", va="top", fontsize=8, color="#444444")
     fig.tight_layout()
-    return Figure(fig, alt=alt, source=f"Source: {source}", name=name)
+    return Figure(fig, alt=alt, source=f"Source: {source}", name=name, data=data)

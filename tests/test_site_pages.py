@@ -1,0 +1,58 @@
+"""The built site as a reader receives it: charts as files (not inline), each with its downloads, no copies
+of the notebooks, a sidebar that does not list every profile, and figures numbered page by page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.book
+
+
+def _pages(html):
+    return {str(p.relative_to(html)): p.read_text() for p in html.rglob("*.html") if "_static" not in p.parts}
+
+
+def test_charts_are_files_and_every_chart_offers_its_downloads(built_book):
+    html = built_book / "html"
+    pages = _pages(html)
+    assert not [name for name, text in pages.items() if "data:image/" in text or "data:text/csv" in text]
+    demand = pages["book/demand.html"]
+    charts = re.findall(r'<a class="cscbook-zoom" href="([^"]+)"><img src="\1"', demand)
+    assert charts, "no chart opens full size"
+    for src in charts:
+        assert (html / "book" / src).resolve().is_file(), src
+    downloads = re.findall(r'<p class="cscbook-downloads">Download this chart: (.*?)</p>', demand)
+    assert len(downloads) == len(charts)
+    assert all("PNG" in d and "SVG" in d for d in downloads)
+    svg = re.search(r'href="([^"]+\.svg)" download="([^"]+)"', demand)
+    assert svg and (html / "book" / svg.group(1)).resolve().read_text().lstrip().startswith("<?xml")
+    profile = next(name for name in pages if re.match(r"book/profiles/X.*\.html", name))
+    assert "Download this chart:" in pages[profile] and "_profile.csv" in pages[profile]  # the numbers drawn
+
+
+def test_the_site_carries_no_notebook_copies_and_no_source_maps(built_book):
+    html = built_book / "html"
+    assert not (html / "_sources").exists()
+    assert not list((html / "_static").rglob("*.map")) and not (html / "_static" / "locales").exists()
+    assert "_sources/" not in (html / "book" / "demand.html").read_text()
+
+
+def test_the_sidebar_links_the_profile_index_without_listing_every_profile(built_book, sample_profiles):
+    pages = _pages(built_book / "html")
+    for name in ("book/demand.html", f"book/profiles/{sample_profiles[0]}.html"):
+        nav = pages[name].split('bd-docs-nav"', 1)[1].split("</nav>", 1)[0]
+        assert "Authority profiles" in nav and "toctree-l2" not in nav, name
+    index = pages["book/profiles/index.html"]
+    assert all(f'href="{c}.html"' in index for c in sample_profiles)  # the index still lists them
+
+
+def test_figures_are_numbered_by_chapter_and_restart_on_each_profile(built_book, sample_profiles):
+    pages = _pages(built_book / "html")
+    numbers = set(re.findall(r'<span class="caption-number">Figure ([\d.]+) </span>', pages["book/variation.html"]))
+    assert numbers and all(n.startswith("2.") for n in numbers), numbers
+    for code in sample_profiles[:2]:
+        text = pages[f"book/profiles/{code}.html"]
+        assert re.findall(r'<span class="caption-number">Figure ([\d.]+) </span>', text)[:3] == ["1", "2", "3"]
+        assert re.findall(r'<span class="caption-number">Table ([\d.]+) </span>', text)[:1] == ["1"]
