@@ -156,7 +156,9 @@ def _has_profiles(build_dir: Path, codes: set[str]) -> None:
     page = (html / f"{code}.html").read_text()
     assert "Its Ofsted history" in page and f"{code}_profile.csv" in page
     csv = next((build_dir / "html").rglob(f"{code}_profile.csv"))
-    assert set(pd.read_csv(csv)["series"]) >= {"England", "Statistical neighbours"}
+    table = pd.read_csv(csv)
+    assert set(table["series"]) >= {"England", "Statistical neighbours"}
+    assert "Referrals (per 10,000 children)" in table and table["year"].str.match(r"^\d{4}-\d{2}$").all()
     record = json.loads((build_dir / "run_record.json").read_text())
     assert record["profiles"]["authorities"] == len(codes)
 
@@ -189,3 +191,40 @@ def test_profile_batches_cover_every_authority_once_and_few_share_a_kernel():
         assert len(batches) == want, n
         assert sorted(c for b in batches for c, _ in b) == codes
         assert max(map(len, batches)) - min(map(len, batches)) <= 1
+
+
+def _own_line_inside(pf) -> list[str]:
+    """The panels of a profile's series figure whose y-range leaves out a value of the authority's own line."""
+    from cscbook.publish import profile_figures
+
+    profile_figures.draw_series(pf)
+    canvas, axes, lines, _ = profile_figures._series_canvas(pf.s.first, pf.s.last)
+    out = []
+    for ax, c in zip(axes, profiles.MEASURES):
+        y = np.asarray(lines[c][0].get_ydata(), dtype=float)
+        y = y[np.isfinite(y)]
+        low, high = ax.get_ylim()
+        if y.size and not (low <= y.min() and y.max() <= high):
+            out.append(f"{pf.code} {c}: {y.min():.0f}-{y.max():.0f} outside {low:.0f}-{high:.0f}")
+    return out
+
+
+def test_no_profile_chart_hides_its_own_authority(england, panel_dir):
+    """Every synthetic authority, drawn in turn on the kept canvas (as a batch draws them)."""
+    codes = sorted(england.panel["la_code"].unique())
+    shown = [m for code in codes for m in _own_line_inside(profiles.Profile(str(panel_dir), code, "2011-2018"))]
+    assert shown == []
+
+
+def test_the_real_extremes_stay_on_their_own_charts(tmp_path):
+    """Blackpool (the NAO's highest), the Isles of Scilly and the City of London on the latest edition,
+    each drawn after a low-rate authority (Wokingham) has set the canvas."""
+    from cscbook.publish import snapshot
+
+    prep = snapshot.read("latest")
+    contract.write_prepared(prep, tmp_path / "latest")
+    years = f"{prep.panel['year'].min()}-{prep.panel['year'].max()}"
+    shown = []
+    for code in ("E06000041", "E06000009", "E06000053", "E09000001"):
+        shown += _own_line_inside(profiles.Profile(str(tmp_path / "latest"), code, years))
+    assert shown == []

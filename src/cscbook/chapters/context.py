@@ -10,6 +10,7 @@ giving it a ``:name:`` and a caption, so that the prose can refer to it with ``{
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,7 @@ class Context:
             from pandas.io.formats.style import Styler
 
             styler = table if isinstance(table, Styler) else styled_table(table)
-            content = _html(styler.to_html())
+            content = _html(table_html(styler))
         _glue_object(label, content)
 
     def profile_link(self, code: str | None, name: str | None) -> str:
@@ -178,18 +179,48 @@ def glue_text(value: Any, fmt: str = "{}") -> str:
 
 
 def styled_table(df: pd.DataFrame, caption: str = "", index: bool = True):
-    """Whole numbers without decimals, others to one decimal place, thousands separated. Text from the
-    data (an authority's name above all) is HTML-escaped first, so that it shows as text whatever it holds
-    and whatever formats are applied later."""
+    """A table as the book shows it: whole numbers and money without decimals, others to one decimal place,
+    thousands separated, numbers right-aligned, a named index as the first column (no extra header row),
+    and years in headers that never break at their hyphen. Text from the data (an authority's name above
+    all) is HTML-escaped first, so that it shows as text whatever it holds and whatever formats follow."""
+    from pandas.io.formats.style import Styler
+
+    if index and df.index.name:
+        df, index = df.reset_index(), False
     df = as_text_html(df)
-    styled = df.style if index else df.style.hide(axis="index")
+    df.columns = [YEAR_IN_TEXT.sub("\\1\u2011\\2", str(c)) if isinstance(c, str) else c for c in df.columns]
+    styled = Styler(df, cell_ids=False)
+    if not index:
+        styled = styled.hide(axis="index")
     if caption:
         styled = styled.set_caption(caption)
-    whole = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and (df[c].dropna() % 1 == 0).all()]
+    numeric = [i for i, c in enumerate(df.columns) if pd.api.types.is_numeric_dtype(df.iloc[:, i])]
+    styled = styled.set_table_styles(
+        [{"selector": f"td.col{i}, th.col_heading.col{i}", "props": "text-align: right"} for i in numeric]
+    )
+    whole = [
+        c
+        for i, c in enumerate(df.columns)
+        if i in numeric and ((df.iloc[:, i].dropna() % 1 == 0).all() or "£" in str(c))
+    ]
     styled = styled.format(precision=1, thousands=",", na_rep="—")
     if whole:
         styled = styled.format(precision=0, thousands=",", na_rep="—", subset=whole)
+    money = [r for r in df.index if "£" in str(r)]  # a row of money (measures down the side)
+    if money and numeric:
+        styled = styled.format(precision=0, thousands=",", na_rep="—", subset=(money, df.columns[numeric]))
     return styled
+
+
+#: A year as DfE writes it ('2017-18'), in a header.
+YEAR_IN_TEXT = re.compile(r"\b(\d{4})-(\d{2})\b")
+#: A number shown as a negative zero ('-0', '−0.0%'), in a table's cell.
+NEGATIVE_ZERO = re.compile(r">\s*[-\u2212](0(?:[.,]0+)?)(\s*%?)\s*<")
+
+
+def table_html(styler) -> str:
+    """A styled table's HTML, with any negative zero a format left ('-0.0') shown as zero."""
+    return NEGATIVE_ZERO.sub(r">\1\2<", styler.to_html())
 
 
 def as_text_html(df: pd.DataFrame) -> pd.DataFrame:

@@ -8,20 +8,33 @@ own data and titles; see :class:`Canvas`.
 from __future__ import annotations
 
 import functools
+import textwrap
 
 import numpy as np
 import pandas as pd
 
 from cscbook.analyse import measures
 from cscbook.publish import figures
-from cscbook.publish.profiles import MEASURES, SHARED_BY_KEY, SPEND_LABELS, SPEND_SHOWN, Profile, Shared, unit
+from cscbook.publish.profiles import (
+    AXIS,
+    MEASURES,
+    SHARED_BY_KEY,
+    SHORT,
+    SPEND_LABELS,
+    SPEND_SHOWN,
+    Profile,
+    Shared,
+)
 
 
 class ProfileFigure(figures.Figure):
     """A profile figure: the PNG of a figure drawn with a fixed layout (see :class:`Canvas`)."""
 
-    def __init__(self, png: bytes, alt: str, source: str):
+    def __init__(self, png: bytes, alt: str, source: str, stem: str = "chart", data=None):
         self.fig, self.alt, self.source, self.name, self.png = None, alt, f"Source: {source}", "", png
+        # No SVG and no CSV of their own: 152 profiles' SVGs (26 MB) would outweigh the whole site, and
+        # the page's tables and its CSV download hold the numbers the charts draw.
+        self.svg, self.stem, self.data = b"", stem, data
 
 
 class Canvas:
@@ -33,6 +46,8 @@ class Canvas:
     """
 
     DPI = 72
+    #: Characters per line of the source line (it wraps rather than run off the image).
+    WRAP = 100
 
     def __init__(self, fig, **layout: float):
         self.fig = fig
@@ -40,27 +55,26 @@ class Canvas:
         self.source = fig.text(0.01, 0.005, "", ha="left", va="bottom", fontsize=8, color="#444444")
         fig.subplots_adjust(**({"left": 0.08, "right": 0.98, "bottom": 0.1, "top": 0.88} | layout))
 
-    def render(self, title: str, alt: str, source: str) -> ProfileFigure:
-        import io
-
+    def render(self, title: str, alt: str, source: str, **download) -> ProfileFigure:
         self.title.set_text(title)
-        self.source.set_text(f"Source: {source}")
-        buf = io.BytesIO()
-        self.fig.savefig(buf, format="png", dpi=self.DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 1})
-        return ProfileFigure(buf.getvalue(), alt, source)
+        self.source.set_text(textwrap.fill(f"Source: {source}", self.WRAP))
+        from PIL import Image
 
-    def render_over(self, dynamic: list, title: str, alt: str, source: str) -> ProfileFigure:
+        self.fig.set_dpi(self.DPI)
+        self.fig.canvas.draw()
+        image = Image.fromarray(np.asarray(self.fig.canvas.buffer_rgba()))
+        return ProfileFigure(figures.compact_png(image=image), alt, source, **download)
+
+    def render_over(self, dynamic: list, title: str, alt: str, source: str, **download) -> ProfileFigure:
         """Draw only ``dynamic`` artists (and the title) over the background drawn the first time.
 
         For a figure whose axes never change, this skips redrawing the axes, ticks and every
         authority's dot for each profile.
         """
-        import io
-
         from PIL import Image
 
         canvas = self.fig.canvas
-        self.source.set_text(f"Source: {source}")
+        self.source.set_text(textwrap.fill(f"Source: {source}", self.WRAP))
         if getattr(self, "_background", None) is None:
             for artist in (*dynamic, self.title):
                 artist.set_animated(True)
@@ -72,32 +86,45 @@ class Canvas:
         for artist in dynamic:
             artist.axes.draw_artist(artist)
         self.fig.draw_artist(self.title)
-        buf = io.BytesIO()
-        Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB").save(buf, "png", compress_level=1)
-        return ProfileFigure(buf.getvalue(), alt, source)
+        image = Image.fromarray(np.asarray(canvas.buffer_rgba()))
+        return ProfileFigure(figures.compact_png(image=image), alt, source, **download)
 
 
 def series(pf: Profile) -> figures.Figure:
     """The authority's six series against its neighbours, region and England."""
-    canvas, axes, lines, legend = _series_canvas()
-    for ax, c in zip(axes, MEASURES):
-        for series, line in zip(pf.comparison.values(), lines[c]):
-            if c in series:
-                line.set_data(series.index.to_numpy(), series[c].to_numpy())
-            else:
-                line.set_data([], [])
-        ax.relim()
-        ax.autoscale_view()
-        ax.set_ylim(bottom=0)
-    for text, label in zip(legend.get_texts(), pf.comparison):
-        text.set_text(label)
+    canvas = draw_series(pf)
     alt = (
         f"Six line charts, {measures.year_label(pf.s.first)} to {measures.year_label(pf.s.last)}: "
         f"rates of referrals, section 47 enquiries, child protection plans, children in need and "
         f"looked-after children, and spending per child, for {pf.name} (solid line with points), "
         f"its statistical neighbours, the {pf.region_name} region and England."
     )
-    return canvas.render(f"{pf.name} against its neighbours, region and England", alt, pf.source)
+    title = f"{pf.name} against its neighbours, region and England"
+    return canvas.render(title, alt, pf.source, stem=f"{pf.code}-trends")
+
+
+def draw_series(pf: Profile) -> Canvas:
+    """Put the authority's series on the kept canvas, with each panel's limits, without rendering it."""
+    canvas, axes, lines, legend = _series_canvas(pf.s.first, pf.s.last)
+    for ax, c in zip(axes, MEASURES):
+        for series, line in zip(pf.comparison.values(), lines[c]):
+            if c in series:
+                line.set_data(series.index.to_numpy(), series[c].to_numpy())
+            else:
+                line.set_data([], [])
+        ax.set_ylim(0, _top(ax.get_lines()))
+    for text, label in zip(legend.get_texts(), pf.comparison):
+        text.set_text(label)
+    return canvas
+
+
+def _top(lines) -> float:
+    """The top of a panel from zero: every line's highest value, the authority's own included, with room
+    above it. Set for each profile (the canvas is kept, so a limit left by autoscaling would be the
+    previous authority's)."""
+    values = [np.asarray(line.get_ydata(), dtype=float) for line in lines]
+    finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.array([])
+    return float(finite.max()) * 1.08 if finite.size and finite.max() > 0 else 1.0
 
 
 def positions(pf: Profile) -> figures.Figure:
@@ -115,7 +142,8 @@ def positions(pf: Profile) -> figures.Figure:
         f"multiple of the median authority's; {pf.name} is the large ringed dot and its statistical "
         f"neighbours are diamonds."
     )
-    return canvas.render_over([nbrs, own], f"Where {pf.name} sits among all authorities, {year}", alt, pf.source)
+    title = f"Where {pf.name} sits among all authorities, {year}"
+    return canvas.render_over([nbrs, own], title, alt, pf.source, stem=f"{pf.code}-position")
 
 
 def spending(pf: Profile) -> figures.Figure:
@@ -138,45 +166,76 @@ def spending(pf: Profile) -> figures.Figure:
         f"its statistical neighbours, the {pf.region_name} region and England, {year}."
     )
     dynamic = [r for rects in bars for r in rects] + labels
-    return canvas.render_over(dynamic, f"How {pf.name} divides its spending, {year}", alt, pf.source)
+    title = f"How {pf.name} divides its spending, {year}"
+    return canvas.render_over(dynamic, title, alt, pf.source, stem=f"{pf.code}-spending")
 
 
 # --- canvases (one per kernel) --------------------------------------------------------------------
 
 
+#: Text on profile figures, in points at the canvas's 72 DPI, so in pixels when the image is shown at its
+#: own width (as on a desktop page): tick labels as large as the page's body text (16 px).
+TEXT, SMALL = 16, 14
+
+
+def year_axis(ax, first: int, last: int) -> None:
+    """Years as DfE writes them ('2017-18'), at most four ticks, and the pandemic year shaded."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
+    step = max(1, -(-(last - first) // 3))
+    ticks = list(range(last, first - 1, -step))[::-1]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: measures.year_label(int(round(x)))))
+    if first <= PANDEMIC <= last:
+        ax.axvspan(PANDEMIC - 0.5, PANDEMIC + 0.5, color="#e8e8e8", zorder=0, lw=0)
+
+
+#: The year ending 31 March 2021: the first pandemic year, shaded on every time series.
+PANDEMIC = 2021
+
+
 @functools.cache
-def _series_canvas():
+def _series_canvas(first: int, last: int):
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     figures.setup()
-    fig, axes = plt.subplots(2, 3, figsize=(10, 5.6), sharex=True)
+    fig, axes = plt.subplots(3, 2, figsize=(10, 12.5), sharex=True)
     pal = figures.colours(4)
     styles = [
-        (figures.HIGHLIGHT, "-", 2.4, "o"),
-        (pal[0], "--", 1.6, None),
-        (pal[2], "-.", 1.6, None),
-        ("#333333", ":", 1.8, None),
+        (figures.HIGHLIGHT, "-", 3, "o"),
+        (pal[0], "--", 2.2, None),
+        (pal[2], "-.", 2.2, None),
+        ("#333333", ":", 2.4, None),
     ]
     lines = {}
     for ax, c in zip(axes.flat, MEASURES):
         lines[c] = [
-            ax.plot([], [], color=col, ls=ls, lw=lw, marker=m, ms=3, label=str(i))[0]
+            ax.plot([], [], color=col, ls=ls, lw=lw, marker=m, ms=5, label=str(i))[0]
             for i, (col, ls, lw, m) in enumerate(styles)
         ]
-        ax.set_title(MEASURES[c], fontsize=9, loc="left", y=1.0)  # a fixed y skips the title overlap search
-        ax.set_ylabel(unit(c), fontsize=8)
-        ax.tick_params(labelsize=8)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_title(SHORT[c], fontsize=TEXT, loc="left", y=1.0, fontweight="bold")
+        ax.set_ylabel(AXIS[c], fontsize=SMALL)
+        ax.tick_params(labelsize=TEXT)
+        ax.set_xlim(first - 0.5, last + 0.5)
+        year_axis(ax, first, last)
+    handles = [lines[next(iter(MEASURES))][i] for i in range(4)]
+    if first <= PANDEMIC <= last:
+        handles.append(Patch(color="#e8e8e8", label=measures.year_label(PANDEMIC) + " (pandemic)"))
     legend = fig.legend(
-        [lines[c][i] for c in list(MEASURES)[:1] for i in range(4)],
-        ["", "", "", ""],
-        loc="lower center",
-        ncol=4,
+        handles,
+        [""] * len(handles),
+        loc="lower left",
+        ncol=2,
         frameon=False,
-        fontsize=9,
-        bbox_to_anchor=(0.5, 0.03),
+        fontsize=TEXT,
+        bbox_to_anchor=(0.01, 0.025),
     )
-    canvas = Canvas(fig, bottom=0.17, top=0.87, hspace=0.35, wspace=0.32)
+    if len(handles) == 5:
+        legend.get_texts()[4].set_text(measures.year_label(PANDEMIC) + " (pandemic)")
+    canvas = Canvas(fig, left=0.1, right=0.95, bottom=0.16, top=0.92, hspace=0.32, wspace=0.32)
+    canvas.title.set_fontsize(TEXT + 2)
+    canvas.source.set_fontsize(SMALL - 2)
     return canvas, list(axes.flat), lines, legend
 
 
@@ -198,28 +257,29 @@ def _positions_canvas(panel_key: str):
     figures.setup()
     s = SHARED_BY_KEY[panel_key]
     rel = _relative_to_median(s)
-    fig, ax = plt.subplots(figsize=(9, 4.2))
+    fig, ax = plt.subplots(figsize=(10, 7))
     rng = np.random.default_rng(20190101)
     for i, c in enumerate(MEASURES):
         v = rel[c].dropna()
-        ax.scatter(v, i + rng.uniform(-0.25, 0.25, len(v)), s=10, color=figures.MUTED, alpha=0.7, lw=0)
+        ax.scatter(v, i + rng.uniform(-0.25, 0.25, len(v)), s=16, color="#b8b8b8", lw=0)  # solid: fewer colours
     pal = figures.colours(1)
-    nbrs = ax.scatter([], [], s=30, color=pal[0], marker="D", lw=0, label="Statistical neighbours", zorder=4)
-    own = ax.scatter([], [], s=90, color=figures.HIGHLIGHT, edgecolor="black", lw=0.8, label="This authority", zorder=5)
+    nbrs = ax.scatter([], [], s=50, color=pal[0], marker="D", lw=0, label="Statistical neighbours", zorder=4)
+    own = ax.scatter([], [], s=160, color=figures.HIGHLIGHT, edgecolor="black", lw=1, label="This authority", zorder=5)
     ax.set_xscale("log", base=2)
     ticks = [t for t in (REL_FLOOR, 0.25, 0.5, 1, 2, 4, 8) if rel.min().min() / 1.5 <= t <= rel.max().max() * 1.5]
     ax.set_xlim(left=min(ticks[0], rel.min().min()) / 1.15)
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"×{x:g}"))
     ax.xaxis.set_minor_locator(FixedLocator([]))
-    ax.set_yticks(range(len(MEASURES)), [MEASURES[c] for c in MEASURES], fontsize=8)
+    ax.set_yticks(range(len(MEASURES)), [SHORT[c] for c in MEASURES], fontsize=TEXT)
+    ax.tick_params(axis="x", labelsize=TEXT)
     ax.invert_yaxis()
-    ax.axvline(1, color="#333333", lw=0.8, ls=":")
-    ax.set_xlabel(
-        f"Value as a multiple of the median authority's (log scale; below ×{REL_FLOOR:g} drawn at ×{REL_FLOOR:g})"
-    )
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
-    canvas = Canvas(fig, left=0.3, right=0.8, bottom=0.16, top=0.88)
+    ax.axvline(1, color="#333333", lw=1, ls=":")
+    ax.set_xlabel(f"× the median authority (log scale; below ×{REL_FLOOR:g} drawn at ×{REL_FLOOR:g})", fontsize=SMALL)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False, fontsize=TEXT)
+    canvas = Canvas(fig, left=0.3, right=0.96, bottom=0.2, top=0.84)
+    canvas.title.set_fontsize(TEXT + 2)
+    canvas.source.set_fontsize(SMALL - 2)
     return canvas, own, nbrs
 
 
@@ -229,7 +289,7 @@ def _spending_canvas():
     import matplotlib.pyplot as plt
 
     figures.setup()
-    fig, ax = plt.subplots(figsize=(9, 3.2))
+    fig, ax = plt.subplots(figsize=(10, 6.2))
     pal = figures.colours(len(SPEND_SHOWN))
     rows = np.arange(4)
     bars = [
@@ -238,9 +298,12 @@ def _spending_canvas():
     ]
     ax.set_yticks(rows, [""] * 4)
     ax.set_ylim(3.6, -0.6)  # the authority on top
-    labels = [ax.text(-2, y, "", ha="right", va="center", fontsize=9) for y in rows]
+    labels = [ax.text(-2, y, "", ha="right", va="center", fontsize=TEXT) for y in rows]
     ax.set_xlim(0, 100)
-    ax.set_xlabel("Share of spending on children's social care (%)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
-    canvas = Canvas(fig, left=0.26, right=0.68, bottom=0.2, top=0.84)
+    ax.tick_params(axis="x", labelsize=TEXT)
+    ax.set_xlabel("Share of spending on children's social care (%)", fontsize=SMALL)
+    ax.legend(loc="upper left", bbox_to_anchor=(-0.45, -0.18), ncol=2, frameon=False, fontsize=TEXT)
+    canvas = Canvas(fig, left=0.33, right=0.96, bottom=0.5, top=0.9)
+    canvas.title.set_fontsize(TEXT + 2)
+    canvas.source.set_fontsize(SMALL - 2)
     return canvas, [list(b.patches) for b in bars], labels

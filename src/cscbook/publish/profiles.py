@@ -40,13 +40,27 @@ MEASURES = {
     "cla_31mar": "Looked-after children (31 March)",
     "spend_pc_real": "Spending per child (£, real terms)",
 }
-RATE_UNIT = "per 10,000 children"
+#: Panel titles short enough for half the page width at body-text size, and what each axis counts.
+SHORT = {
+    "referrals": "Referrals",
+    "s47_enquiries": "Section 47 enquiries",
+    "cpp_31mar": "Child protection plans",
+    "cin_31mar": "Children in need",
+    "cla_31mar": "Looked-after children",
+    "spend_pc_real": "Spending per child",
+}
+AXIS = {c: "per 10,000 children" + (", 31 March" if c.endswith("31mar") else "") for c in SHORT} | {
+    "spend_pc_real": "£ per child, real terms"
+}
+
+
+def label(col: str) -> str:
+    """A measure with its unit, as a table row or a CSV column names it."""
+    return f"{SHORT[col]} ({AXIS[col]})"
+
+
 SPEND_SHOWN = measures.SOCIAL_CARE  # every category except capital from revenue
 SPEND_LABELS = {c: measures.SPEND_LABELS[c] for c in SPEND_SHOWN}
-
-
-def unit(col: str) -> str:
-    return "£ per child aged 0-17, real terms" if col == "spend_pc_real" else RATE_UNIT
 
 
 def profiles_built(links: str | None = None) -> set[str]:
@@ -202,7 +216,7 @@ class Profile:
         """The last year's value of each measure for the authority and its comparators."""
         last = self.s.last
         out = pd.DataFrame({k: v.reindex([last]).iloc[0] for k, v in self.comparison.items()})
-        out.index = [f"{MEASURES[c]}, {unit(c)}" for c in out.index]
+        out.index = [label(c) for c in out.index]
         return out
 
     def positions(self) -> pd.DataFrame:
@@ -262,15 +276,11 @@ class Profile:
         )
 
     def download(self) -> pd.DataFrame:
-        """The authority's series beside its comparators, long form, for the CSV download."""
-        parts = []
-        for k, v in self.comparison.items():
-            d = v.reset_index().melt(id_vars="year", var_name="measure", value_name="value")
-            d.insert(0, "series", k)
-            parts.append(d)
-        out = pd.concat(parts, ignore_index=True)
-        out["unit"] = out["measure"].map(unit)
-        return out
+        """The authority's series beside its comparators for the CSV download: a row per series and year
+        (the year as DfE writes it), a column per measure with its unit in the name."""
+        out = pd.concat(self.comparison, names=["series", "year"]).reset_index()
+        out["year"] = out["year"].map(measures.year_label)
+        return out.rename(columns={c: label(c) for c in MEASURES}).round(2)
 
     # prose ---------------------------------------------------------------------------------------
     def intro_sentence(self) -> str:
@@ -360,7 +370,7 @@ def glue_page(pf: Profile, out_dir: str = ".") -> None:
     from IPython.display import HTML, Markdown
     from myst_nb import glue
 
-    from cscbook.chapters.context import styled_table
+    from cscbook.chapters.context import styled_table, table_html
 
     key = pf.code.lower()
     glue("intro", Markdown(md_guard(pf.intro_sentence())), display=False)
@@ -377,6 +387,6 @@ def glue_page(pf: Profile, out_dir: str = ".") -> None:
         "ofsted": styled_table(pf.ofsted_history(), index=False).hide(axis="index"),
     }
     for name, table in tables.items():
-        glue(f"tbl-{key}-{name}", HTML(table.set_uuid(f"{key}_{name}").to_html()), display=False)
+        glue(f"tbl-{key}-{name}", HTML(table_html(table.set_uuid(f"{key}_{name}"))), display=False)
     out = Path(out_dir) / f"{pf.code}_profile.csv"
     csv_safe(pf.download()).to_csv(out, index=False, float_format="%.6g", lineterminator="\n")
