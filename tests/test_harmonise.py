@@ -538,3 +538,20 @@ def test_lait_fills_only_years_the_primary_files_lack_and_derives_counts_from_ra
     assert ("E06000901", 2023, "cin_31mar", "derived", "D-LAIT-RATE") in flags
     assert ("E06000901", 2023, "cla_31mar", "derived", "L-LAIT-CLA") in flags
     assert cov["lait"] == {2023}
+
+
+def test_districts_land_on_the_footprints_authorities():
+    """ONS's lookup names today's upper tier: on the 2018 footprint Cumberland's districts belong to
+    Cumbria; an authority not in the panel (Wales, or outside the data) is left out."""
+    from cscbook.harmonise import district_table
+
+    lookup = pd.DataFrame(
+        {"la_code": ["E06000063", "E10000032", "E06000099"], "la_name": ["Cumberland", "West Sussex", "Nowhere"],
+         "district_code": ["E07000026", "E07000223", "E07000999"], "district_name": ["Allerdale", "Adur", "Gone"]}
+    )  # fmt: skip
+    panel = pd.DataFrame({"la_code": ["E10000006", "E10000032", "E06000063"]})
+    on_2018 = district_table(lookup, panel, "2018").set_index("district_name")["la_code"].to_dict()
+    assert on_2018 == {"Adur": "E10000032", "Allerdale": "E10000006"}
+    latest = district_table(lookup, panel, "latest").set_index("district_name")["la_code"].to_dict()
+    assert latest == {"Adur": "E10000032", "Allerdale": "E06000063"}
+    assert district_table(None, panel, "latest") is None

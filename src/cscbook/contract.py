@@ -10,6 +10,7 @@ Every data source (synthetic England or the official files) ends as a *prepared 
                     sources cited, input hashes, row counts
     truth.json      synthetic only: the generator's true parameters
     neighbours.csv  optional: DfE's published statistical neighbours (la_code, rank, neighbour)
+    districts.csv   optional: the district councils in each authority (district_code, district_name, la_code)
 
 Rates per 10,000 children aged 0-17 are derived (see ``measures``), never stored.
 """
@@ -131,7 +132,7 @@ def order_panel(panel: pd.DataFrame) -> pd.DataFrame:
 #: Every file a prepared folder may hold (see :func:`write_prepared`; ``stamp.json`` is the build's).
 PREPARED_FILES = {
     "panel.parquet", "panel.csv", "flags.csv", "meta.json", "england.csv", "neighbours.csv", "lait_overlap.csv",
-    "truth.json", "stamp.json",
+    "districts.csv", "truth.json", "stamp.json",
 }  # fmt: skip
 
 
@@ -152,8 +153,9 @@ def write_prepared(prep: Prepared, out: Path) -> None:
             prep.england.to_csv(tmp / "england.csv", index=False, float_format="%.10g", lineterminator="\n")
         if prep.extra.get("neighbours") is not None:
             prep.extra["neighbours"].to_csv(tmp / "neighbours.csv", index=False, lineterminator="\n")
-        if prep.extra.get("lait_overlap") is not None:
-            prep.extra["lait_overlap"].to_csv(tmp / "lait_overlap.csv", index=False, lineterminator="\n")
+        for name in ("lait_overlap", "districts"):
+            if prep.extra.get(name) is not None:
+                prep.extra[name].to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
         if prep.truth is not None:
             (tmp / "truth.json").write_text(json.dumps(prep.truth, indent=2, sort_keys=True) + "\n")
 
@@ -173,11 +175,13 @@ def read_prepared(path: Path) -> Prepared:
 
 
 def _read_extras(prep: Prepared, path: Path) -> None:
-    """DfE's statistical neighbours and the LAIT overlap (both ways), when the folder has them."""
+    """DfE's statistical neighbours, the LAIT overlap and the districts (both ways), when the folder has them."""
     if (path / "neighbours.csv").exists():
         prep.extra["neighbours"] = pd.read_csv(path / "neighbours.csv", dtype={"la_code": str, "neighbour": str})
     if (path / "lait_overlap.csv").exists():
         prep.extra["lait_overlap"] = pd.read_csv(path / "lait_overlap.csv", dtype={"la_code": str, "measure": str})
+    if (path / "districts.csv").exists():
+        prep.extra["districts"] = pd.read_csv(path / "districts.csv", dtype=str, keep_default_na=False)
 
 
 def find_authority(panel: pd.DataFrame, key: str) -> tuple[str | None, str | None]:
@@ -243,8 +247,9 @@ def write_text_prepared(prep: Prepared, out: Path, tables: dict | None = None) -
     named = dict(tables or {})
     if prep.extra.get("neighbours") is not None:
         named["neighbours"] = prep.extra["neighbours"].sort_values(["la_code", "rank"], kind="stable")
-    if prep.extra.get("lait_overlap") is not None:
-        named["lait_overlap"] = prep.extra["lait_overlap"]
+    for name in ("lait_overlap", "districts"):
+        if prep.extra.get(name) is not None:
+            named[name] = prep.extra[name]
     for name, table in named.items():
         table.to_csv(out / f"{name}.csv", index=False, float_format=TEXT_FLOAT, lineterminator="\n")
 

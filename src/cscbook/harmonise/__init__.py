@@ -62,7 +62,7 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
         meta=meta(result, geography, years, deflator, panel, fl),
         england=sources.england(result, years),
     )
-    prep.extra.update(_extras(result, panel, overlap))
+    prep.extra.update(_extras(result, panel, overlap, geography))
     both = coverage["overlap"]
     prep.extra["lait_overlap"] = both[both["la_code"].isin(set(panel["la_code"]))].reset_index(drop=True)
     return prep
@@ -85,8 +85,9 @@ def _require_cin_and_cla(result: IngestResult) -> None:
     )
 
 
-def _extras(result: IngestResult, panel: pd.DataFrame, overlap: list) -> dict[str, pd.DataFrame]:
-    """The SFR/EES children-in-need overlap, and DfE's statistical neighbours among the panel's authorities."""
+def _extras(result: IngestResult, panel: pd.DataFrame, overlap: list, geography: str) -> dict[str, pd.DataFrame]:
+    """The SFR/EES children-in-need overlap, DfE's statistical neighbours among the panel's authorities, and
+    the district councils in each authority."""
     overlap_df = pd.concat(overlap, ignore_index=True)
     out = {"sfr_ees_overlap": overlap_df[overlap_df["value_sfr"].notna() | overlap_df["value_ees"].notna()]}
     nb = result.tables.get("neighbours")
@@ -94,4 +95,23 @@ def _extras(result: IngestResult, panel: pd.DataFrame, overlap: list) -> dict[st
         known = set(panel["la_code"])
         nb = nb[nb["la_code"].isin(known) & nb["neighbour"].isin(known)]
         out["neighbours"] = nb[["la_code", "rank", "neighbour"]].drop_duplicates(["la_code", "rank"])
+    districts = district_table(result.tables.get("ons_lookup"), panel, geography)
+    if districts is not None:
+        out["districts"] = districts
     return out
+
+
+def district_table(lookup: pd.DataFrame | None, panel: pd.DataFrame, geography: str) -> pd.DataFrame | None:
+    """Each district council (lower tier) with the authority on the footprint that runs its children's
+    services: ONS's lower-to-upper tier lookup, its upper-tier codes put on the footprint (a recode, or on
+    the 2018 footprint the authority a successor came from). For finding an authority by a district's name."""
+    if lookup is None or not len(lookup) or "district_code" not in lookup:
+        return None
+    codes = lookup["la_code"].replace(boundaries.same_area_recodes(geography))
+    if geography == "2018":
+        codes = codes.map(boundaries.on_2018())
+    out = pd.DataFrame(
+        {"district_code": lookup["district_code"], "district_name": lookup["district_name"], "la_code": codes}
+    )
+    out = out[out["la_code"].isin(set(panel["la_code"]))]
+    return out.drop_duplicates().sort_values(["district_name", "district_code"], kind="stable").reset_index(drop=True)

@@ -261,9 +261,13 @@ def detect_lookup(header: list[str]) -> bool:
 def read_lookup(path: Path) -> Parsed:
     df = read_text_csv(path)
     cd = next(h for h in df.columns if re.fullmatch(r"UTLA\d\dCD", h))
-    nm = cd[:-2] + "NM"
-    out = df[[cd, nm]].drop_duplicates().rename(columns={cd: "la_code", nm: "la_name"})
-    out = out[out["la_code"].str.startswith("E")].reset_index(drop=True)
+    lt = next(h for h in df.columns if re.fullmatch(r"LTLA\d\dCD", h))
+    names = {cd: "la_code", cd[:-2] + "NM": "la_name", lt: "district_code", lt[:-2] + "NM": "district_name"}
+    missing = [h for h in names if h not in df.columns]
+    if missing:
+        raise UserError(path, f"no column {missing[0]!r} beside {cd!r}", "missing-columns")
+    out = df[list(names)].rename(columns=names).drop_duplicates()
+    out = out[out["la_code"].str.startswith("E")].reset_index(drop=True)  # England's authorities only
     return Parsed("ons_lookup", f"ONS LTLA-UTLA lookup {cd[4:6]}", {"ons_lookup": out})
 
 

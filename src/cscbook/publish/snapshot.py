@@ -3,8 +3,9 @@ files, on both footprints, committed as text so that the real book builds offlin
 
 Layout: ``<footprint>/`` (``2018``: the 152 authorities of 2017-18; ``latest``: today's authorities), each
 with ``panel.csv``, ``flags.csv``, ``england.csv``, ``meta.json``, ``ofsted.csv`` (every graded inspection
-on the footprint's codes), ``neighbours.csv`` when DfE's list was read and ``lait_overlap.csv`` (the
-section 251 lines both ways in the years Table A1 and LAIT share); ``codebook.csv`` (see
+on the footprint's codes), ``neighbours.csv`` when DfE's list was read, ``lait_overlap.csv`` (the
+section 251 lines both ways in the years Table A1 and LAIT share) and ``districts.csv`` (the district
+councils in each authority, from ONS's lookup, for finding an authority by a district); ``codebook.csv`` (see
 :mod:`cscbook.publish.codebook`) and ``README.md``. Every file is the same, byte for byte, on every run
 from the same published files. The edition id is the latest year with activity data and a short hash
 of the footprint files.
@@ -29,7 +30,10 @@ FOOTPRINTS = ("2018", "latest")
 #: The files of a footprint folder, in the order the edition hash reads them.
 #: What the snapshot folder holds (``make`` replaces it whole, so it must hold nothing else).
 OWNED = {"2018", "latest", "codebook.csv", "README.md"}
-FILES = ("panel.csv", "flags.csv", "england.csv", "meta.json", "ofsted.csv", "neighbours.csv", "lait_overlap.csv")
+FILES = (
+    "panel.csv", "flags.csv", "england.csv", "meta.json", "ofsted.csv", "neighbours.csv", "lait_overlap.csv",
+    "districts.csv",
+)  # fmt: skip
 OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0 "
@@ -179,8 +183,9 @@ def readme(root: Path, edition: str) -> str:
         "or missing, with its rule), `england.csv` (England rows as published), `ofsted.csv` (every",
         "graded inspection with its date and framework), `neighbours.csv` when DfE's statistical",
         "neighbours were read, `lait_overlap.csv` (the section 251 lines in the years both Table A1 and",
-        "LAIT give them, both ways, so that the change of source can be checked) and `meta.json`",
-        "(sources, rules, deflator, input files and hashes).",
+        "LAIT give them, both ways, so that the change of source can be checked), `districts.csv` (the",
+        "district councils in each authority, from ONS's lower-to-upper tier lookup, on the footprint's",
+        "codes) and `meta.json` (sources, rules, deflator, input files and hashes).",
         "",
         "## Licence and attribution",
         "",
