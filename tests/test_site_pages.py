@@ -56,3 +56,32 @@ def test_figures_are_numbered_by_chapter_and_restart_on_each_profile(built_book,
         text = pages[f"book/profiles/{code}.html"]
         assert re.findall(r'<span class="caption-number">Figure ([\d.]+) </span>', text)[:3] == ["1", "2", "3"]
         assert re.findall(r'<span class="caption-number">Table ([\d.]+) </span>', text)[:1] == ["1"]
+
+
+def test_the_find_box_lists_councils_and_their_districts_without_repeating_a_council():
+    import pandas as pd
+
+    from cscbook.publish.stage import find_council
+
+    profiled = pd.DataFrame({"la_code": ["E1", "E2"], "la_name": ["Northmoor", "<b>Eastfold</b>"]}).set_index("la_code")
+    districts = pd.DataFrame(
+        {"district_code": ["D1", "D2", "D3"], "district_name": ["Harrowby", "Northmoor", "Elsewhere"],
+         "la_code": ["E1", "E1", "E9"]}
+    )  # fmt: skip
+    box = find_council(profiled, districts)
+    options = re.findall(r'<option value="([^"]*)" data-code="([^"]*)">', box)
+    assert options == [
+        ("&lt;b&gt;Eastfold&lt;/b&gt;", "E2"),
+        ("Harrowby (a district of Northmoor)", "E1"),
+        ("Northmoor", "E1"),
+    ]
+    assert find_council(None, districts) == "" and 'action="profiles/index.html"' in box
+
+
+def test_the_home_page_has_the_findings_then_and_now_and_the_box_first(built_book, sample_profiles):
+    home = (built_book / "html" / "book" / "intro.html").read_text()
+    article = home.split("<article", 1)[1]
+    assert article.index('id="find-council"') < article.index("Five findings, then and now")
+    assert all(f'data-code="{c}"' in home for c in sample_profiles)
+    assert "This edition" not in article.split("Five findings", 1)[0]  # the edition note comes last
+    assert "cscbook-figure" in article and "n/a (not in these data)" not in article

@@ -108,7 +108,7 @@ def _depart_pass(self, node) -> None:
 #: The page that lists every profile.
 PROFILE_INDEX = "book/profiles/index"
 #: Scripts of book/_static that only some pages use: page name -> script.
-PAGE_SCRIPTS = {PROFILE_INDEX: "profile-search.js"}
+PAGE_SCRIPTS = {PROFILE_INDEX: "profile-search.js", "book/intro": "find-council.js"}
 
 
 def add_page_scripts(app, pagename, templatename, context, doctree) -> None:

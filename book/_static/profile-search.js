@@ -17,5 +17,7 @@ document.addEventListener("DOMContentLoaded", function () {
     count.textContent = shown + " of " + rows.length + " authorities";
   }
   box.addEventListener("input", filter);
+  var asked = new URLSearchParams(window.location.search).get("q");  // from the home page's box
+  if (asked) { box.value = asked; }
   filter();
 });

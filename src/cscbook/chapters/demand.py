@@ -471,5 +471,8 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_md("demand_candidates_text", cand_text)
     ctx.glue("since_last", res.since.last)
     ctx.glue_md("demand_since_text", res.since.text)
+    ctx.glue("demand_now", res.since.headline)
     ctx.glue_figure("fig-demand-since", res.since.fig)
+    # the home page's chart: demand since 2017-18 on the official data, else the NAO period's index
+    ctx.glue_figure("home_chart", res.fig_index if isinstance(res.since.fig, str) else res.since.fig)
     ctx.glue_table("tbl-demand-since", since.shown(ctx, res.since))

@@ -12,6 +12,7 @@ import pandas as pd
 
 from cscbook.analyse import measures, reference
 from cscbook.chapters.context import Context
+from cscbook.chapters.since_figures import line_figure, mark_years, year_axis
 from cscbook.publish import figures
 
 NAO_END = reference.NAO_END
@@ -33,6 +34,7 @@ class Since:
     text: str
     fig: figures.Figure | str
     last: str  # the last year, as a label ('2024-25'), or 'n/a'
+    headline: str = ""  # the finding now, in one short sentence for the home page ('' when absent)
 
 
 def absent() -> Since:
@@ -87,41 +89,6 @@ def span_words(years: list[int]) -> str:
     if len(ys) > 1 and ys == list(range(ys[0], ys[-1] + 1)):
         return f"{measures.year_label(ys[0])} to {measures.year_label(ys[-1])}"
     return ", ".join(measures.year_label(y) for y in ys)
-
-
-def mark_years(ax, a1_last: int | None = None) -> None:
-    """A dashed line at the NAO's last year and, for spending, a dotted one after the last Table A1 year."""
-    ax.axvline(NAO_END, color=figures.MUTED, ls="--", lw=1)
-    ax.text(NAO_END, 1.0, " NAO's last year", transform=ax.get_xaxis_transform(), fontsize=8, va="top")
-    if a1_last is not None:
-        ax.axvline(a1_last + 0.5, color=figures.MUTED, ls=":", lw=1.2)
-        ax.text(
-            a1_last + 0.5,
-            0.92,
-            " Table A1 | LAIT",
-            transform=ax.get_xaxis_transform(),
-            fontsize=8,
-            va="top",
-        )
-
-
-def year_axis(ax, first: int, last: int) -> None:
-    """Every year on the axis, labelled as financial or reporting years ('2017-18'), every other one shown."""
-    ticks = list(range(first, last + 1))
-    ax.set_xticks(ticks[::2], [measures.year_label(y) for y in ticks[::2]], rotation=45, ha="right", fontsize=8)
-    ax.set_xlim(first - 0.5, last + 0.5)
-
-
-def line_figure(frame: pd.DataFrame, ylabel: str, title: str, alt: str, source: str, a1_last: int | None = None):
-    """Lines of ``frame`` (index: year; one column per series), gaps left as gaps, with the year marks."""
-    fig, ax = plt.subplots(figsize=(8, 4.4))
-    for col, colour in zip(frame.columns, figures.colours(len(frame.columns))):
-        ax.plot(frame.index, frame[col], marker="o", ms=3, lw=1.5, color=colour, label=col)
-    mark_years(ax, a1_last)
-    year_axis(ax, int(frame.index.min()), int(frame.index.max()))
-    ax.set_ylabel(ylabel)
-    ax.legend(frameon=False, fontsize=8, loc="best")
-    return figures.finish(fig, title, alt, source)
 
 
 # --- demand ------------------------------------------------------------------------------------
@@ -204,7 +171,15 @@ def demand(ctx: Context) -> Since:
         alt,
         ctx.source,
     )
-    return Since(table, text, fig, measures.year_label(last))
+    main = [LABELS[c] for c in ("referrals", "s47_enquiries", "cpp_31mar", "cla_31mar") if LABELS[c] in table.index]
+    headline = (
+        f"Since 2017-18, to {measures.year_label(last)}, per 10,000 children: "
+        + measures.and_list(
+            [f"{measures.lower_first(m)} {table.loc[m, 'Change since 2017-18 (%)']:+.0f}%" for m in main]
+        )
+        + "."
+    )
+    return Since(table, text, fig, measures.year_label(last), headline)
 
 
 def shown(ctx: Context, s: Since, precision: int | None = None):
@@ -284,7 +259,11 @@ def variation(ctx: Context) -> Since:
         for m, r in table.iterrows()
     )
     fig = line_figure(frame, "90th / 10th percentile", "The spread between authorities", alt, ctx.source, a1_last)
-    return Since(table, text, fig, measures.year_label(last))
+    headline = (
+        f"Since 2017-18, to {measures.year_label(last)}, the gap between high and low authorities widened on "
+        f"{len(wider)} of {len(rows)} measures."
+    )
+    return Since(table, text, fig, measures.year_label(last), headline)
 
 
 # --- Ofsted ------------------------------------------------------------------------------------
@@ -341,7 +320,12 @@ def ofsted(ctx: Context) -> Since:
         f"{y} {r['Spearman rho']:+.2f} ({r['95% CI low']:+.2f} to {r['95% CI high']:+.2f})" for y, r in table.iterrows()
     )
     fig = figures.finish(fig, "Spending and Ofsted judgements since 2017-18", alt, ctx.source)
-    return Since(table, text, fig, table.index[-1])
+    headline = (
+        f"In {table.index[-1]} the correlation is {end['Spearman rho']:+.2f} ({end['95% CI low']:+.2f} to "
+        f"{end['95% CI high']:+.2f}); its interval excluded zero in {len(below) + len(above)} of the "
+        f"{len(table)} years since 2017-18."
+    )
+    return Since(table, text, fig, table.index[-1], headline)
 
 
 # --- the preventative share ---------------------------------------------------------------------
@@ -390,7 +374,8 @@ def preventative(ctx: Context) -> Since:
         for c in shares.columns
     )
     fig = line_figure(frame, "Preventative share (%)", "The preventative share since 2010-11", alt, ctx.source, a1_last)
-    return Since(table, text, fig, measures.year_label(end))
+    headline = f"By {measures.year_label(end)} it was {shares.loc[end, k]:.1f}% ({change:+.1f} points since 2017-18)."
+    return Since(table, text, fig, measures.year_label(end), headline)
 
 
 def overlap_shares(later: Context, d) -> pd.DataFrame | None:
@@ -478,4 +463,9 @@ def decomposition(ctx: Context, main, main_ci: pd.DataFrame) -> Since:
         + ". With vacancy rates, which exist for every later year, spending and vacancies take "
         f"{100 * fits['Since 2017-18, with vacancies'][0].shares['spend_vacancy']:.0f}%."
     )
-    return Since(table, text, "", measures.year_label(last))
+    headline = (
+        f"Refitted on {table.loc['Years', 'Since 2017-18']}: "
+        + ", ".join(f"{models.LABELS[k].lower()} {100 * now.shares[k]:.0f}%" for k in models.COMPONENTS)
+        + "."
+    )
+    return Since(table, text, "", measures.year_label(last), headline)

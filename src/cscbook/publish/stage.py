@@ -24,8 +24,8 @@ describes a real authority. Run the book on the official statistics to see real 
 """
 OFFICIAL_NOTE = """```{{admonition}} Data
 :class: note
-Built on official statistics: {sources}. Contains public sector information licensed under the
-Open Government Licence v3.0.
+Official statistics from {sources} (every file is listed in {{doc}}`/book/sources`). Contains public
+sector information licensed under the Open Government Licence v3.0.
 ```
 """
 
@@ -53,6 +53,7 @@ def stage(
     record: dict,
     panel_dir: Path | None = None,
     profiled=None,
+    districts=None,
 ) -> Path:
     """Assemble the book source: config, pages, executed notebooks and profiles (with the data banner)."""
     import nbformat
@@ -69,7 +70,10 @@ def stage(
     for md in (st / "book").rglob("*.md"):
         if md.stem not in REFERENCE_PAGES:
             note = edition if md.stem in EDITION_PAGES else ""
-            md.write_text(insert_after_title(md.read_text(), banner + note))
+            if md.stem == "intro":  # the home page keeps its first screen for the findings: the edition goes last
+                md.write_text(insert_after_title(md.read_text(), banner) + "\n" + note)
+            else:
+                md.write_text(insert_after_title(md.read_text(), banner + note))
     stage_codebook(st)
     downloads: dict[str, list[str]] = {}
     for ch in registry.chapters():
@@ -95,6 +99,8 @@ def stage(
         downloads_page.write_text(downloads_page.read_text() + downloads_list(downloads))
     if profiled is not None:
         stage_profiles(st, build_dir / "executed" / "profiles", profiled, banner)
+    home = st / "book" / "intro.md"
+    home.write_text(home.read_text().replace("{{find-council}}", find_council(profiled, districts)))
     (st / "book" / "run_record.md").write_text(run_record_page(record, banner))
     return st
 
@@ -187,6 +193,38 @@ PROFILE_SEARCH = """
 """
 
 
+def find_council(profiled, districts) -> str:
+    """The home page's "find your council" box: a name list of every authority with a profile and of the
+    district councils within them (ONS's lookup, when the data have it), each pointing at the authority's
+    profile. book/_static/find-council.js goes there; without script the form opens the profile index,
+    filtered by what was typed. '' when the build made no profiles."""
+    import html
+
+    if profiled is None or not len(profiled):
+        return ""
+    table = profiled.reset_index()
+    names = dict(zip(table["la_code"], table["la_name"]))
+    options = [(name, code) for code, name in names.items()]
+    if districts is not None and len(districts):
+        for row in districts.itertuples():
+            if row.la_code in names and row.district_name.strip().lower() != names[row.la_code].strip().lower():
+                options.append((f"{row.district_name} (a district of {names[row.la_code]})", row.la_code))
+    items = "\n".join(
+        f'<option value="{html.escape(" ".join(str(v).split()))}" data-code="{html.escape(c)}"></option>'
+        for v, c in sorted(options, key=lambda o: o[0].lower())
+    )
+    return (
+        '<form class="cscbook-find" id="find-council" role="search" action="profiles/index.html" method="get">\n'
+        '<label for="find-council-name">Find your council</label>\n'
+        '<input id="find-council-name" name="q" type="search" list="find-council-list" autocomplete="off" '
+        'placeholder="A council or a district, such as Leeds or Harrogate">\n'
+        '<button type="submit">Go to its profile</button>\n'
+        '<span id="find-council-note" aria-live="polite"></span>\n'
+        f'<datalist id="find-council-list">\n{items}\n</datalist>\n'
+        "</form>\n"
+    )
+
+
 def profile_index(table) -> str:
     """The searchable list of profiles for the index page."""
     if table.empty:
@@ -212,8 +250,10 @@ def data_banner(meta: dict) -> str:
     if meta.get("source") == "synthetic":
         y = meta.get("years", ["?", "?"])
         return SYNTHETIC_BANNER.format(seed=meta.get("seed"), years=f"{y[0]}-{y[1]}")
-    cited = sorted({s.get("title", "") for s in meta.get("sources", []) if s.get("title")})
-    return OFFICIAL_NOTE.format(sources="; ".join(cited) or "see the run record")
+    from cscbook.analyse.measures import and_list
+
+    publishers = sorted({s.get("publisher", "") for s in meta.get("sources", []) if s.get("publisher")})
+    return OFFICIAL_NOTE.format(sources=and_list(publishers) or "the publishers named in the run record")
 
 
 def insert_after_title(text: str, block: str) -> str:

@@ -183,6 +183,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_md("models_text", models_sentence(ctx, res))
     ctx.glue("since_last", res.since.last)
     ctx.glue_md("decomposition_since_text", res.since.text)
+    ctx.glue("decomposition_now", res.since.headline)
     ctx.glue_table("tbl-decomposition-since", since.shown(ctx, res.since, precision=1))
     ctx.glue_table("tbl-decomposition-models", ctx.table(models_table(ctx, res), "models"))
     none = pd.DataFrame(columns=["Definition", "Largest difference from the NAO (pp)", "Used"]).rename_axis("#")

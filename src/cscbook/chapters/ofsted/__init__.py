@@ -172,6 +172,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_md("ofsted_candidates_text", cand_text)
     ctx.glue("since_last", res.since.last)
     ctx.glue_md("ofsted_since_text", res.since.text)
+    ctx.glue("ofsted_now", res.since.headline)
     ctx.glue_figure("fig-ofsted-since", res.since.fig)
     ctx.glue_table("tbl-ofsted-since", since.shown(ctx, res.since, precision=2))
     ctx.glue_table("tbl-ofsted-findings", ctx.table(res.findings, "findings", index=False).format(precision=2))

@@ -177,6 +177,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_md("preventative_candidates_text", cand_text)
     ctx.glue("since_last", res.since.last)
     ctx.glue_md("preventative_since_text", res.since.text)
+    ctx.glue("preventative_now", res.since.headline)
     ctx.glue_figure("fig-preventative-since", res.since.fig)
     ctx.glue_table("tbl-preventative-since", since.shown(ctx, res.since))
 

@@ -188,6 +188,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_md("variation_candidates_text", cand_text)
     ctx.glue("since_last", res.since.last)
     ctx.glue_md("variation_since_text", res.since.text)
+    ctx.glue("variation_now", res.since.headline)
     ctx.glue_figure("fig-variation-since", res.since.fig)
     ctx.glue_table("tbl-variation-since", since.shown(ctx, res.since))
 
