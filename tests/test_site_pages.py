@@ -85,3 +85,15 @@ def test_the_home_page_has_the_findings_then_and_now_and_the_box_first(built_boo
     assert all(f'data-code="{c}"' in home for c in sample_profiles)
     assert "This edition" not in article.split("Five findings", 1)[0]  # the edition note comes last
     assert "cscbook-figure" in article and "n/a (not in these data)" not in article
+
+
+def test_the_find_box_goes_to_the_profile_in_a_browser(built_book, england, sample_profiles):
+    from cscbook.publish import browsercheck
+
+    if not browsercheck.chromium_available():
+        pytest.skip("Chromium, chromedriver or selenium is not installed")
+    names = england.panel.drop_duplicates("la_code").set_index("la_code")["la_name"]
+    code = sample_profiles[0]
+    went = browsercheck.find_council(built_book / "html", [names[code].upper(), "Atlantis"])
+    assert went[names[code].upper()] == f"book/profiles/{code}.html"  # any case; the page itself
+    assert went["Atlantis"] == "book/profiles/index.html?q=Atlantis"  # not listed: the index, filtered

@@ -330,6 +330,41 @@ def injected(html_dir: Path, pages: list[str]) -> list[str]:
     return problems
 
 
+def find_council(html_dir: Path, queries: list[str]) -> dict[str, str]:
+    """Each query typed into the home page's "find your council" box and submitted, in Chromium: the path
+    (under ``html_dir``, with any query string) of the page the browser went to, or, when it stayed on the
+    home page, ``stayed: `` and the box's note."""
+    import tempfile
+
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    server = _serve(Path(html_dir))
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    out: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="cscbook-find-") as profile:
+        drv = _driver(Path(profile))
+        try:
+            for q in queries:
+                drv.get(base + "book/intro.html")
+                _wait_ready(drv)
+                box = drv.find_element(By.ID, "find-council-name")
+                box.send_keys(q)
+                box.submit()
+                try:
+                    WebDriverWait(drv, 3).until(lambda d: not d.current_url.endswith("book/intro.html"))
+                except TimeoutException:
+                    out[q] = "stayed: " + drv.find_element(By.ID, "find-council-note").text
+                    continue
+                _wait_ready(drv)
+                out[q] = drv.current_url.removeprefix(base)
+        finally:
+            drv.quit()
+            server.shutdown()
+    return out
+
+
 def _wait_results(drv) -> None:
     """Give the search page time to list its results (it fills them in after the page has loaded)."""
     from selenium.common.exceptions import TimeoutException

@@ -217,7 +217,7 @@ def find_council(profiled, districts) -> str:
         '<form class="cscbook-find" id="find-council" role="search" action="profiles/index.html" method="get">\n'
         '<label for="find-council-name">Find your council</label>\n'
         '<input id="find-council-name" name="q" type="search" list="find-council-list" autocomplete="off" '
-        'placeholder="A council or a district, such as Leeds or Harrogate">\n'
+        'placeholder="A council or a district, such as Leeds or Cherwell">\n'
         '<button type="submit">Go to its profile</button>\n'
         '<span id="find-council-note" aria-live="polite"></span>\n'
         f'<datalist id="find-council-list">\n{items}\n</datalist>\n'
