@@ -22,20 +22,16 @@ data_option = click.option(
     help="'official' (default: the committed snapshot of the official statistics), 'synthetic' or a folder of "
     "published files.",
 )
-build_dir_option = click.option(
-    "--build-dir",
-    type=click.Path(path_type=Path),
-    default=Path("_build"),
-    show_default=True,
-    help="Where the build goes.",
-)
-cache_dir_option = click.option(
-    "--build-dir",
-    type=click.Path(path_type=Path),
-    default=Path("_build"),
-    show_default=True,
-    help="The build folder: parsed files are cached in its cache/ingest.",
-)
+
+
+def _build_dir_option(help_text: str):
+    return click.option(
+        "--build-dir", type=click.Path(path_type=Path), default=Path("_build"), show_default=True, help=help_text
+    )
+
+
+build_dir_option = _build_dir_option("Where the build goes.")
+cache_dir_option = _build_dir_option("The build folder: parsed files are cached in its cache/ingest.")
 profiles_option = click.option(
     "--profiles",
     default="all",
