@@ -121,6 +121,8 @@ CASES: dict[str, dict[str, bytes | str]] = {
     "data-absurd-value": {"c1.csv": c1([(*LAS[0], "1000"), (*LAS[1], "1e20")])},
     "data-encrypted-workbook": {"s251.xlsx": encrypted_workbook()},
     "data-zip-not-workbook": {"s251.xlsx": zip_not_workbook()},
+    "data-year-before-publication": {"c1.csv": c1(year="2008")},
+    "data-year-in-the-future": {"c1.csv": c1(year="2090")},
 }
 
 
