@@ -1,0 +1,78 @@
+"""No chart hides its subject: on every chapter chart, the highlighted authority's marks lie inside the
+axes' limits, for the synthetic authorities that stress a chart most (the smallest, the largest, the
+lowest and highest rates)."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+
+import matplotlib.colors as mcolors
+import numpy as np
+import pytest
+
+from cscbook.chapters import context as chapter
+from cscbook.publish import figures
+from tests.conftest import extreme_authorities
+
+CHAPTERS = ["demand", "variation", "ofsted", "preventative"]
+
+
+def _is_highlight(colour) -> bool:
+    try:
+        return np.allclose(mcolors.to_rgba(colour)[:3], mcolors.to_rgb(figures.HIGHLIGHT), atol=0.02)
+    except (ValueError, TypeError):
+        return False
+
+
+def hidden_marks(fig) -> tuple[list[str], int]:
+    """Each highlighted line or point of ``fig`` that lies outside its axes' limits, and how many there are."""
+    out, seen = [], 0
+    for ax in fig.axes:
+        (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+        points = []
+        for line in ax.get_lines():
+            if _is_highlight(line.get_color()):
+                points += list(zip(np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)))
+        for coll in ax.collections:
+            faces = coll.get_facecolors()
+            if len(faces) and all(_is_highlight(c) for c in faces):
+                points += [tuple(p) for p in np.asarray(coll.get_offsets(), float)]
+        seen += len(points)
+        for x, y in points:
+            if np.isfinite(x) and np.isfinite(y) and not (x0 <= x <= x1 and y0 <= y <= y1):
+                out.append(
+                    f"{ax.get_title() or (fig._suptitle.get_text() if fig._suptitle else 'chart')}: ({x:g}, {y:g}) outside x {x0:g}-{x1:g}, y {y0:g}-{y1:g}"
+                )
+    return out, seen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_the_highlighted_authority_is_on_every_chart(name, england, panel_dir):
+    module = importlib.import_module(f"cscbook.chapters.{name}")
+    shown, seen = [], 0
+    for code in extreme_authorities(england):
+        ctx = chapter.load(name, {"panel_dir": str(panel_dir), "data": "synthetic", "highlight": code})
+        res = module.results(ctx)
+        for f in dataclasses.fields(res):
+            value = getattr(res, f.name)
+            if isinstance(value, figures.Figure) and value.fig is not None:
+                hidden, n = hidden_marks(value.fig)
+                shown += [f"{code} {f.name} {m}" for m in hidden]
+                seen += n
+    assert seen > 0, "no highlighted mark found: the check would pass on anything"
+    assert shown == []
+
+
+def test_the_check_finds_a_highlight_drawn_off_the_axes():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3], [1, 2, 30], color=figures.HIGHLIGHT)
+    ax.scatter([2], [50], color=figures.HIGHLIGHT)
+    ax.plot([1, 2], [1, 2], color="#000000")
+    ax.set_ylim(0, 10)
+    hidden, seen = hidden_marks(fig)
+    plt.close(fig)
+    assert seen == 4 and len(hidden) == 2
