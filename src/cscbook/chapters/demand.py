@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from cscbook.analyse import measures, reference
 from cscbook.chapters import candidates, nao_notes, since
@@ -65,53 +64,70 @@ def highlight_index(ctx: Context, cols: list[str]) -> pd.DataFrame | None:
     return measures.indexed(one, ctx.first)
 
 
+#: The series the index chart draws: the NAO's five and the child population (the rest are in the tables).
+CHART_SERIES = ["referrals", "s47_enquiries", "cpp_31mar", "cin_31mar", "cla_31mar", "pop_0_17"]
+
+
 def fig_index(ctx: Context, t: dict[str, pd.DataFrame]) -> figures.Figure:
-    idx = t["index"][INDEX_SERIES]
+    from cscbook.chapters.since_figures import year_axis
+
+    idx = t["index"][CHART_SERIES]
     labels = {**measures.SERIES, **measures.POPULATION}
     fig, ax = plt.subplots(figsize=(8.5, 5))
-    pal = [*figures.colours(len(INDEX_SERIES) - 1), "#333333"]  # population: dark grey, dashed
-    for colour, col in zip(pal, INDEX_SERIES):
+    pal = [*figures.colours(len(CHART_SERIES) - 1), "#333333"]  # population: dark grey, dashed
+    ends = []
+    for colour, col in zip(pal, CHART_SERIES):
         style = "--" if col == "pop_0_17" else "-"
-        ax.plot(idx.index, idx[col], style, color=colour, marker="o", ms=3, label=labels[col])
+        ax.plot(idx.index, idx[col], style, color=colour, marker="o", ms=3)
+        last = idx[col].dropna()
+        if len(last):
+            ends.append((labels[col], last.index[-1], last.iloc[-1], colour))
     hi = highlight_index(ctx, ["cpp_31mar"])
     if hi is not None:
-        ax.plot(hi.index, hi["cpp_31mar"], ":", color=figures.HIGHLIGHT, lw=2.5, label=f"{ctx.highlight_name}: CPPs")
+        ax.plot(hi.index, hi["cpp_31mar"], ":", color=figures.HIGHLIGHT, lw=2.5)
+        last = hi["cpp_31mar"].dropna()
+        if len(last):
+            ends.append((f"{ctx.highlight_name}: plans", last.index[-1], last.iloc[-1], figures.HIGHLIGHT))
     ax.axhline(100, color=figures.MUTED, lw=0.8)
-    ax.set_xlabel("Year ending 31 March")
+    year_axis(ax, ctx.first, ctx.last)
     ax.set_ylabel(f"Index, {measures.year_label(ctx.first)} = 100")
-    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    figures.label_ends(ax, ends)
     g = growth_table(ctx, t)
     top = g["Growth in count (%)"].idxmax()
     title = f"{top} grew most: {g.loc[top, 'Growth in count (%)']:+.0f}% from {measures.year_label(ctx.first)} to {measures.year_label(ctx.last)}"
     alt = "Line chart of national activity indexed to the first year. " + "; ".join(
-        f"{labels[c]} ends at {idx[c].iloc[-1]:.0f}" for c in INDEX_SERIES
+        f"{labels[c]} ends at {idx[c].iloc[-1]:.0f}" for c in CHART_SERIES
     )
-    return figures.finish(fig, title, alt, ctx.source)
+    data = idx.rename(columns=labels, index=measures.year_label).rename_axis("Year")
+    return figures.finish(fig, title, alt, ctx.source, data=data)
 
 
 def fig_rates(ctx: Context, t: dict[str, pd.DataFrame]) -> figures.Figure:
-    """Growth in counts against growth in rates: the gap is population growth."""
-    g = growth_table(ctx, t)
-    long = (
-        g[["Growth in count (%)", "Growth in rate per 10,000 (%)"]]
-        .reset_index()
-        .melt(id_vars="Series", var_name="Measure", value_name="Growth (%)")
-    )
-    fig, ax = plt.subplots(figsize=(8, 4.6))
-    sns.barplot(long, y="Series", x="Growth (%)", hue="Measure", ax=ax)
+    """Growth in counts against growth in rates. Population growth is marked on the count bars only: a rate
+    has removed it already, so a rate is read against zero."""
+    g = growth_table(ctx, t).dropna(subset=["Growth in count (%)", "Growth in rate per 10,000 (%)"], how="all")
     pop_g = measures.growth(t["counts"], "pop_0_17", ctx.first, ctx.last)
-    ax.axvline(pop_g, color=figures.MUTED, ls="--", lw=1)
-    ax.text(pop_g, -0.6, f" population {pop_g:+.1f}%", fontsize=8, color="#444444")
+    fig, ax = plt.subplots(figsize=(8, 4.6))
+    y = np.arange(len(g))
+    count_c, rate_c = figures.colours(2)
+    ax.barh(y - 0.2, g["Growth in count (%)"], height=0.4, color=count_c, label="Growth in count (%)")
+    ax.barh(
+        y + 0.2, g["Growth in rate per 10,000 (%)"], height=0.4, color=rate_c, label="Growth in rate per 10,000 (%)"
+    )
+    ax.plot([pop_g] * len(g), y - 0.2, ls="none", marker="|", ms=16, mew=2, color="#333333",
+            label=f"Child population {pop_g:+.1f}% (compare with the counts)")  # fmt: skip
+    ax.axvline(0, color=figures.MUTED, lw=0.8)
+    ax.set_yticks(y, list(g.index))
+    ax.invert_yaxis()
     ax.set_xlabel(f"Change {measures.year_label(ctx.first)} to {measures.year_label(ctx.last)} (%)")
-    ax.set_ylabel("")
-    ax.legend(frameon=False, fontsize=8, title="")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
     beyond = (g["Growth beyond population (pp)"] > 0).sum()
     title = f"{beyond} of {len(g)} series grew faster than the child population ({pop_g:+.1f}%)"
     alt = "Bar chart of growth in counts and in rates per 10,000 for each series. " + "; ".join(
         f"{s}: count {r['Growth in count (%)']:+.1f}%, rate {r['Growth in rate per 10,000 (%)']:+.1f}%"
         for s, r in g.iterrows()
     )
-    return figures.finish(fig, title, alt, ctx.source)
+    return figures.finish(fig, title, alt, ctx.source, data=g)
 
 
 def region_rates(ctx: Context, col: str) -> pd.DataFrame:

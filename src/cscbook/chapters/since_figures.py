@@ -34,9 +34,9 @@ def mark_years(ax, a1_last: int | None = None) -> None:
 
 
 def year_axis(ax, first: int, last: int) -> None:
-    """Every year on the axis, labelled as financial or reporting years ('2017-18'), every other one shown."""
-    ticks = list(range(first, last + 1))
-    ax.set_xticks(ticks[::2], [measures.year_label(y) for y in ticks[::2]], rotation=45, ha="right", fontsize=8)
+    """The years on the axis labelled as DfE writes them ('2017-18'): every other one, the last always."""
+    shown = list(range(last, first - 1, -2))[::-1]  # every other year, counted back from the last
+    ax.set_xticks(shown, [measures.year_label(y) for y in shown], rotation=45, ha="right", fontsize=8)
     ax.set_xlim(first - 0.5, last + 0.5)
 
 
