@@ -73,20 +73,20 @@ def box_points(ax, data=None, *, x=None, y=None, order=None, colour=None, width:
     sns.stripplot(data, x=x, y=y, order=order, ax=ax, color="#333333", size=size, alpha=0.6, jitter=0.2)
 
 
-def label_ends(ax, ends: list[tuple[str, float, float, str]], room: float = 2.8) -> None:
+def label_ends(ax, ends: list[tuple[str, float, float, str]], room: float = 2.8, size: float = 9) -> None:
     """Name each line at its last point instead of in a legend: ``ends`` holds (label, x, y, colour).
     Labels are spread apart so that none overlaps the next, and the x-axis is widened by ``room``."""
     ends = sorted((e for e in ends if np.isfinite(e[2])), key=lambda e: e[2])
     if not ends:
         return
-    low, high = ax.get_ylim()
+    low, high = sorted(ax.get_ylim())  # an inverted axis (ranks) spreads the same way
     gap = (high - low) * 0.055
     placed: list[float] = []
     for _, _, y, _ in ends:
         placed.append(max(y, placed[-1] + gap) if placed else y)
     shift = max(0.0, placed[-1] - high + gap / 2)  # keep the top label inside the axes
     for (label, x, _, colour), y in zip(ends, placed):
-        ax.text(x + 0.15, y - shift, label, color=colour, fontsize=9, va="center", ha="left")
+        ax.text(x + 0.15 * min(room, 1), y - shift, label, color=colour, fontsize=size, va="center", ha="left")
     left, right = ax.get_xlim()
     ax.set_xlim(left, max(right, max(e[1] for e in ends) + room))
 

@@ -148,16 +148,7 @@ def fig_stability(ctx: Context, stab: pd.DataFrame) -> figures.Figure:
     a1.legend(frameon=False, fontsize=8, loc="lower left")
     frame = measures_frame(ctx.view)
     ranks = wide(frame, "cpp_rate").rank(axis=0, ascending=False)
-    for _, row in ranks.iterrows():
-        a2.plot(row.index, row.values, color=figures.MUTED, lw=0.5, alpha=0.5)
-    if ctx.highlight in ranks.index:
-        a2.plot(
-            ranks.columns, ranks.loc[ctx.highlight].values, color=figures.HIGHLIGHT, lw=2.5, label=ctx.highlight_name
-        )
-        a2.legend(frameon=False, fontsize=8, loc="lower left")
-    a2.invert_yaxis()
-    a2.set_xlabel("Year ending 31 March")
-    a2.set_ylabel("Rank of CPP rate (1 = highest)")
+    _rank_slopes(ctx, a2, ranks)
     cpp = MEASURES["cpp_rate"]
     first_last = stab.loc[stab.index.str.startswith("First"), cpp].iloc[0]
     mean = consecutive[cpp].mean()
@@ -169,10 +160,38 @@ def fig_stability(ctx: Context, stab: pd.DataFrame) -> figures.Figure:
             f"{SHORT[_col_of(c)]}: mean {consecutive[c].mean():.2f}, first to last {stab.loc[stab.index.str.startswith('First'), c].iloc[0]:.2f}"
             for c in stab.columns
         )
-        + ". Right: each authority's rank of CPP rate by year"
-        + (f", with {ctx.highlight_name} highlighted." if ctx.highlight in ranks.index else ".")
+        + f". Right: each authority's rank of CPP rate in {measures.year_label(ctx.first)} and in "
+        + f"{measures.year_label(ctx.last)}, the three that rose and the three that fell furthest named"
+        + (f", and {ctx.highlight_name} highlighted." if ctx.highlight in ranks.index else ".")
     )
     return figures.finish(fig, title, alt, ctx.source)
+
+
+def _rank_slopes(ctx: Context, ax, ranks: pd.DataFrame, movers: int = 3) -> None:
+    """Each authority's CPP rank in the first and the last year as one grey line, the largest movers
+    either way named, and the highlighted authority drawn over them: a slope chart, not a line per year."""
+    first, last = ctx.first, ctx.last
+    both = ranks[[first, last]].dropna() if {first, last} <= set(ranks.columns) else ranks.iloc[:, [0, -1]].dropna()
+    a, b = both.columns
+    for _, row in both.iterrows():
+        ax.plot([0, 1], [row[a], row[b]], color=figures.MUTED, lw=0.5, alpha=0.45)
+    change = both[a] - both[b]  # positive: a higher rate, ranked nearer the top
+    names = ctx.panel.drop_duplicates("la_code").set_index("la_code")["la_name"]
+    named = list(change.nlargest(movers).index) + list(change.nsmallest(movers).index)
+    up, _, down = figures.colours(3)  # neither near the highlight's vermilion
+    ends = []
+    for code, colour in zip(named, [up] * movers + [down] * movers):
+        ax.plot([0, 1], [both.loc[code, a], both.loc[code, b]], color=colour, lw=1.6)
+        way = "up" if change[code] > 0 else "down"
+        ends.append((f"{names.get(code, code)} ({way} {abs(change[code]):.0f})", 1, both.loc[code, b], colour))
+    if ctx.highlight in both.index:
+        ax.plot([0, 1], both.loc[ctx.highlight, [a, b]], color=figures.HIGHLIGHT, lw=2.8)
+        ends.append((ctx.highlight_name, 1, both.loc[ctx.highlight, b], figures.HIGHLIGHT))
+    ax.set_ylim(len(ranks) + 2, -2)
+    figures.label_ends(ax, ends, room=0.9, size=8)
+    ax.set_xticks([0, 1], [measures.year_label(int(a)), measures.year_label(int(b))])
+    ax.set_ylabel("Rank of CPP rate (1 = highest)")
+    ax.grid(axis="x", visible=False)
 
 
 def fig_funnel(ctx: Context, f: pd.DataFrame) -> figures.Figure:
