@@ -76,3 +76,20 @@ def test_the_check_finds_a_highlight_drawn_off_the_axes():
     hidden, seen = hidden_marks(fig)
     plt.close(fig)
     assert seen == 4 and len(hidden) == 2
+
+
+def test_one_outlier_is_named_at_the_edge_unless_it_is_the_subject():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    values = pd.Series([700, 750, 800, 820, 850, 900, 950, 1000, 1050, 3575], index=list("abcdefghij"))
+    names = dict(zip(values.index, [*"ABCDEFGHI", "City of London"]))
+    fig, ax = plt.subplots()
+    ax.scatter([0] * len(values), values)
+    assert figures.clip_high(ax, values, names) == ["City of London"]
+    assert ax.get_ylim()[1] < 3575 and "City of London" in " ".join(t.get_text() for t in ax.texts)
+    fig2, ax2 = plt.subplots()
+    ax2.scatter([0] * len(values), values)
+    assert figures.clip_high(ax2, values, names, keep=3575) == [] and ax2.get_ylim()[1] >= 3575
+    plt.close(fig)
+    plt.close(fig2)

@@ -73,6 +73,32 @@ def box_points(ax, data=None, *, x=None, y=None, order=None, colour=None, width:
     sns.stripplot(data, x=x, y=y, order=order, ax=ax, color="#333333", size=size, alpha=0.6, jitter=0.2)
 
 
+def clip_high(ax, values, names, keep: float | None = None, k: float = 4.0, fmt: str = "{:,.0f}") -> list[str]:
+    """Stop one outlier squeezing a panel: values beyond the upper quartile plus ``k`` interquartile ranges
+    are named with their value at the top of the panel (and not drawn), and the axis ends just above the rest.
+    ``keep`` (the highlighted authority's value) is never clipped. Returns the names clipped."""
+    import pandas as pd
+
+    v = pd.Series(values, dtype="float64").dropna()
+    if len(v) < 8:
+        return []
+    q1, q3 = v.quantile([0.25, 0.75])
+    cap = max(q3 + k * (q3 - q1), keep if keep is not None else -np.inf)
+    over = v[v > cap]
+    if over.empty:
+        return []
+    top = v[v <= cap].max() * 1.08
+    low = ax.get_ylim()[0]
+    ax.set_ylim(low, top)
+    shown = []
+    for i, (idx, value) in enumerate(over.sort_values(ascending=False).items()):
+        name = str(names.get(idx, idx)) if hasattr(names, "get") else str(idx)
+        ax.text(0.04, 0.985 - 0.11 * i, f"▲ {name}\n{fmt.format(value)}, off scale", transform=ax.transAxes,
+                fontsize=7, ha="left", va="top", color="#333333")  # fmt: skip
+        shown.append(name)
+    return shown
+
+
 def label_ends(ax, ends: list[tuple[str, float, float, str]], room: float = 2.8, size: float = 9) -> None:
     """Name each line at its last point instead of in a legend: ``ends`` holds (label, x, y, colour).
     Labels are spread apart so that none overlaps the next, and the x-axis is widened by ``room``."""

@@ -32,8 +32,10 @@ def fig_distributions(ctx: Context, cs: pd.DataFrame) -> figures.Figure:
     for ax, col in zip(axes, MEASURES):
         v = cs[col].dropna()
         figures.box_points(ax, y=v, width=0.45, size=2.5)
-        if hi is not None and pd.notna(hi[col]):
-            figures.mark(ax, 0, hi[col], ctx.highlight_name)
+        keep = hi[col] if hi is not None and pd.notna(hi[col]) else None
+        figures.clip_high(ax, v, cs["la_name"], keep=keep, fmt="£{:,.0f}" if "spend" in col else "{:,.0f}")
+        if keep is not None:
+            figures.mark(ax, 0, keep, ctx.highlight_name)
         ax.set_ylabel(MEASURES[col], fontsize=8)
         ax.set_title(SHORT[col].capitalize(), fontsize=9, loc="center")
         ax.set_xticks([])
