@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from cscbook.analyse import measures, reference
 from cscbook.chapters import candidates, nao_notes, since
@@ -157,10 +158,12 @@ def fig_regions(ctx: Context, col: str = "cpp_31mar") -> figures.Figure:
         ax.set_title(region, fontsize=9)
     for ax in axes.flat[len(regions) :]:
         ax.set_visible(False)
-    for ax in axes[-1]:
-        ax.set_xlabel("Year ending 31 March")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("Per 10,000 aged 0-17")
+    from cscbook.chapters.since_figures import year_axis
+
+    for ax in axes.flat[: len(regions)]:
+        year_axis(ax, ctx.first, ctx.last)
+    fig.supylabel("Per 10,000 children aged 0-17", fontsize=10)  # once, not on every row
+    axes[0, 0].yaxis.set_major_locator(MaxNLocator(nbins=5))
     last = r[r["year"] == ctx.last].set_index("region")["rate"]
     title = f"{measures.SERIES[col]}: {last.idxmax()} has the highest rate, {last.max():.0f} per 10,000 in {measures.year_label(ctx.last)}"
     label = measures.SERIES[col]

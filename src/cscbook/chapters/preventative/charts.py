@@ -20,6 +20,7 @@ from cscbook.chapters.preventative.spending import (
     reproducing,
     words,
 )
+from cscbook.chapters.since_figures import year_axis
 from cscbook.publish import figures
 
 
@@ -37,8 +38,7 @@ def fig_spend(ctx: Context, nominal: pd.DataFrame, real: pd.DataFrame) -> figure
         for colour, c in zip(pal, cats):
             ax.plot(t.index, t[c], "-" if c in prev_b else "--", color=colour, marker="o", ms=3, label=c)
         ax.set_title(name, fontsize=10)
-        ax.set_xlabel("Year ending 31 March")
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        year_axis(ax, int(t.index.min()), int(t.index.max()))
     axes[0].set_ylabel("Spending, £ million")
     axes[1].tick_params(labelleft=False)
     handles, labels = axes[0].get_legend_handles_labels()
@@ -86,7 +86,7 @@ def fig_shares(ctx: Context, shares: pd.DataFrame) -> figures.Figure:
             lw=2.5,
             label=f"{ctx.highlight_name} ({ctx.p.definition})",
         )
-    ax.set_xlabel("Year ending 31 March")
+    year_axis(ax, ctx.first, ctx.last)
     ax.set_ylabel("Preventative share of spending excluding CERA (%)")
     ax.legend(fontsize=9, frameon=False)
     k = ctx.p.definition
