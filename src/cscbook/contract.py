@@ -184,6 +184,11 @@ def _read_extras(prep: Prepared, path: Path) -> None:
         prep.extra["districts"] = pd.read_csv(path / "districts.csv", dtype=str, keep_default_na=False)
 
 
+def publishers(meta: dict) -> list[str]:
+    """The publishers of the sources a prepared folder's meta cites, sorted, each once."""
+    return sorted({s.get("publisher", "") for s in meta.get("sources", []) if s.get("publisher")})
+
+
 def find_authority(panel: pd.DataFrame, key: str) -> tuple[str | None, str | None]:
     """Find an authority by code or (case-insensitive) name; a one-line error if it is not there."""
     from cscbook.errors import UserError

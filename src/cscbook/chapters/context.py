@@ -70,8 +70,7 @@ class Context:
             return (
                 f"synthetic England (seed {self.prepared.meta.get('seed')}), calibrated to published national figures"
             )
-        cited = self.prepared.meta.get("sources", [])
-        return "; ".join(sorted({s.get("publisher", "") for s in cited if s.get("publisher")})) or "official statistics"
+        return "; ".join(contract.publishers(self.prepared.meta)) or "official statistics"
 
     @property
     def scope(self) -> str:

@@ -360,8 +360,7 @@ class Profile:
     def source(self) -> str:
         if self.s.prepared.synthetic:
             return f"synthetic England (seed {self.s.prepared.meta.get('seed')}); the authority is fictional"
-        cited = self.s.prepared.meta.get("sources", [])
-        return "; ".join(sorted({s.get("publisher", "") for s in cited if s.get("publisher")})) or "official statistics"
+        return "; ".join(contract.publishers(self.s.prepared.meta)) or "official statistics"
 
 
 def glue_page(pf: Profile, out_dir: str = ".") -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from cscbook import contract
 from cscbook.fsutil import csv_safe
 from cscbook.publish import registry
 from cscbook.publish.profiles import link, md_escape
@@ -252,8 +253,7 @@ def data_banner(meta: dict) -> str:
         return SYNTHETIC_BANNER.format(seed=meta.get("seed"), years=f"{y[0]}-{y[1]}")
     from cscbook.analyse.measures import and_list
 
-    publishers = sorted({s.get("publisher", "") for s in meta.get("sources", []) if s.get("publisher")})
-    return OFFICIAL_NOTE.format(sources=and_list(publishers) or "the publishers named in the run record")
+    return OFFICIAL_NOTE.format(sources=and_list(contract.publishers(meta)) or "the publishers named in the run record")
 
 
 def insert_after_title(text: str, block: str) -> str:
