@@ -42,6 +42,13 @@ def clear_unfinished(folder: Path) -> list[Path]:
     return found
 
 
+def warn_damaged(path: Path, err: Exception, then: str = "it is made again") -> None:
+    """The one line a cache entry that cannot be read prints before it is made again."""
+    import sys
+
+    print(f"warning: {path}: unreadable cache entry ({type(err).__name__}); {then}", file=sys.stderr)
+
+
 def ensure_writable(folder: Path) -> None:
     """Create ``folder`` if needed and check that files can be made in it, before any work is done."""
     from cscbook.errors import UserError

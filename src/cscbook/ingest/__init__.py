@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from cscbook.errors import UserError
-from cscbook.fsutil import atomic_dir, file_sha256
+from cscbook.fsutil import atomic_dir, file_sha256, warn_damaged
 from cscbook.ingest import archives, cin, cla, ofsted, other, population, s251
 from cscbook.ingest.common import SYMBOLS, Parsed, Workbook, clean_header, head_lines
 
@@ -112,10 +111,7 @@ def _cached_parse(path: Path, sha: str, cache: Path | None) -> Parsed | str:
             tables = {n: pd.read_parquet(entry / f"{n}.parquet") for n in meta["tables"]}
             return Parsed(meta["source"], meta["vintage"], tables, meta["notes"])
         except Exception as err:  # truncated, emptied or half-deleted by something else: parse the file again
-            print(
-                f"warning: {entry}: unreadable cache entry ({type(err).__name__}); {path.name} is read again",
-                file=sys.stderr,
-            )
+            warn_damaged(entry, err, f"{path.name} is read again")
     parsed = parse_file(path)
     if entry:
         with atomic_dir(entry) as tmp:
@@ -140,7 +136,11 @@ def _job(args: tuple[Path, str, Path | None]) -> Parsed | str | UserError:
     except UserError as err:
         return err
     except OSError as err:  # a file that cannot be read (permissions, a device that went away)
-        return UserError(args[0], f"cannot read the file ({err.strerror or type(err).__name__})", "unreadable-file")
+        return _unreadable(args[0], err)
+
+
+def _unreadable(shown: Path, err: OSError) -> UserError:
+    return UserError(shown, f"cannot read the file ({err.strerror or type(err).__name__})", "unreadable-file")
 
 
 def _sha256(path: Path, shown: Path) -> str:
@@ -148,9 +148,7 @@ def _sha256(path: Path, shown: Path) -> str:
     try:
         return file_sha256(path)
     except OSError as err:
-        raise UserError(
-            shown, f"cannot read the file ({err.strerror or type(err).__name__})", "unreadable-file"
-        ) from None
+        raise _unreadable(shown, err) from None
 
 
 def ingest_folder(folder: Path, cache: Path | None = None, workers: int | None = None) -> IngestResult:

@@ -92,7 +92,7 @@ def is_cached(ch: Chapter, key: str, build_dir: Path) -> bool:
 def read_json(path: Path) -> dict | None:
     """A cache file's JSON, or None when it is missing; a damaged one is None too, with one line of warning
     (the entry is then made again, so a truncated or emptied cache never stops a build)."""
-    import sys
+    from cscbook.fsutil import warn_damaged
 
     if not path.exists():
         return None
@@ -100,7 +100,7 @@ def read_json(path: Path) -> dict | None:
         data = json.loads(path.read_text())
         return data if isinstance(data, dict) else None
     except (OSError, ValueError, UnicodeDecodeError) as err:
-        print(f"warning: {path}: unreadable cache file ({type(err).__name__}); it is made again", file=sys.stderr)
+        warn_damaged(path, err)
         return None
 
 

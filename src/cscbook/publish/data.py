@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 import cscbook
@@ -91,6 +90,7 @@ def _stamp_ok(out: Path, stamp: dict) -> bool:
     """Whether the prepared folder was made from these inputs and is whole (a damaged one is made again)."""
     import pyarrow.parquet as pq
 
+    from cscbook.fsutil import warn_damaged
     from cscbook.publish.cache import read_json
 
     if read_json(out / "stamp.json") != stamp or read_json(out / "meta.json") is None:
@@ -98,7 +98,7 @@ def _stamp_ok(out: Path, stamp: dict) -> bool:
     try:
         pq.read_metadata(out / "panel.parquet")
     except (OSError, ValueError) as err:
-        print(f"warning: {out / 'panel.parquet'}: unreadable ({type(err).__name__}); it is made again", file=sys.stderr)
+        warn_damaged(out / "panel.parquet", err)
         return False
     return True
 
