@@ -89,7 +89,7 @@ def test_the_ingest_cache_lives_in_the_build_folder_given(work, monkeypatch, cap
     assert not (work / "_build").exists()  # nothing under the working directory's default folder
     before = _hashes(work / "mine")  # a folder of someone else's files
     code, err = run_cli(["validate", "data/raw", "--build-dir", "mine"], work, monkeypatch, capsys)
-    assert code != 0 and "--build-dir folder holds files cscbook did not write" in err
+    assert code != 0 and "error: mine: the --build-dir holds files cscbook did not write (thesis.docx)" in err
     assert _hashes(work / "mine") == before
 
 

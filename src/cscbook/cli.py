@@ -131,10 +131,9 @@ def run(chapter, p, data, build_dir, profiles) -> None:
 
 def _ingest_cache(build_dir: Path, folder: Path) -> Path:
     """The ingest cache inside ``build_dir``, once the folder is known to be cscbook's and apart from the input."""
-    from cscbook.fsutil import claim
-    from cscbook.publish.build import BUILD_ENTRIES
+    from cscbook.publish.build import claim_build_dir
 
-    claim(build_dir, BUILD_ENTRIES, inputs=(folder,), what="--build-dir folder")
+    claim_build_dir(build_dir, (folder,))
     return build_dir / "cache" / "ingest"
 
 

@@ -62,6 +62,11 @@ KEY_PACKAGES = [
 BUILD_ENTRIES = {"data", "executed", "html", "stage", "cache", "run_record.json", "look"}
 
 
+def claim_build_dir(build_dir: Path, inputs: tuple[Path, ...] = ()) -> None:
+    """Refuse a ``--build-dir`` that holds what cscbook did not write, or the data it reads (see fsutil.claim)."""
+    claim(build_dir, BUILD_ENTRIES, inputs=inputs, what="--build-dir")
+
+
 @dataclass
 class BuildResult:
     html: Path
@@ -275,9 +280,7 @@ def build(
     build_dir = Path(build_dir)
     overrides = dict(overrides or {})
     data = str(overrides.get("data", "official"))
-    claim(
-        build_dir, BUILD_ENTRIES, inputs=() if data in ("synthetic", "official") else (Path(data),), what="--build-dir"
-    )
+    claim_build_dir(build_dir, () if data in ("synthetic", "official") else (Path(data),))
     ensure_writable(build_dir)
     mark(build_dir)
     with exclusive(build_dir):  # one run per build folder at a time
