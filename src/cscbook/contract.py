@@ -129,6 +129,8 @@ def order_panel(panel: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Extra tables a prepared folder carries as CSV when the data give them, written as they are.
+TABLE_EXTRAS = ("lait_overlap", "districts")
 #: Every file a prepared folder may hold (see :func:`write_prepared`; ``stamp.json`` is the build's).
 PREPARED_FILES = {
     "panel.parquet", "panel.csv", "flags.csv", "meta.json", "england.csv", "neighbours.csv", "lait_overlap.csv",
@@ -153,7 +155,7 @@ def write_prepared(prep: Prepared, out: Path) -> None:
             prep.england.to_csv(tmp / "england.csv", index=False, float_format="%.10g", lineterminator="\n")
         if prep.extra.get("neighbours") is not None:
             prep.extra["neighbours"].to_csv(tmp / "neighbours.csv", index=False, lineterminator="\n")
-        for name in ("lait_overlap", "districts"):
+        for name in TABLE_EXTRAS:
             if prep.extra.get(name) is not None:
                 prep.extra[name].to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
         if prep.truth is not None:
@@ -180,8 +182,14 @@ def _read_extras(prep: Prepared, path: Path) -> None:
         prep.extra["neighbours"] = pd.read_csv(path / "neighbours.csv", dtype={"la_code": str, "neighbour": str})
     if (path / "lait_overlap.csv").exists():
         prep.extra["lait_overlap"] = pd.read_csv(path / "lait_overlap.csv", dtype={"la_code": str, "measure": str})
-    if (path / "districts.csv").exists():
-        prep.extra["districts"] = pd.read_csv(path / "districts.csv", dtype=str, keep_default_na=False)
+    if (districts := read_districts(path)) is not None:
+        prep.extra["districts"] = districts
+
+
+def read_districts(path: Path) -> pd.DataFrame | None:
+    """A prepared folder's district councils (see harmonise.district_table), or None when it has none."""
+    f = Path(path) / "districts.csv"
+    return pd.read_csv(f, dtype=str, keep_default_na=False) if f.exists() else None
 
 
 def publishers(meta: dict) -> list[str]:
@@ -252,7 +260,7 @@ def write_text_prepared(prep: Prepared, out: Path, tables: dict | None = None) -
     named = dict(tables or {})
     if prep.extra.get("neighbours") is not None:
         named["neighbours"] = prep.extra["neighbours"].sort_values(["la_code", "rank"], kind="stable")
-    for name in ("lait_overlap", "districts"):
+    for name in TABLE_EXTRAS:
         if prep.extra.get(name) is not None:
             named[name] = prep.extra[name]
     for name, table in named.items():

@@ -17,10 +17,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 import cscbook
-from cscbook import params
+from cscbook import contract, params
 from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir, claim, clear_unfinished, ensure_writable, exclusive, mark
 from cscbook.publish import registry
@@ -315,8 +313,7 @@ def _build(overrides, build_dir: Path, only, force, jobs, progress, profiles: st
 
     record = run_record(pl, build_dir, executed, run_profiles_now, profiles, timings)
     t = time.perf_counter()
-    districts = pl.profile_dir / "districts.csv"
-    districts = pd.read_csv(districts, dtype=str, keep_default_na=False) if districts.is_file() else None
+    districts = contract.read_districts(pl.profile_dir)
     st = stage(build_dir, pl.meta, record, panel_dir=pl.panel_dir, profiled=profiled, districts=districts)
     html = build_book(st, build_dir, pl.site_key)
     timings["book"] = time.perf_counter() - t
