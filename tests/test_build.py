@@ -24,7 +24,8 @@ def test_book_builds_with_banner_and_nao_table(built_book):
     assert "Synthetic data" in demand and "fictional" in demand
     assert "How this compares with the NAO" in demand
     text = re.sub(r"<[^>]+>", "", demand)
-    assert re.search(r"referrals to children’s social care changed by\s+\+7\.0%", text)
+    referrals = r"referrals to children’s social care \(requests for help\s+or concerns about a child\) changed by"
+    assert re.search(referrals + r"\s+\+7\.0%", text)
     for page in (build_dir / "html" / "book").glob("*.html"):
         assert "Synthetic data" in page.read_text(), page.name
     record = json.loads((build_dir / "run_record.json").read_text())

@@ -159,12 +159,13 @@ def test_every_comparison_row_on_the_snapshot_passes_or_names_the_definitions_tr
         table = nao_table(chapter, ctx)
     else:
         from cscbook.chapters import demand as dm
+        from cscbook.chapters import demand_nao as dn
         from cscbook.chapters import ofsted as of
         from cscbook.chapters import preventative as pv
         from cscbook.chapters import variation as va
 
         rows = {
-            "demand": lambda: dm.nao_rows(ctx, dm.tables(ctx)),
+            "demand": lambda: dn.nao_rows(ctx, dm.tables(ctx)),
             "variation": lambda: va.nao_rows(ctx, va.distribution(va.cross_section(ctx))),
             "ofsted": lambda: of.nao_rows(ctx, of.good_range(of.judgement_frame(ctx))),
             "preventative": lambda: (lambda r: pv.nao_rows(ctx, r.shares, r.centres))(pv.results(ctx)),

@@ -67,6 +67,16 @@ def test_distribution_min_quartiles_max_on_a_hand_made_panel():
     assert spend["Highest / lowest"] == pytest.approx(1400 / 600)
 
 
+def test_a_range_from_zero_is_said_in_words_not_as_a_ratio():
+    cs = va.measures_frame(hand_panel())
+    cs.loc[cs.index[0], "cla_rate"] = 0.0
+    said = va.ends_sentence(va.distribution(cs), "cla_rate")
+    assert "nan" not in said and "inf" not in said and "the lowest is zero" in said
+    assert "a ratio of 1.2 to 1" in va.ends_sentence(
+        va.distribution(cs.assign(cla_rate=[50, 60, 55, 52, 58])), "cla_rate"
+    )
+
+
 def test_summarise_ignores_missing_and_handles_empty():
     s = va.summarise(pd.Series([np.nan, 5.0, 1.0, 3.0]))
     assert s["Authorities"] == 3 and s["Minimum"] == 1 and s["Median"] == 3 and s["Maximum"] == 5

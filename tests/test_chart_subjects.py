@@ -65,6 +65,26 @@ def test_the_highlighted_authority_is_on_every_chart(name, england, panel_dir):
     assert shown == []
 
 
+@pytest.mark.slow
+def test_the_highlighted_authority_is_on_the_decomposition_charts(england, panel_dir):
+    """The model is fitted once (the highlight changes no estimate); each extreme authority is then drawn on
+    the chart of authority effects, the one chart that marks it."""
+    from cscbook.chapters import decomposition
+    from cscbook.chapters.decomposition import charts
+
+    values = {"panel_dir": str(panel_dir), "data": "synthetic", "n_boot": 20}
+    codes = extreme_authorities(england)
+    res = decomposition.results(chapter.load("decomposition", {**values, "highlight": codes[0]}))
+    shown, seen = [], 0
+    for code in codes:
+        fig = charts.fig_effects(chapter.load("decomposition", {**values, "highlight": code}), res)
+        hidden, n = hidden_marks(fig.fig)
+        shown += [f"{code} {m}" for m in hidden]
+        seen += n
+    assert seen > 0, "no highlighted mark found: the check would pass on anything"
+    assert shown == []
+
+
 def test_the_check_finds_a_highlight_drawn_off_the_axes():
     import matplotlib.pyplot as plt
 

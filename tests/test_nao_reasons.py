@@ -11,6 +11,7 @@ from cscbook import contract, params
 from cscbook.analyse import measures
 from cscbook.chapters import decomposition as dc
 from cscbook.chapters import demand as dm
+from cscbook.chapters import demand_nao as dn
 from cscbook.chapters import ofsted as of
 from cscbook.chapters import preventative as pv
 from cscbook.chapters import variation as va
@@ -31,7 +32,7 @@ def make_ctx(chapter: str, prep: contract.Prepared, **values) -> Context:
 def nao_table(chapter: str, ctx: Context) -> pd.DataFrame:
     """The chapter's comparison table, computed as its notebook does."""
     if chapter == "demand":
-        rows = dm.nao_rows(ctx, dm.tables(ctx))
+        rows = dn.nao_rows(ctx, dm.tables(ctx))
     elif chapter == "variation":
         rows = va.nao_rows(ctx, va.distribution(va.cross_section(ctx)))
     elif chapter == "ofsted":
@@ -100,11 +101,11 @@ def test_demand_uses_england_rows_when_present():
     prep = small_prepared()
     ctx = make_ctx("demand", prep)
     t = dm.tables(ctx)
-    rows = {r["key"]: r for r in dm.nao_rows(ctx, t)}
+    rows = {r["key"]: r for r in dn.nao_rows(ctx, t)}
     eng = prep.england.set_index("year")
     for col in ("s47_enquiries", "cin_31mar", "referrals"):
         want = (eng.loc[2018, col] / eng.loc[2011, col] - 1) * 100
-        row = rows[dm.NAO_GROWTH[col]]
+        row = rows[dn.NAO_GROWTH[col]]
         assert row["ours"] == pytest.approx(want)
         assert "England rows" in row["reason"]
         la_sum = measures.growth(t["counts"], col, 2011, 2018)
@@ -126,8 +127,8 @@ def test_demand_without_england_rows_is_unchanged():
     prep.england = None
     ctx = make_ctx("demand", prep)
     t = dm.tables(ctx)
-    for r in dm.nao_rows(ctx, t):
-        col = next(c for c, k in dm.NAO_GROWTH.items() if k == r["key"])
+    for r in dn.nao_rows(ctx, t):
+        col = next(c for c, k in dn.NAO_GROWTH.items() if k == r["key"])
         g = measures.growth(t["counts"], col, 2011, 2018)
         assert "reason" not in r
         assert (r["ours"] == pytest.approx(g)) if np.isfinite(g) else np.isnan(r["ours"])
@@ -198,7 +199,7 @@ def test_real_data_rows_say_why(real_prepared, chapter, tmp_path, monkeypatch):
 
 def test_real_demand_uses_england_rows(real_prepared):
     ctx = make_ctx("demand", real_prepared)
-    rows = {r["key"]: r for r in dm.nao_rows(ctx, dm.tables(ctx))}
+    rows = {r["key"]: r for r in dn.nao_rows(ctx, dm.tables(ctx))}
     eng = real_prepared.england.set_index("year")
     want = (eng.loc[2018, "s47_enquiries"] / eng.loc[2011, "s47_enquiries"] - 1) * 100
     assert rows["s47_growth"]["ours"] == pytest.approx(want)

@@ -21,7 +21,8 @@ CHAPTERS = [c.id for c in registry.chapters()]
 # A numbered block in a markdown cell: ```{glue:figure} key / ```{glued-table} key, its options and caption.
 BLOCK = re.compile(r"```\{(glue:figure|glued-table)\}[ \t]+(\S+)[ \t]*\n(.*?)\n```", re.S)
 NUMREF = re.compile(r"\{numref\}`([^`]+)`")
-GLUED = re.compile(r"ctx\.glue_(figure|table)\(\s*\"([^\"]+)\"")
+# a figure or table glued by the context, or a comparison table glued by chapter.glue_comparison(ctx, label, ...)
+GLUED = re.compile(r"\.glue_(figure|table|comparison)\(\s*(?:ctx,\s*)?\"([^\"]+)\"")
 KIND = {"glue:figure": "fig", "glued-table": "tbl"}
 
 
@@ -61,7 +62,7 @@ def test_every_block_has_a_label_a_caption_and_a_glued_output(chapter_id):
     found = blocks(chapter_id)
     assert any(b["directive"] == "glue:figure" for b in found), "a chapter has numbered figures"
     assert any(b["directive"] == "glued-table" for b in found), "a chapter has numbered tables"
-    glued = {key: kind for kind, key in GLUED.findall(chapter_source(chapter_id))}
+    glued = {key: kind.replace("comparison", "table") for kind, key in GLUED.findall(chapter_source(chapter_id))}
     for b in found:
         label, kind = b["label"], KIND[b["directive"]]
         assert label == b["key"], f"{b['key']}: the label is the glue key"
@@ -131,8 +132,9 @@ def test_glue_names_are_written_out(chapter_id):
     assert calls
     for first in calls:
         assert re.fullmatch(r'"[\w-]+"', first), f"glue name not a literal: {first}"
-    comparison = re.findall(r"comparison_table\(ctx, res\.nao, ([^)]*)\)", src)
-    assert comparison == [f'"{chapter_id}_nao_pass", "{chapter_id}_nao_rows"'], comparison
+    comparison = re.findall(r'glue_comparison\(\s*ctx, ("[\w-]+"), res\.nao, ("[\w-]+"), ("[\w-]+")', src)
+    want = (f'"tbl-{chapter_id}-nao"', f'"{chapter_id}_nao_pass"', f'"{chapter_id}_nao_rows"')
+    assert comparison == [want], comparison
 
 
 # --- links to profiles ------------------------------------------------------------------------

@@ -198,7 +198,7 @@ def _own_line_inside(pf) -> list[str]:
     from cscbook.publish import profile_figures
 
     profile_figures.draw_series(pf)
-    canvas, axes, lines, _ = profile_figures._series_canvas(pf.s.first, pf.s.last)
+    canvas, axes, lines, _, _ = profile_figures._series_canvas(pf.s.first, pf.s.last)
     out = []
     for ax, c in zip(axes, profiles.MEASURES):
         y = np.asarray(lines[c][0].get_ydata(), dtype=float)
@@ -228,3 +228,23 @@ def test_the_real_extremes_stay_on_their_own_charts(tmp_path):
     for code in ("E06000041", "E06000009", "E06000053", "E09000001"):
         shown += _own_line_inside(profiles.Profile(str(tmp_path / "latest"), code, years))
     assert shown == []
+
+
+def test_a_reorganised_authority_has_its_reorganisation_marked(tmp_path):
+    """Bournemouth, Christchurch and Poole (made in April 2019) carries the line on every panel, drawn
+    after and before an authority that was not reorganised, which carries none."""
+    from cscbook.publish import profile_figures, snapshot
+
+    prep = snapshot.read("latest")
+    contract.write_prepared(prep, tmp_path / "latest")
+    years = f"{prep.panel['year'].min()}-{prep.panel['year'].max()}"
+
+    def marks(code):
+        profile_figures.draw_series(profiles.Profile(str(tmp_path / "latest"), code, years))
+        pairs = profile_figures._series_canvas(int(years[:4]), int(years[-4:]))[4]
+        return [(line.get_xdata()[0], text.get_text()) for p in pairs for line, text in p if line.get_visible()]
+
+    assert marks("E06000041") == []
+    bcp = marks("E06000058")
+    assert len(bcp) == len(profiles.MEASURES) and all(x == 2019.5 and "April 2019" in t for x, t in bcp)
+    assert marks("E06000041") == []

@@ -98,6 +98,7 @@ class Context:
 
         The styled table's element ids derive from the chapter and name, so its HTML is the same on every run.
         """
+        df = dfe_years(df)
         path = Path(f"{self.chapter}_{name}.csv")
         csv_safe(df).to_csv(path, index=index, float_format="%.6g", lineterminator="\n")
         return styled_table(df, caption, index=index).set_uuid(f"{self.chapter}_{name}")
@@ -145,6 +146,16 @@ class Context:
         """The highlighted authority's name as Markdown for the prose (a profile link or bold); '' if none."""
         return self.profile_link(self.highlight, self.highlight_name) if self.highlight_name else ""
 
+    @property
+    def unmarked(self) -> str:
+        """The sentence in place of a highlighted authority's when the build marks none: where a reader
+        finds any one authority (how to mark one on the charts is on the re-run page, for whoever builds)."""
+        if profiles.profiles_built(self.p.profile_links):
+            return (
+                "The charts mark no single authority: each one's own figures are on its [profile](profiles/index.md)."
+            )
+        return "The charts mark no single authority."
+
 
 profile_link = profiles.link
 
@@ -175,6 +186,29 @@ def glue_text(value: Any, fmt: str = "{}") -> str:
     """The text the prose shows for a value: formatted, or said to be missing in words."""
     missing = value is None or value is pd.NA or (isinstance(value, float) and value != value)
     return "n/a (not in these data)" if missing else fmt.format(value)
+
+
+#: The names a table gives its years (ending 31 March): shown as DfE writes them, '2017-18'.
+YEAR_NAMES = ("year", "Year", "Year ending 31 March")
+
+
+def dfe_years(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its years as DfE writes them ('2017-18' for the year ending 31 March 2018): a year index,
+    a year column, or columns that are all years. Anything else is left as it is."""
+
+    def is_years(values) -> bool:
+        v = pd.Series(list(values))
+        return len(v) > 0 and pd.api.types.is_integer_dtype(v) and v.between(1990, 2100).all()
+
+    out = df
+    if out.index.name in YEAR_NAMES and is_years(out.index):
+        out = out.rename(index=lambda y: measures.year_label(int(y)))
+    for col in [c for c in YEAR_NAMES if c in out.columns]:
+        if is_years(out[col].dropna()) and not out[col].isna().any():
+            out = out.assign(**{col: out[col].map(lambda y: measures.year_label(int(y)))})
+    if is_years(out.columns):
+        out = out.rename(columns=lambda y: measures.year_label(int(y)))
+    return out
 
 
 def styled_table(df: pd.DataFrame, caption: str = "", index: bool = True):
@@ -284,9 +318,33 @@ def nao_comparison(rows: list[dict]) -> pd.DataFrame:
     return measures.compare(rows)
 
 
-def comparison_table(ctx: Context, nao: pd.DataFrame, passed: str, rows: str):
-    """The 'How this compares with the NAO' table (from ``nao_comparison``) for display, offered as CSV;
-    glues the number of its rows within tolerance as ``passed`` and the number of rows as ``rows``."""
+#: How each result of a comparison with the NAO shows: a symbol and a word, on a colour (not colour alone).
+RESULT_SHOWN = {"pass": "\u2713 pass", "fail": "\u2717 fail", "n/a": "\u2013 n/a"}
+
+
+def glue_comparison(ctx: Context, label: str, nao: pd.DataFrame, passed: str, rows: str, note: str = "") -> None:
+    """Glue the 'How this compares with the NAO' table (from ``nao_comparison``) under ``label``, offered as
+    CSV: each result coded by symbol and colour, and one note under the table for what applies to every row
+    (``note``, and any clause that every row's note repeats, taken out of the rows). Glues the number of
+    rows within tolerance as ``passed`` and the number of rows as ``rows``."""
     ctx.glue(passed, int((nao["Result"] == "pass").sum()))
     ctx.glue(rows, len(nao))
-    return ctx.table(nao, "nao_comparison", index=False)
+    nao, common = shared_clauses(nao)
+    styler = ctx.table(nao, "nao_comparison", index=False)
+    classes = pd.DataFrame("", index=nao.index, columns=nao.columns)
+    classes["Result"] = nao["Result"].map(lambda r: f"cscbook-{'na' if r == 'n/a' else r}" if r in RESULT_SHOWN else "")
+    styler = styler.format(lambda r: RESULT_SHOWN.get(r, r), subset=["Result"]).set_td_classes(classes)
+    said = "; ".join(x for x in [note, *common] if x)
+    ctx.glued[label] = styler
+    after = f'<p class="cscbook-table-note">Note: {html.escape(said)}.</p>' if said else ""
+    _glue_object(label, _html(table_html(styler) + after))
+
+
+def shared_clauses(nao: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``nao`` with the clauses ('; '-separated) that every row's Note repeats taken out, and those clauses."""
+    notes = [str(n).split("; ") if str(n) else [] for n in nao["Note"]]
+    if len(notes) < 2 or not all(notes):
+        return nao, []
+    common = [c for c in notes[0] if all(c in n for n in notes[1:])]
+    kept = ["; ".join(c for c in n if c not in common) for n in notes]
+    return nao.assign(Note=kept), common

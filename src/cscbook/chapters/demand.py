@@ -10,21 +10,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from cscbook.analyse import measures, reference
-from cscbook.chapters import candidates, nao_notes, since
+from cscbook.analyse import measures
+from cscbook.chapters import candidates, since
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
+from cscbook.chapters.demand_nao import ENGLAND_ROWS, nao_rows
 from cscbook.publish import figures
 
-NAO_GROWTH = {  # series -> key of the NAO's growth figure
-    "referrals": "referrals_growth",
-    "s47_enquiries": "s47_growth",
-    "cpp_31mar": "cpp_growth",
-    "cin_31mar": "cin_growth",
-    "cla_31mar": "cla_growth",
-    "cla_16plus": "cla16_growth",
-    "pop_0_17": "pop_growth",
-}
 INDEX_SERIES = [*measures.SERIES, "pop_0_17"]
 
 
@@ -155,6 +147,8 @@ def fig_regions(ctx: Context, col: str = "cpp_31mar") -> figures.Figure:
         ax.plot(reg["year"], reg["rate"], color=colour, marker="o", ms=3)
         if region == hi_region:
             ax.plot(one.index, measures.rate(one, col), color=figures.HIGHLIGHT, lw=2, ls=":")
+            ax.text(0.03, 0.95, f"dotted: {ctx.highlight_name}", transform=ax.transAxes, fontsize=8, va="top",
+                    color=figures.HIGHLIGHT)  # fmt: skip
         ax.set_title(region, fontsize=9)
     for ax in axes.flat[len(regions) :]:
         ax.set_visible(False)
@@ -177,7 +171,7 @@ def highlight_sentence(ctx: Context, t: dict[str, pd.DataFrame]) -> str:
     """The highlighted authority's child protection plans over the period beside the national series,
     as Markdown (its name links to its profile)."""
     if not ctx.highlight:
-        return "No authority is highlighted; set the highlight parameter to follow one on the charts."
+        return ctx.unmarked
     one = ctx.panel[ctx.panel["la_code"] == ctx.highlight].set_index("year")
     a, b = ctx.first, ctx.last
     if a not in one.index or b not in one.index or one.loc[[a, b], ["cpp_31mar", "pop_0_17"]].isna().any().any():
@@ -202,208 +196,12 @@ def cin_split(ctx: Context, t: dict[str, pd.DataFrame]) -> dict[str, float]:
 
 
 #: The NAO's period (years ending 31 March).
-NAO_START, NAO_END = reference.NAO_START, reference.NAO_END
-#: A gap between the sum over authorities and England's published figure worth explaining.
-GAP_SHARE = 0.005
-
-
-def nao_rows(ctx: Context, t: dict[str, pd.DataFrame]) -> list[dict]:
-    """Our growth figures beside the NAO's (2010-11 to 2017-18; other periods are marked n/a).
-
-    The NAO quotes England totals, which include DfE's estimates for authorities that made no
-    return. When the data carry England rows as published (official data), growth is taken from
-    them and the sum over authorities goes in the Note; otherwise it is the sum over authorities.
-    """
-    nao_period = ctx.first <= NAO_START and ctx.last >= NAO_END and not ctx.p.region
-    eng = england_rows(ctx)
-    rows = []
-    for col, key in NAO_GROWTH.items():
-        if not nao_period:
-            rows.append({"key": key, "ours": None, "reason": "the chapter's years or region differ from the NAO's"})
-            continue
-        la_sum = measures.growth(t["counts"], col, NAO_START, NAO_END)
-        if eng is None:
-            rows.append({"key": key, "ours": la_sum})
-        elif _has(eng, col, NAO_START) and _has(eng, col, NAO_END):
-            rows.append(_england_row(ctx, t, eng, col, key, la_sum))
-        elif col == "pop_0_17":
-            rows.append(_population_row(ctx, t, eng, key, la_sum))
-        else:
-            rows.append(_no_england_row(ctx, t, eng, col, key, la_sum))
-    return rows
-
-
-def england_rows(ctx: Context) -> pd.DataFrame | None:
-    """England rows as published (year x count columns), or None when the data have none (synthetic)."""
-    eng = ctx.prepared.england
-    if eng is None or not len(eng) or "year" not in eng.columns:
-        return None
-    out = eng.set_index(eng["year"].astype("int64")).drop(columns="year")
-    return out.apply(pd.to_numeric, errors="coerce").astype("float64")
-
-
-def _has(df: pd.DataFrame, col: str, year: int) -> bool:
-    return col in df.columns and year in df.index and bool(pd.notna(df.loc[year, col]))
-
-
-def _label(col: str) -> str:
-    return {**measures.SERIES, **measures.POPULATION}[col].lower().replace("(31 march)", "").strip()
-
-
-def _sum_gaps(ctx: Context, t: dict[str, pd.DataFrame], eng: pd.DataFrame, col: str) -> str:
-    """Years where the authorities' sum falls short of England's figure, with the authorities missing."""
-    out = []
-    for y in (NAO_START, NAO_END):
-        if not _has(eng, col, y) or y not in t["counts"].index:
-            continue
-        s, e = float(t["counts"].loc[y, col]), float(eng.loc[y, col])
-        miss = nao_notes.missing_codes(ctx.prepared.flags, ctx.view, col, y)
-        if miss and abs(s - e) >= GAP_SHARE * e:
-            out.append(
-                f"in {measures.year_label(y)} authorities sum to {s:,.0f} against England's {e:,.0f}: "
-                f"no figure for {nao_notes.names(miss, ctx.view)}"
-            )
-    return nao_notes.join(out)
-
-
-def _other_periods(eng: pd.DataFrame, col: str, key: str) -> str:
-    """Whether another start or end year of the England rows gives the NAO's growth."""
-    starts = [y for y in eng.index if y <= NAO_START + 1 and _has(eng, col, y)]
-    ends = [y for y in eng.index if y >= NAO_END - 2 and _has(eng, col, y)]
-    hits, tried = [], 0
-    for a in starts:
-        for b in ends:
-            if (a, b) == (NAO_START, NAO_END) or b - a < 3:
-                continue
-            tried += 1
-            g = measures.growth(eng, col, a, b)
-            if nao_notes.within(key, g):
-                hits.append(f"{measures.year_label(a)} to {measures.year_label(b)} ({g:+.1f}%)")
-    theirs = reference.value(key)
-    if hits:
-        return (
-            f"in the England rows the NAO's {theirs:+g}% appears to match {', '.join(hits)}, "
-            "a different period from the one it states (not verified)"
-        )
-    if tried:
-        span = f"{measures.year_label(min(starts))}-{measures.year_label(max(starts))}"
-        return (
-            f"no other start ({span}) or end year in the England rows gives the NAO's {theirs:+g}%; "
-            "its measure appears to differ (not verified)"
-        )
-    return ""
-
-
-def _england_row(
-    ctx: Context, t: dict[str, pd.DataFrame], eng: pd.DataFrame, col: str, key: str, la_sum: float
-) -> dict:
-    a, b = float(eng.loc[NAO_START, col]), float(eng.loc[NAO_END, col])
-    g = (b / a - 1) * 100
-    parts = [
-        f"England rows as published, {a:,.0f} to {b:,.0f} (they include DfE's estimates for authorities "
-        "that made no return)",
-        f"sum over authorities {la_sum:+.1f}%" if np.isfinite(la_sum) else "",
-        _sum_gaps(ctx, t, eng, col),
-    ]
-    if not nao_notes.within(key, g):
-        parts.append(_other_periods(eng, col, key))
-    return {"key": key, "ours": g, "reason": nao_notes.join(parts)}
-
-
-def _no_england_row(
-    ctx: Context, t: dict[str, pd.DataFrame], eng: pd.DataFrame, col: str, key: str, la_sum: float
-) -> dict:
-    """A series the England rows lack in the NAO's first or last year: say where it stops and why."""
-    label = _label(col)
-    gone = [y for y in (NAO_START, NAO_END) if not _has(eng, col, y)]
-    parts = [f"the England rows have no {label} for {' or '.join(measures.year_label(y) for y in gone)}"]
-    for y in gone:
-        miss = nao_notes.missing_codes(ctx.prepared.flags, ctx.view, col, y)
-        n = ctx.view.loc[ctx.view["year"] == y, "la_code"].nunique()
-        if miss:
-            who = f"any of the {n} authorities" if len(miss) == n else f"{len(miss)} of {n} authorities"
-            parts.append(f"nor has {who} in {measures.year_label(y)}")
-    rules = [f"rule {r}: {txt.rstrip('.')}" for r, txt in ctx.prepared.meta.get("rules", {}).items() if col in txt]
-    parts.extend(rules)
-    have = [y for y in eng.index if NAO_START <= y <= NAO_END and _has(eng, col, y)]
-    if _has(eng, col, NAO_START) and len(have) > 1:
-        last = max(have)
-        g = measures.growth(eng, col, NAO_START, last)
-        parts.append(
-            f"in the England rows it grew {g:+.1f}% from {measures.year_label(NAO_START)} to "
-            f"{measures.year_label(last)}, the last year with a figure, against the NAO's "
-            f"{reference.value(key):+g}% to {measures.year_label(NAO_END)}"
-            + ("" if nao_notes.within(key, g) else "; the NAO's figure appears to be another measure (not verified)")
-        )
-    ours = la_sum if np.isfinite(la_sum) else None
-    return {"key": key, "ours": ours, "reason": nao_notes.join(parts)}
-
-
-def _population_row(ctx: Context, t: dict[str, pd.DataFrame], eng: pd.DataFrame, key: str, la_sum: float) -> dict:
-    """Population growth when the England rows lack the first year: the sum over authorities, and
-    what the back-derived early years (rule Y-POP) and the missing authorities do to it."""
-    col, a, b = "pop_0_17", NAO_START, NAO_END
-    flags, view = ctx.prepared.flags, ctx.view
-    gone = [measures.year_label(y) for y in (a, b) if not _has(eng, col, y)]
-    parts = [f"the England rows have no population for {' or '.join(gone)}, so the sum over authorities is used"]
-    derived = nao_notes.flagged_codes(flags, col, a, "Y-POP")
-    if derived:
-        early = sorted({int(y) for y in flags.loc[(flags["rule"] == "Y-POP") & (flags["column"] == col), "year"]})
-        parts.append(
-            f"for {len(derived)} authorities the population in {', '.join(measures.year_label(y) for y in early)} "
-            "is back-derived as CIN count x 10,000 / DfE's published CIN rate (rule Y-POP)"
-        )
-    miss = nao_notes.missing_codes(flags, view, col, a)
-    wide = view.pivot_table(index="la_code", columns="year", values=col, aggfunc="first").astype("float64")
-    both = wide[[a, b]].dropna().index if {a, b} <= set(wide.columns) else wide.index[:0]
-    if miss and len(both):
-        share = float(wide.loc[wide.index.isin(miss), b].sum() / wide[b].sum() * 100)
-        lfl = float((wide.loc[both, b].sum() / wide.loc[both, a].sum() - 1) * 100)
-        parts.append(
-            f"{nao_notes.names(miss, view)} have no {measures.year_label(a)} population (no CIN count to derive it "
-            f"from) and hold {share:.1f}% of children in {measures.year_label(b)}; over the {len(both)} authorities "
-            f"with both years growth is {lfl:+.1f}%"
-        )
-    years = [y for y in range(a, b + 1) if y in wide.columns]
-    full = wide[years].dropna()
-    if len(full) > 0 and len(years) > 3:
-        tot = full.sum()
-        steps = (tot / tot.shift(1) - 1).dropna() * 100
-        big = int(steps.idxmax())
-        rest = float(steps.drop(big).median())
-        if steps[big] > 2 * max(rest, 0.1):
-            parts.append(
-                f"for the {len(full)} authorities with every year the total rises {steps[big]:+.1f}% from "
-                f"{measures.year_label(big - 1)} to {measures.year_label(big)}, against a median {rest:+.1f}% a year "
-                f"otherwise, so DfE's {measures.year_label(big - 1)} rates appear to use an older population "
-                "estimate than later years (not verified)"
-            )
-        else:
-            parts.append(
-                f"for the {len(full)} authorities with every year the yearly change runs from {steps.min():+.1f}% "
-                f"to {steps.max():+.1f}%, with no break where the back-derived years meet the ONS estimates"
-            )
-        if _has(eng, col, b):
-            scaled = float(tot[a] * eng.loc[b, col] / tot[b])
-            implied = float(eng.loc[b, col]) / (1 + reference.value(key) / 100)
-            parts.append(
-                f"scaled to England's {measures.year_label(b)} figure the back-derived {measures.year_label(a)} "
-                f"population is {scaled:,.0f}, {(scaled / implied - 1) * 100:+.1f}% from the {implied:,.0f} the "
-                f"NAO's {reference.value(key):+g}% implies"
-            )
-    if _has(eng, "cin_31mar", a) and _has(eng, "cin_rate", a) and _has(eng, col, b):
-        imp = float(eng.loc[a, "cin_31mar"] * measures.PER / eng.loc[a, "cin_rate"])
-        parts.append(
-            f"the England rows' CIN count and rate imply {imp:,.0f} children in {measures.year_label(a)}, "
-            f"growth {(float(eng.loc[b, col]) / imp - 1) * 100:+.1f}%"
-        )
-    else:
-        parts.append(
-            "the England rows carry no CIN rate, so the England population implied by DfE's England count and "
-            "rate is not checked here"
-        )
-    ours = la_sum if np.isfinite(la_sum) else None
-    return {"key": key, "ours": ours, "reason": nao_notes.join(parts)}
+def cla16_sentence(ctx: Context, growth: float) -> str:
+    """The change in looked-after children aged 16 and over, or in words why these data cannot give it."""
+    span = f"{measures.year_label(ctx.first)} and {measures.year_label(ctx.last)}"
+    if pd.isna(growth):
+        return f"These data do not give looked-after children aged 16 and over in both {span}."
+    return f"Looked-after children aged 16 and over changed by {growth:+.1f}%."
 
 
 def labelled(df: pd.DataFrame) -> pd.DataFrame:
@@ -467,6 +265,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue("g_cla", g.loc[measures.SERIES["cla_31mar"], count], "{:+.1f}%")
     ctx.glue("r_cla", g.loc[measures.SERIES["cla_31mar"], rate], "{:+.1f}%")
     ctx.glue("g_cla16", g.loc[measures.SERIES["cla_16plus"], count], "{:+.1f}%")
+    ctx.glue("cla16_sentence", cla16_sentence(ctx, g.loc[measures.SERIES["cla_16plus"], count]))
     ctx.glue("r_cla16", g.loc[measures.SERIES["cla_16plus"], rate], "{:+.1f}%")
     ctx.glue("g_icpc", g.loc[measures.SERIES["icpcs"], count], "{:+.1f}%")
     ctx.glue("r_icpc", g.loc[measures.SERIES["icpcs"], rate], "{:+.1f}%")
@@ -484,7 +283,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_table("tbl-demand-counts", ctx.table(labelled(counts), "counts"))
     ctx.glue_table("tbl-demand-rates", ctx.table(labelled(res.tables["rates"]), "rates"))
     ctx.glue_table("tbl-demand-index", ctx.table(labelled(res.tables["index"]), "index"))
-    ctx.glue_table("tbl-demand-nao", chapter.comparison_table(ctx, res.nao, "demand_nao_pass", "demand_nao_rows"))
+    chapter.glue_comparison(ctx, "tbl-demand-nao", res.nao, "demand_nao_pass", "demand_nao_rows", ENGLAND_ROWS)
     cand_table, cand_text = candidates.tables(ctx, res.candidates)
     ctx.glue_table("tbl-demand-candidates", cand_table)
     ctx.glue_md("demand_candidates_text", cand_text)
@@ -493,5 +292,5 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue("demand_now", res.since.headline)
     ctx.glue_figure("fig-demand-since", res.since.fig)
     # the home page's chart: demand since 2017-18 on the official data, else the NAO period's index
-    ctx.glue_figure("home_chart", res.fig_index if isinstance(res.since.fig, str) else res.since.fig)
+    ctx.glue_figure("home_chart", res.fig_index if isinstance(res.since.brief, str) else res.since.brief)
     ctx.glue_table("tbl-demand-since", since.shown(ctx, res.since))

@@ -12,7 +12,7 @@ import pandas as pd
 
 from cscbook.analyse import measures, reference
 from cscbook.chapters.context import Context
-from cscbook.chapters.since_figures import line_figure, mark_years, year_axis
+from cscbook.chapters.since_figures import brief_figure, line_figure, mark_years, reorganised_words, year_axis
 from cscbook.publish import figures
 
 NAO_END = reference.NAO_END
@@ -35,6 +35,7 @@ class Since:
     fig: figures.Figure | str
     last: str  # the last year, as a label ('2024-25'), or 'n/a'
     headline: str = ""  # the finding now, in one short sentence for the home page ('' when absent)
+    brief: figures.Figure | str = ""  # a small chart of the finding now, for the home page ('' when absent)
 
 
 def absent() -> Since:
@@ -95,6 +96,14 @@ def span_words(years: list[int]) -> str:
 
 #: The demand series carried past 2017-18.
 DEMAND = ["referrals", "s47_enquiries", "cpp_starts", "cpp_31mar", "cin_31mar", "cin_episodes", "cla_31mar"]
+#: The series of the home page's small chart, and their names there.
+BRIEF = ["s47_enquiries", "referrals", "cpp_31mar", "cla_31mar"]
+BRIEF_NAMES = {
+    LABELS["s47_enquiries"]: "Investigations",
+    LABELS["referrals"]: "Referrals",
+    LABELS["cpp_31mar"]: "Protection plans",
+    LABELS["cla_31mar"]: "In care",
+}
 
 
 def demand_rates(later: Context, last: int) -> tuple[pd.DataFrame, pd.Series, dict[str, str]]:
@@ -171,15 +180,19 @@ def demand(ctx: Context) -> Since:
         alt,
         ctx.source,
     )
-    main = [LABELS[c] for c in ("referrals", "s47_enquiries", "cpp_31mar", "cla_31mar") if LABELS[c] in table.index]
-    headline = (
-        f"Since 2017-18, to {measures.year_label(last)}, per 10,000 children: "
-        + measures.and_list(
-            [f"{measures.lower_first(m)} {table.loc[m, 'Change since 2017-18 (%)']:+.0f}%" for m in main]
-        )
-        + "."
+    main = [LABELS[c] for c in BRIEF if LABELS[c] in table.index]
+    changes = measures.and_list(
+        [f"{BRIEF_NAMES[m].lower()} {table.loc[m, 'Change since 2017-18 (%)']:+.0f}%" for m in main]
     )
-    return Since(table, text, fig, measures.year_label(last), headline)
+    headline = f"Since 2017-18, to {measures.year_label(last)}, per 10,000 children: {changes}."
+    brief = brief_figure(
+        index.loc[NAO_END:, [LABELS[c] for c in BRIEF if LABELS[c] in index.columns]].rename(columns=BRIEF_NAMES),
+        "Rate per 10,000 children (2017-18 = 100)",
+        f"Demand since 2017-18, to {measures.year_label(last)}",
+        f"Line chart of rates per 10,000 children from 2017-18 (= 100) to {measures.year_label(last)}: {changes}.",
+        ctx.source,
+    )
+    return Since(table, text, fig, measures.year_label(last), headline, brief)
 
 
 def shown(ctx: Context, s: Since, precision: int | None = None):
@@ -258,7 +271,10 @@ def variation(ctx: Context) -> Since:
         f"{m} {r['90th/10th 2017-18']:.1f} in 2017-18, {r['90th/10th in the last year']:.1f} in {r['Last year']}"
         for m, r in table.iterrows()
     )
-    fig = line_figure(frame, "90th / 10th percentile", "The spread between authorities", alt, ctx.source, a1_last)
+    text += f" {reorganised_words()}"
+    fig = line_figure(
+        frame, "90th / 10th percentile", "The spread between authorities", alt, ctx.source, a1_last, reorganised=True
+    )
     headline = (
         f"Since 2017-18, to {measures.year_label(last)}, the gap between high and low authorities widened on "
         f"{len(wider)} of {len(rows)} measures."
@@ -308,12 +324,17 @@ def ofsted(ctx: Context) -> Since:
             else "does not hold in the last year."
         )
     )
+    text += (
+        " Ofsted's ILACS framework replaced the single inspection framework in January 2018 (the dash-dot line), "
+        "so an authority's judgement at 31 March comes from either framework until its next inspection. "
+        + reorganised_words()
+    )
     fig, ax = plt.subplots(figsize=(8, 4))
     years = [int(y[:4]) + 1 for y in table.index]
     ax.fill_between(years, table["95% CI low"], table["95% CI high"], color=figures.colours(1)[0], alpha=0.2, lw=0)
     ax.plot(years, table["Spearman rho"], marker="o", color=figures.colours(1)[0])
     ax.axhline(0, color=figures.MUTED, lw=1)
-    mark_years(ax, table_a1_last(later))
+    mark_years(ax, table_a1_last(later), ilacs=True, reorganised=True)
     year_axis(ax, min(years), max(years))
     ax.set_ylabel("Spearman rho (95% interval)")
     alt = "Spearman correlation of spending per child and Ofsted judgement by year, with 95% intervals: " + "; ".join(

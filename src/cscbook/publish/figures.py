@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import textwrap
 
 import matplotlib
 import numpy as np
@@ -203,6 +204,8 @@ def finish(fig, title: str, alt: str, source: str, name: str = "", data=None) ->
     """Title the figure with its finding, add the source line, and wrap it for display; ``data``: the table
     drawn, offered as CSV beside the chart."""
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=12)
-    fig.text(0.01, -0.01, f"Source: {source}", ha="left", va="top", fontsize=8, color="#444444")
+    # wrapped to the figure's width (about 15 characters an inch at 8 points), so that it never widens the image
+    line = textwrap.fill(f"Source: {source}", max(40, int(fig.get_figwidth() * 15)))
+    fig.text(0.01, -0.01, line, ha="left", va="top", fontsize=8, color="#444444")
     fig.tight_layout()
     return Figure(fig, alt=alt, source=f"Source: {source}", name=name, data=data)

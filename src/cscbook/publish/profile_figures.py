@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook.analyse import measures
+from cscbook.chapters import events
 from cscbook.publish import figures
 from cscbook.publish.profiles import (
     AXIS,
@@ -98,6 +99,10 @@ def series(pf: Profile) -> figures.Figure:
         f"rates of referrals, section 47 enquiries, child protection plans, children in need and "
         f"looked-after children, and spending per child, for {pf.name} (solid line with points), "
         f"its statistical neighbours, the {pf.region_name} region and England."
+    ) + "".join(
+        f" A dotted vertical line marks the {r.label}."
+        for r in events.reorganisations_of(pf.code)
+        if pf.s.first < r.first_year <= pf.s.last
     )
     title = f"{pf.name} against its neighbours, region and England"
     return canvas.render(title, alt, pf.source, stem=f"{pf.code}-trends")
@@ -105,14 +110,25 @@ def series(pf: Profile) -> figures.Figure:
 
 def draw_series(pf: Profile) -> Canvas:
     """Put the authority's series on the kept canvas, with each panel's limits, without rendering it."""
-    canvas, axes, lines, legend = _series_canvas(pf.s.first, pf.s.last)
+    canvas, axes, lines, legend, marks = _series_canvas(pf.s.first, pf.s.last)
+    changes = [r for r in events.reorganisations_of(pf.code) if pf.s.first < r.first_year <= pf.s.last]
     for ax, c in zip(axes, MEASURES):
         for series, line in zip(pf.comparison.values(), lines[c]):
             if c in series:
                 line.set_data(series.index.to_numpy(), series[c].to_numpy())
             else:
                 line.set_data([], [])
-        ax.set_ylim(0, _top(ax.get_lines()))
+        ax.set_ylim(0, _top(lines[c]))
+    for pairs in marks:  # the reorganisations the authority took part in, if any
+        for i, (line, text) in enumerate(pairs):
+            shown = i < len(changes)
+            line.set_visible(shown)
+            text.set_visible(shown)
+            if shown:
+                x = changes[i].first_year - 0.5  # the April it took effect
+                line.set_xdata([x, x])
+                text.set_x(x)
+                text.set_text(f" {changes[i].label}")
     for text, label in zip(legend.get_texts(), pf.comparison):
         text.set_text(label)
     return canvas
@@ -191,7 +207,7 @@ def year_axis(ax, first: int, last: int) -> None:
 
 
 #: The year ending 31 March 2021: the first pandemic year, shaded on every time series.
-PANDEMIC = 2021
+PANDEMIC = events.PANDEMIC
 
 
 @functools.cache
@@ -219,6 +235,15 @@ def _series_canvas(first: int, last: int):
         ax.tick_params(labelsize=TEXT)
         ax.set_xlim(first - 0.5, last + 0.5)
         year_axis(ax, first, last)
+    marks = []
+    for ax in axes.flat:  # a line and a label per reorganisation, hidden until a profile needs them
+        pairs = []
+        for _ in range(2):
+            line = ax.axvline(first, color="#555555", ls=(0, (1, 2)), lw=1.5, visible=False)
+            text = ax.text(first, 0.02, "", transform=ax.get_xaxis_transform(), fontsize=SMALL - 2,
+                           color="#333333", rotation=90, va="bottom", visible=False)  # fmt: skip
+            pairs.append((line, text))
+        marks.append(pairs)
     handles = [lines[next(iter(MEASURES))][i] for i in range(4)]
     if first <= PANDEMIC <= last:
         handles.append(Patch(color="#e8e8e8", label=measures.year_label(PANDEMIC) + " (pandemic)"))
@@ -236,7 +261,7 @@ def _series_canvas(first: int, last: int):
     canvas = Canvas(fig, left=0.1, right=0.95, bottom=0.16, top=0.92, hspace=0.32, wspace=0.32)
     canvas.title.set_fontsize(TEXT + 2)
     canvas.source.set_fontsize(SMALL - 2)
-    return canvas, list(axes.flat), lines, legend
+    return canvas, list(axes.flat), lines, legend, marks
 
 
 #: The position chart's left edge: a value below this multiple of the median (a zero count, say)

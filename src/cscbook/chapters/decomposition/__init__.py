@@ -194,10 +194,7 @@ def glue_all(ctx: Context, res: Results) -> None:
         if res.candidates is not None
         else "No candidates: on synthetic England the main model is the generator's own specification.",
     )
-    ctx.glue_table(
-        "tbl-decomposition-nao",
-        chapter.comparison_table(ctx, res.nao, "decomposition_nao_pass", "decomposition_nao_rows"),
-    )
+    chapter.glue_comparison(ctx, "tbl-decomposition-nao", res.nao, "decomposition_nao_pass", "decomposition_nao_rows")
 
 
 def _glue_shares(ctx: Context, res: Results) -> None:

@@ -139,12 +139,20 @@ def robustness_table(res: Results) -> pd.DataFrame:
     rows = []
     for name, (f, ci) in fits.items():
         yrs = f.frame["year"]
-        r = {"Specification": name, "Rows": len(f.frame), "Years": f"{int(yrs.min())}-{int(yrs.max())}"}
+        r = {
+            "Specification": name,
+            "Rows": len(f.frame),
+            "Years": f"{measures.year_label(int(yrs.min()))} to {measures.year_label(int(yrs.max()))}",
+        }
         for k in models.COMPONENTS:
             r[models.LABELS[k]] = _with_interval(f.shares[k], ci.loc[k, "low"], ci.loc[k, "high"])
         rows.append(r)
     yrs = res.main.frame["year"]
-    r = {"Specification": OLS_SHAPLEY, "Rows": len(res.main.frame), "Years": f"{int(yrs.min())}-{int(yrs.max())}"}
+    r = {
+        "Specification": OLS_SHAPLEY,
+        "Rows": len(res.main.frame),
+        "Years": f"{measures.year_label(int(yrs.min()))} to {measures.year_label(int(yrs.max()))}",
+    }
     for k in models.COMPONENTS:
         r[models.LABELS[k]] = f"{100 * res.orders.iloc[2][k]:.0f}"
     rows.append(r)
@@ -308,7 +316,7 @@ def highlight_sentence(ctx: Context, res: Results, name: str | None = None) -> s
     name (the prose passes the Markdown link from ``ctx.highlight_md``)."""
     name = name or ctx.highlight_name
     if not ctx.highlight:
-        return "Set the highlight parameter to an authority's name or code to mark it on this chart."
+        return ctx.unmarked
     eff = models.authority_effects(res.main)
     if ctx.highlight not in set(eff["la_code"]):
         why = f"it is outside {ctx.p.region}" if ctx.p.region else "its CPP counts are suppressed or missing"

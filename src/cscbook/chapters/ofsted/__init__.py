@@ -166,7 +166,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_table("tbl-ofsted-change-summary", ctx.table(res.change_summary, "later_change_by_judgement"))
     ctx.glue_table("tbl-ofsted-change-tests", ctx.table(res.tests, "later_change_tests").format(precision=2))
     ctx.table(res.change, "later_change", index=False)
-    ctx.glue_table("tbl-ofsted-nao", chapter.comparison_table(ctx, res.nao, "ofsted_nao_pass", "ofsted_nao_rows"))
+    chapter.glue_comparison(ctx, "tbl-ofsted-nao", res.nao, "ofsted_nao_pass", "ofsted_nao_rows")
     cand_table, cand_text = candidates.tables(ctx, res.candidates)
     ctx.glue_table("tbl-ofsted-candidates", cand_table)
     ctx.glue_md("ofsted_candidates_text", cand_text)

@@ -335,7 +335,7 @@ def association_words(lo: float, hi: float, positive: str, negative: str) -> str
 def highlight_sentence(ctx: Context, jf: pd.DataFrame) -> str:
     """The highlighted authority's judgement and spending, as Markdown (its name links to its profile)."""
     if not ctx.highlight:
-        return "No authority is highlighted; set the highlight parameter to mark one on every chart."
+        return ctx.unmarked
     hit = jf[jf["la_code"] == ctx.highlight]
     if hit.empty:
         return f"{ctx.highlight_md} has no judgement or spending in {ctx.scope} for this year, so it is not shown."

@@ -168,10 +168,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     table = ctx.table(centres_table(res.centres), "centres")
     ctx.glue_figure("fig-preventative-centres", res.fig_centres)
     ctx.glue_table("tbl-preventative-centres", table if res.centres.available else f"No test: {res.centres.reason}.")
-    ctx.glue_table(
-        "tbl-preventative-nao",
-        chapter.comparison_table(ctx, res.nao, "preventative_nao_pass", "preventative_nao_rows"),
-    )
+    chapter.glue_comparison(ctx, "tbl-preventative-nao", res.nao, "preventative_nao_pass", "preventative_nao_rows")
     cand_table, cand_text = candidates.tables(ctx, res.candidates)
     ctx.glue_table("tbl-preventative-candidates", cand_table)
     ctx.glue_md("preventative_candidates_text", cand_text)

@@ -257,7 +257,7 @@ def highlight_sentence(ctx: Context, ch: pd.Series) -> str:
     """The highlighted authority's change in the share, as Markdown (its name links to its profile)."""
     hi = highlight_row(ctx)
     if hi is None:
-        return "Set the `highlight` parameter to mark one authority on these charts."
+        return ctx.unmarked
     if pd.isna(hi["share_change_pp"]):
         return f"{ctx.highlight_md} has no complete spending data for both years."
     below = float((ch < hi["share_change_pp"]).mean() * 100)

@@ -43,6 +43,7 @@ from cscbook.chapters.variation.stats import (
     nao_rows,
     range_end_note,
     rank_stability,
+    reconcile_sentence,
     region_share,
     short_labels,
     spearman_stability,
@@ -87,6 +88,7 @@ __all__ = [
     "measures_frame",
     "nao_rows",
     "range_end_note",
+    "reconcile_sentence",
     "rank_stability",
     "region_share",
     "results",
@@ -180,9 +182,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.table(ft, "funnel", index=False)
     outliers = ft.loc[ft["Position"].str.contains("99.8"), OUTLIER_COLUMNS]
     ctx.glue_table("tbl-variation-funnel-outliers", ctx.table(outliers, "funnel_outliers", index=False))
-    ctx.glue_table(
-        "tbl-variation-nao", chapter.comparison_table(ctx, res.nao, "variation_nao_pass", "variation_nao_rows")
-    )
+    chapter.glue_comparison(ctx, "tbl-variation-nao", res.nao, "variation_nao_pass", "variation_nao_rows")
     cand_table, cand_text = candidates.tables(ctx, res.candidates)
     ctx.glue_table("tbl-variation-candidates", cand_table)
     ctx.glue_md("variation_candidates_text", cand_text)
@@ -242,4 +242,5 @@ def _glue_stability_and_funnel(ctx: Context, res: Results) -> None:
     ctx.glue("f_expected", expected_text(fs["expected"]))
     ctx.glue("f_within95", fs["within95_share"], "{:.0f}%")
     ctx.glue("f_verdict", funnel_verdict(fs))
+    ctx.glue("f_reconcile", reconcile_sentence(ctx, res.funnel))
     ctx.glue_md("f_hl", res.f_hl)

@@ -163,10 +163,13 @@ def tiny_sentence(ctx: Context, cs: pd.DataFrame, tiny: pd.DataFrame) -> str:
 
 def ends_sentence(dist: pd.DataFrame, col: str) -> str:
     r = dist.loc[MEASURES[col]]
-    return (
-        f"{fmt_value(col, r['Minimum'])} ({r['Lowest']}) to {fmt_value(col, r['Maximum'])} ({r['Highest']}), "
-        f"a ratio of {r['Highest / lowest']:.1f} to 1"
+    ratio = r["Highest / lowest"]
+    said = (
+        f"a ratio of {ratio:.1f} to 1"
+        if pd.notna(ratio) and np.isfinite(ratio)
+        else "so no ratio of highest to lowest can be given (the lowest is zero)"
     )
+    return f"{fmt_value(col, r['Minimum'])} ({r['Lowest']}) to {fmt_value(col, r['Maximum'])} ({r['Highest']}), {said}"
 
 
 def wide(frame: pd.DataFrame, col: str) -> pd.DataFrame:
@@ -286,6 +289,41 @@ def funnel_verdict(s: dict[str, float]) -> str:
     return "Authorities differ by far more than chance would produce: most of the spread reflects real differences."
 
 
+def reconcile_sentence(ctx: Context, f: pd.DataFrame) -> str:
+    """How the funnel (most of the spread is more than chance) and the ranks (places shift from year to year)
+    are both true, in the data's numbers: how far apart the middle authorities lie against the width of the
+    band that chance alone gives, and how far authorities inside and beyond the limits moved in rank."""
+    w = wide(measures_frame(ctx.view), "cpp_rate")
+    years = sorted(w.columns)
+    if len(years) < 2 or f.empty:
+        return ""
+    a, b = years[-2], years[-1]
+    both = w[[a, b]].dropna()
+    moved = (both[a].rank(ascending=False) - both[b].rank(ascending=False)).abs()
+    pos = f.set_index("la_code")["position"].reindex(moved.index)
+    inner, outer = moved[pos == "within 95%"], moved[pos.str.contains("99.8", na=False)]
+    rates = f["rate"]
+    middle = float(rates.quantile(0.75) - rates.quantile(0.25))
+    band = float((f["hi_95"] - f["lo_95"]).median())
+    text = (
+        "The funnel and the ranks answer different questions. The funnel asks whether an authority differs "
+        "from England; a rank, whether it differs from the authorities next to it. The middle half of "
+        f"authorities lie within {middle:.0f} plans per 10,000 of each other, while chance alone moves a "
+        f"typical authority's rate within a band {band:.0f} wide, so in the middle small changes reorder them."
+    )
+    if len(inner) and len(outer):
+        text += (
+            f" From {measures.year_label(a)} to {measures.year_label(b)}, authorities within the 95% limits "
+            f"moved a median {inner.median():.0f} places and those beyond the 99.8% limits {outer.median():.0f}"
+        )
+        text += (
+            ": the differences chance cannot explain are at the ends, the reordering in the middle."
+            if inner.median() > outer.median()
+            else ", so here even the authorities beyond the limits move as much as those inside them."
+        )
+    return text
+
+
 def funnel_table(f: pd.DataFrame) -> pd.DataFrame:
     """The funnel plot's data with readable column names, highest rate first."""
     out = f.sort_values("rate", ascending=False).rename(
@@ -308,7 +346,7 @@ def funnel_table(f: pd.DataFrame) -> pd.DataFrame:
 def highlight_funnel_sentence(ctx: Context, f: pd.DataFrame) -> str:
     """Where the highlighted authority lies in the funnel plot, as Markdown (its name links to its profile)."""
     if not ctx.highlight:
-        return "No authority is highlighted; set the highlight parameter to mark one on every chart."
+        return ctx.unmarked
     r = ctx.highlight_row(f)
     if r is None:
         return f"{ctx.highlight_md} is not in the funnel plot (outside the region shown, or its count is suppressed)."
