@@ -124,9 +124,9 @@ class Context:
         self.glued[label] = fig
         _glue_object(label, _note(fig) if isinstance(fig, str) else fig)
 
-    def glue_table(self, label: str, table) -> None:
+    def glue_table(self, label: str, table, note: str = "") -> None:
         """Glue a table (a Styler, a DataFrame, or a string note) as HTML under its label, for a
-        numbered ``{glued-table}`` block with that ``:name:``."""
+        numbered ``{glued-table}`` block with that ``:name:``; ``note``: a sentence shown under the table."""
         self.glued[label] = table
         if isinstance(table, str):
             content = _note(table)
@@ -134,7 +134,8 @@ class Context:
             from pandas.io.formats.style import Styler
 
             styler = table if isinstance(table, Styler) else styled_table(table)
-            content = _html(table_html(styler))
+            after = f'<p class="cscbook-table-note">Note: {html.escape(note)}.</p>' if note else ""
+            content = _html(table_html(styler) + after)
         _glue_object(label, content)
 
     def profile_link(self, code: str | None, name: str | None) -> str:
@@ -204,7 +205,7 @@ def dfe_years(df: pd.DataFrame) -> pd.DataFrame:
     if out.index.name in YEAR_NAMES and is_years(out.index):
         out = out.rename(index=lambda y: measures.year_label(int(y)))
     for col in [c for c in YEAR_NAMES if c in out.columns]:
-        if is_years(out[col].dropna()) and not out[col].isna().any():
+        if not out[col].isna().any() and is_years(out[col]):
             out = out.assign(**{col: out[col].map(lambda y: measures.year_label(int(y)))})
     if is_years(out.columns):
         out = out.rename(columns=lambda y: measures.year_label(int(y)))
@@ -334,10 +335,7 @@ def glue_comparison(ctx: Context, label: str, nao: pd.DataFrame, passed: str, ro
     classes = pd.DataFrame("", index=nao.index, columns=nao.columns)
     classes["Result"] = nao["Result"].map(lambda r: f"cscbook-{'na' if r == 'n/a' else r}" if r in RESULT_SHOWN else "")
     styler = styler.format(lambda r: RESULT_SHOWN.get(r, r), subset=["Result"]).set_td_classes(classes)
-    said = "; ".join(x for x in [note, *common] if x)
-    ctx.glued[label] = styler
-    after = f'<p class="cscbook-table-note">Note: {html.escape(said)}.</p>' if said else ""
-    _glue_object(label, _html(table_html(styler) + after))
+    ctx.glue_table(label, styler, note="; ".join(x for x in [note, *common] if x))
 
 
 def shared_clauses(nao: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -195,7 +195,6 @@ def cin_split(ctx: Context, t: dict[str, pd.DataFrame]) -> dict[str, float]:
     return measures.population_rate_split(c["cin_31mar"], c["pop_0_17"], ctx.first, ctx.last)
 
 
-#: The NAO's period (years ending 31 March).
 def cla16_sentence(ctx: Context, growth: float) -> str:
     """The change in looked-after children aged 16 and over, or in words why these data cannot give it."""
     span = f"{measures.year_label(ctx.first)} and {measures.year_label(ctx.last)}"

@@ -15,14 +15,19 @@ NAO_END = reference.NAO_END
 PANDEMIC = events.PANDEMIC
 
 
+def shade_pandemic(ax, y: float, **label) -> None:
+    """The pandemic year (2020-21) shaded, and named at height ``y`` (a fraction of the axes)."""
+    ax.axvspan(PANDEMIC - 0.5, PANDEMIC + 0.5, color="#ececec", zorder=0, lw=0)
+    ax.text(PANDEMIC, y, "pandemic", transform=ax.get_xaxis_transform(), ha="center", **label)
+
+
 def mark_years(ax, a1_last: int | None = None, ilacs: bool = False, reorganised: bool = False) -> None:
     """A dashed line at the NAO's last year, the pandemic year (2020-21) shaded, and, for spending, a dotted
     line after the last Table A1 year. ``ilacs``: a line where Ofsted's ILACS framework began (January 2018),
     for charts of judgements; ``reorganised``: a triangle under each year that began with reorganised
     authorities, for charts of statistics across authorities (their number and areas change there)."""
     on_x = ax.get_xaxis_transform()
-    ax.axvspan(PANDEMIC - 0.5, PANDEMIC + 0.5, color="#ececec", zorder=0, lw=0)
-    ax.text(PANDEMIC, 0.02, "pandemic", transform=on_x, fontsize=8, ha="center", color="#555555")
+    shade_pandemic(ax, 0.02, fontsize=8, color="#555555")
     ax.axvline(NAO_END, color=figures.MUTED, ls="--", lw=1)
     ax.text(NAO_END, 1.0, " NAO's last year", transform=on_x, fontsize=8, va="top")
     if ilacs:
@@ -87,8 +92,7 @@ def brief_figure(frame: pd.DataFrame, ylabel: str, title: str, alt: str, source:
         last = frame[col].dropna()
         if len(last):
             ends.append((col, last.index[-1], last.iloc[-1], colour))
-    ax.axvspan(PANDEMIC - 0.5, PANDEMIC + 0.5, color="#ececec", zorder=0, lw=0)
-    ax.text(PANDEMIC, 0.98, "pandemic", transform=ax.get_xaxis_transform(), fontsize=9, ha="center", va="top")
+    shade_pandemic(ax, 0.98, fontsize=9, va="top")
     ax.axhline(100, color=figures.MUTED, lw=0.8)
     first, last = int(frame.index.min()), int(frame.index.max())
     shown = sorted({first, last} | ({PANDEMIC} if first + 1 < PANDEMIC < last - 1 else set()))

@@ -99,11 +99,7 @@ def series(pf: Profile) -> figures.Figure:
         f"rates of referrals, section 47 enquiries, child protection plans, children in need and "
         f"looked-after children, and spending per child, for {pf.name} (solid line with points), "
         f"its statistical neighbours, the {pf.region_name} region and England."
-    ) + "".join(
-        f" A dotted vertical line marks the {r.label}."
-        for r in events.reorganisations_of(pf.code)
-        if pf.s.first < r.first_year <= pf.s.last
-    )
+    ) + "".join(f" A dotted vertical line marks the {r.label}." for r in _reorganisations(pf))
     title = f"{pf.name} against its neighbours, region and England"
     return canvas.render(title, alt, pf.source, stem=f"{pf.code}-trends")
 
@@ -111,7 +107,7 @@ def series(pf: Profile) -> figures.Figure:
 def draw_series(pf: Profile) -> Canvas:
     """Put the authority's series on the kept canvas, with each panel's limits, without rendering it."""
     canvas, axes, lines, legend, marks = _series_canvas(pf.s.first, pf.s.last)
-    changes = [r for r in events.reorganisations_of(pf.code) if pf.s.first < r.first_year <= pf.s.last]
+    changes = _reorganisations(pf)
     for ax, c in zip(axes, MEASURES):
         for series, line in zip(pf.comparison.values(), lines[c]):
             if c in series:
@@ -132,6 +128,11 @@ def draw_series(pf: Profile) -> Canvas:
     for text, label in zip(legend.get_texts(), pf.comparison):
         text.set_text(label)
     return canvas
+
+
+def _reorganisations(pf: Profile) -> list:
+    """The reorganisations the authority took part in that fall within its series' years."""
+    return [r for r in events.reorganisations_of(pf.code) if pf.s.first < r.first_year <= pf.s.last]
 
 
 def _top(lines) -> float:
