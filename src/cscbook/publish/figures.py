@@ -119,11 +119,21 @@ def label_ends(ax, ends: list[tuple[str, float, float, str]], room: float = 2.8,
 
 
 def mark(ax, x: float, y: float, label: str) -> None:
-    """Mark the highlighted authority on an axis: a ringed point and its name."""
+    """Mark the highlighted authority on an axis: a ringed point and its name (none if ``label`` is empty:
+    on narrow panels, name it once with :func:`mark_key` instead)."""
     ax.scatter([x], [y], s=75, color=HIGHLIGHT, edgecolor="black", linewidth=0.8, zorder=5)
-    ax.annotate(
-        label, (x, y), xytext=(7, 5), textcoords="offset points", fontsize=8, color=HIGHLIGHT, fontweight="bold"
-    )
+    if label:
+        ax.annotate(
+            label, (x, y), xytext=(7, 5), textcoords="offset points", fontsize=8, color=HIGHLIGHT, fontweight="bold"
+        )
+
+
+def mark_key(ax, label: str) -> None:
+    """Name the highlighted authority once, in a key under ``ax``, for panels too narrow to name it beside its point."""
+    from matplotlib.lines import Line2D
+
+    point = Line2D([], [], ls="", marker="o", ms=9, color=HIGHLIGHT, markeredgecolor="black", markeredgewidth=0.8)
+    ax.legend([point], [label], loc="upper left", bbox_to_anchor=(0, -0.02), frameon=False, fontsize=9)
 
 
 #: Colours a chart's PNG keeps: charts have few colours and antialiased edges, so an adaptive palette of
@@ -203,9 +213,61 @@ def slug(text: str) -> str:
 def finish(fig, title: str, alt: str, source: str, name: str = "", data=None) -> Figure:
     """Title the figure with its finding, add the source line, and wrap it for display; ``data``: the table
     drawn, offered as CSV beside the chart."""
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=12)
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=12, wrap=True)  # wraps at the figure's edge
     # wrapped to the figure's width (about 15 characters an inch at 8 points), so that it never widens the image
     line = textwrap.fill(f"Source: {source}", max(40, int(fig.get_figwidth() * 15)))
     fig.text(0.01, -0.01, line, ha="left", va="top", fontsize=8, color="#444444")
     fig.tight_layout()
     return Figure(fig, alt=alt, source=f"Source: {source}", name=name, data=data)
+
+
+def _shown(ticks, limits, axis: int) -> list:
+    """The tick labels inside the axis' limits: matplotlib keeps labels for ticks it does not draw."""
+    low, high = sorted(limits)
+    slack = (high - low) * 1e-9
+    return [t for t in ticks if low - slack <= t.get_position()[axis] <= high + slack]
+
+
+def _labels(fig) -> list[tuple[object, str, object]]:
+    """A figure's drawn labels as (owner, role, text): the owner is the figure or a panel's index."""
+    out = [("figure", "title", fig._suptitle)] if getattr(fig, "_suptitle", None) is not None else []
+    out += [("figure", "note", t) for t in fig.texts if t is not getattr(fig, "_suptitle", None)]
+    for i, ax in enumerate(fig.axes):
+        if not ax.get_visible() or not ax.axison:
+            continue
+        out += [(i, "title", t) for t in (ax.title, ax._left_title, ax._right_title)]
+        out += [(i, "xlabel", ax.xaxis.label), (i, "ylabel", ax.yaxis.label)]
+        out += [(i, "text", t) for t in ax.texts]
+        out += [(i, "xtick", t) for t in _shown(ax.get_xticklabels(), ax.get_xlim(), 0)]
+        out += [(i, "ytick", t) for t in _shown(ax.get_yticklabels(), ax.get_ylim(), 1)]
+    return [(o, r, t) for o, r, t in out if t.get_visible() and t.get_text().strip()]
+
+
+def collisions(fig, pad: float = 1.0, inside: bool = False) -> list[str]:
+    """Labels of ``fig`` that overlap once drawn, each pair said as "'A' (role) overlaps 'B' (role)".
+
+    Checked: a title (the figure's or a panel's) and the source line against every other label, and each
+    panel's labels against another panel's. A panel's own tick and axis labels are matplotlib's to place.
+    ``pad`` pixels of touching are allowed. ``inside``: a figure drawn at a fixed size (no tight bounding
+    box, so a label past the edge is cut off) also reports each label that runs off it."""
+    if not hasattr(fig.canvas, "get_renderer"):  # a closed figure keeps only the base canvas
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = [(o, r, t, t.get_window_extent(renderer)) for o, r, t in _labels(fig)]
+    edge = fig.bbox
+    found = [
+        f"'{t.get_text()[:40]}' ({r}) runs off the figure"
+        for _, r, t, b in labels
+        if inside and (b.x0 < edge.x0 - pad or b.x1 > edge.x1 + pad or b.y0 < edge.y0 - pad or b.y1 > edge.y1 + pad)
+    ]
+    for n, (o1, r1, t1, b1) in enumerate(labels):
+        for o2, r2, t2, b2 in labels[n + 1 :]:
+            checked = o1 != o2 or "title" in (r1, r2) or "note" in (r1, r2)
+            if not checked or r1 == r2 == "title" and o1 == o2:
+                continue
+            if b1.x0 + pad < b2.x1 and b2.x0 + pad < b1.x1 and b1.y0 + pad < b2.y1 and b2.y0 + pad < b1.y1:
+                found.append(f"'{t1.get_text()[:40]}' ({r1}) overlaps '{t2.get_text()[:40]}' ({r2})")
+    return found

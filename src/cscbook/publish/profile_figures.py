@@ -52,7 +52,7 @@ class Canvas:
 
     def __init__(self, fig, **layout: float):
         self.fig = fig
-        self.title = fig.suptitle("", x=0.01, y=0.99, ha="left", va="top", fontweight="bold", fontsize=12)
+        self.title = fig.suptitle("", x=0.01, y=0.99, ha="left", va="top", fontweight="bold", fontsize=12, wrap=True)
         self.source = fig.text(0.01, 0.005, "", ha="left", va="bottom", fontsize=8, color="#444444")
         fig.subplots_adjust(**({"left": 0.08, "right": 0.98, "bottom": 0.1, "top": 0.88} | layout))
 
@@ -176,7 +176,7 @@ def spending(pf: Profile) -> figures.Figure:
             rect.set_width(w)
         left += vals
     for text, group in zip(labels, groups):
-        text.set_text(group)
+        text.set_text(textwrap.fill(group, SPEND_LABEL_WRAP))  # a long name in two lines, inside the margin
     year = measures.year_label(pf.s.last)
     alt = (
         f"Stacked horizontal bars of the share of spending in each section 251 category for {pf.name}, "
@@ -185,6 +185,10 @@ def spending(pf: Profile) -> figures.Figure:
     dynamic = [r for rects in bars for r in rects] + labels
     title = f"How {pf.name} divides its spending, {year}"
     return canvas.render_over(dynamic, title, alt, pf.source, stem=f"{pf.code}-spending")
+
+
+#: Characters a line of the spending chart's row labels holds in its left margin.
+SPEND_LABEL_WRAP = 22
 
 
 # --- canvases (one per kernel) --------------------------------------------------------------------
@@ -259,7 +263,7 @@ def _series_canvas(first: int, last: int):
     )
     if len(handles) == 5:
         legend.get_texts()[4].set_text(measures.year_label(PANDEMIC) + " (pandemic)")
-    canvas = Canvas(fig, left=0.1, right=0.95, bottom=0.16, top=0.92, hspace=0.32, wspace=0.32)
+    canvas = Canvas(fig, left=0.1, right=0.95, bottom=0.16, top=0.905, hspace=0.32, wspace=0.32)
     canvas.title.set_fontsize(TEXT + 2)
     canvas.source.set_fontsize(SMALL - 2)
     return canvas, list(axes.flat), lines, legend, marks

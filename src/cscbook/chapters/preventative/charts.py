@@ -87,7 +87,7 @@ def fig_shares(ctx: Context, shares: pd.DataFrame) -> figures.Figure:
             label=f"{ctx.highlight_name} ({ctx.p.definition})",
         )
     year_axis(ax, ctx.first, ctx.last)
-    ax.set_ylabel("Preventative share of spending excluding CERA (%)")
+    ax.set_ylabel("Preventative share of spending\nexcluding CERA (%)")
     ax.legend(fontsize=9, frameon=False)
     k = ctx.p.definition
     repro = reproducing(shares) if not ctx.p.region else []

@@ -35,10 +35,12 @@ def fig_distributions(ctx: Context, cs: pd.DataFrame) -> figures.Figure:
         keep = hi[col] if hi is not None and pd.notna(hi[col]) else None
         figures.clip_high(ax, v, cs["la_name"], keep=keep, fmt="£{:,.0f}" if "spend" in col else "{:,.0f}")
         if keep is not None:
-            figures.mark(ax, 0, keep, ctx.highlight_name)
+            figures.mark(ax, 0, keep, "")
         ax.set_ylabel(MEASURES[col], fontsize=8)
         ax.set_title(SHORT[col].capitalize(), fontsize=9, loc="center")
         ax.set_xticks([])
+    if hi is not None:
+        figures.mark_key(axes[0], ctx.highlight_name)
     dist = distribution(cs)
     widest = dist["Highest / lowest"].idxmax()
     title = (

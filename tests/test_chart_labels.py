@@ -1,0 +1,93 @@
+"""No chart's labels collide: a title (the figure's or a panel's) and the source line never overlap another
+label, and one panel's labels never run into the next panel's. Checked on the drawn figure objects of every
+chapter chart, for synthetic England and for the real edition, and on the profile canvases for the
+authorities with the longest names and the most extreme values."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+
+import matplotlib.pyplot as plt
+import pytest
+
+from cscbook import contract
+from cscbook.chapters import context as chapter
+from cscbook.publish import figures
+
+CHAPTERS = ["demand", "variation", "ofsted", "preventative"]
+
+
+def test_the_check_finds_a_title_drawn_over_a_neighbouring_panel():
+    fig, (left, right) = plt.subplots(1, 2, figsize=(6, 3))
+    left.plot(range(10), [v * 1000 for v in range(10)])
+    right.plot(range(10), range(10))
+    right.set_ylabel("A long label on the right panel's y-axis")
+    left.set_title("A panel title long enough to run across into the right-hand panel")
+    found = figures.collisions(fig)
+    plt.close(fig)
+    assert any("A panel title" in f and "(title)" in f for f in found), found
+
+
+def test_a_clean_figure_has_no_collisions():
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3))
+    left.plot(range(10), range(10))
+    left.set_title("Left")
+    right.plot(range(10), range(10))
+    right.set_title("Right")
+    right.set_ylabel("count")
+    fig.suptitle("A finding")
+    fig.tight_layout()
+    found = figures.collisions(fig)
+    plt.close(fig)
+    assert found == [], "\n".join(found)
+
+
+def _chapter_collisions(name: str, values: dict) -> tuple[list[str], int]:
+    module = importlib.import_module(f"cscbook.chapters.{name}")
+    res = module.results(chapter.load(name, values))
+    found, n = [], 0
+    for f in dataclasses.fields(res):
+        value = getattr(res, f.name)
+        if isinstance(value, figures.Figure) and value.fig is not None:
+            n += 1
+            found += [f"{name} {f.name}: {c}" for c in figures.collisions(value.fig)]
+    return found, n
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_no_chapter_chart_has_colliding_labels(name, england, panel_dir):
+    """Synthetic England highlighting its largest authority, and the real edition highlighting the
+    authority with one of the longest names (Kingston upon Hull, City of)."""
+    last = england.panel[england.panel["year"] == england.panel["year"].max()]
+    big = last.set_index("la_code")["pop_0_17"].astype(float).idxmax()
+    found, n = _chapter_collisions(name, {"panel_dir": str(panel_dir), "data": "synthetic", "highlight": big})
+    more, m = _chapter_collisions(name, {"highlight": "E06000010"})
+    assert n > 0 and m > 0, "no figure found: the check would pass on anything"
+    assert found + more == []
+
+
+@pytest.mark.slow
+def test_no_profile_chart_has_colliding_labels(tmp_path):
+    """The profile canvases keep one layout for every authority, so the longest names and the extremes
+    (Blackpool, the Isles of Scilly, the City of London) must fit it: nothing overlaps, nothing runs off."""
+    from cscbook.publish import profile_figures, profiles, snapshot
+
+    prep = snapshot.read("latest")
+    contract.write_prepared(prep, tmp_path / "latest")
+    years = f"{prep.panel['year'].min()}-{prep.panel['year'].max()}"
+    first, last = int(years[:4]), int(years[-4:])
+    names = prep.panel.drop_duplicates("la_code").set_index("la_code")["la_name"]
+    longest = names.str.len().sort_values().index[-3:]
+    found = []
+    for code in ("E06000009", "E06000053", "E09000001", *longest):
+        pf = profiles.Profile(str(tmp_path / "latest"), code, years)
+        drawn = [
+            (profile_figures.series(pf), profile_figures._series_canvas(first, last)[0]),
+            (profile_figures.positions(pf), profile_figures._positions_canvas(pf.s.panel_key)[0]),
+            (profile_figures.spending(pf), profile_figures._spending_canvas()[0]),
+        ]
+        for _, canvas in drawn:
+            found += [f"{code}: {c}" for c in figures.collisions(canvas.fig, inside=True)]
+    assert found == [], "\n".join(found)
