@@ -52,10 +52,10 @@ snapshot: $(STAMP)
 	$(BIN)/cscbook snapshot "$(FROM)" --out data/official
 
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest -q -m "not slow" -n 2
+	$(BIN)/python -m pytest -q -m "not slow" -n 2 --dist loadgroup
 
 test-slow: $(DEV_STAMP)
-	$(BIN)/python -m pytest -q -m slow -n 2
+	$(BIN)/python -m pytest -q -m slow -n 2 --dist loadgroup
 
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_build.py

@@ -67,7 +67,9 @@ def test_table_without_index_hides_it(tmp_path, monkeypatch, panel_dir):
     assert "1.2" in html and ">1<" in html  # one decimal for fractions, none for whole numbers
 
 
-@pytest.mark.parametrize("chapter_id, extra", [("demand", {}), ("decomposition", {"n_boot": 20})])
+@pytest.mark.parametrize(
+    "chapter_id, extra", [("demand", {}), pytest.param("decomposition", {"n_boot": 20}, marks=pytest.mark.slow)]
+)
 def test_notebook_executes_with_highlight_and_region(chapter_id, extra, england, panel_dir, tmp_path):
     region = "Yorkshire and the Humber"
     last = england.panel[(england.panel["year"] == 2018) & (england.panel["region"] == region)]

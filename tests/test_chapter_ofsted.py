@@ -138,6 +138,7 @@ def test_notebook_executed_on_synthetic_data(built_book):
     assert len(findings) == 4 and (findings["Result"] == "pass").all()
 
 
+@pytest.mark.slow
 def test_notebook_executes_binary_with_highlight_and_region(tmp_path, england, panel_dir):
     last = england.panel[(england.panel["year"] == 2018) & (england.panel["region"] == "London")]
     name = str(last["la_name"].iloc[2])

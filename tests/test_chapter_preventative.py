@@ -174,6 +174,7 @@ def test_definition_a_does_not_reproduce_the_nao_shares(england, tmp_path):
     assert (nao["Note"].iloc[:2] == "definition A").all()
 
 
+@pytest.mark.slow
 def test_notebook_runs_with_definition_a_a_region_and_a_highlight(england, tmp_path, panel_dir):
     last = england.panel[(england.panel["year"] == 2018) & (england.panel["region"] == "North West")]
     name = str(last["la_name"].iloc[1])

@@ -182,6 +182,7 @@ def test_notebook_executed_on_synthetic_data(built_book):
     assert "alt=" in (out / "variation.ipynb").read_text()
 
 
+@pytest.mark.slow
 def test_notebook_executes_with_highlight_and_region(tmp_path, england, panel_dir):
     last = england.panel[(england.panel["year"] == 2018) & (england.panel["region"] == "North West")]
     name = str(last["la_name"].iloc[3])

@@ -190,6 +190,7 @@ def test_decomposition_note_names_the_reproduction_model_and_the_vacancy_years(o
 # --- the real data, when they are here --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chapter", ["demand", "variation", "ofsted", "preventative", "decomposition"])
 def test_real_data_rows_say_why(real_prepared, chapter, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -197,6 +198,7 @@ def test_real_data_rows_say_why(real_prepared, chapter, tmp_path, monkeypatch):
     assert_reasons(nao_table(chapter, make_ctx(chapter, real_prepared, **values)))
 
 
+@pytest.mark.slow
 def test_real_demand_uses_england_rows(real_prepared):
     ctx = make_ctx("demand", real_prepared)
     rows = {r["key"]: r for r in dn.nao_rows(ctx, dm.tables(ctx))}

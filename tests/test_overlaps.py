@@ -14,6 +14,8 @@ import pytest
 from cscbook.harmonise import boundaries
 from cscbook.harmonise.lait import lait_long
 
+pytestmark = pytest.mark.slow  # ingests every published file (the snapshot test keeps one real ingest in make test)
+
 #: measure -> (median, max) absolute relative difference allowed, with the reason.
 TOLERANCE = {
     # LAIT republishes the EES figures: measured identical for every overlapping authority-year (2016-2022)

@@ -7,9 +7,12 @@ from pathlib import Path
 import pytest
 
 REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "real-data"
-pytestmark = pytest.mark.skipif(
-    not REAL.is_dir(), reason="../shared/real-data is absent (real published files not available)"
-)
+# Harmonising every published file takes a worker about 15 s, so these run in make test-slow; make test keeps
+# one real ingest (the snapshot test, which compares it with the committed panel).
+pytestmark = [
+    pytest.mark.skipif(not REAL.is_dir(), reason="../shared/real-data is absent (real published files not available)"),
+    pytest.mark.slow,
+]
 
 COUNTS = ["referrals", "s47_enquiries", "cpp_31mar", "cin_31mar", "cla_31mar"]
 
