@@ -69,6 +69,27 @@ def panel_dir(england, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def latest(tmp_path_factory) -> tuple[str, str]:
+    """The committed snapshot on today's authorities (as profiles use it), as a prepared folder, and its years."""
+    from cscbook.publish import snapshot
+
+    prep = snapshot.read("latest")
+    out = tmp_path_factory.mktemp("official") / "latest"
+    contract.write_prepared(prep, out)
+    return str(out), f"{prep.panel['year'].min()}-{prep.panel['year'].max()}"
+
+
+def chapter_figures(res) -> list[tuple[str, object]]:
+    """The drawn figures of a chapter's results, as (field name, matplotlib figure)."""
+    import dataclasses
+
+    from cscbook.publish import figures
+
+    fields = ((f.name, getattr(res, f.name)) for f in dataclasses.fields(res))
+    return [(name, v.fig) for name, v in fields if isinstance(v, figures.Figure) and v.fig is not None]
+
+
 def extreme_authorities(england) -> list[str]:
     """Codes of the synthetic authorities that stress a page most: the two smallest and the largest
     child populations, and the lowest and highest rates of child protection plans and children in need."""

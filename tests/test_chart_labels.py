@@ -5,15 +5,15 @@ authorities with the longest names and the most extreme values."""
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
 
-from cscbook import contract
 from cscbook.chapters import context as chapter
 from cscbook.publish import figures
+from tests.conftest import chapter_figures
 
 CHAPTERS = ["demand", "variation", "ofsted", "preventative"]
 
@@ -45,14 +45,8 @@ def test_a_clean_figure_has_no_collisions():
 
 def _chapter_collisions(name: str, values: dict) -> tuple[list[str], int]:
     module = importlib.import_module(f"cscbook.chapters.{name}")
-    res = module.results(chapter.load(name, values))
-    found, n = [], 0
-    for f in dataclasses.fields(res):
-        value = getattr(res, f.name)
-        if isinstance(value, figures.Figure) and value.fig is not None:
-            n += 1
-            found += [f"{name} {f.name}: {c}" for c in figures.collisions(value.fig)]
-    return found, n
+    drawn = chapter_figures(module.results(chapter.load(name, values)))
+    return [f"{name} {field}: {c}" for field, fig in drawn for c in figures.collisions(fig)], len(drawn)
 
 
 @pytest.mark.slow
@@ -69,25 +63,25 @@ def test_no_chapter_chart_has_colliding_labels(name, england, panel_dir):
 
 
 @pytest.mark.slow
-def test_no_profile_chart_has_colliding_labels(tmp_path):
+def test_no_profile_chart_has_colliding_labels(latest):
     """The profile canvases keep one layout for every authority, so the longest names and the extremes
     (Blackpool, the Isles of Scilly, the City of London) must fit it: nothing overlaps, nothing runs off."""
-    from cscbook.publish import profile_figures, profiles, snapshot
+    from cscbook import contract
+    from cscbook.publish import profile_figures, profiles
 
-    prep = snapshot.read("latest")
-    contract.write_prepared(prep, tmp_path / "latest")
-    years = f"{prep.panel['year'].min()}-{prep.panel['year'].max()}"
+    folder, years = latest
     first, last = int(years[:4]), int(years[-4:])
-    names = prep.panel.drop_duplicates("la_code").set_index("la_code")["la_name"]
+    names = contract.read_prepared(Path(folder)).panel.drop_duplicates("la_code").set_index("la_code")["la_name"]
     longest = names.str.len().sort_values().index[-3:]
     found = []
     for code in ("E06000009", "E06000053", "E09000001", *longest):
-        pf = profiles.Profile(str(tmp_path / "latest"), code, years)
-        drawn = [
-            (profile_figures.series(pf), profile_figures._series_canvas(first, last)[0]),
-            (profile_figures.positions(pf), profile_figures._positions_canvas(pf.s.panel_key)[0]),
-            (profile_figures.spending(pf), profile_figures._spending_canvas()[0]),
+        pf = profiles.Profile(folder, code, years)
+        for draw in (profile_figures.series, profile_figures.positions, profile_figures.spending):
+            draw(pf)  # each draws on its kept canvas, checked below as the profile left it
+        canvases = [
+            profile_figures._series_canvas(first, last)[0],
+            profile_figures._positions_canvas(pf.s.panel_key)[0],
+            profile_figures._spending_canvas()[0],
         ]
-        for _, canvas in drawn:
-            found += [f"{code}: {c}" for c in figures.collisions(canvas.fig, inside=True)]
+        found += [f"{code}: {c}" for canvas in canvases for c in figures.collisions(canvas.fig, inside=True)]
     assert found == [], "\n".join(found)

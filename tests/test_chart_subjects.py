@@ -4,7 +4,6 @@ lowest and highest rates)."""
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 
 import matplotlib.colors as mcolors
@@ -13,7 +12,7 @@ import pytest
 
 from cscbook.chapters import context as chapter
 from cscbook.publish import figures
-from tests.conftest import extreme_authorities
+from tests.conftest import chapter_figures, extreme_authorities
 
 CHAPTERS = ["demand", "variation", "ofsted", "preventative"]
 
@@ -55,12 +54,10 @@ def test_the_highlighted_authority_is_on_every_chart(name, england, panel_dir):
     for code in extreme_authorities(england):
         ctx = chapter.load(name, {"panel_dir": str(panel_dir), "data": "synthetic", "highlight": code})
         res = module.results(ctx)
-        for f in dataclasses.fields(res):
-            value = getattr(res, f.name)
-            if isinstance(value, figures.Figure) and value.fig is not None:
-                hidden, n = hidden_marks(value.fig)
-                shown += [f"{code} {f.name} {m}" for m in hidden]
-                seen += n
+        for field, fig in chapter_figures(res):
+            hidden, n = hidden_marks(fig)
+            shown += [f"{code} {field} {m}" for m in hidden]
+            seen += n
     assert seen > 0, "no highlighted mark found: the check would pass on anything"
     assert shown == []
 

@@ -216,31 +216,25 @@ def test_no_profile_chart_hides_its_own_authority(england, panel_dir):
     assert shown == []
 
 
-def test_the_real_extremes_stay_on_their_own_charts(tmp_path):
+def test_the_real_extremes_stay_on_their_own_charts(latest):
     """Blackpool (the NAO's highest), the Isles of Scilly and the City of London on the latest edition,
     each drawn after a low-rate authority (Wokingham) has set the canvas."""
-    from cscbook.publish import snapshot
-
-    prep = snapshot.read("latest")
-    contract.write_prepared(prep, tmp_path / "latest")
-    years = f"{prep.panel['year'].min()}-{prep.panel['year'].max()}"
+    folder, years = latest
     shown = []
     for code in ("E06000041", "E06000009", "E06000053", "E09000001"):
-        shown += _own_line_inside(profiles.Profile(str(tmp_path / "latest"), code, years))
+        shown += _own_line_inside(profiles.Profile(folder, code, years))
     assert shown == []
 
 
-def test_a_reorganised_authority_has_its_reorganisation_marked(tmp_path):
+def test_a_reorganised_authority_has_its_reorganisation_marked(latest):
     """Bournemouth, Christchurch and Poole (made in April 2019) carries the line on every panel, drawn
     after and before an authority that was not reorganised, which carries none."""
-    from cscbook.publish import profile_figures, snapshot
+    from cscbook.publish import profile_figures
 
-    prep = snapshot.read("latest")
-    contract.write_prepared(prep, tmp_path / "latest")
-    years = f"{prep.panel['year'].min()}-{prep.panel['year'].max()}"
+    folder, years = latest
 
     def marks(code):
-        profile_figures.draw_series(profiles.Profile(str(tmp_path / "latest"), code, years))
+        profile_figures.draw_series(profiles.Profile(folder, code, years))
         pairs = profile_figures._series_canvas(int(years[:4]), int(years[-4:]))[4]
         return [(line.get_xdata()[0], text.get_text()) for p in pairs for line, text in p if line.get_visible()]
 

@@ -230,8 +230,9 @@ def _shown(ticks, limits, axis: int) -> list:
 
 def _labels(fig) -> list[tuple[object, str, object]]:
     """A figure's drawn labels as (owner, role, text): the owner is the figure or a panel's index."""
-    out = [("figure", "title", fig._suptitle)] if getattr(fig, "_suptitle", None) is not None else []
-    out += [("figure", "note", t) for t in fig.texts if t is not getattr(fig, "_suptitle", None)]
+    title = getattr(fig, "_suptitle", None)
+    out = [("figure", "title", title)] if title is not None else []
+    out += [("figure", "note", t) for t in fig.texts if t is not title]
     for i, ax in enumerate(fig.axes):
         if not ax.get_visible() or not ax.axison:
             continue
@@ -257,12 +258,13 @@ def collisions(fig, pad: float = 1.0, inside: bool = False) -> list[str]:
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     labels = [(o, r, t, t.get_window_extent(renderer)) for o, r, t in _labels(fig)]
-    edge = fig.bbox
-    found = [
-        f"'{t.get_text()[:40]}' ({r}) runs off the figure"
-        for _, r, t, b in labels
-        if inside and (b.x0 < edge.x0 - pad or b.x1 > edge.x1 + pad or b.y0 < edge.y0 - pad or b.y1 > edge.y1 + pad)
-    ]
+    edge, found = fig.bbox, []
+    if inside:
+        found = [
+            f"'{t.get_text()[:40]}' ({r}) runs off the figure"
+            for _, r, t, b in labels
+            if b.x0 < edge.x0 - pad or b.x1 > edge.x1 + pad or b.y0 < edge.y0 - pad or b.y1 > edge.y1 + pad
+        ]
     for n, (o1, r1, t1, b1) in enumerate(labels):
         for o2, r2, t2, b2 in labels[n + 1 :]:
             checked = o1 != o2 or "title" in (r1, r2) or "note" in (r1, r2)
