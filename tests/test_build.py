@@ -11,9 +11,9 @@ import pytest
 from cscbook.errors import UserError
 from cscbook.publish import execute, registry, site
 from cscbook.publish.build import build
+from tests.conftest import SYNTHETIC
 
 ROOT = Path(__file__).resolve().parents[1]
-SYNTHETIC = {"data": "synthetic"}
 
 
 def test_book_builds_with_banner_and_nao_table(built_book):

@@ -68,7 +68,11 @@ def test_table_without_index_hides_it(tmp_path, monkeypatch, panel_dir):
 
 
 @pytest.mark.parametrize(
-    "chapter_id, extra", [("demand", {}), pytest.param("decomposition", {"n_boot": 20}, marks=pytest.mark.slow)]
+    "chapter_id, extra",
+    [
+        pytest.param("demand", {}, marks=pytest.mark.slow),
+        pytest.param("decomposition", {"n_boot": 20}, marks=pytest.mark.slow),
+    ],
 )
 def test_notebook_executes_with_highlight_and_region(chapter_id, extra, england, panel_dir, tmp_path):
     region = "Yorkshire and the Humber"

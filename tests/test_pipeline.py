@@ -19,9 +19,9 @@ from cscbook.publish import registry
 from cscbook.publish.build import build
 from cscbook.publish.cache import cache_key
 from cscbook.publish.data import prepare_data
+from tests.conftest import SYNTHETIC
 
 ROOT = Path(__file__).resolve().parents[1]
-SYNTHETIC = {"data": "synthetic"}
 
 
 def _site_bytes(build_dir: Path) -> dict[str, bytes]:

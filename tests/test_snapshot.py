@@ -121,6 +121,7 @@ def _no_published_files(*args, **kwargs):
     raise AssertionError("a build on the snapshot must not read published files")
 
 
+@pytest.mark.slow
 def test_a_chapter_runs_on_the_snapshot_alone(tmp_path, monkeypatch):
     """The default data, with the published files out of reach: no synthetic banner, official sources cited."""
     monkeypatch.setattr(data, "ingest_official", _no_published_files)
@@ -141,6 +142,7 @@ def test_citation_file_is_cff_1_2_0():
     assert all(r.get("type") and r.get("authors") for r in cff["references"])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not REAL_DATA.is_dir(), reason="../shared/real-data is absent (real published files not available)")
 def test_fresh_ingest_reproduces_the_committed_snapshot(real_ingested, ingest_cache, tmp_path):
     """`make snapshot` on the published files gives the committed files byte for byte (regenerate it with

@@ -16,6 +16,7 @@ from cscbook.analyse import measures, reference
 from tests.conftest import REAL_DATA
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_files(tmp_path):
     outs = []
     for name in ("a", "b"):
