@@ -78,6 +78,7 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in ci and "make test" in readme and "make book" in readme
 
 
+@pytest.mark.slow
 def test_book_build_is_nitpicky(tmp_path):
     """A reference to a target that does not exist passes Sphinx quietly unless nitpicky: the build must refuse it."""
     st = tmp_path / "stage"

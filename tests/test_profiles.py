@@ -174,6 +174,7 @@ def test_full_book_has_a_profile_for_every_authority(full_book):
     _has_profiles(full_book, set(panel["la_code"]))
 
 
+@pytest.mark.slow
 def test_profiles_run_into_a_relative_folder(england, panel_dir, tmp_path, monkeypatch):
     """The default build folder is relative ('_build'); the kernel must still find it."""
     monkeypatch.chdir(tmp_path)
