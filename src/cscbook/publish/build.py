@@ -32,7 +32,7 @@ from cscbook.publish.cache import (
     stamp_matches,
 )
 from cscbook.publish.data import authorities, check_against_data, panel_ids, prepare_data
-from cscbook.publish.execute import run_chapter, stop_workers, worker_init
+from cscbook.publish.execute import forking_quietly, run_chapter, stop_workers, worker_init
 from cscbook.publish.profile_build import (
     PROFILE_BATCHES,
     profile_batches,
@@ -187,16 +187,17 @@ def run_all(pl, todo, batches, build_dir, force, jobs, progress, timings, profil
     pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo) + len(batches))), initializer=worker_init)
     try:
         futures = {}
-        for ch in todo:
-            if progress:
-                progress(ch.id, "start", 0.0)
-            later = None if pl.first.data == "synthetic" else pl.profile_dir
-            args = (ch, pl.resolved[ch.id], pl.panel_dir, build_dir, force, pl.keys[ch.id], pl.links, later)
-            futures[ch.id] = pool.submit(run_chapter, *args)
-        for i, batch in enumerate(batches):
-            futures[f"profiles:{i}"] = pool.submit(
-                run_profiles, batch, pl.profile_dir, pl.profile_years, profiles_out, pl.links
-            )
+        with forking_quietly():  # the pool forks its workers as the first jobs are submitted
+            for ch in todo:
+                if progress:
+                    progress(ch.id, "start", 0.0)
+                later = None if pl.first.data == "synthetic" else pl.profile_dir
+                args = (ch, pl.resolved[ch.id], pl.panel_dir, build_dir, force, pl.keys[ch.id], pl.links, later)
+                futures[ch.id] = pool.submit(run_chapter, *args)
+            for i, batch in enumerate(batches):
+                futures[f"profiles:{i}"] = pool.submit(
+                    run_profiles, batch, pl.profile_dir, pl.profile_years, profiles_out, pl.links
+                )
         if batches and progress:
             progress(f"profiles ({len(pl.codes)})", "start", 0.0)
         profile_seconds = 0.0

@@ -6,6 +6,7 @@ which then ends them (:func:`stop_workers`) and clears their unfinished folders.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -100,8 +101,24 @@ def worker_init() -> None:
 
     os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # forked with SIGINT blocked (see ``forking_quietly``): a Ctrl-C that arrived meanwhile is now discarded
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     signal.signal(signal.SIGTERM, _end_group)
     _die_with_parent(signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def forking_quietly():
+    """Hold back Ctrl-C while worker processes are forked: a child forked in the moment before
+    ``worker_init`` detaches it would otherwise take the SIGINT with the main process's handler and print
+    a traceback. Blocked, the signal waits: the main process receives it on leaving, the children discard it."""
+    import signal
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _end_group(signum, frame) -> None:
