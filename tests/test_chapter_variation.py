@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from cscbook import contract, params
-from cscbook.analyse import measures
+from cscbook.analyse import measures, stats
 from cscbook.chapters import variation as va
 from cscbook.chapters.context import Context
 from tests.conftest import run_chapter
@@ -90,8 +92,8 @@ def test_funnel_limits_contain_about_95_percent_when_every_authority_has_the_nat
     rng = np.random.default_rng(7)
     counts = rng.binomial(n.astype(int)[None, :], theta, size=(400, n.size))
     rates = counts / n
-    lo95, hi95 = va.funnel_limits(theta, n, 0.95)
-    lo998, hi998 = va.funnel_limits(theta, n, 0.998)
+    lo95, hi95 = stats.funnel_limits(theta, n, 0.95)
+    lo998, hi998 = stats.funnel_limits(theta, n, 0.998)
     inside95 = ((rates >= lo95) & (rates <= hi95)).mean()
     outside998 = ((rates < lo998) | (rates > hi998)).mean()
     assert 0.94 <= inside95 <= 0.96, inside95
@@ -121,16 +123,52 @@ def test_funnel_on_synthetic_england_finds_more_outliers_than_chance(england):
     assert ((outside["rate"] > outside["hi_998"]) | (outside["rate"] < outside["lo_998"])).all()
 
 
+def _planted(england, tau: float, seed: int = 11):
+    """Synthetic England with its last-year plans redrawn: binomial on England's rate plus a normal spread
+    ``tau`` (per child) between authorities; returns the context and each authority's true rate."""
+    prep = contract.Prepared(england.panel.copy(), england.flags, england.meta, england.truth)
+    p = prep.panel
+    rng = np.random.default_rng(seed)
+    pop = p["pop_0_17"].to_numpy(dtype=float)
+    true = np.clip(45 / 10_000 + rng.normal(0, tau, len(p)), 1e-5, 1)
+    p["cpp_31mar"] = pd.array(rng.binomial(pop.astype(int), true).astype(float), dtype="Float64")
+    return make_ctx(prep), pd.Series(true, index=p.index)
+
+
+def test_overdispersed_limits_on_synthetic_england_with_no_and_with_a_planted_spread(england):
+    ctx, _ = _planted(england, 0.0)
+    s = va.funnel_summary(va.funnel(ctx))
+    assert s["tau"] == 0 and s["od_outside"] <= 3
+    assert "no more than chance" in va.overdispersion_sentence(s)
+    tau = 10 / 10_000  # a between-authority standard deviation of 10 plans per 10,000
+    ctx, _ = _planted(england, tau)
+    s = va.funnel_summary(va.funnel(ctx))
+    # Winsorised at 10% each end, tau is recovered at 55% to 85% (tests/test_stats.py measures why)
+    assert 0.55 * 10 < s["tau"] < 0.85 * 10
+    assert s["outside"] > 20 and s["od_outside"] <= 8
+    assert f"{s['od_outside']} of 152" in va.overdispersion_sentence(s)
+
+
+def test_rank_intervals_on_synthetic_england_cover_the_planted_ranks(england):
+    ctx, true = _planted(england, 10 / 10_000, seed=12)
+    f = va.funnel(ctx)
+    last = ctx.view["year"] == ctx.last
+    truth = true[last & ctx.view["cpp_31mar"].notna()].rank(ascending=False).to_numpy()
+    covered = np.mean((f["rank_lo"].to_numpy() <= truth) & (truth <= f["rank_hi"].to_numpy()))
+    assert covered >= 0.85
+    assert "cannot be placed with confidence" in va.rank_sentence(ctx, f)
+
+
 def test_spearman_stability_is_one_when_ranks_do_not_change_and_near_zero_when_they_are_shuffled():
     rng = np.random.default_rng(3)
     base = rng.lognormal(3.8, 0.4, 150)
     years = range(2011, 2019)
     steady = pd.DataFrame({y: base * 1.03 ** (y - 2011) * (1 + 1e-6 * rng.random(150)) for y in years})
-    s = va.spearman_stability(steady)
+    s = stats.spearman_stability(steady)
     assert len(s) == 8 and s.index[-1].startswith("First to last")
     assert (s > 0.999).all()
     shuffled = pd.DataFrame({y: rng.permutation(base) for y in years})
-    assert va.spearman_stability(shuffled).abs().max() < 0.3
+    assert stats.spearman_stability(shuffled).abs().max() < 0.3
 
 
 def test_rank_stability_on_synthetic_england(england):
@@ -180,6 +218,15 @@ def test_notebook_executed_on_synthetic_data(built_book):
     nao = pd.read_csv(out / "variation_nao_comparison.csv", keep_default_na=False)
     assert (nao["Result"] == "pass").all()
     assert "alt=" in (out / "variation.ipynb").read_text()
+    data = json.loads((out / "variation.json").read_text())
+    funnel = pd.read_csv(out / "variation_funnel.csv")
+    beyond = funnel["Position allowing for overdispersion"].str.contains("99.8").sum()
+    assert data["funnel"]["beyond_998_overdispersed"]["total"] == beyond
+    assert data["funnel"]["beyond_998_binomial"]["total"] == funnel["Position"].str.contains("99.8").sum()
+    assert data["funnel"]["phi"] > 1 and data["funnel"]["tau_per_10000"] > 0
+    ranks = pd.DataFrame(data["ranks"]["authorities"])
+    assert len(ranks) == len(funnel) and (ranks["rank_lo"] <= ranks["rank_hi"]).all()
+    assert data["ranks"]["n_boot"] == 20  # the shared synthetic build's replicates
 
 
 @pytest.mark.slow

@@ -211,6 +211,7 @@ def test_region_fit_uses_that_region_only(england):
     assert math.isclose(sum(f.shares.values()), 1.0)
 
 
+@pytest.mark.slow  # the whole decomposition on synthetic England; the built book runs it too
 def test_chapter_outputs(tmp_path, monkeypatch, panel_dir):
     from cscbook.chapters import context as chapter
     from cscbook.chapters import decomposition as dc

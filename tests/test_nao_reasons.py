@@ -165,7 +165,9 @@ def official_like(england) -> contract.Prepared:
     return contract.Prepared(panel=panel, flags=flags, meta=meta)
 
 
-@pytest.mark.parametrize("chapter", ["variation", "ofsted", "preventative", "decomposition"])
+@pytest.mark.parametrize(
+    "chapter", ["variation", "ofsted", "preventative", pytest.param("decomposition", marks=pytest.mark.slow)]
+)
 def test_failing_rows_say_why(official_like, chapter):
     values = {"n_boot": 0} if chapter == "decomposition" else {}
     df = nao_table(chapter, make_ctx(chapter, official_like, **values))
@@ -173,6 +175,7 @@ def test_failing_rows_say_why(official_like, chapter):
     assert_reasons(df)
 
 
+@pytest.mark.slow
 def test_decomposition_note_names_the_reproduction_model_and_the_vacancy_years(official_like):
     """On official-like data the main model is the declared candidate closest to the NAO's shares, over every
     year without vacancies; each failing row names it, its years, and the two-year model with vacancies."""

@@ -56,6 +56,7 @@ def test_template_parameters_match_the_model(ch):
         assert eval(defaults[k]) == v, k  # noqa: S307 - literals from our own template
 
 
+@pytest.mark.slow  # the bad-input suite runs the same refusal (param-unknown) in make test
 def test_cli_rejects_unknown_parameter_in_one_line(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "cscbook", "build", "--build-dir", str(tmp_path), "-p", "bogus", "1"],

@@ -75,21 +75,9 @@ class DemandParams(ChapterParams):
     pass
 
 
-class VariationParams(ChapterParams):
-    pass
+class Bootstrapped(ChapterParams):
+    """Parameters of a chapter that draws bootstrap replicates."""
 
-
-class OfstedParams(ChapterParams):
-    judgement_scale: Literal["four-point", "binary"] = "four-point"
-
-
-class PreventativeParams(ChapterParams):
-    definition: Literal["A", "B", "C"] = "B"
-
-
-class DecompositionParams(ChapterParams):
-    outcome_scale: Literal["log", "level"] = "log"
-    deprivation: Literal["idaci", "imd"] = "idaci"
     n_boot: int = 200
     boot_seed: int = 1
 
@@ -104,6 +92,23 @@ class DecompositionParams(ChapterParams):
         if not 0 <= v <= 5000:
             raise ValueError("must be between 0 and 5000")
         return v
+
+
+class VariationParams(Bootstrapped):
+    pass
+
+
+class OfstedParams(ChapterParams):
+    judgement_scale: Literal["four-point", "binary"] = "four-point"
+
+
+class PreventativeParams(ChapterParams):
+    definition: Literal["A", "B", "C"] = "B"
+
+
+class DecompositionParams(Bootstrapped):
+    outcome_scale: Literal["log", "level"] = "log"
+    deprivation: Literal["idaci", "imd"] = "idaci"
 
 
 #: Each chapter's parameter model, by chapter id (the notebook template is book/<id>.ipynb).

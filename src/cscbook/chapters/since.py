@@ -287,7 +287,8 @@ def variation(ctx: Context) -> Since:
 
 def ofsted(ctx: Context) -> Since:
     """Does spending still bear no relation to Ofsted's judgements? Spearman's rho by year since 2017-18."""
-    from cscbook.chapters.ofsted.stats import judgement_frame, score_for_scale, spearman_ci
+    from cscbook.analyse.stats import spearman_ci
+    from cscbook.chapters.ofsted.stats import judgement_frame, score_for_scale
 
     later = later_context(ctx)
     if later is None:

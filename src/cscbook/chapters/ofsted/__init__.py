@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cscbook.analyse import measures, reference
+from cscbook.analyse.stats import LEVEL, kruskal, spearman_ci
 from cscbook.chapters import candidates, since
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
@@ -21,7 +22,6 @@ from cscbook.chapters.ofsted.charts import fig_change, fig_spend
 from cscbook.chapters.ofsted.stats import (
     BINARY,
     CHANGE_OF,
-    LEVEL,
     SCORE,
     association_words,
     change_summary,
@@ -34,12 +34,10 @@ from cscbook.chapters.ofsted.stats import (
     highlight_sentence,
     judgement_frame,
     judgement_model,
-    kruskal,
     labels,
     later_change,
     nao_rows,
     score_for_scale,
-    spearman_ci,
 )
 from cscbook.publish import figures
 

@@ -7,9 +7,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from cscbook.analyse import measures, reference
+from cscbook.analyse.stats import LEVEL, kruskal, spearman_ci
 from cscbook.chapters import nao_notes
 from cscbook.chapters.context import Context
 from cscbook.contract import OFSTED_SCALE
@@ -24,9 +24,6 @@ BINARY = ["Requires improvement or worse", "Good or better"]
 
 #: Rates whose later change is set against the judgement.
 CHANGE_OF = {"cpp_31mar": "child protection plan rate", "cla_31mar": "looked-after rate"}
-
-
-LEVEL = 0.95
 
 
 def labels(ctx: Context) -> list[str]:
@@ -64,35 +61,6 @@ def group_table(ctx: Context, jf: pd.DataFrame) -> pd.DataFrame:
     t = t.reindex([x for x in labels(ctx) if x in t.index])
     t.index.name = "Judgement"
     return t
-
-
-def spearman_ci(x, y, level: float = LEVEL) -> dict[str, float]:
-    """Spearman's rank correlation with a Fisher z interval (Bonett-Wright standard error) and its p-value."""
-    d = pd.DataFrame({"x": np.asarray(x, dtype="float64"), "y": np.asarray(y, dtype="float64")}).dropna()
-    n = len(d)
-    if n < 5 or d["x"].nunique() < 2 or d["y"].nunique() < 2:
-        return {"rho": float("nan"), "lo": float("nan"), "hi": float("nan"), "p": float("nan"), "n": n}
-    res = stats.spearmanr(d["x"], d["y"])
-    rho = float(res.statistic)
-    se = np.sqrt((1 + rho**2 / 2) / (n - 3))
-    z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
-    crit = stats.norm.ppf((1 + level) / 2)
-    return {
-        "rho": rho,
-        "lo": float(np.tanh(z - crit * se)),
-        "hi": float(np.tanh(z + crit * se)),
-        "p": float(res.pvalue),
-        "n": n,
-    }
-
-
-def kruskal(df: pd.DataFrame, value: str, group: str = "group") -> dict[str, float]:
-    """Kruskal-Wallis test of ``value`` across the groups that have at least two authorities."""
-    groups = [g[value].dropna().to_numpy() for _, g in df.groupby(group) if g[value].notna().sum() >= 2]
-    if len(groups) < 2:
-        return {"H": float("nan"), "p": float("nan"), "k": len(groups)}
-    res = stats.kruskal(*groups)
-    return {"H": float(res.statistic), "p": float(res.pvalue), "k": len(groups)}
 
 
 def judgement_model(jf: pd.DataFrame, scale: str, level: float = LEVEL) -> dict:

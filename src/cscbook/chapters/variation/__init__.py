@@ -17,6 +17,18 @@ from cscbook.chapters import candidates, since
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
 from cscbook.chapters.variation.charts import fig_distributions, fig_funnel, fig_ranked, fig_regions, fig_stability
+from cscbook.chapters.variation.funnel import (
+    expected_text,
+    funnel,
+    funnel_summary,
+    funnel_table,
+    funnel_verdict,
+    highlight_funnel_sentence,
+    overdispersion_sentence,
+    rank_sentence,
+    reconcile_sentence,
+    write_json,
+)
 from cscbook.chapters.variation.stats import (
     DEFINED_AS,
     MEASURES,
@@ -31,22 +43,13 @@ from cscbook.chapters.variation.stats import (
     distribution,
     ends_sentence,
     england_rate,
-    expected_text,
     fmt_value,
-    funnel,
-    funnel_limits,
-    funnel_summary,
-    funnel_table,
-    funnel_verdict,
-    highlight_funnel_sentence,
     measures_frame,
     nao_rows,
     range_end_note,
     rank_stability,
-    reconcile_sentence,
     region_share,
     short_labels,
-    spearman_stability,
     stability_words,
     summarise,
     tiny_codes,
@@ -79,7 +82,6 @@ __all__ = [
     "fig_stability",
     "fmt_value",
     "funnel",
-    "funnel_limits",
     "funnel_summary",
     "funnel_table",
     "funnel_verdict",
@@ -87,23 +89,33 @@ __all__ = [
     "highlight_funnel_sentence",
     "measures_frame",
     "nao_rows",
+    "overdispersion_sentence",
+    "rank_sentence",
     "range_end_note",
     "reconcile_sentence",
     "rank_stability",
     "region_share",
     "results",
     "short_labels",
-    "spearman_stability",
     "stability_words",
     "summarise",
     "tiny_codes",
     "tiny_sentence",
     "tiny_table",
     "wide",
+    "write_json",
 ]
 
 #: The columns of the table of authorities outside the funnel's 99.8% limits.
-OUTLIER_COLUMNS = ["Authority", "Children aged 0-17", "Rate per 10,000", "99.8% lower", "99.8% upper", "Position"]
+OUTLIER_COLUMNS = [
+    "Authority",
+    "Children aged 0-17",
+    "Rate per 10,000",
+    "99.8% lower",
+    "99.8% upper",
+    "Position",
+    "Position allowing for overdispersion",
+]
 
 
 @dataclass
@@ -150,7 +162,7 @@ def results(ctx: Context) -> Results:
         candidates=cand,
         since=since.variation(ctx),
         fig_distributions=fig_distributions(ctx, cs),
-        fig_ranked=fig_ranked(ctx, cs),
+        fig_ranked=fig_ranked(ctx, cs, fun),
         fig_regions=fig_regions(ctx),
         fig_stability=fig_stability(ctx, stab),
         fig_funnel=fig_funnel(ctx, fun),
@@ -242,5 +254,8 @@ def _glue_stability_and_funnel(ctx: Context, res: Results) -> None:
     ctx.glue("f_expected", expected_text(fs["expected"]))
     ctx.glue("f_within95", fs["within95_share"], "{:.0f}%")
     ctx.glue("f_verdict", funnel_verdict(fs))
+    ctx.glue("f_od_out", fs["od_outside"])
+    ctx.glue("f_od_text", overdispersion_sentence(fs))
+    ctx.glue("rank_text", rank_sentence(ctx, res.funnel))
     ctx.glue("f_reconcile", reconcile_sentence(ctx, res.funnel))
     ctx.glue_md("f_hl", res.f_hl)

@@ -6,17 +6,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from cscbook.analyse import measures
+from cscbook.analyse import measures, stats
 from cscbook.chapters.context import Context
+from cscbook.chapters.variation.funnel import expected_text, funnel_summary
 from cscbook.chapters.variation.stats import (
     MEASURES,
     SHORT,
     distribution,
     england_rate,
-    expected_text,
     fmt_value,
-    funnel_limits,
-    funnel_summary,
     measures_frame,
     region_share,
     stability_words,
@@ -59,14 +57,28 @@ def _col_of(label: str) -> str:
     return {v: k for k, v in MEASURES.items()}[label]
 
 
-def fig_ranked(ctx: Context, cs: pd.DataFrame) -> figures.Figure:
-    """Authorities ordered by their CPP rate, with England's rate and the highlighted authority."""
+def fig_ranked(ctx: Context, cs: pd.DataFrame, fun: pd.DataFrame) -> figures.Figure:
+    """Authorities ordered by their CPP rate, each with the 95% interval of its rank, England's rate and the
+    highlighted authority."""
     d = cs.dropna(subset=["cpp_rate"]).sort_values("cpp_rate").reset_index(drop=True)
     d["rank"] = np.arange(1, len(d) + 1)
     nat = england_rate(ctx, "cpp_31mar", ctx.last)
     fig, ax = plt.subplots(figsize=(9, 4.6))
     q1, q3 = d["cpp_rate"].quantile([0.25, 0.75])
     ax.axhspan(q1, q3, color=figures.MUTED, alpha=0.15, lw=0, label="Middle half of authorities")
+    iv = fun.set_index("la_code")[["rank_lo", "rank_hi"]].reindex(d["la_code"])
+    if ctx.p.n_boot and iv.notna().all().all():
+        # the interval's places counted from the lowest rate, as the x-axis runs
+        units = len(fun)
+        ax.hlines(
+            d["cpp_rate"],
+            units + 1 - iv["rank_hi"].to_numpy(),
+            units + 1 - iv["rank_lo"].to_numpy(),
+            color=figures.colours(1)[0],
+            alpha=0.35,
+            lw=1.2,
+            label="95% interval of its rank",
+        )
     ax.scatter(d["rank"], d["cpp_rate"], s=14, color=figures.colours(1)[0], label="Authority")
     ax.axhline(nat, color="#444444", ls="--", lw=1, label=f"England {nat:.0f}")
     hi = ctx.highlight_row(d)
@@ -199,14 +211,21 @@ def _rank_slopes(ctx: Context, ax, ranks: pd.DataFrame, movers: int = 3) -> None
 
 
 def fig_funnel(ctx: Context, f: pd.DataFrame) -> figures.Figure:
-    """Funnel plot of CPP rates against child population with 95% and 99.8% limits around England's rate."""
+    """Funnel plot of CPP rates against child population: exact binomial 95% and 99.8% limits around
+    England's rate, and the 99.8% limits that allow for overdispersion."""
     theta = f.attrs["theta"]
+    od: stats.Overdispersion = f.attrs["od"]
     grid = np.unique(np.round(np.geomspace(max(f["pop_0_17"].min() * 0.8, 100), f["pop_0_17"].max() * 1.2, 300)))
     fig, ax = plt.subplots(figsize=(9, 5))
     for cov, ls, lab in ((0.95, "--", "95% limits"), (0.998, ":", "99.8% limits")):
-        lo, hi = funnel_limits(theta, grid, cov)
+        lo, hi = stats.funnel_limits(theta, grid, cov)
         ax.plot(grid / 1000, hi * measures.PER, ls, color="#444444", lw=1, label=lab)
         ax.plot(grid / 1000, lo * measures.PER, ls, color="#444444", lw=1)
+    if np.isfinite(od.phi):
+        lo, hi = stats.funnel_limits_overdispersed(od, grid, 0.998)
+        wide_c = figures.colours(3)[2]
+        ax.plot(grid / 1000, hi * measures.PER, "-", color=wide_c, lw=1.4, label="99.8%, allowing for overdispersion")
+        ax.plot(grid / 1000, lo * measures.PER, "-", color=wide_c, lw=1.4)
     ax.axhline(theta * measures.PER, color="#444444", lw=0.8)
     out = f["position"].str.contains("99.8")
     c = figures.colours(2)
@@ -223,13 +242,20 @@ def fig_funnel(ctx: Context, f: pd.DataFrame) -> figures.Figure:
     ax.minorticks_off()
     ax.set_xlabel("Children aged 0-17 (thousands, log scale)")
     ax.set_ylabel("Child protection plans per 10,000 aged 0-17")
+    # headroom above the highest point or limit, so that the key covers no authority
+    ax.set_ylim(top=max(ax.get_ylim()[1], f["rate"].max()) * 1.3)
     ax.legend(frameon=False, fontsize=8, loc="upper right", ncol=2)
     s = funnel_summary(f)
-    title = f"{s['outside']} of {s['n']} authorities lie beyond the 99.8% limits, against {expected_text(s['expected'])} expected by chance"
+    title = (
+        f"{s['outside']} of {s['n']} authorities lie beyond the 99.8% limits, against {expected_text(s['expected'])} "
+        f"expected by chance; {s['od_outside']} allowing for overdispersion"
+    )
     alt = (
         f"Funnel plot of {s['n']} authorities' CPP rates in {measures.year_label(ctx.last)} against child population, "
         f"with 95% and 99.8% control limits around England's rate of {s['rate']:.0f} per 10,000. "
-        f"{s['above']} lie above and {s['below']} below the 99.8% limits."
+        f"{s['above']} lie above and {s['below']} below the 99.8% limits; allowing for overdispersion "
+        f"(a between-authority standard deviation of {s['tau']:.0f} per 10,000), {s['od_above']} lie above and "
+        f"{s['od_below']} below."
         + (f" {ctx.highlight_name}: {hi['rate']:.0f} per 10,000, {hi['position']}." if hi is not None else "")
     )
     return figures.finish(fig, title, alt, ctx.source)

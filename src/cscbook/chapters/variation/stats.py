@@ -1,13 +1,13 @@
 """Variation between authorities: the distributions, the smallest authorities, rank stability, the
-funnel plot's limits, the comparison with the NAO and the sentences."""
+comparison with the NAO and the sentences (the funnel plot and the rank intervals are in ``funnel``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from cscbook.analyse import measures, reference
+from cscbook.analyse.stats import spearman_stability
 from cscbook.chapters import nao_notes
 from cscbook.chapters.context import Context
 
@@ -177,23 +177,6 @@ def wide(frame: pd.DataFrame, col: str) -> pd.DataFrame:
     return frame.pivot_table(index="la_code", columns="year", values=col, aggfunc="first")
 
 
-def spearman_stability(w: pd.DataFrame) -> pd.Series:
-    """Spearman correlation of authorities' values between consecutive years, and first against last.
-
-    ``w`` has authorities in rows and years in columns; each pair uses the authorities known in both.
-    """
-    years = sorted(w.columns)
-    out = {}
-    pairs = list(zip(years[:-1], years[1:])) + [(years[0], years[-1])]
-    for a, b in pairs:
-        both = w[[a, b]].dropna()
-        label = f"{measures.year_label(a)} to {measures.year_label(b)}"
-        if (a, b) == (years[0], years[-1]):
-            label = f"First to last: {label}"
-        out[label] = float(stats.spearmanr(both[a], both[b]).statistic) if len(both) > 2 else float("nan")
-    return pd.Series(out)
-
-
 def stability_words(rho: float) -> str:
     """A verdict on a rank correlation between years, for titles and prose."""
     if rho >= 0.9:
@@ -211,154 +194,9 @@ def rank_stability(ctx: Context) -> pd.DataFrame:
     return pd.DataFrame({MEASURES[c]: spearman_stability(wide(frame, c)) for c in MEASURES})
 
 
-def funnel_limits(theta: float, n: np.ndarray, coverage: float) -> tuple[np.ndarray, np.ndarray]:
-    """Binomial control limits for a proportion ``theta`` on ``n`` trials, as proportions.
-
-    Exact binomial quantiles, interpolated between integers so the limits are smooth in ``n``
-    (Spiegelhalter 2005, Statistics in Medicine 24:1185).
-    """
-    n = np.asarray(n, dtype="float64")
-    out = []
-    for q in ((1 - coverage) / 2, (1 + coverage) / 2):
-        r = stats.binom.ppf(q, n, theta)
-        f_r = stats.binom.cdf(r, n, theta)
-        f_r1 = stats.binom.cdf(r - 1, n, theta)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            alpha = np.where(f_r > f_r1, (f_r - q) / (f_r - f_r1), 0.0)
-        out.append((r - alpha) / n)
-    return out[0], out[1]
-
-
 def england_rate(ctx: Context, col: str, year: int) -> float:
     """England's rate per 10,000 in ``year`` (all regions, authorities with a known count)."""
     return float(measures.national_rates(ctx.panel, [col]).loc[year, col])
-
-
-def funnel(ctx: Context, col: str = "cpp_31mar") -> pd.DataFrame:
-    """Each authority's rate in the last year against England's, with its position in the funnel."""
-    d = ctx.view[(ctx.view["year"] == ctx.last) & ctx.view[col].notna()]
-    n = d["pop_0_17"].astype("float64").to_numpy()
-    x = d[col].astype("float64").to_numpy()
-    theta = england_rate(ctx, col, ctx.last) / measures.PER
-    out = pd.DataFrame({"la_code": d["la_code"].values, "la_name": d["la_name"].values, "pop_0_17": n, "count": x})
-    out["rate"] = x / n * measures.PER
-    for cov, tag in ((0.95, "95"), (0.998, "998")):
-        lo, hi = funnel_limits(theta, n, cov)
-        out[f"lo_{tag}"], out[f"hi_{tag}"] = lo * measures.PER, hi * measures.PER
-    out["position"] = np.select(
-        [
-            out["rate"] > out["hi_998"],
-            out["rate"] < out["lo_998"],
-            out["rate"] > out["hi_95"],
-            out["rate"] < out["lo_95"],
-        ],
-        ["above 99.8%", "below 99.8%", "above 95%", "below 95%"],
-        "within 95%",
-    )
-    out.attrs["theta"] = theta
-    return out
-
-
-def funnel_summary(f: pd.DataFrame) -> dict[str, float]:
-    n = len(f)
-    above = int((f["position"] == "above 99.8%").sum())
-    below = int((f["position"] == "below 99.8%").sum())
-    within95 = int((f["position"] == "within 95%").sum())
-    return {
-        "n": n,
-        "above": above,
-        "below": below,
-        "outside": above + below,
-        "expected": 0.002 * n,
-        "within95_share": within95 / n * 100 if n else float("nan"),
-        "rate": f.attrs.get("theta", float("nan")) * measures.PER,
-    }
-
-
-def expected_text(x: float) -> str:
-    """An expected count for prose: one decimal, or two when it is below 0.1."""
-    return f"{x:.1f}" if x >= 0.1 else f"{x:.2f}"
-
-
-def funnel_verdict(s: dict[str, float]) -> str:
-    """What the count beyond the 99.8% limits says, against the number chance would put there."""
-    if not s["n"]:
-        return "There are no authorities to plot."
-    if s["outside"] <= max(1, 3 * s["expected"]):
-        return "That is about what chance alone would give: the spread is consistent with random variation."
-    return "Authorities differ by far more than chance would produce: most of the spread reflects real differences."
-
-
-def reconcile_sentence(ctx: Context, f: pd.DataFrame) -> str:
-    """How the funnel (most of the spread is more than chance) and the ranks (places shift from year to year)
-    are both true, in the data's numbers: how far apart the middle authorities lie against the width of the
-    band that chance alone gives, and how far authorities inside and beyond the limits moved in rank."""
-    w = wide(measures_frame(ctx.view), "cpp_rate")
-    years = sorted(w.columns)
-    if len(years) < 2 or f.empty:
-        return ""
-    a, b = years[-2], years[-1]
-    both = w[[a, b]].dropna()
-    moved = (both[a].rank(ascending=False) - both[b].rank(ascending=False)).abs()
-    pos = f.set_index("la_code")["position"].reindex(moved.index)
-    inner, outer = moved[pos == "within 95%"], moved[pos.str.contains("99.8", na=False)]
-    rates = f["rate"]
-    middle = float(rates.quantile(0.75) - rates.quantile(0.25))
-    band = float((f["hi_95"] - f["lo_95"]).median())
-    text = (
-        "The funnel and the ranks answer different questions. The funnel asks whether an authority differs "
-        "from England; a rank, whether it differs from the authorities next to it. The middle half of "
-        f"authorities lie within {middle:.0f} plans per 10,000 of each other, while chance alone moves a "
-        f"typical authority's rate within a band {band:.0f} wide, so in the middle small changes reorder them."
-    )
-    if len(inner) and len(outer):
-        text += (
-            f" From {measures.year_label(a)} to {measures.year_label(b)}, authorities within the 95% limits "
-            f"moved a median {inner.median():.0f} places and those beyond the 99.8% limits {outer.median():.0f}"
-        )
-        text += (
-            ": the differences chance cannot explain are at the ends, the reordering in the middle."
-            if inner.median() > outer.median()
-            else ", so here even the authorities beyond the limits move as much as those inside them."
-        )
-    return text
-
-
-def funnel_table(f: pd.DataFrame) -> pd.DataFrame:
-    """The funnel plot's data with readable column names, highest rate first."""
-    out = f.sort_values("rate", ascending=False).rename(
-        columns={
-            "la_code": "Code",
-            "la_name": "Authority",
-            "pop_0_17": "Children aged 0-17",
-            "count": "Child protection plans",
-            "rate": "Rate per 10,000",
-            "lo_95": "95% lower",
-            "hi_95": "95% upper",
-            "lo_998": "99.8% lower",
-            "hi_998": "99.8% upper",
-            "position": "Position",
-        }
-    )
-    return out.reset_index(drop=True)
-
-
-def highlight_funnel_sentence(ctx: Context, f: pd.DataFrame) -> str:
-    """Where the highlighted authority lies in the funnel plot, as Markdown (its name links to its profile)."""
-    if not ctx.highlight:
-        return ctx.unmarked
-    r = ctx.highlight_row(f)
-    if r is None:
-        return f"{ctx.highlight_md} is not in the funnel plot (outside the region shown, or its count is suppressed)."
-    pos = r["position"]
-    meaning = {
-        "within 95%": "within the 95% limits: its difference from England is consistent with chance",
-        "above 95%": "above the 95% limits but within 99.8%: a possible signal, not a clear one",
-        "below 95%": "below the 95% limits but within 99.8%: a possible signal, not a clear one",
-        "above 99.8%": "above the 99.8% limits: higher than chance alone would explain",
-        "below 99.8%": "below the 99.8% limits: lower than chance alone would explain",
-    }[pos]
-    return f"{ctx.highlight_md} ({r['rate']:.0f} per 10,000, {r['pop_0_17']:,.0f} children) lies {meaning}."
 
 
 def region_share(cs: pd.DataFrame, col: str = "cpp_rate") -> float:
