@@ -171,7 +171,7 @@ def distinguishable(ranks: pd.DataFrame) -> dict[str, float]:
     are confidently in the top or bottom quarter (their whole interval inside it)."""
     units = len(ranks)
     if not units:
-        return {"units": 0, "median_width": float("nan"), "top": 0, "bottom": 0, "middle": 0}
+        return {"units": 0, "median_width": float("nan"), "top": 0, "bottom": 0, "middle": 0, "quarter": 0}
     quarter = units / 4
     width = ranks["hi"] - ranks["lo"]
     top = int((ranks["hi"] <= quarter).sum())

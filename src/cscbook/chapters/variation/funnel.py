@@ -15,9 +15,16 @@ from cscbook.chapters.context import Context
 from cscbook.chapters.variation.stats import england_rate, measures_frame, wide
 
 
-def _positions(rate: pd.Series, lo95, hi95, lo998, hi998) -> np.ndarray:
+def _positions(out: pd.DataFrame, limits: str) -> np.ndarray:
+    """Each rate's place against the limits named ``lo_<limits>95`` to ``hi_<limits>998``."""
+    rate = out["rate"]
     return np.select(
-        [rate > hi998, rate < lo998, rate > hi95, rate < lo95],
+        [
+            rate > out[f"hi_{limits}998"],
+            rate < out[f"lo_{limits}998"],
+            rate > out[f"hi_{limits}95"],
+            rate < out[f"lo_{limits}95"],
+        ],
         ["above 99.8%", "below 99.8%", "above 95%", "below 95%"],
         "within 95%",
     )
@@ -26,7 +33,8 @@ def _positions(rate: pd.Series, lo95, hi95, lo998, hi998) -> np.ndarray:
 def funnel(ctx: Context, col: str = "cpp_31mar") -> pd.DataFrame:
     """Each authority's rate in the last year against England's, with its position in the funnel: against
     the exact binomial limits (``position``) and against the limits that allow for overdispersion
-    (``position_od``); the estimate of overdispersion is in ``attrs["od"]``."""
+    (``position_od``); the estimate of overdispersion is in ``attrs["od"]``, how far the ranks can be told
+    apart in ``attrs["ranks"]``."""
     d = ctx.view[(ctx.view["year"] == ctx.last) & ctx.view[col].notna()]
     n = d["pop_0_17"].astype("float64").to_numpy()
     x = d[col].astype("float64").to_numpy()
@@ -39,12 +47,13 @@ def funnel(ctx: Context, col: str = "cpp_31mar") -> pd.DataFrame:
         out[f"lo_{tag}"], out[f"hi_{tag}"] = lo * measures.PER, hi * measures.PER
         lo, hi = stats.funnel_limits_overdispersed(od, n, cov)
         out[f"lo_od_{tag}"], out[f"hi_od_{tag}"] = lo * measures.PER, hi * measures.PER
-    out["position"] = _positions(out["rate"], *(out[f"{e}_{t}"] for t in ("95", "998") for e in ("lo", "hi")))
-    out["position_od"] = _positions(out["rate"], *(out[f"{e}_od_{t}"] for t in ("95", "998") for e in ("lo", "hi")))
+    out["position"] = _positions(out, "")
+    out["position_od"] = _positions(out, "od_")
     ranks = stats.rank_intervals(x, n, ctx.p.n_boot, ctx.p.boot_seed)
     out["rank"], out["rank_lo"], out["rank_hi"] = ranks["rank"].values, ranks["lo"].values, ranks["hi"].values
     out.attrs["theta"] = theta
     out.attrs["od"] = od
+    out.attrs["ranks"] = stats.distinguishable(ranks)
     return out
 
 
@@ -54,6 +63,8 @@ def funnel_summary(f: pd.DataFrame) -> dict[str, float]:
     below = int((f["position"] == "below 99.8%").sum())
     within95 = int((f["position"] == "within 95%").sum())
     od: stats.Overdispersion = f.attrs["od"]
+    od_above = int((f["position_od"] == "above 99.8%").sum())
+    od_below = int((f["position_od"] == "below 99.8%").sum())
     return {
         "n": n,
         "above": above,
@@ -62,9 +73,9 @@ def funnel_summary(f: pd.DataFrame) -> dict[str, float]:
         "expected": 0.002 * n,
         "within95_share": within95 / n * 100 if n else float("nan"),
         "rate": f.attrs.get("theta", float("nan")) * measures.PER,
-        "od_above": int((f["position_od"] == "above 99.8%").sum()),
-        "od_below": int((f["position_od"] == "below 99.8%").sum()),
-        "od_outside": int(f["position_od"].str.contains("99.8").sum()),
+        "od_above": od_above,
+        "od_below": od_below,
+        "od_outside": od_above + od_below,
         "phi": od.phi,
         "tau": od.tau * measures.PER,
         "od_p": od.p,
@@ -210,7 +221,7 @@ def rank_sentence(ctx: Context, f: pd.DataFrame) -> str:
     """How many ranks are really distinguishable, from the rank intervals."""
     if not ctx.p.n_boot or f.empty:
         return "This build draws no replicates, so the ranks are shown without intervals."
-    d = stats.distinguishable(f.rename(columns={"rank_lo": "lo", "rank_hi": "hi"}))
+    d = f.attrs["ranks"]
     return (
         f"A rank is uncertain too. Redrawing every authority's count {ctx.p.n_boot} times from its own rate "
         f"gives each rank a 95% interval: the median interval spans {d['median_width']:.0f} places of "
@@ -220,10 +231,11 @@ def rank_sentence(ctx: Context, f: pd.DataFrame) -> str:
     )
 
 
-def write_json(ctx: Context, f: pd.DataFrame, path: str = "variation.json") -> Path:
+def write_json(ctx: Context, res, path: str = "variation.json") -> Path:
     """Write the funnel's overdispersion, the counts beyond each set of limits and every authority's rank
-    with its interval to ``path`` in the working directory (beside the executed chapter)."""
-    s = funnel_summary(f)
+    with its interval to ``path`` in the working directory (beside the executed chapter); ``res`` is the
+    chapter's ``Results``, with the funnel and its summary."""
+    f, s = res.funnel, res.fs
     od: stats.Overdispersion = f.attrs["od"]
     rows = f[
         ["la_code", "la_name", "pop_0_17", "count", "rate", "rank", "rank_lo", "rank_hi", "position", "position_od"]
@@ -253,7 +265,7 @@ def write_json(ctx: Context, f: pd.DataFrame, path: str = "variation.json") -> P
             "n_boot": ctx.p.n_boot,
             "boot_seed": ctx.p.boot_seed,
             "level": stats.LEVEL,
-            "summary": stats.distinguishable(f.rename(columns={"rank_lo": "lo", "rank_hi": "hi"})),
+            "summary": f.attrs["ranks"],
             "authorities": json.loads(rows.to_json(orient="records")),
         },
     }
