@@ -54,6 +54,25 @@ def test_the_preferred_model_is_fitted_as_declared_and_both_reach_shares_json(fi
         assert abs(sum(out[name]["shares"].values()) - 1) < 1e-6
 
 
+def test_the_within_between_model_reaches_shares_json_beside_main(fitted, tmp_path, monkeypatch):
+    ctx, res = fitted
+    monkeypatch.chdir(tmp_path)
+    out = json.loads(dc.write_json(ctx, res).read_text())
+    wb = out["rewb"]
+    assert wb["spec"] == out["main"]["spec"] | {"within_between": True}
+    assert out["main"]["spec"]["within_between"] is False  # main is unchanged
+    assert wb["rows"] == out["main"]["rows"] and wb["authorities"] == out["main"]["authorities"]
+    assert abs(sum(wb["shares"].values()) - 1) < 1e-6 and set(wb["intervals_95"]) == set(models.COMPONENTS)
+    spend = wb["coefficients"]["log_spend"]
+    assert set(spend) == {"between", "within", "contextual"}
+    for part in spend.values():
+        lo, hi = part["wald_95"]
+        assert lo < part["estimate"] < hi
+    assert spend["contextual"]["estimate"] == pytest.approx(
+        spend["between"]["estimate"] - spend["within"]["estimate"], abs=2e-6
+    )
+
+
 def test_on_synthetic_england_the_main_model_stays_the_generators(england):
     ctx = make_ctx("decomposition", england, n_boot=0)
     res = dc.fit(ctx)

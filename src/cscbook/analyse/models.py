@@ -69,6 +69,7 @@ class Spec:
     drop_smallest: float = 0.0  # fraction of authorities, smallest by child population, dropped
     outcome: Literal["cpp_31mar", "cpp_starts"] = "cpp_31mar"  # plans at 31 March, or plans started in the year
     spend: Literal["total", "social_care"] = "total"  # a key of SPEND_MEASURES
+    within_between: bool = False  # Mundlak: each covariate as its authority mean and the deviation from it
 
 
 @dataclass
@@ -140,18 +141,36 @@ def model_frame(panel: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, dict[str
 
 
 def design(frame: pd.DataFrame, spec: Spec) -> tuple[np.ndarray, list[str], dict[str, list[int]]]:
-    """Fixed-effects design: intercept, deprivation, spending, vacancies, year dummies (first year omitted)."""
+    """Fixed-effects design: intercept, deprivation, spending, vacancies, year dummies (first year omitted).
+
+    With ``spec.within_between`` (the within-between or "REWB" model of Bell and Jones) each covariate
+    enters twice: ``<name>_between``, its authority's mean over the model frame, and ``<name>_within``,
+    the year's deviation from that mean; differences between authorities' average spending then belong
+    to the spending block rather than to the authority intercept.
+    """
     cols = ["deprivation", "log_spend"] + (["vacancy"] if spec.vacancies else [])
     years = sorted(frame["year"].unique())
-    X = [np.ones(len(frame))] + [frame[c].to_numpy(float) for c in cols]
-    names = ["const"] + cols
+    X, names = [np.ones(len(frame))], ["const"]
+    for c in cols:
+        v = frame[c].to_numpy(float)
+        if spec.within_between:
+            mean = frame.groupby("la_code", sort=False)[c].transform("mean").to_numpy(float)
+            X.append(mean)
+            names.append(f"{c}_between")
+            if np.ptp(v - mean) > 1e-12 * (1 + np.abs(v).max()):  # a covariate fixed within authorities has none
+                X.append(v - mean)
+                names.append(f"{c}_within")
+        else:
+            X.append(v)
+            names.append(c)
     for y in years[1:]:
         X.append((frame["year"].to_numpy() == y).astype(float))
         names.append(f"year_{y}")
+    covariate = {n: n.removesuffix("_between").removesuffix("_within") for n in names}
     blocks = {
-        "deprivation": [names.index("deprivation")],
+        "deprivation": [i for i, n in enumerate(names) if covariate[n] == "deprivation"],
         "national": [i for i, n in enumerate(names) if n.startswith("year_")],
-        "spend_vacancy": [names.index(c) for c in cols if c != "deprivation"],
+        "spend_vacancy": [i for i, n in enumerate(names) if covariate[n] in cols and covariate[n] != "deprivation"],
     }
     return np.column_stack(X), names, blocks
 

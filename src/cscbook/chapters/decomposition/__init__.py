@@ -20,6 +20,7 @@ from cscbook.analyse import measures, models
 from cscbook.chapters import context as chapter
 from cscbook.chapters import since
 from cscbook.chapters.context import Context
+from cscbook.chapters.decomposition import rewb as within_between
 from cscbook.chapters.decomposition import specs
 from cscbook.chapters.decomposition.charts import fig_effects, fig_orders, fig_robustness, fig_shares
 from cscbook.chapters.decomposition.fit import (
@@ -141,6 +142,14 @@ def write_json(ctx: Context, res: Results, path: str = "shares.json") -> Path:
         "nao": {k: v / 100 for k, v in nao_shares().items()},
         "truth": {k: v / 100 for k, v in (truth_shares(ctx) or {}).items()} or None,
         "variants": {k: pack(v, res.variant_ci[k]) for k, v in res.variants.items()},
+        "rewb": pack(res.rewb, res.rewb_ci)
+        | {
+            "method": "within-between (Mundlak): each covariate as its authority mean and the deviation from it, "
+            "random intercept per authority, year fixed effects; the same rows as main",
+            "coefficients": within_between.to_json(res.rewb_coefs),
+            "sigma_a2": round(res.rewb.sigma_a2, 6),
+            "sigma_e2": round(res.rewb.sigma_e2, 6),
+        },
         "ols_orders": {i: {k: round(float(r[k]), 6) for k in models.COMPONENTS} for i, r in res.orders.iterrows()},
     }
     p = Path(path)
@@ -181,6 +190,19 @@ def glue_all(ctx: Context, res: Results) -> None:
         else "No known truth: built on official statistics.",
     )
     ctx.glue_md("models_text", models_sentence(ctx, res))
+    ctx.glue_md("rewb_text", within_between.sentence(res.main, res.rewb, res.rewb_coefs))
+    ctx.glue_table(
+        "tbl-decomposition-rewb-shares",
+        ctx.table(within_between.shares_table(res.main, res.ci, res.rewb, res.rewb_ci), "rewb_shares").format(
+            precision=1
+        ),
+    )
+    ctx.glue_table(
+        "tbl-decomposition-rewb-coefficients",
+        ctx.table(within_between.coef_table(res.rewb_coefs, coef_labels(res.spec)), "rewb_coefficients").format(
+            precision=4, na_rep="—"
+        ),
+    )
     ctx.glue("since_last", res.since.last)
     ctx.glue_md("decomposition_since_text", res.since.text)
     ctx.glue("decomposition_now", res.since.headline)

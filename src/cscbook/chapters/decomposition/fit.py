@@ -11,6 +11,7 @@ import pandas as pd
 
 from cscbook.analyse import models, reference
 from cscbook.chapters.context import Context
+from cscbook.chapters.decomposition import rewb as within_between
 from cscbook.chapters.decomposition import specs
 from cscbook.publish import figures
 
@@ -44,6 +45,11 @@ class Results:
     preferred_fit: models.Fit | None = None
     preferred_ci: pd.DataFrame | None = None
     since: Any = None  # the shares after 2017-18 (chapters.since.Since), set by ``results``
+    # The within-between (REWB) model on the main model's rows, its bootstrap and its shares' intervals.
+    rewb: models.Fit | None = None
+    rewb_boot: pd.DataFrame | None = None
+    rewb_ci: pd.DataFrame | None = None
+    rewb_coefs: pd.DataFrame | None = None
     # What the chapter shows, made by ``results`` from the fits above (None after ``fit`` alone).
     shares: pd.DataFrame | None = None
     coefficients: pd.DataFrame | None = None
@@ -88,10 +94,15 @@ def fit(ctx: Context) -> Results:
         models.intervals(models.bootstrap(pref_fit.frame, pref.spec, ctx.p.n_boot, ctx.p.boot_seed)) if pref else None
     )
     t3 = time.perf_counter()
-    timings = {"main fit": t1 - t0, "bootstrap": t2 - t1, "robustness": t3 - t2}
-    return Results(
+    wb, wb_boot, wb_ci = within_between.fit(main, ctx.p.n_boot, ctx.p.boot_seed)
+    t4 = time.perf_counter()
+    timings = {"main fit": t1 - t0, "bootstrap": t2 - t1, "robustness": t3 - t2, "within-between": t4 - t3}
+    res = Results(
         spec, main, boot, ci, var_fits, var_ci, orders, agreement, timings, chosen, table, pref, pref_fit, pref_ci
     )
+    res.rewb, res.rewb_boot, res.rewb_ci = wb, wb_boot, wb_ci
+    res.rewb_coefs = within_between.coefficients(wb, wb_boot)
+    return res
 
 
 def nao_shares() -> dict[str, float]:
