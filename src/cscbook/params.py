@@ -111,6 +111,10 @@ class DecompositionParams(Bootstrapped):
     deprivation: Literal["idaci", "imd"] = "idaci"
 
 
+class StudiesParams(ChapterParams):
+    pass
+
+
 #: Each chapter's parameter model, by chapter id (the notebook template is book/<id>.ipynb).
 CHAPTER_MODELS: dict[str, type[ChapterParams]] = {
     "demand": DemandParams,
@@ -118,6 +122,7 @@ CHAPTER_MODELS: dict[str, type[ChapterParams]] = {
     "ofsted": OfstedParams,
     "preventative": PreventativeParams,
     "decomposition": DecompositionParams,
+    "studies": StudiesParams,
 }
 
 #: Names that the build sets, not users: the prepared data folder and the profile pages that chapters link to.
