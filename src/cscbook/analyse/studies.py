@@ -96,7 +96,7 @@ def care_entries_deprivation(panel: pd.DataFrame, first: int, last: int) -> dict
     """Children starting to be looked after per 100,000 aged 0-17 against the IDACI score in percentage
     points (the share of children in income-deprived families), with year effects: ``between`` is the
     coefficient of each authority's mean score, ``within`` of the year's deviation from it (Mundlak).
-    ``within`` is missing when no authority's score changes inside the window."""
+    ``within`` is missing when no authority's score changes between ``first`` and ``last``."""
     d = pd.DataFrame(
         {
             "la_code": panel["la_code"],

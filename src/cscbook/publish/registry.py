@@ -29,6 +29,11 @@ PROFILE_TEMPLATE = BOOK / "profiles" / "template.ipynb"
 #: by commas); the profile template takes the same as its ``profile_links`` parameter.
 
 
+#: The chapters that reproduce NAO findings, each with its table of them (``tbl-<id>-nao``); the others (the
+#: published-studies page) compare with other published results instead.
+NAO_CHAPTERS = ("demand", "variation", "ofsted", "preventative", "decomposition")
+
+
 @dataclass
 class Chapter:
     id: str
