@@ -347,7 +347,9 @@ def fig_gradient(ctx: Context, res: Results) -> figures.Figure | str:
     axes[0].set_ylabel("Rate per 10,000 children aged 0-17")
     axes[0].legend(frameon=False)
     y0 = next(iter(res.gradients))
-    title = f"Between authorities the deprivation gradient is shallow: {ratio_words(res.gradients[y0])} in {y0}"
+    title = (
+        f"Between authorities the deprivation gradient is shallow: {ratio_words(res.gradients[y0])} at 31 March {y0}"
+    )
     alt = "Line charts of rates per 10,000 by authorities' decile of IDACI score. " + " ".join(
         f"{GRADIENT_MEASURES[m]}, 31 March {y}: "
         + ", ".join(f"decile {int(r.decile)} {r.rate:.0f}" for r in g[m].itertuples())

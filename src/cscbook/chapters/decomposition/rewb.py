@@ -125,8 +125,13 @@ def shares_table(main: models.Fit, main_ci: pd.DataFrame, rewb: models.Fit, rewb
     return pd.DataFrame(rows).set_index("Component")
 
 
+def _pp(x: float) -> str:
+    """A share in whole percent, with no negative zero."""
+    return f"{100 * x:.0f}".replace("-0", "0") if round(100 * x) == 0 else f"{100 * x:.0f}"
+
+
 def _interval(row: pd.Series) -> str:
-    return "—" if np.isnan(row["low"]) else f"{100 * row['low']:.0f} to {100 * row['high']:.0f}"
+    return "—" if np.isnan(row["low"]) else f"{_pp(row['low'])} to {_pp(row['high'])}"
 
 
 def _effect(b: float, step: float, log: bool) -> str:
