@@ -42,7 +42,12 @@ def test_there_are_at_least_twenty_cases():
     assert len(CASES) >= 20
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def _param(case: dict):
+    """A case as a test parameter: one that starts its own process (``slow: true``) runs with the slow checks."""
+    return pytest.param(case, id=case["id"], marks=pytest.mark.slow if case.get("slow") else ())
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_bad_input_fails_cleanly(case, tmp_path, monkeypatch, capsys):
     build_dir = tmp_path / "build"
     html = _site(build_dir)

@@ -73,6 +73,7 @@ def test_the_within_between_model_reaches_shares_json_beside_main(fitted, tmp_pa
     )
 
 
+@pytest.mark.slow  # the whole fit on synthetic England, which the built book also executes
 def test_on_synthetic_england_the_main_model_stays_the_generators(england):
     ctx = make_ctx("decomposition", england, n_boot=0)
     res = dc.fit(ctx)

@@ -266,6 +266,7 @@ def test_bootstrap_interval_covers_truth_in_90_percent_of_50_seeds():
     assert all(c >= 0.9 for c in coverage.values()), coverage
 
 
+@pytest.mark.slow  # a fresh interpreter importing the whole analysis stage
 def test_the_analysis_does_not_import_the_generator():
     code = (
         "import sys; import cscbook.analyse.measures, cscbook.analyse.models, cscbook.analyse.reference, "

@@ -210,6 +210,7 @@ def _own_line_inside(pf) -> list[str]:
     return out
 
 
+@pytest.mark.slow  # draws every profile chart of every synthetic authority
 def test_no_profile_chart_hides_its_own_authority(england, panel_dir):
     """Every synthetic authority, drawn in turn on the kept canvas (as a batch draws them)."""
     codes = sorted(england.panel["la_code"].unique())

@@ -134,6 +134,7 @@ def test_the_page_json_on_synthetic_england_has_null_where_the_data_lack_a_serie
     assert len(sd.comparison_table(res)) == len(sd.published())
 
 
+@pytest.mark.slow  # every study fitted on the snapshot; the default book runs the same fits
 def test_on_the_official_snapshot_the_page_uses_todays_authorities_over_every_year():
     prep = snapshot.read("latest")
     ctx = make_ctx("studies", prep, years=f"{prep.panel['year'].min()}-{prep.panel['year'].max()}")
