@@ -15,7 +15,7 @@ from cscbook import contract
 from cscbook.analyse import measures, neighbours
 from cscbook.errors import UserError
 from cscbook.ingest import parse_file
-from cscbook.ingest.other import detect_neighbours
+from cscbook.ingest.neighbours import detect_neighbours
 from cscbook.publish import profile_build, profiles
 from cscbook.publish.data import panel_ids
 from cscbook.publish.registry import PROFILE_TEMPLATE

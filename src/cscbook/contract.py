@@ -9,7 +9,8 @@ Every data source (synthetic England or the official files) ends as a *prepared 
     meta.json       what made the folder: source ("synthetic" or "official"), parameters, deflator,
                     sources cited, input hashes, row counts
     truth.json      synthetic only: the generator's true parameters
-    neighbours.csv  optional: DfE's published statistical neighbours (la_code, rank, neighbour)
+    neighbours.csv  optional: statistical neighbours (la_code, rank, neighbour; DfE's editions add
+                    closeness, edition and source)
     districts.csv   optional: the district councils in each authority (district_code, district_name, la_code)
 
 Rates per 10,000 children aged 0-17 are derived (see ``measures``), never stored.
@@ -259,7 +260,8 @@ def write_text_prepared(prep: Prepared, out: Path, tables: dict | None = None) -
         eng.to_csv(out / "england.csv", index=False, float_format=TEXT_FLOAT, lineterminator="\n")
     named = dict(tables or {})
     if prep.extra.get("neighbours") is not None:
-        named["neighbours"] = prep.extra["neighbours"].sort_values(["la_code", "rank"], kind="stable")
+        nb = prep.extra["neighbours"]
+        named["neighbours"] = nb.sort_values([c for c in ("edition", "la_code", "rank") if c in nb], kind="stable")
     for name in TABLE_EXTRAS:
         if prep.extra.get(name) is not None:
             named[name] = prep.extra[name]

@@ -1,7 +1,7 @@
 """Statistical neighbours: for each authority, the authorities most like it.
 
-DfE's published list when the data folder carries one (``neighbours.csv``: a ``la_code`` column and
-``SN1``, ``SN2``, ... columns of ONS codes); otherwise the ten nearest authorities on standardised
+DfE's published lists when the data folder carries them (``neighbours.csv``: ``la_code, rank,
+neighbour`` on ONS codes, with ``closeness`` and ``edition`` for DfE's own editions); otherwise the ten nearest authorities on standardised
 deprivation (IDACI and IMD average scores) and the logarithm of the child population, in the last
 year. On synthetic England those are the generator's own characteristics of each authority.
 """
@@ -48,17 +48,42 @@ def compute_neighbours(panel: pd.DataFrame, k: int = N_NEIGHBOURS) -> pd.DataFra
     return out
 
 
-def neighbours_for(prepared: contract.Prepared) -> pd.DataFrame:
-    """DfE's published neighbours when the data folder has them, else computed ones."""
+def editions(prepared: contract.Prepared) -> list[int]:
+    """The editions of DfE's statistical neighbours the data folder carries, oldest first."""
     published = prepared.extra.get("neighbours")
-    if published is not None and len(published):
-        known = set(prepared.panel["la_code"])
-        published = published[published["la_code"].isin(known) & published["neighbour"].isin(known)].copy()
-        if "source" not in published:
-            published["source"] = "DfE published statistical neighbours"
-        if "distance" not in published:
-            published["distance"] = np.nan
-        missing = known - set(published["la_code"])
-        computed = compute_neighbours(prepared.panel)
-        return pd.concat([published, computed[computed["la_code"].isin(missing)]], ignore_index=True)
-    return compute_neighbours(prepared.panel)
+    if published is None or "edition" not in published:
+        return []
+    return sorted(int(e) for e in published["edition"].dropna().unique())
+
+
+def neighbours_for(prepared: contract.Prepared, which: str = "dfe") -> pd.DataFrame:
+    """Each authority's statistical neighbours (la_code, rank, neighbour, closeness, source).
+
+    ``which``: ``"dfe"`` DfE's latest edition in the data folder, ``"dfe-<year>"`` that edition, or
+    ``"computed"`` the nearest authorities on deprivation and child population. An authority the published
+    list leaves out (or every authority, without one) gets computed neighbours, named so in ``source``."""
+    published = prepared.extra.get("neighbours")
+    computed = compute_neighbours(prepared.panel)
+    computed["closeness"] = None
+    if which == "computed" or published is None or not len(published):
+        return computed
+    published = published.copy()
+    if "edition" in published and published["edition"].notna().any():
+        have = editions(prepared)
+        year = have[-1] if which == "dfe" else int(which.removeprefix("dfe-"))
+        if year not in have:
+            from cscbook.errors import UserError
+
+            raise UserError(
+                "neighbours", f"no DfE edition {year} in the data (it has {', '.join(map(str, have))})", "neighbours"
+            )
+        published = published[published["edition"] == year]
+    known = set(prepared.panel["la_code"])
+    published = published[published["la_code"].isin(known) & published["neighbour"].isin(known)]
+    if "source" not in published or published["source"].isna().all():
+        published["source"] = "DfE published statistical neighbours"
+    for col, default in (("distance", np.nan), ("closeness", None)):
+        if col not in published:
+            published[col] = default
+    missing = known - set(published["la_code"])
+    return pd.concat([published, computed[computed["la_code"].isin(missing)]], ignore_index=True)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from cscbook import contract
 from cscbook.errors import UserError
-from cscbook.harmonise import boundaries, lait, sources
+from cscbook.harmonise import boundaries, lait, neighbours, sources
 from cscbook.harmonise.boundaries import CHANGES, RECODE, RULE_OF, TO_2018, TO_LATEST, Change
 from cscbook.harmonise.flags import contract_columns, flag_missing_cells, flag_table
 from cscbook.harmonise.meta import RULES, SOURCES, meta
@@ -63,6 +63,8 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
         england=sources.england(result, years),
     )
     prep.extra.update(_extras(result, panel, overlap, geography))
+    if notes := prep.extra.pop("neighbour_notes", None):
+        prep.meta["neighbours"] = notes
     both = coverage["overlap"]
     prep.extra["lait_overlap"] = both[both["la_code"].isin(set(panel["la_code"]))].reset_index(drop=True)
     return prep
@@ -90,11 +92,23 @@ def _extras(result: IngestResult, panel: pd.DataFrame, overlap: list, geography:
     the district councils in each authority."""
     overlap_df = pd.concat(overlap, ignore_index=True)
     out = {"sfr_ees_overlap": overlap_df[overlap_df["value_sfr"].notna() | overlap_df["value_ees"].notna()]}
+    known = set(panel["la_code"])
+    parts = []
     nb = result.tables.get("neighbours")
     if nb is not None and len(nb):
-        known = set(panel["la_code"])
         nb = nb[nb["la_code"].isin(known) & nb["neighbour"].isin(known)]
-        out["neighbours"] = nb[["la_code", "rank", "neighbour"]].drop_duplicates(["la_code", "rank"])
+        parts.append(
+            nb[["la_code", "rank", "neighbour"]]
+            .drop_duplicates(["la_code", "rank"])
+            .assign(source="statistical neighbours supplied with the data")
+        )
+    dfe = result.tables.get("neighbours_dfe")
+    if dfe is not None and len(dfe):
+        table, notes = neighbours.on_footprint(dfe, result.tables, known, geography)
+        parts.append(table)
+        out["neighbour_notes"] = notes
+    if parts:
+        out["neighbours"] = pd.concat(parts, ignore_index=True)
     districts = district_table(result.tables.get("ons_lookup"), panel, geography)
     if districts is not None:
         out["districts"] = districts

@@ -21,7 +21,7 @@ import pandas as pd
 
 from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir, file_sha256, warn_damaged
-from cscbook.ingest import archives, cin, cla, ofsted, other, population, s251
+from cscbook.ingest import archives, cin, cla, neighbours, ofsted, other, population, s251
 from cscbook.ingest.common import SYMBOLS, Parsed, Workbook, clean_header, head_lines
 
 __all__ = ["IngestResult", "ingest_folder", "parse_file"]
@@ -43,7 +43,8 @@ CSV_READERS = [
     ("s251", s251.detect_ees, s251.read_ees),
     ("lait", other.detect_lait, other.read_lait),
     ("ons_lookup", other.detect_lookup, other.read_lookup),
-    ("neighbours", other.detect_neighbours, other.read_neighbours),
+    ("neighbours", neighbours.detect_neighbours, neighbours.read_neighbours),
+    ("neighbours_dfe", neighbours.detect_dfe, neighbours.read_dfe),
 ]
 
 
