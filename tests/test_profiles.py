@@ -159,8 +159,13 @@ def _has_profiles(build_dir: Path, codes: set[str]) -> None:
     table = pd.read_csv(csv)
     assert set(table["series"]) >= {"England", "Statistical neighbours"}
     assert "Referrals (per 10,000 children)" in table and table["year"].str.match(r"^\d{4}-\d{2}$").all()
+    for name in (f"{code}_tables.csv", f"{code}_profile.xlsx"):
+        assert name in page and next((build_dir / "html").rglob(name)).stat().st_size > 0
+    for part in ("Its neighbours one by one", "Bands and trends", "Its place in the book", "Its context"):
+        assert part in page
     record = json.loads((build_dir / "run_record.json").read_text())
     assert record["profiles"]["authorities"] == len(codes)
+    assert record["profiles"]["parameters"] == {"neighbours": "dfe", "compare": ""}
 
 
 def test_built_book_has_the_sample_of_profiles(built_book, sample_profiles):

@@ -146,8 +146,11 @@ def check_command(line: str) -> None:
         return
     if name == "run":
         chapter = ctx.params.get("chapter")
-        assert chapter in params.CHAPTER_MODELS, f"{line}: no chapter {chapter!r}"
-        models = [params.CHAPTER_MODELS[chapter]]
+        if chapter in params.RUN_PROFILES:
+            models = [params.ProfileParams]
+        else:
+            assert chapter in params.CHAPTER_MODELS, f"{line}: no chapter {chapter!r}"
+            models = [params.CHAPTER_MODELS[chapter]]
     else:
         models = list(params.CHAPTER_MODELS.values())
     allowed = {n for m in models for n in params.allowed(m)}

@@ -120,10 +120,16 @@ def build(p, data, jobs, force, build_dir, profiles) -> None:
 @build_dir_option
 @profiles_option
 def run(chapter, p, data, build_dir, profiles) -> None:
-    """Re-run one CHAPTER with other parameters, then rebuild the book."""
+    """Re-run one CHAPTER with other parameters, then rebuild the book. CHAPTER 'profile' re-makes the
+    authority profiles (--profiles chooses which) with the profiles' parameters (neighbours, compare)."""
+    from cscbook.params import RUN_PROFILES
     from cscbook.publish.build import build as build_book
     from cscbook.publish.registry import chapter_by_id
 
+    if chapter in RUN_PROFILES:
+        res = build_book(_overrides(p, data), build_dir=build_dir, only=[], progress=_progress(), profiles=profiles)
+        click.echo(f"ran the profiles; built {res.html / 'index.html'} in {res.timings['total']:.1f} s")
+        return
     ch = chapter_by_id(chapter)
     res = build_book(_overrides(p, data), build_dir=build_dir, only=[ch.id], progress=_progress(), profiles=profiles)
     click.echo(f"ran {ch.id}; built {res.html / 'index.html'} in {res.timings['total']:.1f} s")

@@ -125,6 +125,29 @@ CHAPTER_MODELS: dict[str, type[ChapterParams]] = {
     "studies": StudiesParams,
 }
 
+
+class ProfileParams(BaseModel):
+    """What a reader may change about the authority profiles (``cscbook run profile -p compare=...``)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    neighbours: str = "dfe"  # "dfe" (DfE's latest edition in the data), "dfe-<year>" or "computed"
+    compare: str = ""  # set the series against these authorities (codes or names, commas) instead of neighbours
+
+    @field_validator("neighbours")
+    @classmethod
+    def _neighbours(cls, v: str) -> str:
+        v = v.strip().lower()
+        if v in ("dfe", "computed") or re.fullmatch(r"dfe-20\d\d", v):
+            return v
+        raise ValueError("must be dfe, dfe-<year> (an edition, such as dfe-2021) or computed")
+
+
+#: The names a profile takes, which the build hands to the profiles, not to the chapters.
+PROFILE_NAMES = tuple(ProfileParams.model_fields)
+#: What ``cscbook run`` takes, instead of a chapter, to re-make the profiles.
+RUN_PROFILES = ("profile", "profiles")
+
 #: Names that the build sets, not users: the prepared data folder and the profile pages that chapters link to.
 INTERNAL = {"panel_dir", "profile_links", "later_dir"}
 

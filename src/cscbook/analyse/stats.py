@@ -142,6 +142,46 @@ def funnel_limits_overdispersed(od: Overdispersion, n, coverage: float) -> tuple
     return np.maximum(od.theta - half, 0.0), od.theta + half
 
 
+#: The funnel's two coverages and the tags its columns carry.
+FUNNEL_COVERAGES = ((0.95, "95"), (0.998, "998"))
+
+
+def _positions(out: pd.DataFrame, limits: str) -> np.ndarray:
+    """Each rate's place against the limits named ``lo_<limits>95`` to ``hi_<limits>998``."""
+    rate = out["rate"]
+    return np.select(
+        [
+            rate > out[f"hi_{limits}998"],
+            rate < out[f"lo_{limits}998"],
+            rate > out[f"hi_{limits}95"],
+            rate < out[f"lo_{limits}95"],
+        ],
+        ["above 99.8%", "below 99.8%", "above 95%", "below 95%"],
+        "within 95%",
+    )
+
+
+def funnel_frame(count, n, theta: float, per: float = 1.0) -> pd.DataFrame:
+    """Each unit's rate (times ``per``) with its 95% and 99.8% limits, exact binomial (``lo_95`` ...) and
+    allowing for overdispersion (``lo_od_95`` ...), and its place against each (``position``,
+    ``position_od``: 'above 99.8%', 'above 95%', 'within 95%', ...). The estimate of overdispersion is in
+    ``attrs["od"]``."""
+    n = np.asarray(n, dtype="float64")
+    x = np.asarray(count, dtype="float64")
+    out = pd.DataFrame({"pop_0_17": n, "count": x, "rate": x / n * per})
+    od = overdispersion(x, n, theta)
+    for cov, tag in FUNNEL_COVERAGES:
+        lo, hi = funnel_limits(theta, n, cov)
+        out[f"lo_{tag}"], out[f"hi_{tag}"] = lo * per, hi * per
+        lo, hi = funnel_limits_overdispersed(od, n, cov)
+        out[f"lo_od_{tag}"], out[f"hi_od_{tag}"] = lo * per, hi * per
+    out["position"] = _positions(out, "")
+    out["position_od"] = _positions(out, "od_")
+    out.attrs["theta"] = theta
+    out.attrs["od"] = od
+    return out
+
+
 # --- ranks -------------------------------------------------------------------------------------------
 
 

@@ -90,6 +90,7 @@ class Plan:
     keys: dict[str, str]  # chapter -> cache key
     profiles_key: str
     site_key: str
+    profile_params: dict = field(default_factory=dict)  # ProfileParams: neighbours, compare
 
     @property
     def first(self) -> params.ChapterParams:
@@ -107,7 +108,11 @@ def versions() -> dict[str, str]:
 
 
 def plan(overrides: dict[str, Any], build_dir: Path, profiles: str, timings: dict[str, float]) -> Plan:
-    """Check the parameters, prepare the data, check the parameters against it, and compute the keys."""
+    """Check the parameters, prepare the data, check the parameters against it, and compute the keys.
+    The profiles' own parameters (:class:`cscbook.params.ProfileParams`) go to the profiles only."""
+    overrides = dict(overrides)
+    mine = {k: overrides.pop(k) for k in params.PROFILE_NAMES if k in overrides}
+    profile_params = params.resolve(params.ProfileParams, mine, where="the profiles").model_dump()
     all_ch = registry.chapters()
     resolved = registry.resolve_all(overrides, all_ch)
     first = next(iter(resolved.values()))
@@ -121,7 +126,7 @@ def plan(overrides: dict[str, Any], build_dir: Path, profiles: str, timings: dic
     links = profile_links(codes, profile_ids)
     later = None if first.data == "synthetic" else profile_dir  # today's authorities, every year
     keys = {c.id: cache_key(c, resolved[c.id], panel_dir, links, later) for c in all_ch}
-    pkey = profiles_key(codes, profile_years, profile_dir, links)
+    pkey = profiles_key(codes, profile_years, profile_dir, links, profile_params)
     site_key = hashlib.sha256(json.dumps([keys, pkey, pages_hash()], sort_keys=True).encode()).hexdigest()
     meta = json.loads((panel_dir / "meta.json").read_text())
     return Plan(
@@ -138,6 +143,7 @@ def plan(overrides: dict[str, Any], build_dir: Path, profiles: str, timings: dic
         keys,
         pkey,
         site_key,
+        profile_params,
     )
 
 
@@ -196,7 +202,7 @@ def run_all(pl, todo, batches, build_dir, force, jobs, progress, timings, profil
                 futures[ch.id] = pool.submit(run_chapter, *args)
             for i, batch in enumerate(batches):
                 futures[f"profiles:{i}"] = pool.submit(
-                    run_profiles, batch, pl.profile_dir, pl.profile_years, profiles_out, pl.links
+                    run_profiles, batch, pl.profile_dir, pl.profile_years, profiles_out, pl.links, pl.profile_params
                 )
         if batches and progress:
             progress(f"profiles ({len(pl.codes)})", "start", 0.0)
@@ -256,6 +262,7 @@ def run_record(pl: Plan, build_dir: Path, executed, run_profiles_now: bool, prof
             "folder": str(pl.profile_dir.relative_to(build_dir)) if pl.profile_dir.is_relative_to(build_dir) else "",
             "executed": "ran" if run_profiles_now else "reused from an earlier run",
             "selection": profiles,
+            "parameters": pl.profile_params,
         },
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
     }

@@ -60,8 +60,9 @@ def cache_key(
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def profiles_key(codes: list[str], years: str, panel_dir: Path, env_value: str) -> str:
+def profiles_key(codes: list[str], years: str, panel_dir: Path, env_value: str, options: dict | None = None) -> str:
     parts = {
+        "options": options or {},
         "template": hashlib.sha256(PROFILE_TEMPLATE.read_bytes()).hexdigest(),
         "codes": codes,
         "years": years,

@@ -60,10 +60,18 @@ def fill_template(nb, code: str, name: str):
     return nb
 
 
-def run_profiles(items: list[tuple[str, str]], panel_dir: Path, years: str, out_dir: Path, links: str = "") -> float:
+def run_profiles(
+    items: list[tuple[str, str]],
+    panel_dir: Path,
+    years: str,
+    out_dir: Path,
+    links: str = "",
+    options: dict | None = None,
+) -> float:
     """Worker-process entry: execute the profile template for each (code, name) in one kernel.
 
-    ``links``: the profile pages a profile may link to (its neighbours'), see :func:`profile_links`.
+    ``links``: the profile pages a profile may link to (its neighbours'), see :func:`profile_links`;
+    ``options``: the profiles' parameters (:class:`cscbook.params.ProfileParams`).
 
     Starting a kernel and importing the scientific stack costs more than a profile itself, so a
     batch keeps one kernel for all its authorities; the data every profile needs is loaded once
@@ -93,6 +101,7 @@ def run_profiles(items: list[tuple[str, str]], panel_dir: Path, years: str, out_
                         "years": years,
                         "out_dir": str(out_dir),
                         "profile_links": links,
+                        **(options or {}),
                     },
                     km=km,
                     kernel_name="python3",

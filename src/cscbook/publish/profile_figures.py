@@ -187,6 +187,59 @@ def spending(pf: Profile) -> figures.Figure:
     return canvas.render_over(dynamic, title, alt, pf.source, stem=f"{pf.code}-spending")
 
 
+def ranks(pf: Profile) -> figures.Figure:
+    """The authority's rank by year for three rates, each with its 95% interval."""
+    from cscbook.publish.profile_findings import RANKED, rank_history
+
+    canvas, ax, lines, fills = _ranks_canvas(pf.s.first, pf.s.last)
+    hist = rank_history(pf)
+    for f in fills:
+        f.remove()
+    fills.clear()
+    units = 1
+    for c, line in zip(RANKED, lines):
+        h = hist[hist["measure"] == c] if len(hist) else hist
+        if len(h):
+            line.set_data(h["year"].to_numpy(), h["rank"].to_numpy())
+            fills.append(ax.fill_between(h["year"], h["lo"], h["hi"], color=line.get_color(), alpha=0.18, lw=0))
+            units = max(units, int(h["units"].max()))
+        else:
+            line.set_data([], [])
+    ax.set_ylim(units + 1, 0)
+    alt = (
+        f"Line chart of {pf.name}'s rank among authorities (1 = the highest rate) for child protection plans, "
+        f"looked-after children and children in need, {measures.year_label(pf.s.first)} to "
+        f"{measures.year_label(pf.s.last)}, each with a shaded band where chance alone could place it (95%)."
+    )
+    title = f"{pf.name}'s rank over time, with the range chance allows"
+    return canvas.render(title, alt, pf.source, stem=f"{pf.code}-ranks")
+
+
+@functools.cache
+def _ranks_canvas(first: int, last: int):
+    import matplotlib.pyplot as plt
+
+    from cscbook.publish.profile_findings import RANKED
+
+    figures.setup()
+    fig, ax = plt.subplots(figsize=(10, 6))
+    pal = figures.colours(3)
+    styles = ["-", "--", "-."]
+    lines = [
+        ax.plot([], [], color=col, ls=ls, lw=2.6, marker="o", ms=5, label=SHORT[c])[0]
+        for col, ls, c in zip(pal, styles, RANKED)
+    ]
+    ax.set_xlim(first - 0.5, last + 0.5)
+    year_axis(ax, first, last)
+    ax.tick_params(labelsize=TEXT)
+    ax.set_ylabel("Rank (1 = highest rate)", fontsize=SMALL)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=False, fontsize=TEXT)
+    canvas = Canvas(fig, left=0.1, right=0.97, bottom=0.14, top=0.82)
+    canvas.title.set_fontsize(TEXT + 2)
+    canvas.source.set_fontsize(SMALL - 2)
+    return canvas, ax, lines, []
+
+
 #: Characters a line of the spending chart's row labels holds in its left margin.
 SPEND_LABEL_WRAP = 22
 

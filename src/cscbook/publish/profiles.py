@@ -25,7 +25,6 @@ import pandas as pd
 from cscbook import contract
 from cscbook.analyse import measures
 from cscbook.analyse.neighbours import neighbours_for
-from cscbook.fsutil import csv_safe
 from cscbook.publish import figures
 
 #: Authorities with fewer children than this get a warning about small counts on their profile.
@@ -131,7 +130,6 @@ class Shared:
     by_la: pd.DataFrame  # measures, index (la_code, year)
     region: pd.DataFrame  # pooled measures, index (region, year)
     england: pd.DataFrame  # pooled measures, index year
-    neighbours: pd.DataFrame
     names: pd.Series  # la_code -> la_name
     regions: pd.Series  # la_code -> region
     last: int
@@ -156,7 +154,6 @@ def shared(panel_dir: str, years: str) -> Shared:
         by_la=authority_measures(panel),
         region=pooled(panel, ["region", "year"]),
         england=pooled(panel, ["year"]),
-        neighbours=neighbours_for(prepared),
         names=ids["la_name"].astype(str),
         regions=ids["region"].astype(str),
         last=last,
@@ -167,15 +164,47 @@ def shared(panel_dir: str, years: str) -> Shared:
     return out
 
 
+@functools.cache
+def neighbour_list(panel_key: str, which: str) -> pd.DataFrame:
+    """Every authority's statistical neighbours of the kind ``which`` (once per kernel)."""
+    return neighbours_for(SHARED_BY_KEY[panel_key].prepared, which or "dfe")
+
+
+def comparator(s: Shared, compare: str, own: str) -> tuple[list[str], str]:
+    """The codes and the label of the comparator a reader chose: one authority (its name) or several
+    ('3 chosen authorities'), given by code or name separated by commas; ([], '') for none."""
+    from cscbook.errors import UserError
+
+    keys = [k.strip() for k in (compare or "").split(",") if k.strip()]
+    codes = []
+    for key in keys:
+        try:
+            code, _ = contract.find_authority(s.panel, key)
+        except UserError as err:
+            raise UserError(
+                "parameter 'compare'", err.what, "use authority codes or names separated by commas"
+            ) from None
+        if code != own and code not in codes:
+            codes.append(code)
+    if not codes:
+        return [], ""
+    return codes, s.names[codes[0]] if len(codes) == 1 else f"{len(codes)} chosen authorities"
+
+
 # --- one profile --------------------------------------------------------------------------------
 
 
 class Profile:
     """One authority's profile: its comparison series, positions, spending mix and Ofsted history."""
 
-    def __init__(self, panel_dir: str, la_code: str, years: str, links: str = ""):
+    def __init__(
+        self, panel_dir: str, la_code: str, years: str, links: str = "", neighbours: str = "dfe", compare: str = ""
+    ):
         """``links``: the profile pages the build makes (the ``profile_links`` parameter; see
-        :func:`profiles_built`), which the neighbours' names link to."""
+        :func:`profiles_built`), which the neighbours' names link to. ``neighbours``: whose statistical
+        neighbours (:func:`cscbook.analyse.neighbours.neighbours_for`). ``compare``: the comparator the
+        series and spending mix are set against instead of the neighbours, an authority or a group
+        (codes or names separated by commas); empty for the neighbours."""
         self.s = shared(panel_dir, years)
         self.links = links
         if la_code not in self.s.names.index:
@@ -187,9 +216,12 @@ class Profile:
         self.code = la_code
         self.name = self.s.names[la_code]
         self.region_name = self.s.regions[la_code]
-        nb = self.s.neighbours[self.s.neighbours["la_code"] == la_code].sort_values("rank")
+        table = neighbour_list(self.s.panel_key, neighbours)
+        nb = table[table["la_code"] == la_code].sort_values("rank")
         self.neighbour_codes = nb["neighbour"].tolist()
+        self.neighbour_bands = [b if isinstance(b, str) else "" for b in nb["closeness"]]
         self.neighbour_source = str(nb["source"].iloc[0]) if len(nb) else "none"
+        self.compare_codes, self.compare_label = comparator(self.s, compare, la_code)
         self.glued: dict[str, object] = {}
         figures.setup()
 
@@ -204,10 +236,25 @@ class Profile:
         return pooled(rows, ["year"])
 
     @functools.cached_property
+    def group_codes(self) -> list[str]:
+        """The authorities of the comparator line: the chosen comparator, else the neighbours."""
+        return self.compare_codes or self.neighbour_codes
+
+    @functools.cached_property
+    def group_label(self) -> str:
+        return self.compare_label or "Statistical neighbours"
+
+    @functools.cached_property
+    def group_series(self) -> pd.DataFrame:
+        if not self.compare_codes:
+            return self.neighbour_series
+        return pooled(self.s.panel[self.s.panel["la_code"].isin(self.compare_codes)], ["year"])
+
+    @functools.cached_property
     def comparison(self) -> dict[str, pd.DataFrame]:
         return {
             self.name: self.own,
-            "Statistical neighbours": self.neighbour_series,
+            self.group_label: self.group_series,
             f"{self.region_name} region": self.s.region.loc[self.region_name],
             "England": self.s.england,
         }
@@ -241,7 +288,7 @@ class Profile:
         p = self.s.panel[self.s.panel["year"] == self.s.last]
         groups = {
             self.name: p[p["la_code"] == self.code],
-            "Statistical neighbours": p[p["la_code"].isin(self.neighbour_codes)],
+            self.group_label: p[p["la_code"].isin(self.group_codes)],
             f"{self.region_name} region": p[p["region"] == self.region_name],
             "England": p,
         }
@@ -290,13 +337,15 @@ class Profile:
         pop_text = f"{float(pop.iloc[0]):,.0f} children aged 0-17" if len(pop) and pd.notna(pop.iloc[0]) else None
         neighbours = ", ".join(link(c, self.s.names[c], here="", links=self.links) for c in self.neighbour_codes)
         source = (
-            "DfE's published list"
+            self.neighbour_source.replace("DfE statistical neighbours", "DfE's statistical neighbours,")
             if self.neighbour_source.startswith("DfE")
             else "the nearest authorities on deprivation (IDACI and IMD) and child population"
         )
         first = f"{md_escape(self.name)} is in the {md_escape(self.region_name)} region"
         first += f" and had {pop_text} in {measures.year_label(self.s.last)}." if pop_text else "."
         text = f"{first} Its {len(self.neighbour_codes)} statistical neighbours ({source}) are {neighbours}."
+        if self.compare_codes:
+            text += f" This profile is set against {md_escape(self.compare_label)} instead of its neighbours."
         if len(pop) and pd.notna(pop.iloc[0]) and float(pop.iloc[0]) < SMALL_POPULATION:
             text += (
                 " With so few children, its rates rest on very small counts: a handful of children moves them a "
@@ -361,31 +410,3 @@ class Profile:
         if self.s.prepared.synthetic:
             return f"synthetic England (seed {self.s.prepared.meta.get('seed')}); the authority is fictional"
         return "; ".join(contract.publishers(self.s.prepared.meta)) or "official statistics"
-
-
-def glue_page(pf: Profile, out_dir: str = ".") -> None:
-    """Glue what the template's markdown shows (sentences, figures, tables, under the keys it names)
-    and write the profile's CSV download into ``out_dir``."""
-    from IPython.display import HTML, Markdown
-    from myst_nb import glue
-
-    from cscbook.chapters.context import styled_table, table_html
-
-    key = pf.code.lower()
-    glue("intro", Markdown(md_guard(pf.intro_sentence())), display=False)
-    glue("position", Markdown(md_guard(pf.position_sentence())), display=False)
-    glue("spending", Markdown(md_guard(pf.spending_sentence())), display=False)
-    glue("ofsted", Markdown(md_guard(pf.ofsted_sentence())), display=False)
-    glue(f"fig-{key}-series", pf.fig_series(), display=False)
-    glue(f"fig-{key}-positions", pf.fig_positions(), display=False)
-    glue(f"fig-{key}-spending", pf.fig_spending(), display=False)
-    tables = {
-        "last": styled_table(pf.last_year_table()),
-        "positions": styled_table(pf.positions(), index=False).hide(axis="index"),
-        "spending": styled_table(pf.spending_mix()),
-        "ofsted": styled_table(pf.ofsted_history(), index=False).hide(axis="index"),
-    }
-    for name, table in tables.items():
-        glue(f"tbl-{key}-{name}", HTML(table_html(table.set_uuid(f"{key}_{name}"))), display=False)
-    out = Path(out_dir) / f"{pf.code}_profile.csv"
-    csv_safe(pf.download()).to_csv(out, index=False, float_format="%.6g", lineterminator="\n")

@@ -13,6 +13,7 @@ import yaml
 from cscbook import contract
 from cscbook.fsutil import csv_safe
 from cscbook.publish import registry
+from cscbook.publish.profile_page import profile_downloads
 from cscbook.publish.profiles import link, md_escape
 from cscbook.publish.registry import BOOK, ROOT
 
@@ -173,7 +174,8 @@ def stage_profiles(st: Path, executed: Path, profiled, banner: str) -> None:
         nb = nbformat.read(executed / f"{code}.ipynb", as_version=4)
         prepare_notebook_for_book(nb, banner)
         nbformat.write(nb, folder / f"{code}.ipynb")
-        shutil.copy2(executed / f"{code}_profile.csv", folder / f"{code}_profile.csv")
+        for name in profile_downloads(code):
+            shutil.copy2(executed / name, folder / name)
     index = folder / "index.md"
     index.write_text(index.read_text() + profile_index(table))
     toc_path = st / "_toc.yml"

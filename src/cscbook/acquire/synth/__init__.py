@@ -81,6 +81,8 @@ def generate(seed: int = 2019, years: tuple[int, int] = (2011, 2018)) -> contrac
     deflator = (1 + DEFLATOR_GROWTH) ** (yrs - 2018)
     panel["deflator"] = np.tile(deflator, N)
     truth = _truth(seed, yrs, las, truth_cpp, prev_path)
+    # each regular authority's own effect on the log CPP rate, which the decomposition's random intercepts estimate
+    truth["authority_effects"] = {a.code: round(float(x), 6) for a, x, r in zip(las, a_latent, reg) if r}
     return contract.Prepared(panel=panel, flags=flags, meta=_meta(seed, yrs, len(panel)), truth=truth)
 
 

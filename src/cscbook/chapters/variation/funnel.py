@@ -15,21 +15,6 @@ from cscbook.chapters.context import Context
 from cscbook.chapters.variation.stats import england_rate, measures_frame, wide
 
 
-def _positions(out: pd.DataFrame, limits: str) -> np.ndarray:
-    """Each rate's place against the limits named ``lo_<limits>95`` to ``hi_<limits>998``."""
-    rate = out["rate"]
-    return np.select(
-        [
-            rate > out[f"hi_{limits}998"],
-            rate < out[f"lo_{limits}998"],
-            rate > out[f"hi_{limits}95"],
-            rate < out[f"lo_{limits}95"],
-        ],
-        ["above 99.8%", "below 99.8%", "above 95%", "below 95%"],
-        "within 95%",
-    )
-
-
 def funnel(ctx: Context, col: str = "cpp_31mar") -> pd.DataFrame:
     """Each authority's rate in the last year against England's, with its position in the funnel: against
     the exact binomial limits (``position``) and against the limits that allow for overdispersion
@@ -39,20 +24,11 @@ def funnel(ctx: Context, col: str = "cpp_31mar") -> pd.DataFrame:
     n = d["pop_0_17"].astype("float64").to_numpy()
     x = d[col].astype("float64").to_numpy()
     theta = england_rate(ctx, col, ctx.last) / measures.PER
-    out = pd.DataFrame({"la_code": d["la_code"].values, "la_name": d["la_name"].values, "pop_0_17": n, "count": x})
-    out["rate"] = x / n * measures.PER
-    od = stats.overdispersion(x, n, theta)
-    for cov, tag in ((0.95, "95"), (0.998, "998")):
-        lo, hi = stats.funnel_limits(theta, n, cov)
-        out[f"lo_{tag}"], out[f"hi_{tag}"] = lo * measures.PER, hi * measures.PER
-        lo, hi = stats.funnel_limits_overdispersed(od, n, cov)
-        out[f"lo_od_{tag}"], out[f"hi_od_{tag}"] = lo * measures.PER, hi * measures.PER
-    out["position"] = _positions(out, "")
-    out["position_od"] = _positions(out, "od_")
+    out = stats.funnel_frame(x, n, theta, measures.PER)
+    out.insert(0, "la_name", d["la_name"].values)
+    out.insert(0, "la_code", d["la_code"].values)
     ranks = stats.rank_intervals(x, n, ctx.p.n_boot, ctx.p.boot_seed)
     out["rank"], out["rank_lo"], out["rank_hi"] = ranks["rank"].values, ranks["lo"].values, ranks["hi"].values
-    out.attrs["theta"] = theta
-    out.attrs["od"] = od
     out.attrs["ranks"] = stats.distinguishable(ranks)
     return out
 
