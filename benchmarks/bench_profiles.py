@@ -4,7 +4,7 @@ kernel for each profile, timed on a sample and scaled to all authorities).
 
     .venv/bin/python benchmarks/bench_profiles.py [--naive-sample N]
 
-Target (2-core machine): all 152 profiles in at most 120 s.
+Target (2-core machine): all profiles in at most 120 s, and at most 0.10 x the naive time.
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from cscbook import params  # noqa: E402
+from cscbook.publish.build import profile_data  # noqa: E402
 from cscbook.publish.data import authorities, panel_ids, prepare_data  # noqa: E402
 from cscbook.publish.execute import worker_init  # noqa: E402
 from cscbook.publish.profile_build import PROFILE_BATCHES, profile_batches, run_profiles  # noqa: E402
 
 TARGET_SECONDS = 120.0
+TARGET_RATIO = 0.10
 
 
 def batched(codes: list[str], names: dict[str, str], panel_dir: Path, years: str, out: Path, jobs: int) -> float:
@@ -53,22 +55,24 @@ def main() -> None:
     jobs = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        panel_dir = prepare_data(params.ChapterParams(), work / "build")
-        names = authorities(panel_ids(panel_dir))["la_name"].to_dict()
+        first = params.ChapterParams()
+        chapters_dir = prepare_data(first, work / "build")
+        # the profiles' own data, as the build makes it: on the official snapshot today's authorities, every year
+        panel_dir, ids, years = profile_data(first, chapters_dir, panel_ids(chapters_dir), work / "build")
+        names = authorities(ids)["la_name"].to_dict()
         codes = sorted(names)
-        years = params.ChapterParams().years
         (work / "fast").mkdir()
         wall = batched(codes, names, panel_dir, years, work / "fast", jobs)
         made = len(list((work / "fast").glob("*.ipynb")))
         (work / "naive").mkdir()
         per = naive(codes[: args.naive_sample], names, panel_dir, years, work / "naive")
     naive_all = per * len(codes) / jobs
-    print(f"profiles generated                 {made}")
+    print(f"profiles generated                 {made} ({years})")
     print(f"batched ({PROFILE_BATCHES} kernels, {jobs} workers)        {wall:8.1f} s   {wall / made:.2f} s per profile")
     print(
         f"naive (one kernel each, sample {args.naive_sample})  {per:8.2f} s per profile, {naive_all:.1f} s for all on {jobs} cores"
     )
-    print(f"ratio batched / naive:             {wall / naive_all:.2f}")
+    print(f"ratio batched / naive:             {wall / naive_all:.2f} (target <= {TARGET_RATIO:.2f})")
     print(f"target: <= {TARGET_SECONDS:.0f} s for all profiles: {'met' if wall <= TARGET_SECONDS else 'NOT met'}")
 
 

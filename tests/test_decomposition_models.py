@@ -21,6 +21,7 @@ def fitted():
     return ctx, dc.fit(ctx)
 
 
+@pytest.mark.slow  # the three fits on the official snapshot share one 7-second fixture
 def test_the_reproduction_model_is_the_closest_declared_candidate(fitted):
     ctx, res = fitted
     table = res.candidates
@@ -38,6 +39,7 @@ def test_the_reproduction_model_is_the_closest_declared_candidate(fitted):
     assert not any(k.startswith("Without vacancies") for k in res.variants)  # the main model already is
 
 
+@pytest.mark.slow
 def test_the_preferred_model_is_fitted_as_declared_and_both_reach_shares_json(fitted, tmp_path, monkeypatch):
     ctx, res = fitted
     assert res.preferred.role == "preferred" and res.preferred.reason
@@ -54,6 +56,7 @@ def test_the_preferred_model_is_fitted_as_declared_and_both_reach_shares_json(fi
         assert abs(sum(out[name]["shares"].values()) - 1) < 1e-6
 
 
+@pytest.mark.slow
 def test_the_within_between_model_reaches_shares_json_beside_main(fitted, tmp_path, monkeypatch):
     ctx, res = fitted
     monkeypatch.chdir(tmp_path)

@@ -121,6 +121,7 @@ def test_every_published_figure_has_a_source_and_a_citation():
     assert ref.loc["bennett2022_care_entries", ["value", "low", "high"]].tolist() == [5, 2, 8]
 
 
+@pytest.mark.slow  # the whole page on synthetic England, which the built book also executes
 def test_the_page_json_on_synthetic_england_has_null_where_the_data_lack_a_series(england, tmp_path, monkeypatch):
     ctx = make_ctx("studies", england)
     res = sd.results(ctx)

@@ -135,6 +135,7 @@ def test_realised_shares_equal_targets(england):
     assert sum(realised.values()) == pytest.approx(1.0, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_two_way_fixed_effects_recover_true_spending_and_vacancy_effects(england):
     """Within authorities and years, OLS recovers the true coefficients of the time-varying parts."""
     p = england.panel.dropna(subset=["cpp_31mar"]).copy()

@@ -188,35 +188,36 @@ def spending(pf: Profile) -> figures.Figure:
 
 
 def ranks(pf: Profile) -> figures.Figure:
-    """The authority's rank by year for three rates, each with its 95% interval."""
-    from cscbook.publish.profile_findings import RANKED, rank_history
+    """The authority's rank by year for three rates, each with its 95% interval. The axes are the same
+    for every profile (down to the most authorities ranked in any year), so only the lines and bands
+    are drawn for each."""
+    from cscbook.publish.profile_findings import RANKED, rank_history, shared_findings
 
-    canvas, ax, lines, fills = _ranks_canvas(pf.s.first, pf.s.last)
+    every = shared_findings(pf.s.panel_key).ranks
+    top = int(every["units"].max()) if len(every) else 1
+    canvas, ax, lines, fills = _ranks_canvas(pf.s.first, pf.s.last, top)
     hist = rank_history(pf)
     for f in fills:
         f.remove()
     fills.clear()
-    units = 1
     for c, line in zip(RANKED, lines):
         h = hist[hist["measure"] == c] if len(hist) else hist
+        line.set_data(h["year"].to_numpy() if len(h) else [], h["rank"].to_numpy() if len(h) else [])
         if len(h):
-            line.set_data(h["year"].to_numpy(), h["rank"].to_numpy())
-            fills.append(ax.fill_between(h["year"], h["lo"], h["hi"], color=line.get_color(), alpha=0.18, lw=0))
-            units = max(units, int(h["units"].max()))
-        else:
-            line.set_data([], [])
-    ax.set_ylim(units + 1, 0)
+            band = ax.fill_between(h["year"], h["lo"], h["hi"], color=line.get_color(), alpha=0.18, lw=0)
+            band.set_animated(True)
+            fills.append(band)
     alt = (
         f"Line chart of {pf.name}'s rank among authorities (1 = the highest rate) for child protection plans, "
         f"looked-after children and children in need, {measures.year_label(pf.s.first)} to "
         f"{measures.year_label(pf.s.last)}, each with a shaded band where chance alone could place it (95%)."
     )
     title = f"{pf.name}'s rank over time, with the range chance allows"
-    return canvas.render(title, alt, pf.source, stem=f"{pf.code}-ranks")
+    return canvas.render_over([*fills, *lines], title, alt, pf.source, stem=f"{pf.code}-ranks")
 
 
 @functools.cache
-def _ranks_canvas(first: int, last: int):
+def _ranks_canvas(first: int, last: int, top: int):
     import matplotlib.pyplot as plt
 
     from cscbook.publish.profile_findings import RANKED
@@ -233,8 +234,9 @@ def _ranks_canvas(first: int, last: int):
     year_axis(ax, first, last)
     ax.tick_params(labelsize=TEXT)
     ax.set_ylabel("Rank (1 = highest rate)", fontsize=SMALL)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=False, fontsize=TEXT)
-    canvas = Canvas(fig, left=0.1, right=0.97, bottom=0.14, top=0.82)
+    ax.set_ylim(top + 1, 0)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False, fontsize=TEXT)
+    canvas = Canvas(fig, left=0.1, right=0.97, bottom=0.14, top=0.76)
     canvas.title.set_fontsize(TEXT + 2)
     canvas.source.set_fontsize(SMALL - 2)
     return canvas, ax, lines, []
