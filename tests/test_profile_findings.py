@@ -23,7 +23,7 @@ def pf(england, panel_dir):
 
 def test_neighbour_table_gives_each_neighbour_and_their_median(pf):
     t = pfind.neighbour_table(pf)
-    cpp = profiles.label("cpp_31mar")
+    cpp = pfind.NEIGHBOUR_COLUMNS["cpp_31mar"]
     rows = t.set_index("Authority")
     names = [pf.s.names[c] for c in pf.neighbour_codes]
     assert t["Authority"].tolist()[: len(names)] == names
@@ -74,8 +74,9 @@ def test_chapter_table_places_the_authority_in_the_funnel_and_the_model(pf, engl
     f = stats.funnel_frame(d["cpp_31mar"], d["pop_0_17"], theta, measures.PER)
     mine = f[(d["la_code"] == pf.code).to_numpy()].iloc[0]
     assert f"{mine['rate']:.1f} per 10,000" in t["Variation between authorities"]
-    assert mine["position"] in t["Variation between authorities"]
-    assert mine["position_od"] in t["Variation between authorities"]
+    text = t["Variation between authorities"]
+    assert pfind._place(mine["position"]) + " of the exact binomial limits" in text
+    assert pfind._place(mine["position_od"]) + " of the limits allowing for overdispersion" in text
     eff = pfind.shared_findings(pf.s.panel_key).effects.loc[pf.code]
     assert f"{eff['effect']:+.2f}" in t["The decomposition model"] and eff["low"] < eff["effect"] < eff["high"]
     assert "%" in t["The shift from preventative spending"]
@@ -140,3 +141,16 @@ def test_profile_parameters_are_checked_in_one_line():
     assert "neighbours" in exc.value.line() and "dfe-<year>" in exc.value.line()
     with pytest.raises(UserError):
         params.resolve(params.ProfileParams, {"highlight": "x"}, "the profiles")
+
+
+@pytest.mark.parametrize(
+    "position, words",
+    [
+        ("above 99.8%", "above the 99.8% band"),
+        ("above 95%", "above the 95% band (inside the 99.8% band)"),
+        ("within 95%", "within the 95% band"),
+        ("below 99.8%", "below the 99.8% band"),
+    ],
+)
+def test_funnel_positions_read_as_words(position, words):
+    assert pfind._place(position) == words

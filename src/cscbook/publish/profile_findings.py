@@ -97,7 +97,18 @@ def neighbour_table(pf: Profile) -> pd.DataFrame:
         | (last.loc[pf.code].to_dict() if pf.code in last.index else {}),
     ]
     table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
-    return table.rename(columns={c: label(c) for c in MEASURES})
+    return table.rename(columns=NEIGHBOUR_COLUMNS)
+
+
+#: The neighbour table's column heads: short enough for eight columns on a page (the units are in the caption).
+NEIGHBOUR_COLUMNS = {
+    "referrals": "Referrals",
+    "s47_enquiries": "S47 enquiries",
+    "cpp_31mar": "CPPs",
+    "cin_31mar": "CIN",
+    "cla_31mar": "CLA",
+    "spend_pc_real": "Spend per child (£)",
+}
 
 
 def neighbour_sentence(pf: Profile) -> str:
@@ -226,9 +237,18 @@ def _funnel_text(pf: Profile, f: Findings) -> str:
     row = f.funnel.loc[pf.code]
     eng = f.funnel.attrs["theta"] * measures.PER
     return (
-        f"{row['rate']:.1f} per 10,000 against England's {eng:.1f}: {row['position']} of the exact binomial "
-        f"limits; {row['position_od']} of the limits allowing for overdispersion."
+        f"{row['rate']:.1f} per 10,000 against England's {eng:.1f}: {_place(row['position'])} of the exact "
+        f"binomial limits; {_place(row['position_od'])} of the limits allowing for overdispersion."
     )
+
+
+def _place(position: str) -> str:
+    """A funnel position ('above 99.8%', 'within 95%') in words."""
+    side, level = position.split(" ")
+    if side == "within":
+        return "within the 95% band"
+    beyond = {"95%": " (inside the 99.8% band)", "99.8%": ""}[level]
+    return f"{side} the {level} band{beyond}"
 
 
 def _effect_text(pf: Profile, f: Findings) -> str:
@@ -285,11 +305,11 @@ def context_table(pf: Profile) -> pd.DataFrame:
     """Deprivation, the social-worker vacancy rate and children's centres: the latest year each is known."""
     p = pf.s.panel
     rows = []
-    for col, name, scale, unit in (
-        ("idaci_score", "Income deprivation affecting children (IDACI score)", 1, ""),
-        ("imd_score", "Index of multiple deprivation (average score)", 1, ""),
-        ("sw_vacancy_rate", "Social-worker vacancy rate", 100, "%"),
-        ("childrens_centres", "Children's centres", 1, ""),
+    for col, name, scale, unit, digits in (
+        ("idaci_score", "Income deprivation affecting children (IDACI score)", 1, "", 3),
+        ("imd_score", "Index of multiple deprivation (average score)", 1, "", 1),
+        ("sw_vacancy_rate", "Social-worker vacancy rate", 100, "%", 1),
+        ("childrens_centres", "Children's centres", 1, "", 0),
     ):
         known = p[p[col].notna()]
         own = known[known["la_code"] == pf.code].sort_values("year")
@@ -304,9 +324,9 @@ def context_table(pf: Profile) -> pd.DataFrame:
             {
                 "Measure": name,
                 "Year": measures.year_label(year),
-                "Value": f"{v:,.1f}{unit}" if col != "childrens_centres" else f"{v:,.0f}",
+                "Value": f"{v:,.{digits}f}{unit}",
                 "Rank (1 = highest)": f"{int((col_y > v).sum()) + 1} of {len(col_y)}",
-                "England": (f"median {eng:,.1f}{unit}" if col != "childrens_centres" else f"{eng:,.0f} in all"),
+                "England": (f"median {eng:,.{digits}f}{unit}" if col != "childrens_centres" else f"{eng:,.0f} in all"),
             }
         )
     return pd.DataFrame(rows)
