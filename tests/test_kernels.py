@@ -46,6 +46,7 @@ def test_a_kernel_runs_on_unix_sockets_and_leaves_nothing(tmp_path):
         os.kill(pid, 0)
 
 
+@pytest.mark.slow  # seconds of work: with the slow checks, to keep make test within two minutes
 def test_a_taken_port_is_retried_on_a_new_transport(tmp_path, monkeypatch, taken_port):
     monkeypatch.setattr(kernels, "TRANSPORTS", ("tcp", "ipc"))
     monkeypatch.setattr(kernels, "_manager_class", _taking(taken_port))
@@ -65,6 +66,7 @@ def test_a_kernel_that_never_starts_names_what_it_was_for(tmp_path, monkeypatch,
     assert "\n" not in line and line.endswith("(a notebook needs a running kernel)")
 
 
+@pytest.mark.slow  # seconds of work: with the slow checks, to keep make test within two minutes
 def test_notebooks_run_in_one_kernel_release_their_descriptors(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     path = tmp_path / "n.ipynb"

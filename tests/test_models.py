@@ -232,6 +232,7 @@ def test_chapter_outputs(tmp_path, monkeypatch, panel_dir):
         assert any(v is f for v in ctx.glued.values())
 
 
+@pytest.mark.slow  # seconds of work: with the slow checks, to keep make test within two minutes
 def test_chapter_region_marks_nao_rows_not_comparable(tmp_path, monkeypatch, panel_dir):
     from cscbook.chapters import context as chapter
     from cscbook.chapters import decomposition as dc

@@ -74,6 +74,7 @@ def test_the_refusal_is_one_line_and_a_non_zero_exit(work):
     assert _hashes(work) == before
 
 
+@pytest.mark.slow  # seconds of work: with the slow checks, to keep make test within two minutes
 def test_a_folder_cscbook_wrote_is_replaced_on_the_next_run(work, monkeypatch, capsys):
     assert run_cli(["ingest", "data/raw", "--out", "panel"], work, monkeypatch, capsys)[0] == 0
     assert (work / "panel" / ".cscbook").is_file()

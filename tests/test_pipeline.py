@@ -118,6 +118,7 @@ def test_two_builds_give_identical_outputs(tmp_path):
     )
 
 
+@pytest.mark.slow  # seconds of work: with the slow checks, to keep make test within two minutes
 def test_official_data_is_reused_until_an_input_file_changes(tmp_path):
     from tests.fixtures.official import write_all
 

@@ -43,6 +43,7 @@ def test_the_preventative_share_is_computed_both_ways_where_table_a1_and_lait_ov
     assert s.table[f"Definition {ctx.p.definition} (%)"].notna().sum() == 15  # 2010-11 to 2024-25
 
 
+@pytest.mark.slow  # seconds of work: with the slow checks, to keep make test within two minutes
 def test_spread_and_ofsted_reach_the_last_year(official):
     v = since.variation(make_ctx("variation", official))
     assert v.table.loc["Spending per child", "Last year"] == "2024-25"

@@ -70,6 +70,7 @@ def _zip(path: Path, members: dict[str, bytes]) -> Path:
     return path
 
 
+@pytest.mark.slow  # seconds of work: with the slow checks, to keep make test within two minutes
 def test_fetch_then_ingest_end_to_end(tmp_path):
     """Loose files and a member of a publisher's archive (pinned), and an EES release found by its slug
     (latest): `cscbook fetch --set all` then `cscbook ingest` reads them as the same files read directly."""

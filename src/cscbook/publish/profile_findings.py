@@ -253,7 +253,9 @@ def _place(position: str) -> str:
 
 def _effect_text(pf: Profile, f: Findings) -> str:
     if f.effects is None or pf.code not in f.effects.index:
-        return "Not in the model's rows" + (f" ({f.effects_note})." if f.effects is None else ".")
+        if f.effects is None:
+            return f"Not estimated: {f.effects_note}."
+        return "Not in the model's rows: in none of its years are the plan count and every covariate known."
     e = f.effects.loc[pf.code]
     return (
         f"{e['effect']:+.2f} on the log rate (95% interval {e['low']:+.2f} to {e['high']:+.2f}): "
