@@ -112,15 +112,18 @@ def test_book_builds_on_real_data(tmp_path, ingest_cache):
     from cscbook.publish import stage
     from cscbook.publish.build import build
 
-    # profiles of the two smallest authorities and a large one: suppressed and zero counts, tiny populations
-    odd = "E09000001,Isles of Scilly,E06000052"
+    # profiles of the two smallest authorities and a large one: suppressed and zero counts, tiny populations;
+    # and Camden, which DfE lists as the City of London's first statistical neighbour
+    odd = "E09000001,Isles of Scilly,E06000052,Camden"
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "ingest").symlink_to(ingest_cache)  # files the session has parsed already
     res = build({"data": str(REAL.resolve())}, build_dir=tmp_path, profiles=odd)
     profile_pages = {p.stem: p.read_text() for p in (res.html / "book" / "profiles").glob("E*.html")}
-    assert set(profile_pages) == {"E09000001", "E06000053", "E06000052"}
+    assert set(profile_pages) == {"E09000001", "E06000053", "E06000052", "E09000007"}
     assert "very small counts" in profile_pages["E06000053"] and "very small counts" not in profile_pages["E06000052"]
-    assert 'href="E06000053.html"' in profile_pages["E09000001"]  # a built neighbour is linked
+    assert 'href="E09000007.html"' in profile_pages["E09000001"]  # a built neighbour is linked
+    assert "DfE’s statistical neighbours, 2025" in profile_pages["E09000001"]  # DfE's own list, with its bands
+    assert "Not close" in profile_pages["E09000001"]
     pages = {p.name: p.read_text() for p in (res.html / "book").glob("*.html")}
     assert {"demand.html", "variation.html", "ofsted.html", "preventative.html", "decomposition.html"} <= set(pages)
     for name, text in pages.items():
