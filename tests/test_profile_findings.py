@@ -154,3 +154,18 @@ def test_profile_parameters_are_checked_in_one_line():
 )
 def test_funnel_positions_read_as_words(position, words):
     assert pfind._place(position) == words
+
+
+def test_the_build_hands_profile_parameters_to_the_profiles_only(tmp_path, england):
+    from cscbook.publish import build
+
+    codes = sorted(england.panel["la_code"].unique())
+    plain = build.plan({"data": "synthetic"}, tmp_path, codes[0], {})
+    chosen = build.plan({"data": "synthetic", "compare": codes[1], "neighbours": "computed"}, tmp_path, codes[0], {})
+    assert chosen.profile_params == {"neighbours": "computed", "compare": codes[1]}
+    assert plain.profile_params == {"neighbours": "dfe", "compare": ""}
+    assert chosen.profiles_key != plain.profiles_key  # profiles made against another comparator are made again
+    assert chosen.keys == plain.keys  # and the chapters are not
+    with pytest.raises(UserError) as exc:
+        build.plan({"data": "synthetic", "neighbours": "closest"}, tmp_path, codes[0], {})
+    assert "neighbours" in exc.value.line()
