@@ -198,8 +198,14 @@ def publishers(meta: dict) -> list[str]:
     return sorted({s.get("publisher", "") for s in meta.get("sources", []) if s.get("publisher")})
 
 
-def find_authority(panel: pd.DataFrame, key: str) -> tuple[str | None, str | None]:
-    """Find an authority by code or (case-insensitive) name; a one-line error if it is not there."""
+def find_authority(
+    panel: pd.DataFrame,
+    key: str,
+    parameter: str = "highlight",
+    rule: str = "highlight must be an authority code or name",
+) -> tuple[str | None, str | None]:
+    """Find an authority by code or (case-insensitive) name; a one-line error naming ``parameter`` (and,
+    when it is not there, ``rule``) otherwise."""
     from cscbook.errors import UserError
 
     if not key:
@@ -211,16 +217,16 @@ def find_authority(panel: pd.DataFrame, key: str) -> tuple[str | None, str | Non
     if len(matches) > 1:
         listed = ", ".join(f"{names[c]} ({c})" for c in sorted(matches))
         raise UserError(
-            "parameter 'highlight'",
+            f"parameter {parameter!r}",
             f"{key!r} names {len(matches)} authorities: {listed}",
             "give the code of the one you mean",
         )
     if matches:
         return matches[0], str(names[matches[0]])
     raise UserError(
-        "parameter 'highlight'",
+        f"parameter {parameter!r}",
         f"{key!r} is not an authority in the data",
-        "highlight must be an authority code or name",
+        rule,
     )
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from cscbook.analyse import measures, models, stats
 from cscbook.chapters.preventative import spending
-from cscbook.publish.profiles import MEASURES, SHARED_BY_KEY, SHORT, Profile, label, md_escape
+from cscbook.publish.profiles import MEASURES, SHARED_BY_KEY, Profile, label, md_escape
 
 #: The measures whose rank a profile follows over the years.
 RANKED = ("cpp_31mar", "cla_31mar", "cin_31mar")
@@ -332,6 +332,3 @@ def context_table(pf: Profile) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-SHORT_RANKED = {c: SHORT[c] for c in RANKED}

@@ -173,17 +173,10 @@ def neighbour_list(panel_key: str, which: str) -> pd.DataFrame:
 def comparator(s: Shared, compare: str, own: str) -> tuple[list[str], str]:
     """The codes and the label of the comparator a reader chose: one authority (its name) or several
     ('3 chosen authorities'), given by code or name separated by commas; ([], '') for none."""
-    from cscbook.errors import UserError
-
     keys = [k.strip() for k in (compare or "").split(",") if k.strip()]
     codes = []
     for key in keys:
-        try:
-            code, _ = contract.find_authority(s.panel, key)
-        except UserError as err:
-            raise UserError(
-                "parameter 'compare'", err.what, "use authority codes or names separated by commas"
-            ) from None
+        code, _ = contract.find_authority(s.panel, key, "compare", "use authority codes or names separated by commas")
         if code != own and code not in codes:
             codes.append(code)
     if not codes:
