@@ -1,6 +1,6 @@
 """Benchmark of the authority profiles: all of them generated from the template, as the build does
-(a few batches, one kernel each, on every core), against the naive way (papermill starting a new
-kernel for each profile, timed on a sample and scaled to all authorities).
+(a batch per core, one kernel each), against the naive way (papermill running the
+template in a new kernel for each profile, timed on a sample and scaled to all authorities).
 
     .venv/bin/python benchmarks/bench_profiles.py [--naive-sample N]
 
@@ -10,6 +10,7 @@ Target (2-core machine): all profiles in at most 120 s, and at most 0.10 x the n
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 import tempfile
@@ -24,7 +25,9 @@ from cscbook import params  # noqa: E402
 from cscbook.publish.build import profile_data  # noqa: E402
 from cscbook.publish.data import authorities, panel_ids, prepare_data  # noqa: E402
 from cscbook.publish.execute import worker_init  # noqa: E402
-from cscbook.publish.profile_build import PROFILE_BATCHES, profile_batches, run_profiles  # noqa: E402
+from cscbook.publish.kernels import KERNEL_ARGS  # noqa: E402
+from cscbook.publish.profile_build import fill_template, profile_batches, run_profiles  # noqa: E402
+from cscbook.publish.registry import PROFILE_TEMPLATE  # noqa: E402
 
 TARGET_SECONDS = 120.0
 TARGET_RATIO = 0.10
@@ -32,7 +35,7 @@ TARGET_RATIO = 0.10
 
 def batched(codes: list[str], names: dict[str, str], panel_dir: Path, years: str, out: Path, jobs: int) -> float:
     """Wall seconds to generate every profile the way the build does."""
-    batches = profile_batches(codes, names, PROFILE_BATCHES)
+    batches = profile_batches(codes, names, jobs)
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs, initializer=worker_init) as pool:
         for fut in [pool.submit(run_profiles, b, panel_dir, years, out, "all") for b in batches]:
@@ -41,10 +44,24 @@ def batched(codes: list[str], names: dict[str, str], panel_dir: Path, years: str
 
 
 def naive(codes: list[str], names: dict[str, str], panel_dir: Path, years: str, out: Path) -> float:
-    """Wall seconds per profile when every profile starts its own kernel (one at a time)."""
+    """Wall seconds per profile when papermill runs every profile's template in a kernel of its own
+    (one at a time)."""
+    import nbformat
+    import papermill as pm
+
+    template = nbformat.read(PROFILE_TEMPLATE, as_version=4)
     start = time.perf_counter()
     for code in codes:
-        run_profiles([(code, names[code])], panel_dir, years, out, "all")
+        pm.execute_notebook(
+            fill_template(copy.deepcopy(template), code, names[code]),
+            str(out / f"{code}.ipynb"),
+            parameters={"la_code": code, "panel_dir": str(panel_dir), "years": years, "out_dir": str(out)}
+            | {"profile_links": "all"},
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(out),
+            extra_arguments=KERNEL_ARGS,
+        )
     return (time.perf_counter() - start) / len(codes)
 
 
@@ -68,7 +85,7 @@ def main() -> None:
         per = naive(codes[: args.naive_sample], names, panel_dir, years, work / "naive")
     naive_all = per * len(codes) / jobs
     print(f"profiles generated                 {made} ({years})")
-    print(f"batched ({PROFILE_BATCHES} kernels, {jobs} workers)        {wall:8.1f} s   {wall / made:.2f} s per profile")
+    print(f"batched ({jobs} kernels, {jobs} workers)        {wall:8.1f} s   {wall / made:.2f} s per profile")
     print(
         f"naive (one kernel each, sample {args.naive_sample})  {per:8.2f} s per profile, {naive_all:.1f} s for all on {jobs} cores"
     )

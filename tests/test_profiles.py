@@ -191,9 +191,9 @@ def test_profiles_run_into_a_relative_folder(england, panel_dir, tmp_path, monke
 
 
 def test_profile_batches_cover_every_authority_once_and_few_share_a_kernel():
-    for n, want in [(152, profile_build.PROFILE_BATCHES), (30, 3), (5, 1), (1, 1)]:
+    for n, want in [(152, 4), (30, 3), (5, 1), (1, 1)]:
         codes = [f"X{i:03d}" for i in range(n)]
-        batches = profile_build.profile_batches(codes, {c: c.lower() for c in codes}, profile_build.PROFILE_BATCHES)
+        batches = profile_build.profile_batches(codes, {c: c.lower() for c in codes}, 4)
         assert len(batches) == want, n
         assert sorted(c for b in batches for c, _ in b) == codes
         assert max(map(len, batches)) - min(map(len, batches)) <= 1

@@ -34,7 +34,6 @@ from cscbook.publish.cache import (
 from cscbook.publish.data import authorities, check_against_data, panel_ids, prepare_data
 from cscbook.publish.execute import forking_quietly, run_chapter, stop_workers, worker_init
 from cscbook.publish.profile_build import (
-    PROFILE_BATCHES,
     profile_batches,
     profile_links,
     profile_selection,
@@ -307,8 +306,8 @@ def _build(overrides, build_dir: Path, only, force, jobs, progress, profiles: st
     run_profiles_now = force or not stamp_matches(profiles_dir, pl.profiles_key)
     profiled = authorities(pl.profile_ids).loc[pl.codes]
     names = profiled["la_name"].to_dict()
-    batches = profile_batches(pl.codes, names, PROFILE_BATCHES) if run_profiles_now else []
     jobs = jobs or os.cpu_count() or 1
+    batches = profile_batches(pl.codes, names, jobs) if run_profiles_now else []
 
     t = time.perf_counter()
     with atomic_dir(profiles_dir) if run_profiles_now else contextlib.nullcontext() as ptmp:

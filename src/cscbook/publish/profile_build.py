@@ -5,7 +5,7 @@ The kernel side of a profile (its tables, prose and figures) is :mod:`cscbook.pu
 
 from __future__ import annotations
 
-import shutil
+import json
 import time
 from pathlib import Path
 
@@ -15,8 +15,6 @@ from cscbook.publish.kernels import died, kernel
 from cscbook.publish.profiles import md_escape
 from cscbook.publish.registry import PROFILE_TEMPLATE, ROOT
 
-#: Profiles run in at most this many batches; each batch pays one kernel start for all its authorities.
-PROFILE_BATCHES = 4
 #: A kernel's start and imports cost about as much as this many profiles, so fewer authorities take fewer batches.
 PROFILES_PER_BATCH = 12
 
@@ -68,67 +66,77 @@ def run_profiles(
     links: str = "",
     options: dict | None = None,
 ) -> float:
-    """Worker-process entry: execute the profile template for each (code, name) in one kernel.
+    """Worker-process entry: make the profile of each (code, name) in one kernel; return the seconds.
 
     ``links``: the profile pages a profile may link to (its neighbours'), see :func:`profile_links`;
     ``options``: the profiles' parameters (:class:`cscbook.params.ProfileParams`).
 
     Starting a kernel and importing the scientific stack costs more than a profile itself, so a
-    batch keeps one kernel for all its authorities; the data every profile needs is loaded once
-    per kernel (``profiles.shared``).
+    batch keeps one kernel for all its authorities, and papermill runs one driver notebook in it that
+    makes every profile of the batch (:mod:`cscbook.publish.profile_batch`); the data every profile
+    needs is loaded once per kernel (``profiles.shared``).
     """
-    import copy
-
-    import nbformat
     import papermill as pm
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
+    from cscbook.publish import profile_batch
+
     started = time.perf_counter()
     out_dir, panel_dir = Path(out_dir).resolve(), Path(panel_dir).resolve()  # the kernel has its own cwd
-    template = nbformat.read(PROFILE_TEMPLATE, as_version=4)
+    template = str(PROFILE_TEMPLATE.relative_to(ROOT))
     first = f"{items[0][0]} ({items[0][1]})" if items else ""
-    with kernel(out_dir, f"{PROFILE_TEMPLATE.relative_to(ROOT)} for the batch from {first}") as km:
-        for code, name in items:
-            out_nb = out_dir / f"{code}.ipynb"
-            try:
-                pm.execute_notebook(
-                    fill_template(copy.deepcopy(template), code, name),
-                    str(out_nb),
-                    parameters={
-                        "la_code": code,
-                        "panel_dir": str(panel_dir),
-                        "years": years,
-                        "out_dir": str(out_dir),
-                        "profile_links": links,
-                        **(options or {}),
-                    },
-                    km=km,
-                    kernel_name="python3",
-                    progress_bar=False,
-                    log_output=False,
-                    request_save_on_cell_execute=False,
-                )
-            except DeadKernelError as exc:
-                raise died(f"{PROFILE_TEMPLATE.relative_to(ROOT)} for {code} ({name})", exc) from None
-            except PapermillExecutionError as exc:
-                if exc.ename == "KeyboardInterrupt":
-                    raise KeyboardInterrupt from None
-                failed = out_dir.parent / f"profile-{code}.failed.ipynb"
-                if out_nb.exists():
-                    shutil.copyfile(out_nb, failed)
-                raise UserError(
-                    f"{PROFILE_TEMPLATE.relative_to(ROOT)} for {code} ({name})",
-                    f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}; executed copy kept at {failed}",
-                    "a profile must run without errors",
-                ) from None
-            finally:
-                km.release_clients()
+    shared = {"panel_dir": str(panel_dir), "years": years, "out_dir": str(out_dir), "profile_links": links}
+    with kernel(out_dir, f"{template} for the batch from {first}") as km:
+        try:
+            pm.execute_notebook(
+                profile_batch.driver_notebook(),
+                None,
+                parameters={
+                    "items": [list(i) for i in items],
+                    "template": str(PROFILE_TEMPLATE),
+                    "parameters": {**shared, **(options or {})},
+                    "out_dir": str(out_dir),
+                    "failed_dir": str(out_dir.parent),
+                },
+                km=km,
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+            )
+        except DeadKernelError as exc:
+            raise died(f"{template} for the batch from {first}", exc) from None
+        except PapermillExecutionError as exc:
+            if exc.ename == "KeyboardInterrupt":
+                raise KeyboardInterrupt from None
+            raise batch_error(exc, template, first) from None
+        finally:
+            km.release_clients()
     return time.perf_counter() - started
 
 
+def batch_error(exc, template: str, first: str) -> UserError:
+    """The one-line error for a batch whose driver raised: the profile that failed, its cell and error."""
+    from cscbook.publish.profile_batch import FAILED
+
+    if exc.ename == "RuntimeError" and exc.evalue.startswith(FAILED):
+        d = json.loads(exc.evalue.removeprefix(FAILED))
+        return UserError(
+            f"{template} for {d['code']} ({d['name']})",
+            f"cell {d['cell']} raised {d['ename']}: {d['evalue']}; executed copy kept at {d['failed']}",
+            "a profile must run without errors",
+        )
+    return UserError(
+        f"{template} for the batch from {first}",
+        f"its driver raised {exc.ename}: {exc.evalue}",
+        "a profile must run without errors",
+    )
+
+
 def profile_batches(codes: list[str], names: dict[str, str], n: int) -> list[list[tuple[str, str]]]:
-    """Split the authorities into at most ``n`` batches of near-equal size (round robin keeps them
+    """Split the authorities into at most ``n`` batches (the build's workers: one kernel start per
+    worker is all the profiles pay) of near-equal size (round robin keeps them
     balanced), and no more batches than there are PROFILES_PER_BATCH authorities to share a kernel."""
     n = max(1, min(n, -(-len(codes) // PROFILES_PER_BATCH)))
     batches = [[(c, names[c]) for c in codes[i::n]] for i in range(n)]

@@ -69,8 +69,9 @@ class Canvas:
     def render_over(self, dynamic: list, title: str, alt: str, source: str, **download) -> ProfileFigure:
         """Draw only ``dynamic`` artists (and the title) over the background drawn the first time.
 
-        For a figure whose axes never change, this skips redrawing the axes, ticks and every
-        authority's dot for each profile.
+        For a figure whose axes never change, or change only in artists that ``dynamic`` names (an
+        axis, a legend), this skips redrawing the rest (frames, titles, ticks, every authority's dot)
+        for each profile.
         """
         from PIL import Image
 
@@ -85,7 +86,7 @@ class Canvas:
         canvas.restore_region(self._background)
         self.title.set_text(title)
         for artist in dynamic:
-            artist.axes.draw_artist(artist)
+            (artist.axes or self.fig).draw_artist(artist)
         self.fig.draw_artist(self.title)
         image = Image.fromarray(np.asarray(canvas.buffer_rgba()))
         return ProfileFigure(figures.compact_png(image=image), alt, source, **download)
@@ -101,7 +102,17 @@ def series(pf: Profile) -> figures.Figure:
         f"its statistical neighbours, the {pf.region_name} region and England."
     ) + "".join(f" A dotted vertical line marks the {r.label}." for r in _reorganisations(pf))
     title = f"{pf.name} against its neighbours, region and England"
-    return canvas.render(title, alt, pf.source, stem=f"{pf.code}-trends")
+    return canvas.render_over(_series_dynamic(pf), title, alt, pf.source, stem=f"{pf.code}-trends")
+
+
+def _series_dynamic(pf: Profile) -> list:
+    """What changes from one profile's series to the next, in drawing order: each panel's y axis with
+    its grid (its limits are the authority's), the lines and reorganisation marks, and the legend (its
+    names). The panels, titles, year axes and the pandemic's shading are the kept background."""
+    _, axes, lines, legend, marks = _series_canvas(pf.s.first, pf.s.last)
+    out = [ax.yaxis for ax in axes]
+    out += [line for c in MEASURES for line in lines[c]]
+    return out + [a for pairs in marks for pair in pairs for a in pair] + [legend]
 
 
 def draw_series(pf: Profile) -> Canvas:
