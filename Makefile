@@ -44,6 +44,13 @@ $(DEV_STAMP): requirements-dev.txt $(STAMP)
 	$(call install,requirements-dev.txt)
 	@touch $(DEV_STAMP)
 
+# axe-core, the accessibility engine the site check runs in each page, at the version package-lock.json pins.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm not found: the site check needs axe-core from the npm registry (install Node.js with npm)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --silent
+	@touch $(AXE)
+
 book: $(STAMP)
 	$(BIN)/cscbook build
 
@@ -51,10 +58,10 @@ book: $(STAMP)
 snapshot: $(STAMP)
 	$(BIN)/cscbook snapshot "$(FROM)" --out data/official
 
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) $(AXE)
 	$(BIN)/python -m pytest -q -m "not slow" -n 2 --dist loadgroup
 
-test-slow: $(DEV_STAMP)
+test-slow: $(DEV_STAMP) $(AXE)
 	$(BIN)/python -m pytest -q -m slow -n 2 --dist loadgroup
 
 bench: $(DEV_STAMP)

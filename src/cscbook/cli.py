@@ -256,6 +256,7 @@ def check(build_dir: Path) -> None:
         f"checked {report.pages} pages, {report.images} images, {report.links} links in {report.seconds:.1f} s: "
         f"{len(report.problems)} problem(s)"
     )
+    click.echo(browsercheck.axe_summary(report))
     for line in report.problems:
         click.echo(line)
     if report.problems:

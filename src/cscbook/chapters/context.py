@@ -253,8 +253,11 @@ NEGATIVE_ZERO = re.compile(r">\s*[-\u2212](0(?:[.,]0+)?)(\s*%?)\s*<")
 
 
 def table_html(styler) -> str:
-    """A styled table's HTML, with any negative zero a format left ('-0.0') shown as zero."""
-    return NEGATIVE_ZERO.sub(r">\1\2<", styler.to_html())
+    """A styled table's HTML, with any negative zero a format left ('-0.0') shown as zero. The table
+    takes keyboard focus (``tabindex``): on a narrow screen it scrolls sideways, and a reader without
+    a mouse must be able to scroll it too."""
+    out = NEGATIVE_ZERO.sub(r">\1\2<", styler.to_html())
+    return out.replace("<table ", '<table tabindex="0" ', 1)
 
 
 def as_text_html(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,10 @@
-"""A check of the published site in headless Chromium: console errors, images, headings, contrast,
-the synthetic-data banner, and (statically, see :mod:`cscbook.publish.linkcheck`) internal links and
-their fragments.
+"""A check of the published site in headless Chromium: accessibility by axe-core's rules, console
+errors, images, the synthetic-data banner, and (statically, see :mod:`cscbook.publish.linkcheck`)
+internal links and their fragments.
+
+axe-core (the npm package at the version ``package-lock.json`` pins, installed by ``make``) runs in
+every page checked; a serious or critical violation is a problem, and the rest are counted by rule
+in the report (:attr:`SiteReport.axe`).
 
 The site is served from a local HTTP server on 127.0.0.1 and visited page by page in one browser
 session driven by selenium with the system's chromedriver (no driver download). Each problem is one
@@ -17,15 +21,20 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cscbook.errors import UserError
 from cscbook.publish import linkcheck
-from cscbook.publish.colour import contrast_ratio, effective_colours
+from cscbook.publish.registry import ROOT
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMEDRIVER_PATHS = ("/usr/bin/chromedriver",)
-MIN_CONTRAST = 4.5
+#: axe-core as ``make`` installs it from package-lock.json.
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+#: The impacts of an axe violation that fail the check; lesser ones are counted, by rule.
+AXE_FAILING = ("serious", "critical")
 WINDOW = (1280, 900)
 MAX_SHOT_HEIGHT = 15000  # Chromium cannot capture arbitrarily tall surfaces
 PAGE_TIMEOUT = 30  # seconds for one page to load and settle
@@ -53,6 +62,8 @@ class SiteReport:
     links: int = 0
     seconds: float = 0.0
     screenshots: dict[str, Path] = field(default_factory=dict)
+    axe: Counter = field(default_factory=Counter)  # (rule, impact) -> pages with that violation
+    axe_version: str = ""
 
 
 def _first_existing(paths) -> str | None:
@@ -78,6 +89,21 @@ def chromium_available() -> bool:
 
 # The script run in each page (async); see page_check.js.
 PAGE_SCRIPT = (Path(__file__).parent / "page_check.js").read_text(encoding="utf-8")
+AXE_RUN = (Path(__file__).parent / "axe_run.js").read_text(encoding="utf-8")
+
+
+@functools.cache
+def axe_source() -> str:
+    """axe-core's script, or a one-line error saying how to install it."""
+    if not AXE_JS.is_file():
+        raise UserError(str(AXE_JS), "axe-core is not installed", "run make test (it runs npm ci), or npm ci here")
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+def axe_version() -> str:
+    """The version of axe-core the check runs, from its script's first line ('/*! axe v4.14.1')."""
+    first = axe_source().split("\n", 1)[0]
+    return first.split(" v", 1)[1].strip() if " v" in first else "unknown"
 
 
 def _serve(html_dir: Path) -> http.server.ThreadingHTTPServer:
@@ -165,44 +191,32 @@ def _console_problems(page: str, entries: list[dict], base: str) -> list[str]:
 
 def _page_problems(page: str, info: dict, synthetic: bool) -> tuple[list[str], int]:
     out = []
-    n_images = 0
     for img in info["images"]:
-        n_images += 1
         if not img["ok"]:
             out.append(f"{page}: image did not load: {img['desc']} src={img['src']!r}")
-        # The theme's logo image sits in the header/sidebar and may carry no alt text; only such an
-        # image outside the article is exempt from the alt rule.
-        logo = "logo" in img["cls"] and not img["inArticle"]
-        if not img["alt"] and not logo:
-            out.append(f"{page}: image without alt text: {img['desc']} src={img['src']!r}")
-    heads = info["headings"]
-    h1 = [h for h in heads if h["level"] == 1]
-    if len(h1) != 1:
-        out.append(f"{page}: headings: {len(h1)} h1 in the article (expected exactly one)")
-    prev = 0
-    for h in heads:
-        if h["level"] > prev + 1:
-            was = f"h{prev}" if prev else "the start"
-            out.append(f"{page}: headings: h{h['level']} {h['text']!r} follows {was} (a level is skipped)")
-        prev = h["level"]
-    for c in info["contrast"]:
-        fg, bg = effective_colours(c["fg"], c["layers"])
-        ratio = contrast_ratio(fg, bg)
-        if ratio < MIN_CONTRAST:
-            hexs = ["#" + "".join(f"{round(v):02x}" for v in col) for col in (fg, bg)]
-            out.append(
-                f"{page}: contrast {ratio:.2f} < {MIN_CONTRAST} for {c['kind']} {c['desc']} {c['text']!r}"
-                f" ({hexs[0]} on {hexs[1]})"
-            )
     if synthetic and not info["banner"]:
         out.append(
             f"{page}: no synthetic-data banner (announcement bar mentioning synthetic or 'Synthetic data' admonition)"
         )
-    return out, n_images
+    return out, len(info["images"])
 
 
-def _check_page(drv, base: str, page: str, redirect: bool, synthetic: bool) -> tuple[list[str], int]:
-    """Open one page and check it; returns its problems and its number of images."""
+def _axe_problems(page: str, violations, counts: Counter) -> list[str]:
+    """A line per serious or critical violation; every violation counted by (rule, impact)."""
+    if isinstance(violations, dict):  # axe itself failed in the page
+        return [f"{page}: axe-core did not run: {violations.get('error', '')[:200]}"]
+    out = []
+    for v in violations:
+        counts[(v["id"], v["impact"] or "unknown")] += 1
+        if v["impact"] in AXE_FAILING:
+            where = ", ".join(v["targets"]) + (f" and {v['count'] - len(v['targets'])} more" if v["count"] > 3 else "")
+            out.append(f"{page}: axe {v['id']} ({v['impact']}): {v['help']}: {where}")
+    return out
+
+
+def _check_page(drv, base: str, page: str, redirect: bool, synthetic: bool, axe: Counter) -> tuple[list[str], int]:
+    """Open one page and check it; returns its problems and its number of images (``axe`` counts its
+    violations by rule)."""
     drv.get(base + page)
     _wait_ready(drv, leave=page if redirect else None)
     if redirect:
@@ -211,6 +225,8 @@ def _check_page(drv, base: str, page: str, redirect: bool, synthetic: bool) -> t
         return _console_problems(page, drv.get_log("browser"), base), 0
     info = drv.execute_async_script(PAGE_SCRIPT)
     problems, n = _page_problems(page, info, synthetic)
+    drv.execute_script(axe_source())
+    problems += _axe_problems(page, drv.execute_async_script(AXE_RUN), axe)
     return _console_problems(page, drv.get_log("browser"), base) + problems, n
 
 
@@ -240,6 +256,7 @@ def inspect_site(
     redirects = linkcheck.redirects(html_dir, pages)
     linkcheck.forget_pages()
     shots = _screenshot_pages(pages) if screenshots else {}
+    report.axe_version = axe_version()  # before the browser starts: a missing axe-core fails at once
 
     from selenium.common.exceptions import WebDriverException
 
@@ -256,7 +273,7 @@ def inspect_site(
                 report.problems += _console_problems(previous, drv.get_log("browser"), base)
             previous = page
             try:
-                problems, n = _check_page(drv, base, page, page in redirects, synthetic)
+                problems, n = _check_page(drv, base, page, page in redirects, synthetic, report.axe)
                 if page in shots:
                     out = Path(screenshots) / f"{shots[page]}.png"
                     _screenshot(drv, out)
@@ -277,6 +294,14 @@ def inspect_site(
     report.problems.sort(key=lambda line: line.split(": ", 1)[0])  # stable: grouped by page, in order found
     report.seconds = time.perf_counter() - started
     return report
+
+
+def axe_summary(report: SiteReport) -> str:
+    """One line: axe-core's version and its violations by rule, impact and the pages with each."""
+    if not report.axe:
+        return f"axe-core {report.axe_version}: no violations on {report.pages} pages"
+    rules = sorted(report.axe.items(), key=lambda kv: (-kv[1], kv[0]))
+    return f"axe-core {report.axe_version}: " + "; ".join(f"{r} ({i}) on {n} pages" for (r, i), n in rules)
 
 
 def check_site(

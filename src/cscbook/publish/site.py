@@ -40,7 +40,7 @@ def build_book(st: Path, build_dir: Path, site_key: str = "") -> Path:
             (ln for ln in text.splitlines() if "WARNING" in ln or "ERROR" in ln or "Error" in ln), text.strip()[-300:]
         )
         raise UserError("jupyter-book", first.strip(), "the book must build without warnings")
-    drop_repeated_scripts(html)
+    fix_pages(html)
     (html / ".site-key").write_text(site_key)
     target = build_dir / "html"
     swap_in(html, target)
@@ -49,23 +49,42 @@ def build_book(st: Path, build_dir: Path, site_key: str = "") -> Path:
 
 
 _INLINE_SCRIPT = re.compile(r"<script>[^<]*</script>\n?")
+#: The theme's controls whose accessible name leaves out their visible text (axe-core's
+#: label-content-name-mismatch and summary-name), with what makes each name whole.
+_NAMED_CONTROLS = (
+    # the search field shows 'Search Ctrl+K': without its aria-label its name is that text
+    (re.compile(r'(<button class="btn search-button-field[^"]*"[^>]*?) aria-label="Search"'), r"\1"),
+    # the colour-mode button's icons carry titles ('Light', 'Dark') its 'Color mode' name leaves out;
+    # the button's own tooltip names it
+    (re.compile(r'(<i class="theme-switch [^"]*" data-mode="\w+") title="[^"]*"'), r"\1"),
+    # the sidebar's section toggles show only an arrow
+    (re.compile(r"<summary>(<span class=\"toctree-toggle\")"), r'<summary aria-label="Pages in this section">\1'),
+)
 
 
-def drop_repeated_scripts(html_dir: Path) -> int:
-    """Keep only the first copy of each inline script in a page's head.
+def fix_pages(html_dir: Path) -> int:
+    """Mend what Jupyter Book 1.0.4 and its theme write into every page; returns the pages changed.
 
-    Jupyter Book 1.0.4 writes sphinx-thebe's and sphinx-togglebutton's setup scripts twice, and the
-    second ``const THEBE_JS_URL`` is a console error in every browser. Returns the pages changed.
+    In the head, only the first copy of each inline script is kept: sphinx-thebe's and
+    sphinx-togglebutton's setup scripts are written twice, and the second ``const THEBE_JS_URL`` is
+    a console error in every browser. In the body, the theme's controls get whole accessible names
+    (:data:`_NAMED_CONTROLS`).
     """
     changed = 0
     for page in html_dir.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         head, sep, body = text.partition("</head>")
-        new_head = _drop_repeats(head)
-        if new_head != head:
-            page.write_text(new_head + sep + body, encoding="utf-8")
+        new = _drop_repeats(head) + sep + _name_controls(body)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
             changed += 1
     return changed
+
+
+def _name_controls(body: str) -> str:
+    for pattern, repl in _NAMED_CONTROLS:
+        body = pattern.sub(repl, body)
+    return body
 
 
 def _drop_repeats(head: str) -> str:
