@@ -15,7 +15,9 @@ BODY = (
     'aria-label="Search"><i class="fa-solid fa-magnifying-glass"></i></button>'
     '<button class="theme-switch-button" aria-label="Color mode"><i class="theme-switch fa-solid fa-sun fa-lg" '
     'data-mode="light" title="Light"></i></button>'
-    '<details open="open"><summary><span class="toctree-toggle" role="presentation"></span></summary></details></body>'
+    '<details open="open"><summary><span class="toctree-toggle" role="presentation"></span></summary></details>'
+    '<div role="list" class="citation-list"><div class="citation" id="id1" role="doc-biblioentry"><p>A.</p></div></div>'
+    "</body>"
 )
 
 
@@ -30,6 +32,7 @@ def test_pages_are_mended_once_and_only_where_needed(tmp_path):
     assert 'aria-label="Search"' in icon  # an icon alone keeps its label
     assert 'title="Light"' not in text and 'aria-label="Color mode"' in text
     assert '<summary aria-label="Pages in this section">' in text
+    assert 'id="id1" role="listitem"' in text and "doc-biblioentry" not in text
     assert fix_pages(tmp_path) == 0  # a mended page stays as it is
     assert (tmp_path / "b.html").read_text() == "<head></head><body><p>plain</p></body>"
 

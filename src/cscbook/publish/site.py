@@ -49,8 +49,9 @@ def build_book(st: Path, build_dir: Path, site_key: str = "") -> Path:
 
 
 _INLINE_SCRIPT = re.compile(r"<script>[^<]*</script>\n?")
-#: The theme's controls whose accessible name leaves out their visible text (axe-core's
-#: label-content-name-mismatch and summary-name), with what makes each name whole.
+#: What axe-core finds in every page Jupyter Book and its theme write, with the mend: controls whose
+#: accessible name leaves out their visible text (label-content-name-mismatch, summary-name) and the
+#: bibliography's list items (aria-required-children).
 _NAMED_CONTROLS = (
     # the search field shows 'Search Ctrl+K': without its aria-label its name is that text
     (re.compile(r'(<button class="btn search-button-field[^"]*"[^>]*?) aria-label="Search"'), r"\1"),
@@ -59,6 +60,9 @@ _NAMED_CONTROLS = (
     (re.compile(r'(<i class="theme-switch [^"]*" data-mode="\w+") title="[^"]*"'), r"\1"),
     # the sidebar's section toggles show only an arrow
     (re.compile(r"<summary>(<span class=\"toctree-toggle\")"), r'<summary aria-label="Pages in this section">\1'),
+    # docutils lists the bibliography's entries (role "list") as "doc-biblioentry", a role ARIA 1.2
+    # deprecates and that a list may not hold: they are its items
+    (re.compile(r'(<div class="citation" id="[^"]*") role="doc-biblioentry"'), r'\1 role="listitem"'),
 )
 
 
