@@ -207,10 +207,10 @@ def test_profile_search_filters_the_index(built_book, sample_profiles, tmp_path)
     from cscbook.publish import browsercheck
 
     server = browsercheck._serve(built_book / "html")
-    drv = browsercheck._driver(tmp_path / "chromium")
+    drv = browsercheck.driver(tmp_path / "chromium")
     try:
         drv.get(f"http://127.0.0.1:{server.server_address[1]}/book/profiles/index.html")
-        browsercheck._wait_ready(drv)
+        browsercheck.wait_ready(drv)
         n = len(sample_profiles)
         count = drv.find_element(By.ID, "profile-count")
         assert count.text == f"{n} of {n} authorities"

@@ -38,6 +38,13 @@ profiles_option = click.option(
     show_default=True,
     help="Authority profile pages: all, none, or codes/names separated by commas.",
 )
+pdf_option = click.option(
+    "--pdf",
+    type=click.Choice(["book", "all", "none"]),
+    default="book",
+    show_default=True,
+    help="The PDF edition: the book, the book with every profile as an appendix, or none.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,12 +106,19 @@ def synth(seed: str, years: str, out: Path) -> None:
 @click.option("--force", is_flag=True, help="Re-run every chapter, ignoring the cache.")
 @build_dir_option
 @profiles_option
-def build(p, data, jobs, force, build_dir, profiles) -> None:
-    """Build the whole book into BUILD_DIR/html."""
+@pdf_option
+def build(p, data, jobs, force, build_dir, profiles, pdf) -> None:
+    """Build the whole book into BUILD_DIR/html (and its PDF edition, when Chromium is installed)."""
     from cscbook.publish.build import build as build_book
 
     res = build_book(
-        _overrides(p, data), build_dir=build_dir, force=force, jobs=jobs, progress=_progress(), profiles=profiles
+        _overrides(p, data),
+        build_dir=build_dir,
+        force=force,
+        jobs=jobs,
+        progress=_progress(),
+        profiles=profiles,
+        pdf=pdf,
     )
     ran = sum(res.executed.values())
     click.echo(
@@ -119,7 +133,8 @@ def build(p, data, jobs, force, build_dir, profiles) -> None:
 @data_option
 @build_dir_option
 @profiles_option
-def run(chapter, p, data, build_dir, profiles) -> None:
+@pdf_option
+def run(chapter, p, data, build_dir, profiles, pdf) -> None:
     """Re-run one CHAPTER with other parameters, then rebuild the book. CHAPTER 'profile' re-makes the
     authority profiles (--profiles chooses which) with the profiles' parameters (neighbours, compare)."""
     from cscbook.params import RUN_PROFILES
@@ -127,11 +142,15 @@ def run(chapter, p, data, build_dir, profiles) -> None:
     from cscbook.publish.registry import chapter_by_id
 
     if chapter in RUN_PROFILES:
-        res = build_book(_overrides(p, data), build_dir=build_dir, only=[], progress=_progress(), profiles=profiles)
+        res = build_book(
+            _overrides(p, data), build_dir=build_dir, only=[], progress=_progress(), profiles=profiles, pdf=pdf
+        )
         click.echo(f"ran the profiles; built {res.html / 'index.html'} in {res.timings['total']:.1f} s")
         return
     ch = chapter_by_id(chapter)
-    res = build_book(_overrides(p, data), build_dir=build_dir, only=[ch.id], progress=_progress(), profiles=profiles)
+    res = build_book(
+        _overrides(p, data), build_dir=build_dir, only=[ch.id], progress=_progress(), profiles=profiles, pdf=pdf
+    )
     click.echo(f"ran {ch.id}; built {res.html / 'index.html'} in {res.timings['total']:.1f} s")
 
 

@@ -118,7 +118,7 @@ def _serve(html_dir: Path) -> http.server.ThreadingHTTPServer:
     return server
 
 
-def _driver(profile: Path):
+def driver(profile: Path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -135,7 +135,7 @@ def _driver(profile: Path):
     return drv
 
 
-def _wait_ready(drv, leave: str | None = None) -> None:
+def wait_ready(drv, leave: str | None = None) -> None:
     """Wait until the document is complete (and, for a redirect page, until the URL has left it)."""
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -218,7 +218,7 @@ def _check_page(drv, base: str, page: str, redirect: bool, synthetic: bool, axe:
     """Open one page and check it; returns its problems and its number of images (``axe`` counts its
     violations by rule)."""
     drv.get(base + page)
-    _wait_ready(drv, leave=page if redirect else None)
+    wait_ready(drv, leave=page if redirect else None)
     if redirect:
         # A redirect stub has no content of its own: its target is checked as a link and as a page;
         # here only its console (and the screenshot of where it lands).
@@ -265,7 +265,7 @@ def inspect_site(
     profile = Path(tempfile.mkdtemp(prefix="cscbook-chromium-"))
     drv = None
     try:
-        drv = _driver(profile)
+        drv = driver(profile)
         previous = None
         for page in pages:
             # Anything logged since the last page was read belongs to that page.
@@ -328,12 +328,12 @@ def injected(html_dir: Path, pages: list[str]) -> list[str]:
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="cscbook-inject-") as profile:
-        drv = _driver(Path(profile))
+        drv = driver(Path(profile))
         try:
             for page in pages:
                 try:
                     drv.get(base + page)
-                    _wait_ready(drv)
+                    wait_ready(drv)
                     if page.startswith("search.html"):
                         _wait_results(drv)
                     imgs = drv.find_elements(By.CSS_SELECTOR, 'img[src="x"]')
@@ -369,11 +369,11 @@ def find_council(html_dir: Path, queries: list[str]) -> dict[str, str]:
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     out: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="cscbook-find-") as profile:
-        drv = _driver(Path(profile))
+        drv = driver(Path(profile))
         try:
             for q in queries:
                 drv.get(base + "book/intro.html")
-                _wait_ready(drv)
+                wait_ready(drv)
                 box = drv.find_element(By.ID, "find-council-name")
                 box.send_keys(q)
                 box.submit()
@@ -382,7 +382,7 @@ def find_council(html_dir: Path, queries: list[str]) -> dict[str, str]:
                 except TimeoutException:
                     out[q] = "stayed: " + drv.find_element(By.ID, "find-council-note").text
                     continue
-                _wait_ready(drv)
+                wait_ready(drv)
                 out[q] = drv.current_url.removeprefix(base)
         finally:
             drv.quit()

@@ -21,6 +21,7 @@ import cscbook
 from cscbook import contract, params
 from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir, claim, clear_unfinished, ensure_writable, exclusive, mark
+from cscbook.publish import pdf as pdf_edition
 from cscbook.publish import registry
 from cscbook.publish.cache import (
     cache_key,
@@ -56,7 +57,7 @@ KEY_PACKAGES = [
 
 
 #: What a build folder holds (a folder with anything else, and no marker, is not a build folder).
-BUILD_ENTRIES = {"data", "executed", "html", "stage", "cache", "run_record.json", "look"}
+BUILD_ENTRIES = {"data", "executed", "html", "stage", "cache", "run_record.json", "look", "pdf", "pdf-work"}
 
 
 def claim_build_dir(build_dir: Path, inputs: tuple[Path, ...] = ()) -> None:
@@ -90,6 +91,8 @@ class Plan:
     profiles_key: str
     site_key: str
     profile_params: dict = field(default_factory=dict)  # ProfileParams: neighbours, compare
+    pdf: str = "book"  # the PDF edition: book, all (with the profiles) or none
+    pdf_key: str = ""
 
     @property
     def first(self) -> params.ChapterParams:
@@ -106,9 +109,13 @@ def versions() -> dict[str, str]:
     return out
 
 
-def plan(overrides: dict[str, Any], build_dir: Path, profiles: str, timings: dict[str, float]) -> Plan:
+def plan(
+    overrides: dict[str, Any], build_dir: Path, profiles: str, timings: dict[str, float], pdf: str = "book"
+) -> Plan:
     """Check the parameters, prepare the data, check the parameters against it, and compute the keys.
     The profiles' own parameters (:class:`cscbook.params.ProfileParams`) go to the profiles only."""
+    if pdf not in pdf_edition.CHOICES:
+        raise UserError("--pdf", f"{pdf!r} is not one of {', '.join(pdf_edition.CHOICES)}", "pdf-choice")
     overrides = dict(overrides)
     mine = {k: overrides.pop(k) for k in params.PROFILE_NAMES if k in overrides}
     profile_params = params.resolve(params.ProfileParams, mine, where="the profiles").model_dump()
@@ -126,7 +133,8 @@ def plan(overrides: dict[str, Any], build_dir: Path, profiles: str, timings: dic
     later = None if first.data == "synthetic" else profile_dir  # today's authorities, every year
     keys = {c.id: cache_key(c, resolved[c.id], panel_dir, links, later) for c in all_ch}
     pkey = profiles_key(codes, profile_years, profile_dir, links, profile_params)
-    site_key = hashlib.sha256(json.dumps([keys, pkey, pages_hash()], sort_keys=True).encode()).hexdigest()
+    pages = pages_hash()
+    site_key = hashlib.sha256(json.dumps([keys, pkey, pages, pdf], sort_keys=True).encode()).hexdigest()
     meta = json.loads((panel_dir / "meta.json").read_text())
     return Plan(
         all_ch,
@@ -143,6 +151,8 @@ def plan(overrides: dict[str, Any], build_dir: Path, profiles: str, timings: dic
         pkey,
         site_key,
         profile_params,
+        pdf,
+        pdf_edition.pdf_key(keys, pages, pdf, pkey),
     )
 
 
@@ -275,11 +285,13 @@ def build(
     jobs: int | None = None,
     progress: Callable[[str, str, float], None] | None = None,
     profiles: str = "all",
+    pdf: str = "book",
 ) -> BuildResult:
     """Build the book. ``only`` re-executes just those chapters (others reuse their last run).
 
     ``profiles`` chooses the authority profile pages: 'all' (default), 'none', or codes and names
-    separated by commas.
+    separated by commas. ``pdf``: the PDF edition without the profiles ('book', default), with them
+    ('all'), or none.
     """
     t0 = time.perf_counter()
     build_dir = Path(build_dir)
@@ -290,12 +302,12 @@ def build(
     mark(build_dir)
     with exclusive(build_dir):  # one run per build folder at a time
         clear_unfinished(build_dir)
-        return _build(overrides, build_dir, only, force, jobs, progress, profiles, t0)
+        return _build(overrides, build_dir, only, force, jobs, progress, profiles, pdf, t0)
 
 
-def _build(overrides, build_dir: Path, only, force, jobs, progress, profiles: str, t0: float) -> BuildResult:
+def _build(overrides, build_dir: Path, only, force, jobs, progress, profiles: str, pdf: str, t0: float) -> BuildResult:
     timings: dict[str, float] = {}
-    pl = plan(overrides, build_dir, profiles, timings)
+    pl = plan(overrides, build_dir, profiles, timings, pdf)
     html_dir = build_dir / "html"
     if not force and site_is_current(pl, build_dir):  # nothing changed since the published site was built
         timings["total"] = time.perf_counter() - t0
@@ -321,9 +333,17 @@ def _build(overrides, build_dir: Path, only, force, jobs, progress, profiles: st
     record = run_record(pl, build_dir, executed, run_profiles_now, profiles, timings)
     t = time.perf_counter()
     districts = contract.read_districts(pl.profile_dir)
-    st = stage(build_dir, pl.meta, record, panel_dir=pl.panel_dir, profiled=profiled, districts=districts)
-    html = build_book(st, build_dir, pl.site_key)
+    job = pdf_edition.PdfJob(build_dir, pl.pdf, pl.pdf_key)
+    job.check()
+    st = stage(build_dir, pl.meta, record, panel_dir=pl.panel_dir, profiled=profiled, districts=districts,
+               pdf_link=job.wanted())  # fmt: skip
+    try:
+        job.start(st)  # the one-page build for the PDF runs beside the site's
+        html = build_book(st, build_dir, pl.site_key, before_swap=job.finish_into)
+    finally:
+        job.cancel()
     timings["book"] = time.perf_counter() - t
+    record["pdf"] = job.record()
     timings["total"] = time.perf_counter() - t0
     record["timings_seconds"] = {k: round(v, 2) for k, v in timings.items()}
     (build_dir / "run_record.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")

@@ -14,9 +14,9 @@ from cscbook.errors import UserError
 from cscbook.fsutil import swap_in
 
 
-def build_book(st: Path, build_dir: Path, site_key: str = "") -> Path:
+def build_book(st: Path, build_dir: Path, site_key: str = "", before_swap=None) -> Path:
     """Run Jupyter Book (warnings are errors, references checked nitpickily) and swap the new site into
-    ``build_dir/html``."""
+    ``build_dir/html``. ``before_swap(html)`` adds to the new site what is made beside it (the PDF)."""
     out = build_dir / "book-out"
     if out.exists():
         shutil.rmtree(out)
@@ -35,17 +35,23 @@ def build_book(st: Path, build_dir: Path, site_key: str = "") -> Path:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     html = out / "_build" / "html"
     if proc.returncode != 0 or not (html / "index.html").exists():
-        text = proc.stderr + proc.stdout
-        first = next(
-            (ln for ln in text.splitlines() if "WARNING" in ln or "ERROR" in ln or "Error" in ln), text.strip()[-300:]
+        raise UserError(
+            "jupyter-book", first_problem(proc.stderr + proc.stdout), "the book must build without warnings"
         )
-        raise UserError("jupyter-book", first.strip(), "the book must build without warnings")
     fix_pages(html)
+    if before_swap is not None:
+        before_swap(html)
     (html / ".site-key").write_text(site_key)
     target = build_dir / "html"
     swap_in(html, target)
     shutil.rmtree(out, ignore_errors=True)
     return target
+
+
+def first_problem(text: str) -> str:
+    """The first line of Jupyter Book's output that names a warning or an error (else its last 300 characters)."""
+    lines = (ln.strip() for ln in text.splitlines())
+    return next((ln for ln in lines if "WARNING" in ln or "ERROR" in ln or "Error" in ln), text.strip()[-300:])
 
 
 _INLINE_SCRIPT = re.compile(r"<script>[^<]*</script>\n?")

@@ -13,6 +13,7 @@ import yaml
 from cscbook import contract
 from cscbook.fsutil import csv_safe
 from cscbook.publish import registry
+from cscbook.publish.pdf import PDF_INFO, PDF_NAME
 from cscbook.publish.profile_page import profile_downloads
 from cscbook.publish.profiles import link, md_escape
 from cscbook.publish.registry import BOOK, ROOT
@@ -56,8 +57,10 @@ def stage(
     panel_dir: Path | None = None,
     profiled=None,
     districts=None,
+    pdf_link: bool = False,
 ) -> Path:
-    """Assemble the book source: config, pages, executed notebooks and profiles (with the data banner)."""
+    """Assemble the book source: config, pages, executed notebooks and profiles (with the data banner).
+    ``pdf_link``: the home page links to the PDF edition (which the build puts beside the site)."""
     import nbformat
 
     st = build_dir / "stage"
@@ -102,7 +105,8 @@ def stage(
     if profiled is not None:
         stage_profiles(st, build_dir / "executed" / "profiles", profiled, banner)
     home = st / "book" / "intro.md"
-    home.write_text(home.read_text().replace("{{find-council}}", find_council(profiled, districts)))
+    text = home.read_text().replace("{{find-council}}", find_council(profiled, districts))
+    home.write_text(text.replace("{{pdf-link}}", PDF_LINK if pdf_link else ""))
     (st / "book" / "run_record.md").write_text(run_record_page(record, banner))
     return st
 
@@ -194,6 +198,13 @@ PROFILE_SEARCH = """
 <input id="profile-search" type="search" placeholder="Name, code or region" autocomplete="off">
 <span id="profile-count" aria-live="polite"></span>
 """
+
+
+#: The home page's link to the PDF edition; the build fills in its pages and size (see pdf.PdfJob).
+PDF_LINK = (
+    f'<p class="cscbook-pdf-link"><a href="../{PDF_NAME}" download>The whole book as one PDF</a> '
+    f'<span id="cscbook-pdf-info">{PDF_INFO}</span></p>'
+)
 
 
 def find_council(profiled, districts) -> str:

@@ -1,0 +1,221 @@
+"""The PDF edition: the staged book built again as one page (Sphinx's ``singlehtml`` builder), made fit for
+paper, and printed once by the headless Chromium the site check drives. Jupyter Book's own PDF builder
+downloads a browser, which an offline machine cannot.
+
+The PDF holds the chapters and the appendices (methods, sources, codebook, glossary, bibliography, run
+record); ``--pdf all`` adds every profile as an appendix. It is cached on what it is made from (the
+chapters' and pages' keys, and the profiles' for ``all``), in ``build_dir/pdf``, so a build that changes
+only the profiles, or nothing, reuses it. Without Chromium the build makes no PDF and says so in the run
+record; the home page then offers no link.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from cscbook.errors import UserError
+
+#: The file's name in the site (beside index.html) and in the cache.
+PDF_NAME = "pressures-on-childrens-social-care.pdf"
+#: What the home page says of the PDF until the build knows its pages and size (see stage.PDF_LINK).
+PDF_INFO = "(chapters and appendices)"
+#: ``--pdf``: the book without the profiles (default), the book and every profile, or no PDF.
+CHOICES = ("book", "all", "none")
+#: Pages left out of the PDF: the downloads page lists files that live beside the site, not in the PDF.
+LEFT_OUT = {"book/downloads"}
+PROFILE_INDEX = "book/profiles/index"
+#: The paper: A4 in inches, margins that leave room for the page number.
+PAGE = {"paperWidth": 8.27, "paperHeight": 11.69, "marginTop": 0.55, "marginBottom": 0.65,
+        "marginLeft": 0.5, "marginRight": 0.5}  # fmt: skip
+FOOTER = (
+    '<div style="font-size:8px;width:100%;text-align:center;color:#444">'
+    '<span class="pageNumber"></span> of <span class="totalPages"></span></div>'
+)
+#: What the PDF page leaves out of the web page: a heading's '#' link, a chart's link to its own image
+#: and its download line, lazy loading, the find-your-council form and links to downloadable files.
+PRINT_EDITS = (
+    (re.compile(r'<a class="headerlink"[^>]*>[^<]*</a>'), ""),
+    (re.compile(r'<a class="cscbook-zoom" href="[^"]*">(<img [^>]*>)</a>'), r"\1"),
+    (re.compile(r'<p class="cscbook-downloads">.*?</p>', re.S), ""),
+    (re.compile(r' loading="lazy"'), ""),
+    (re.compile(r'<form class="cscbook-find".*?</form>', re.S), ""),
+    (re.compile(r'<a class="reference download internal"[^>]*>(.*?)</a>', re.S), r"\1"),
+)
+
+
+@dataclass
+class PdfJob:
+    """One PDF edition: reused from the cache, or made while the site is built (see :meth:`start`)."""
+
+    build_dir: Path
+    choice: str
+    key: str
+    status: str = ""  # 'made', 'reused', or why none was made
+    proc: subprocess.Popen | None = None
+    work: Path | None = None
+    info: dict = field(default_factory=dict)  # pages, bytes, seconds
+
+    @property
+    def cached(self) -> Path:
+        return self.build_dir / "pdf" / PDF_NAME
+
+    def wanted(self) -> bool:
+        return self.choice != "none" and not self.status.startswith("not made")
+
+    def check(self) -> None:
+        """Decide before staging whether the build has a PDF to offer: none asked for, no Chromium, or the
+        cache's (``status`` says which; empty when it is to be made)."""
+        if self.choice == "none":
+            self.status = "not made (--pdf none)"
+            return
+        from cscbook.publish.browsercheck import chromium_available
+
+        if not chromium_available():
+            self.status = "not made: Chromium and chromedriver were not found (Debian: chromium, chromium-driver)"
+            return
+        stamp = self.build_dir / "pdf" / "key"
+        info = self.build_dir / "pdf" / "info.json"
+        if self.cached.is_file() and stamp.is_file() and stamp.read_text() == self.key and info.is_file():
+            self.status = "reused"
+            self.info = json.loads(info.read_text())
+
+    def start(self, st: Path) -> None:
+        """Begin the one-page build of the staged book ``st`` in the background, when the PDF is to be made."""
+        if self.status:
+            return
+        self.work = self.build_dir / "pdf-work"
+        if self.work.exists():
+            shutil.rmtree(self.work)
+        self.work.mkdir(parents=True)
+        toc, config = write_pdf_config(st, with_profiles=self.choice == "all")
+        cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(st), "--builder", "singlehtml",
+               "--path-output", str(self.work / "out"), "--toc", str(toc), "--config", str(config),
+               "-W", "-n", "--keep-going", "-q"]  # fmt: skip
+        env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+    def finish_into(self, html: Path) -> None:
+        """Finish the PDF (wait for the one-page build, print it) and put it in the new site ``html``."""
+        import time
+
+        if self.proc is not None:
+            started = time.perf_counter()
+            out, _ = self.proc.communicate()
+            page = self.work / "out" / "_build" / "singlehtml" / "book" / "intro.html"
+            if self.proc.returncode != 0 or not page.is_file():
+                from cscbook.publish.site import first_problem
+
+                raise UserError(
+                    "jupyter-book (PDF edition)", first_problem(out), "the book must build without warnings"
+                )
+            printable = printable_page(page)
+            pdf = print_pdf(printable)
+            self.info = {"pages": pdf_pages(pdf), "bytes": len(pdf), "profiles": self.choice == "all"}
+            folder = self.build_dir / "pdf"
+            folder.mkdir(exist_ok=True)
+            (folder / "key").unlink(missing_ok=True)  # until both files are in, the cache holds no PDF
+            for name, data in ((PDF_NAME, pdf), ("info.json", json.dumps(self.info).encode()),
+                               ("key", self.key.encode())):  # fmt: skip
+                part = folder / f".{name}.part"
+                part.write_bytes(data)
+                os.replace(part, folder / name)
+            shutil.rmtree(self.work, ignore_errors=True)
+            self.status = "made"
+            self.info["seconds"] = round(time.perf_counter() - started, 2)
+        if self.cached.is_file() and self.status in ("made", "reused"):
+            shutil.copy2(self.cached, html / PDF_NAME)
+            home = html / "book" / "intro.html"
+            if home.is_file() and self.info:
+                size = f"({self.info['pages']} pages, {self.info['bytes'] / 1e6:.1f} MB)"
+                home.write_text(home.read_text(encoding="utf-8").replace(PDF_INFO, size, 1), encoding="utf-8")
+
+    def cancel(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    def record(self) -> dict:
+        return {"choice": self.choice, "status": self.status, "file": PDF_NAME if self.wanted() else None, **self.info}
+
+
+def pdf_key(chapter_keys: dict, pages: str, choice: str, profiles: str) -> str:
+    """What the PDF is made from: the chapters, the other pages, the choice, and the profiles for 'all'."""
+    parts = [chapter_keys, pages, choice, profiles if choice == "all" else ""]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def write_pdf_config(st: Path, with_profiles: bool) -> tuple[Path, Path]:
+    """The table of contents and configuration of the one-page build: the site's, less the downloads page
+        (and the profiles, unless asked for). A link to a page left out reads as text: the site's own build has
+        already checked every reference, so the one-page build does not warn of those it cannot resolve. Both
+    files go in the staged book, since the configuration's paths (the book's extension, its references)
+    are read from where it lies."""
+    toc = yaml.safe_load((st / "_toc.yml").read_text())
+    left_out = LEFT_OUT | (set() if with_profiles else {PROFILE_INDEX})
+    toc["chapters"] = [c for c in toc.get("chapters", []) if c.get("file") not in left_out]
+    config = yaml.safe_load((st / "_config.yml").read_text())
+    sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx_config["suppress_warnings"] = ["myst.xref_missing", "ref.doc"]
+    (st / "_pdf_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    (st / "_pdf_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    return st / "_pdf_toc.yml", st / "_pdf_config.yml"
+
+
+def printable_page(page: Path) -> Path:
+    """The one page moved to the root of its build (its links to ``_static`` and ``_images`` are written
+    from there) with :data:`PRINT_EDITS` applied."""
+    text = page.read_text(encoding="utf-8")
+    for pattern, repl in PRINT_EDITS:
+        text = pattern.sub(repl, text)
+    out = page.parent.parent / "print.html"
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def print_pdf(page: Path) -> bytes:
+    """``page`` printed to PDF by headless Chromium: A4, page numbers, the headings as bookmarks, tagged."""
+    from selenium.common.exceptions import WebDriverException
+
+    from cscbook.publish.browsercheck import driver, wait_ready
+
+    with tempfile.TemporaryDirectory(prefix="cscbook-pdf-") as profile:
+        drv = None
+        try:
+            drv = driver(Path(profile))
+            drv.get(page.resolve().as_uri())
+            wait_ready(drv)
+            drv.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "Promise.all([...document.images].map(i => i.complete ? 0 : new Promise(r => i.onload = i.onerror = r)))"
+                ".then(() => document.fonts.ready).then(() => done(true));"
+            )
+            options = {"printBackground": True, "generateDocumentOutline": True, "generateTaggedPDF": True,
+                       "displayHeaderFooter": True, "headerTemplate": "<span></span>", "footerTemplate": FOOTER,
+                       **PAGE}  # fmt: skip
+            data = drv.execute_cdp_cmd("Page.printToPDF", options)["data"]
+        except WebDriverException as exc:
+            raise UserError(str(page), f"Chromium could not print it: {' '.join(str(exc).split())[:200]}",
+                            "the PDF edition must print") from None  # fmt: skip
+        finally:
+            if drv is not None:
+                drv.quit()
+    return base64.b64decode(data)
+
+
+def pdf_pages(pdf: bytes) -> int:
+    """The number of pages, counted from the page objects (``/Type /Page``, not ``/Pages``)."""
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))

@@ -1,0 +1,123 @@
+"""The PDF edition: made beside the site by the one-page build and Chromium, with every chapter, its figures,
+page numbers, bookmarks and links that resolve; reused while its inputs stay the same."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import unicodedata
+
+import pytest
+import yaml
+
+from cscbook.publish import pdf, registry
+from cscbook.publish.browsercheck import chromium_available
+from tests.conftest import SYNTHETIC
+
+needs_chromium = pytest.mark.skipif(not chromium_available(), reason="Chromium and chromedriver are not installed")
+
+
+def _reader(path):
+    pypdf = pytest.importorskip("pypdf")
+    return pypdf.PdfReader(io.BytesIO(path.read_bytes()))
+
+
+def _chapter_titles(html_dir) -> list[str]:
+    """Each chapter's title as the site shows it (its page's first heading)."""
+    out = []
+    for ch in registry.chapters():
+        page = (html_dir / "book" / f"{ch.id}.html").read_text()
+        out.append(re.sub(r"<[^>]+>|#", "", re.search(r"<h1>(.*?)</h1>", page, re.S).group(1)).strip())
+    return out
+
+
+def _words(text: str) -> str:
+    """Text as words: ligatures ('ﬀ') undone, curly apostrophes straight, any run of spaces one."""
+    return " ".join(unicodedata.normalize("NFKC", text).replace("\u2019", "'").split())
+
+
+@needs_chromium
+@pytest.mark.browser
+def test_the_pdf_holds_every_chapter_with_figures_bookmarks_and_links(built_book):
+    html = built_book / "html"
+    reader = _reader(html / pdf.PDF_NAME)
+    record = json.loads((built_book / "run_record.json").read_text())["pdf"]
+    assert record["status"] in ("made", "reused") and record["pages"] == len(reader.pages) > 40
+    text = _words(" ".join(page.extract_text() for page in reader.pages))
+    for title in [*_chapter_titles(html), "Appendix: methods", "Glossary", "Bibliography"]:
+        assert _words(title) in text, title
+    assert "Synthetic data" in _words(reader.pages[0].extract_text() + reader.pages[1].extract_text())
+    assert "Download this chart" not in text  # the screen's download lines are left out
+    images = sum(len([x for x in (p["/Resources"].get("/XObject") or {}).values()]) for p in reader.pages)
+    assert images >= 2 * len(registry.chapters())
+    titles = [o["/Title"] for o in reader.outline if not isinstance(o, list)]
+    assert any("Demand" in t for t in titles) or any("Demand" in str(o) for o in reader.outline)
+    # an internal link goes to a named destination that lands on a page of the document
+    named = reader.named_destinations
+    internal = [
+        a.get_object()["/Dest"]
+        for p in reader.pages
+        for a in p.get("/Annots") or []
+        if a.get_object().get("/Subtype") == "/Link" and "/Dest" in a.get_object()
+    ]
+    assert internal, "no internal links"
+    resolved = [d for d in internal if str(d) in named and reader.get_destination_page_number(named[str(d)]) >= 0]
+    assert len(resolved) == len(internal)
+    home = (html / "book" / "intro.html").read_text()
+    assert f'href="../{pdf.PDF_NAME}"' in home and f"({len(reader.pages)} pages, " in home
+
+
+@needs_chromium
+@pytest.mark.browser
+def test_the_pdf_is_reused_when_only_the_profiles_change(own_book, sample_profiles):
+    before = (own_book / "html" / pdf.PDF_NAME).read_bytes()
+    from cscbook.publish.build import build
+
+    res = build({**SYNTHETIC, "neighbours": "computed"}, build_dir=own_book, profiles=",".join(sample_profiles))
+    assert res.record["pdf"]["status"] == "reused"
+    assert (own_book / "html" / pdf.PDF_NAME).read_bytes() == before
+
+
+def test_the_pdf_key_follows_its_inputs():
+    keys, pages = {"demand": "a"}, "p"
+    base = pdf.pdf_key(keys, pages, "book", "profiles-1")
+    assert base == pdf.pdf_key(keys, pages, "book", "profiles-2")  # the book's PDF holds no profile
+    assert base != pdf.pdf_key({"demand": "b"}, pages, "book", "profiles-1")
+    assert base != pdf.pdf_key(keys, "q", "book", "profiles-1")
+    assert pdf.pdf_key(keys, pages, "all", "profiles-1") != pdf.pdf_key(keys, pages, "all", "profiles-2")
+
+
+def test_the_one_page_build_leaves_out_downloads_and_unasked_profiles(tmp_path):
+    toc = {"root": "book/intro", "chapters": [{"file": "book/demand"}, {"file": "book/profiles/index",
+           "sections": [{"file": "book/profiles/E1"}]}, {"file": "book/downloads"}, {"file": "book/methods"}]}  # fmt: skip
+    (tmp_path / "_toc.yml").write_text(yaml.safe_dump(toc))
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    files = lambda t: [c["file"] for c in yaml.safe_load(t.read_text())["chapters"]]  # noqa: E731
+    toc_path, config = pdf.write_pdf_config(tmp_path, with_profiles=False)
+    assert files(toc_path) == ["book/demand", "book/methods"]
+    assert "myst.xref_missing" in yaml.safe_load(config.read_text())["sphinx"]["config"]["suppress_warnings"]
+    toc_path, _ = pdf.write_pdf_config(tmp_path, with_profiles=True)
+    assert files(toc_path) == ["book/demand", "book/profiles/index", "book/methods"]
+    assert (tmp_path / "_toc.yml").read_text() == yaml.safe_dump(toc)  # the site's own toc is untouched
+
+
+def test_the_printed_page_drops_what_only_works_on_screen(tmp_path):
+    page = tmp_path / "book" / "intro.html"
+    page.parent.mkdir()
+    page.write_text(
+        '<h2>Demand<a class="headerlink" href="#d">#</a></h2><a class="cscbook-zoom" href="_images/a.png">'
+        '<img src="_images/a.png" alt="A chart" loading="lazy"></a><p class="cscbook-downloads">Download '
+        '<a href="x.svg">SVG</a></p><a class="reference download internal" download="" href="_downloads/t.csv">'
+        "<code>t.csv</code></a>"
+    )
+    out = pdf.printable_page(page).read_text()
+    assert out == '<h2>Demand</h2><img src="_images/a.png" alt="A chart"><code>t.csv</code>'
+
+
+def test_a_bad_pdf_choice_is_one_line(tmp_path):
+    from cscbook.errors import UserError
+    from cscbook.publish.build import plan
+
+    with pytest.raises(UserError, match="'paper' is not one of book, all, none"):
+        plan(SYNTHETIC, tmp_path, "none", {}, pdf="paper")
