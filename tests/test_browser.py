@@ -66,6 +66,11 @@ PAGES = {
     "two-h1.html": page("<h1>Again</h1><p>x</p>"),
     "no-banner.html": page("<p>No banner here.</p>", banner=False),
     "low-contrast.html": page("<p style='color:#bbb'>Pale grey text</p>"),
+    # an interactive chart whose scripts never load: the block stays undrawn
+    "undrawn-chart.html": page(
+        "<p>x</p><div class='cscbook-live' role='group' aria-label='A chart'><div class='cscbook-live-chart'></div>"
+        "<script type='application/json' class='cscbook-live-spec'>{}</script></div>"
+    ),
     "translucent.html": page("<div style='background:rgba(0,0,0,0.5)'><p style='color:#222'>Dark on grey</p></div>"),
 }
 
@@ -127,6 +132,10 @@ def test_a_skipped_heading_level_is_counted_not_failed(handmade_report):
         and "heading-order (moderate) on 1 pages" in summary
     )
     assert handmade_report.axe_version.count(".") == 2
+
+
+def test_an_interactive_chart_that_is_not_drawn(handmade):
+    assert any("interactive chart not drawn: A chart" in p for p in handmade["undrawn-chart.html"])
 
 
 def test_missing_synthetic_banner(handmade):

@@ -111,11 +111,22 @@ PROFILE_INDEX = "book/profiles/index"
 PAGE_SCRIPTS = {PROFILE_INDEX: "profile-search.js", "book/intro": "find-council.js"}
 
 
+#: A page with an interactive chart holds this class; it gets the Vega scripts (written into ``_static`` by the
+#: build: cscbook.publish.interactive) and the script that draws its charts, deferred, in that order.
+LIVE_MARK = 'class="cscbook-live"'
+LIVE_SCRIPTS = ("vega-bundle.js", "cscbook-live.js")
+
+
 def add_page_scripts(app, pagename, templatename, context, doctree) -> None:
-    """Add a page's own script (from ``PAGE_SCRIPTS``) to that page only."""
+    """Add a page's own script (from ``PAGE_SCRIPTS``) to that page only, and the chart scripts to a page
+    with an interactive chart."""
     script = PAGE_SCRIPTS.get(pagename)
     if script:
         app.add_js_file(script)
+    body = context.get("body")
+    if isinstance(body, str) and LIVE_MARK in body:
+        for name in LIVE_SCRIPTS:
+            app.add_js_file(name, loading_method="defer")
 
 
 def escape_page_title(app, pagename, templatename, context, doctree) -> None:

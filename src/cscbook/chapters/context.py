@@ -124,6 +124,12 @@ class Context:
         self.glued[label] = fig
         _glue_object(label, _note(fig) if isinstance(fig, str) else fig)
 
+    def glue_live(self, label: str, live) -> None:
+        """Glue an interactive chart (:class:`cscbook.publish.interactive.Live`), shown with the ``{glue}``
+        directive under the static figure it explores."""
+        self.glued[label] = live
+        _glue_object(label, live)
+
     def glue_table(self, label: str, table, note: str = "") -> None:
         """Glue a table (a Styler, a DataFrame, or a string note) as HTML under its label, for a
         numbered ``{glued-table}`` block with that ``:name:``; ``note``: a sentence shown under the table."""

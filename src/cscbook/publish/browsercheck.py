@@ -194,6 +194,9 @@ def _page_problems(page: str, info: dict, synthetic: bool) -> tuple[list[str], i
     for img in info["images"]:
         if not img["ok"]:
             out.append(f"{page}: image did not load: {img['desc']} src={img['src']!r}")
+    for chart in info.get("live", []):
+        if not chart["drawn"]:
+            out.append(f"{page}: interactive chart not drawn: {chart['label']} ({chart['note'] or 'no message'})")
     if synthetic and not info["banner"]:
         out.append(
             f"{page}: no synthetic-data banner (announcement bar mentioning synthetic or 'Synthetic data' admonition)"

@@ -1,6 +1,7 @@
 // Run in each page by the browser check (browsercheck.py, through selenium's execute_async_script):
 // makes lazy images load, scrolls to the bottom, waits for every image to finish or fail, then reports
-// the images and the synthetic-data banner (accessibility is axe-core's, see axe_run.js).
+// the images, the interactive charts (each div.cscbook-live drawn by cscbook-live.js within the wait) and the
+// synthetic-data banner (accessibility is axe-core's, see axe_run.js).
 const done = arguments[arguments.length - 1];
 const imgs = Array.from(document.images);
 imgs.forEach(i => { if (i.loading === 'lazy') i.loading = 'eager'; });
@@ -8,7 +9,13 @@ window.scrollTo(0, document.documentElement.scrollHeight);
 const pending = imgs.filter(i => !i.complete).map(i => new Promise(r => {
   i.addEventListener('load', r, {once: true}); i.addEventListener('error', r, {once: true});
 }));
-Promise.race([Promise.all(pending), new Promise(r => setTimeout(r, 10000))]).then(() => {
+const charts = Array.from(document.querySelectorAll('div.cscbook-live'));
+const drawn = () => charts.every(c => c.classList.contains('cscbook-live-drawn'));
+const chartsDrawn = new Promise(r => {
+  const poll = () => (drawn() ? r() : setTimeout(poll, 50));
+  poll();
+});
+Promise.race([Promise.all([...pending, chartsDrawn]), new Promise(r => setTimeout(r, 10000))]).then(() => {
   window.scrollTo(0, 0);
   const describe = el => {
     let d = el.tagName.toLowerCase();
@@ -24,5 +31,9 @@ Promise.race([Promise.all(pending), new Promise(r => setTimeout(r, 10000))]).the
     .some(e => /synthetic/i.test(e.textContent));
   const admonition = Array.from(document.querySelectorAll('.admonition .admonition-title'))
     .some(e => e.textContent.replace(/\s+/g, ' ').trim().toLowerCase() === 'synthetic data');
-  done({images, banner: announce || admonition});
+  const live = charts.map(c => ({
+    label: c.getAttribute('aria-label') || '', drawn: c.classList.contains('cscbook-live-drawn'),
+    note: c.querySelector('.cscbook-live-chart').textContent.slice(0, 120),
+  }));
+  done({images, live, banner: announce || admonition});
 });

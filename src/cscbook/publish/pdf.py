@@ -29,6 +29,8 @@ from cscbook.errors import UserError
 
 #: The file's name in the site (beside index.html) and in the cache.
 PDF_NAME = "pressures-on-childrens-social-care.pdf"
+#: The script run in the page before it is printed (beside this module).
+PRINT_READY = (Path(__file__).parent / "print_ready.js").read_text(encoding="utf-8")
 #: What the home page says of the PDF until the build knows its pages and size (see stage.PDF_LINK).
 PDF_INFO = "(chapters and appendices)"
 #: ``--pdf``: the book without the profiles (default), the book and every profile, or no PDF.
@@ -198,11 +200,7 @@ def print_pdf(page: Path) -> bytes:
             drv = driver(Path(profile))
             drv.get(page.resolve().as_uri())
             wait_ready(drv)
-            drv.execute_async_script(
-                "const done = arguments[arguments.length - 1];"
-                "Promise.all([...document.images].map(i => i.complete ? 0 : new Promise(r => i.onload = i.onerror = r)))"
-                ".then(() => document.fonts.ready).then(() => done(true));"
-            )
+            drv.execute_async_script(PRINT_READY)
             options = {"printBackground": True, "generateDocumentOutline": True, "generateTaggedPDF": True,
                        "displayHeaderFooter": True, "headerTemplate": "<span></span>", "footerTemplate": FOOTER,
                        **PAGE}  # fmt: skip

@@ -36,6 +36,7 @@ def glue_page(pf: Profile, out_dir: str = ".") -> None:
     glue("ofsted", Markdown(md_guard(pf.ofsted_sentence())), display=False)
     glue(f"fig-{key}-series", pf.fig_series(), display=False)
     glue(f"fig-{key}-positions", pf.fig_positions(), display=False)
+    glue("live-positions", pf.live_positions(), display=False)
     glue(f"fig-{key}-spending", pf.fig_spending(), display=False)
     frames = page_tables(pf)
     for name, frame in frames.items():

@@ -393,6 +393,15 @@ class Profile:
 
         return profile_figures.positions(self)
 
+    def live_positions(self):
+        """The interactive version of :meth:`fig_positions` (hover names each authority, a reader picks one)."""
+        from cscbook.publish import interactive
+
+        last = self.s.by_la.xs(self.s.last, level="year")
+        names = [str(self.s.names[c]) for c in self.neighbour_codes if c in self.s.names.index]
+        year = measures.year_label(self.s.last)
+        return interactive.positions(last, self.s.names, SHORT, year, self.name, names, key=self.s.panel_key)
+
     def fig_spending(self) -> figures.Figure:
         from cscbook.publish import profile_figures
 

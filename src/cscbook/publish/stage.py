@@ -12,7 +12,7 @@ import yaml
 
 from cscbook import contract
 from cscbook.fsutil import csv_safe
-from cscbook.publish import registry
+from cscbook.publish import interactive, registry
 from cscbook.publish.pdf import PDF_INFO, PDF_NAME
 from cscbook.publish.profile_page import profile_downloads
 from cscbook.publish.profiles import link, md_escape
@@ -70,6 +70,7 @@ def stage(
     shutil.copy2(ROOT / "_toc.yml", st / "_toc.yml")
     stage_config(st, prepared_meta)
     shutil.copytree(BOOK, st / "book", ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__"))
+    interactive.write_bundle(st / "book" / "_static", build_dir / "cache")  # the interactive charts' scripts
     banner = data_banner(prepared_meta)
     edition = edition_note(prepared_meta)
     for md in (st / "book").rglob("*.md"):

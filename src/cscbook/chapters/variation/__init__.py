@@ -57,7 +57,7 @@ from cscbook.chapters.variation.stats import (
     tiny_table,
     wide,
 )
-from cscbook.publish import figures
+from cscbook.publish import figures, interactive
 
 __all__ = [
     "DEFINED_AS",
@@ -190,6 +190,8 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_figure("fig-variation-stability", res.fig_stability)
     ctx.glue_table("tbl-variation-stability", ctx.table(short_labels(res.stab), "rank_stability").format(precision=2))
     ctx.glue_figure("fig-variation-funnel", res.fig_funnel)
+    year = measures.year_label(ctx.last)
+    ctx.glue_live("live-variation-funnel", interactive.funnel(res.funnel, year, ctx.highlight_name or ""))
     ft = res.funnel_table
     ctx.table(ft, "funnel", index=False)
     outliers = ft.loc[ft["Position"].str.contains("99.8"), OUTLIER_COLUMNS]
