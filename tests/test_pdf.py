@@ -68,6 +68,7 @@ def test_the_pdf_holds_every_chapter_with_figures_bookmarks_and_links(built_book
     assert f'href="../{pdf.PDF_NAME}"' in home and f"({len(reader.pages)} pages, " in home
 
 
+@pytest.mark.slow
 @needs_chromium
 @pytest.mark.browser
 def test_the_pdf_is_reused_when_only_the_profiles_change(own_book, sample_profiles):
