@@ -47,8 +47,10 @@ def test_the_pdf_holds_every_chapter_with_figures_bookmarks_and_links(built_book
     text = _words(" ".join(page.extract_text() for page in reader.pages))
     for title in [*_chapter_titles(html), "Appendix: methods", "Glossary", "Bibliography"]:
         assert _words(title) in text, title
+    assert "Figure 1.1" in text and "Table 1.1" in text and "Figure 2.1" in text  # numbered by chapter
     assert "Synthetic data" in _words(reader.pages[0].extract_text() + reader.pages[1].extract_text())
     assert "Download this chart" not in text  # the screen's download lines are left out
+    assert "Its series against its neighbours" not in text  # the profiles only with --pdf all
     images = sum(len([x for x in (p["/Resources"].get("/XObject") or {}).values()]) for p in reader.pages)
     assert images >= 2 * len(registry.chapters())
     titles = [o["/Title"] for o in reader.outline if not isinstance(o, list)]
@@ -78,6 +80,22 @@ def test_the_pdf_is_reused_when_only_the_profiles_change(own_book, sample_profil
     res = build({**SYNTHETIC, "neighbours": "computed"}, build_dir=own_book, profiles=",".join(sample_profiles))
     assert res.record["pdf"]["status"] == "reused"
     assert (own_book / "html" / pdf.PDF_NAME).read_bytes() == before
+
+
+@pytest.mark.slow
+@needs_chromium
+@pytest.mark.browser
+def test_the_profiles_go_in_as_an_appendix_when_asked_for(own_book, sample_profiles):
+    from cscbook.publish.build import build
+
+    book_only = len(_reader(own_book / "html" / pdf.PDF_NAME).pages)
+    res = build(SYNTHETIC, build_dir=own_book, profiles=",".join(sample_profiles), pdf="all")
+    assert res.record["pdf"]["status"] == "made" and res.record["pdf"]["profiles"]
+    reader = _reader(own_book / "html" / pdf.PDF_NAME)
+    text = _words(" ".join(page.extract_text() for page in reader.pages))
+    # each profile's own section, once per profile, and none in the book without them
+    assert text.count("Its series against its neighbours, region and England") == len(sample_profiles)
+    assert len(reader.pages) >= book_only + len(sample_profiles)  # a profile takes a sheet or more
 
 
 def test_the_pdf_key_follows_its_inputs():

@@ -318,10 +318,15 @@ def check_site(
     return inspect_site(html_dir, synthetic, screenshots, pages).problems
 
 
+#: The script elements a browser runs (no type, or a JavaScript or module type); others are data blocks.
+RUNNABLE_SCRIPTS = 'script:not([type]), script[type=""], script[type="text/javascript"], script[type="module"]'
+
+
 def injected(html_dir: Path, pages: list[str]) -> list[str]:
     """Each page of ``pages`` (paths under ``html_dir``, a query string allowed) loaded in Chromium: one line
     per alert that ran and per element that data text injected (an ``img`` with ``src="x"``, a ``script``
-    that calls ``alert``). Empty when data shows only as text."""
+    the browser would run that calls ``alert``; a data block, such as a chart's JSON, is not run). Empty when
+    data shows only as text."""
     import tempfile
 
     from selenium.common.exceptions import NoAlertPresentException, UnexpectedAlertPresentException
@@ -340,7 +345,7 @@ def injected(html_dir: Path, pages: list[str]) -> list[str]:
                     if page.startswith("search.html"):
                         _wait_results(drv)
                     imgs = drv.find_elements(By.CSS_SELECTOR, 'img[src="x"]')
-                    scripts = [s for s in drv.find_elements(By.TAG_NAME, "script")
+                    scripts = [s for s in drv.find_elements(By.CSS_SELECTOR, RUNNABLE_SCRIPTS)
                                if "alert(" in (s.get_attribute("textContent") or "")]  # fmt: skip
                     if imgs or scripts:
                         problems.append(f"{page}: {len(imgs)} injected image(s), {len(scripts)} injected script(s)")

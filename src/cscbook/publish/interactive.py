@@ -40,6 +40,10 @@ class Live:
     def __init__(self, spec: dict, label: str, how: str):
         self.spec, self.label, self.how = spec, label, how
 
+    def __repr__(self) -> str:
+        """The notebook's plain-text form: the same on every run (no memory address)."""
+        return f"<{self.label}>"
+
     def _repr_html_(self) -> str:
         # '<', '>' and '&' as JSON escapes: no text from the data can end the script element
         data = json.dumps(self.spec, separators=(",", ":"), sort_keys=True, allow_nan=False)
