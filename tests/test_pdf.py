@@ -7,6 +7,7 @@ import io
 import json
 import re
 import unicodedata
+from pathlib import Path
 
 import pytest
 import yaml
@@ -107,13 +108,15 @@ def test_the_pdf_key_follows_its_inputs():
     assert pdf.pdf_key(keys, pages, "all", "profiles-1") != pdf.pdf_key(keys, pages, "all", "profiles-2")
 
 
-def test_the_one_page_build_leaves_out_downloads_and_unasked_profiles(tmp_path):
+def test_the_one_page_build_leaves_out_downloads_and_unasked_profiles(tmp_path, monkeypatch):
     toc = {"root": "book/intro", "chapters": [{"file": "book/demand"}, {"file": "book/profiles/index",
            "sections": [{"file": "book/profiles/E1"}]}, {"file": "book/downloads"}, {"file": "book/methods"}]}  # fmt: skip
     (tmp_path / "_toc.yml").write_text(yaml.safe_dump(toc))
     (tmp_path / "_config.yml").write_text("title: t\n")
     files = lambda t: [c["file"] for c in yaml.safe_load(t.read_text())["chapters"]]  # noqa: E731
-    toc_path, config = pdf.write_pdf_config(tmp_path, with_profiles=False)
+    monkeypatch.chdir(tmp_path.parent)  # a relative build folder (the default _build) gives absolute paths
+    toc_path, config = pdf.write_pdf_config(Path(tmp_path.name), with_profiles=False)
+    assert toc_path.is_absolute() and config.is_absolute()
     assert files(toc_path) == ["book/demand", "book/methods"]
     assert "myst.xref_missing" in yaml.safe_load(config.read_text())["sphinx"]["config"]["suppress_warnings"]
     toc_path, _ = pdf.write_pdf_config(tmp_path, with_profiles=True)

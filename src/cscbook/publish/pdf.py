@@ -102,8 +102,8 @@ class PdfJob:
             shutil.rmtree(self.work)
         self.work.mkdir(parents=True)
         toc, config = write_pdf_config(st, with_profiles=self.choice == "all")
-        cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(st), "--builder", "singlehtml",
-               "--path-output", str(self.work / "out"), "--toc", str(toc), "--config", str(config),
+        cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(st.resolve()), "--builder",
+               "singlehtml", "--path-output", str(self.work.resolve() / "out"), "--toc", str(toc), "--config", str(config),
                "-W", "-n", "--keep-going", "-q"]  # fmt: skip
         env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
@@ -172,6 +172,7 @@ def write_pdf_config(st: Path, with_profiles: bool) -> tuple[Path, Path]:
     config = yaml.safe_load((st / "_config.yml").read_text())
     sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
     sphinx_config["suppress_warnings"] = ["myst.xref_missing", "ref.doc"]
+    st = st.resolve()  # Jupyter Book reads a relative --toc from the book's folder, not the working one
     (st / "_pdf_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
     (st / "_pdf_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     return st / "_pdf_toc.yml", st / "_pdf_config.yml"
