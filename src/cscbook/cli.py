@@ -253,7 +253,8 @@ def fetch(dest: Path, manifest: Path, which: str) -> None:
 @app.command()
 @build_dir_option
 def check(build_dir: Path) -> None:
-    """Check the built site in headless Chromium: console, images, headings, contrast, banner, links."""
+    """Check the built site in headless Chromium: accessibility (axe-core), console, images, interactive charts,
+    the data banner and links."""
     import json
 
     from cscbook.publish import browsercheck, linkcheck
