@@ -99,6 +99,28 @@ def test_the_profiles_go_in_as_an_appendix_when_asked_for(own_book, sample_profi
     assert len(reader.pages) >= book_only + len(sample_profiles)  # a profile takes a sheet or more
 
 
+def test_the_cached_pdf_is_reused_unless_forced_or_its_key_changed(tmp_path, monkeypatch):
+    from cscbook.publish import browsercheck
+
+    monkeypatch.setattr(browsercheck, "chromium_available", lambda: True)
+    folder = tmp_path / "pdf"
+    folder.mkdir()
+    (folder / pdf.PDF_NAME).write_bytes(b"%PDF-1.4")
+    (folder / "info.json").write_text('{"pages": 1, "bytes": 8}')
+    (folder / "key").write_text("k1")
+
+    def status(**kwargs) -> str:
+        job = pdf.PdfJob(tmp_path, **{"choice": "book", "key": "k1"} | kwargs)
+        job.check()
+        return job.status
+
+    assert status() == "reused"
+    assert status(key="k2") == "" and status(force=True) == ""  # to be made
+    assert status(choice="none").startswith("not made")
+    monkeypatch.setattr(browsercheck, "chromium_available", lambda: False)
+    assert "Chromium" in status()
+
+
 def test_the_pdf_key_follows_its_inputs():
     keys, pages = {"demand": "a"}, "p"
     base = pdf.pdf_key(keys, pages, "book", "profiles-1")

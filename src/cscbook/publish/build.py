@@ -333,7 +333,7 @@ def _build(overrides, build_dir: Path, only, force, jobs, progress, profiles: st
     record = run_record(pl, build_dir, executed, run_profiles_now, profiles, timings)
     t = time.perf_counter()
     districts = contract.read_districts(pl.profile_dir)
-    job = pdf_edition.PdfJob(build_dir, pl.pdf, pl.pdf_key)
+    job = pdf_edition.PdfJob(build_dir, pl.pdf, pl.pdf_key, force=force)
     job.check()
     st = stage(build_dir, pl.meta, record, panel_dir=pl.panel_dir, profiled=profiled, districts=districts,
                pdf_link=job.wanted())  # fmt: skip

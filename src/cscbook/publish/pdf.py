@@ -64,6 +64,7 @@ class PdfJob:
     build_dir: Path
     choice: str
     key: str
+    force: bool = False  # make it again even when the cache has it (``--force``)
     status: str = ""  # 'made', 'reused', or why none was made
     proc: subprocess.Popen | None = None
     work: Path | None = None
@@ -89,6 +90,8 @@ class PdfJob:
             return
         stamp = self.build_dir / "pdf" / "key"
         info = self.build_dir / "pdf" / "info.json"
+        if self.force:
+            return
         if self.cached.is_file() and stamp.is_file() and stamp.read_text() == self.key and info.is_file():
             self.status = "reused"
             self.info = json.loads(info.read_text())
