@@ -209,16 +209,14 @@ def test_a_sample_of_the_built_book_passes_in_chromium(built_book, sample_profil
 
 
 @pytest.mark.browser
-def test_profile_search_filters_the_index(built_book, sample_profiles, tmp_path):
+def test_profile_search_filters_the_index(built_book, sample_profiles):
     """Typing in the profile index's search box (book/_static/profile-search.js) leaves only the matching rows."""
     from selenium.webdriver.common.by import By
 
     from cscbook.publish import browsercheck
 
-    server = browsercheck._serve(built_book / "html")
-    drv = browsercheck.driver(tmp_path / "chromium")
-    try:
-        drv.get(f"http://127.0.0.1:{server.server_address[1]}/book/profiles/index.html")
+    with browsercheck.browsing(built_book / "html") as (drv, base):
+        drv.get(base + "book/profiles/index.html")
         browsercheck.wait_ready(drv)
         n = len(sample_profiles)
         count = drv.find_element(By.ID, "profile-count")
@@ -228,10 +226,6 @@ def test_profile_search_filters_the_index(built_book, sample_profiles, tmp_path)
         assert count.text == f"1 of {n} authorities"
         shown = [r.text for r in drv.find_elements(By.CSS_SELECTOR, "#profile-list tbody tr") if r.is_displayed()]
         assert len(shown) == 1 and code in shown[0], shown
-    finally:
-        drv.quit()
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.slow

@@ -93,17 +93,15 @@ def test_the_built_pages_load_the_chart_scripts_only_where_a_chart_is(built_book
 
 @pytest.mark.browser
 @pytest.mark.skipif(not chromium_available(), reason="Chromium, chromedriver or selenium not installed")
-def test_hover_names_an_authority_and_the_reader_picks_one(built_book, tmp_path):
+def test_hover_names_an_authority_and_the_reader_picks_one(built_book):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     from cscbook.publish import browsercheck
 
-    server = browsercheck._serve(built_book / "html")
-    drv = browsercheck.driver(tmp_path / "chromium")
-    try:
-        drv.get(f"http://127.0.0.1:{server.server_address[1]}/book/variation.html")
+    with browsercheck.browsing(built_book / "html") as (drv, base):
+        drv.get(base + "book/variation.html")
         browsercheck.wait_ready(drv)
         WebDriverWait(drv, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".cscbook-live-drawn"))
         block = drv.find_element(By.CSS_SELECTOR, ".cscbook-live")
@@ -116,7 +114,3 @@ def test_hover_names_an_authority_and_the_reader_picks_one(built_book, tmp_path)
         chosen = pick.options[1].text
         pick.select_by_visible_text(chosen)
         WebDriverWait(drv, 5).until(lambda d: chosen in block.find_element(By.TAG_NAME, "svg").text)
-    finally:
-        drv.quit()
-        server.shutdown()
-        server.server_close()

@@ -64,6 +64,14 @@ def ensure_writable(folder: Path) -> None:
         ) from None
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all: the bytes go to a temporary file beside it, then replace it, so
+    a killed process, or another writer of the same file, never leaves half a file there."""
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    part.write_bytes(data)
+    os.replace(part, path)
+
+
 def swap_in(new: Path, target: Path) -> None:
     """Replace folder ``target`` by folder ``new`` with two renames, never leaving neither."""
     old = None

@@ -14,6 +14,7 @@ line naming the page; an empty list means the site passed. The script run in eac
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import re
@@ -145,6 +146,23 @@ def wait_ready(drv, leave: str | None = None) -> None:
         return d.execute_script("return document.readyState") == "complete"
 
     WebDriverWait(drv, PAGE_TIMEOUT, poll_frequency=0.05).until(ready)
+
+
+@contextlib.contextmanager
+def browsing(html_dir: Path, prefix: str = "cscbook-chromium-"):
+    """Chromium, with a profile of its own, on the site at ``html_dir`` served on 127.0.0.1: yields the driver
+    and the site's base URL; the browser, its profile and the server are gone afterwards."""
+    server = _serve(Path(html_dir))
+    try:
+        with tempfile.TemporaryDirectory(prefix=prefix) as profile:
+            drv = driver(Path(profile))
+            try:
+                yield drv, f"http://127.0.0.1:{server.server_address[1]}/"
+            finally:
+                drv.quit()
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _screenshot(drv, out: Path) -> None:
@@ -327,39 +345,30 @@ def injected(html_dir: Path, pages: list[str]) -> list[str]:
     per alert that ran and per element that data text injected (an ``img`` with ``src="x"``, a ``script``
     the browser would run that calls ``alert``; a data block, such as a chart's JSON, is not run). Empty when
     data shows only as text."""
-    import tempfile
-
     from selenium.common.exceptions import NoAlertPresentException, UnexpectedAlertPresentException
     from selenium.webdriver.common.by import By
 
-    server = _serve(Path(html_dir))
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
     problems: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="cscbook-inject-") as profile:
-        drv = driver(Path(profile))
-        try:
-            for page in pages:
-                try:
-                    drv.get(base + page)
-                    wait_ready(drv)
-                    if page.startswith("search.html"):
-                        _wait_results(drv)
-                    imgs = drv.find_elements(By.CSS_SELECTOR, 'img[src="x"]')
-                    scripts = [s for s in drv.find_elements(By.CSS_SELECTOR, RUNNABLE_SCRIPTS)
-                               if "alert(" in (s.get_attribute("textContent") or "")]  # fmt: skip
-                    if imgs or scripts:
-                        problems.append(f"{page}: {len(imgs)} injected image(s), {len(scripts)} injected script(s)")
-                except UnexpectedAlertPresentException as err:
-                    problems.append(f"{page}: an alert ran ({err.alert_text})")
-                try:
-                    alert = drv.switch_to.alert
-                    problems.append(f"{page}: an alert ran ({alert.text})")
-                    alert.dismiss()
-                except NoAlertPresentException:
-                    pass
-        finally:
-            drv.quit()
-            server.shutdown()
+    with browsing(html_dir, "cscbook-inject-") as (drv, base):
+        for page in pages:
+            try:
+                drv.get(base + page)
+                wait_ready(drv)
+                if page.startswith("search.html"):
+                    _wait_results(drv)
+                imgs = drv.find_elements(By.CSS_SELECTOR, 'img[src="x"]')
+                scripts = [s for s in drv.find_elements(By.CSS_SELECTOR, RUNNABLE_SCRIPTS)
+                           if "alert(" in (s.get_attribute("textContent") or "")]  # fmt: skip
+                if imgs or scripts:
+                    problems.append(f"{page}: {len(imgs)} injected image(s), {len(scripts)} injected script(s)")
+            except UnexpectedAlertPresentException as err:
+                problems.append(f"{page}: an alert ran ({err.alert_text})")
+            try:
+                alert = drv.switch_to.alert
+                problems.append(f"{page}: an alert ran ({alert.text})")
+                alert.dismiss()
+            except NoAlertPresentException:
+                pass
     return problems
 
 
@@ -367,34 +376,25 @@ def find_council(html_dir: Path, queries: list[str]) -> dict[str, str]:
     """Each query typed into the home page's "find your council" box and submitted, in Chromium: the path
     (under ``html_dir``, with any query string) of the page the browser went to, or, when it stayed on the
     home page, ``stayed: `` and the box's note."""
-    import tempfile
-
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    server = _serve(Path(html_dir))
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
     out: dict[str, str] = {}
-    with tempfile.TemporaryDirectory(prefix="cscbook-find-") as profile:
-        drv = driver(Path(profile))
-        try:
-            for q in queries:
-                drv.get(base + "book/intro.html")
-                wait_ready(drv)
-                box = drv.find_element(By.ID, "find-council-name")
-                box.send_keys(q)
-                box.submit()
-                try:
-                    WebDriverWait(drv, 3).until(lambda d: not d.current_url.endswith("book/intro.html"))
-                except TimeoutException:
-                    out[q] = "stayed: " + drv.find_element(By.ID, "find-council-note").text
-                    continue
-                wait_ready(drv)
-                out[q] = drv.current_url.removeprefix(base)
-        finally:
-            drv.quit()
-            server.shutdown()
+    with browsing(html_dir, "cscbook-find-") as (drv, base):
+        for q in queries:
+            drv.get(base + "book/intro.html")
+            wait_ready(drv)
+            box = drv.find_element(By.ID, "find-council-name")
+            box.send_keys(q)
+            box.submit()
+            try:
+                WebDriverWait(drv, 3).until(lambda d: not d.current_url.endswith("book/intro.html"))
+            except TimeoutException:
+                out[q] = "stayed: " + drv.find_element(By.ID, "find-council-note").text
+                continue
+            wait_ready(drv)
+            out[q] = drv.current_url.removeprefix(base)
     return out
 
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from cscbook.analyse import measures
+from cscbook.fsutil import write_atomic
 from cscbook.publish import figures
 
 #: The scripts' file in ``_static`` (the extension adds it, and ``cscbook-live.js``, to a page with a chart).
@@ -67,9 +67,7 @@ def write_bundle(static_dir: Path, cache_dir: Path) -> Path:
     cached = cache_dir / f"vega-bundle-{vl_convert.__version__}-{tag}.js"
     if not cached.is_file():
         cache_dir.mkdir(parents=True, exist_ok=True)
-        part = cached.with_name(f".{cached.name}.{os.getpid()}.part")
-        part.write_text(wrapper.replace("/* BUNDLE */", vl_convert.javascript_bundle()), encoding="utf-8")
-        os.replace(part, cached)  # whole or not at all: a killed build leaves no half bundle
+        write_atomic(cached, wrapper.replace("/* BUNDLE */", vl_convert.javascript_bundle()).encode("utf-8"))
     out = static_dir / BUNDLE_NAME
     out.write_bytes(cached.read_bytes())
     return out
@@ -110,9 +108,9 @@ def _three(picked: str, chosen, mate, other):
 
 def _spec(chart) -> dict:
     """The chart's Vega-Lite specification, with the book's fonts and no border."""
-    spec = chart.properties(width=WIDTH, autosize={"type": "fit-x", "contains": "padding"}).configure_view(stroke=None).configure_axis(
-        labelFontSize=12, titleFontSize=12
-    ).to_dict()  # fmt: skip
+    autosize = {"type": "fit-x", "contains": "padding"}
+    chart = chart.properties(width=WIDTH, autosize=autosize).configure_view(stroke=None)
+    spec = chart.configure_axis(labelFontSize=12, titleFontSize=12).to_dict()
     spec.pop("$schema", None)  # the bundle's Vega-Lite reads it without
     return spec
 

@@ -14,18 +14,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from cscbook.errors import UserError
+from cscbook.fsutil import write_atomic
+from cscbook.publish.site import first_problem, jupyter_book_command, jupyter_book_env
 
 #: The file's name in the site (beside index.html) and in the cache.
 PDF_NAME = "pressures-on-childrens-social-care.pdf"
@@ -88,10 +87,10 @@ class PdfJob:
         if not chromium_available():
             self.status = "not made: Chromium and chromedriver were not found (Debian: chromium, chromium-driver)"
             return
-        stamp = self.build_dir / "pdf" / "key"
-        info = self.build_dir / "pdf" / "info.json"
         if self.force:
             return
+        stamp = self.build_dir / "pdf" / "key"
+        info = self.build_dir / "pdf" / "info.json"
         if self.cached.is_file() and stamp.is_file() and stamp.read_text() == self.key and info.is_file():
             self.status = "reused"
             self.info = json.loads(info.read_text())
@@ -105,11 +104,11 @@ class PdfJob:
             shutil.rmtree(self.work)
         self.work.mkdir(parents=True)
         toc, config = write_pdf_config(st, with_profiles=self.choice == "all")
-        cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(st.resolve()), "--builder",
-               "singlehtml", "--path-output", str(self.work.resolve() / "out"), "--toc", str(toc), "--config", str(config),
-               "-W", "-n", "--keep-going", "-q"]  # fmt: skip
-        env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        extra = ["--builder", "singlehtml", "--toc", str(toc), "--config", str(config)]
+        cmd = jupyter_book_command(st.resolve(), self.work.resolve() / "out", extra)
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=jupyter_book_env()
+        )
 
     def finish_into(self, html: Path) -> None:
         """Finish the PDF (wait for the one-page build, print it) and put it in the new site ``html``."""
@@ -120,8 +119,6 @@ class PdfJob:
             out, _ = self.proc.communicate()
             page = self.work / "out" / "_build" / "singlehtml" / "book" / "intro.html"
             if self.proc.returncode != 0 or not page.is_file():
-                from cscbook.publish.site import first_problem
-
                 raise UserError(
                     "jupyter-book (PDF edition)", first_problem(out), "the book must build without warnings"
                 )
@@ -131,11 +128,9 @@ class PdfJob:
             folder = self.build_dir / "pdf"
             folder.mkdir(exist_ok=True)
             (folder / "key").unlink(missing_ok=True)  # until both files are in, the cache holds no PDF
-            for name, data in ((PDF_NAME, pdf), ("info.json", json.dumps(self.info).encode()),
-                               ("key", self.key.encode())):  # fmt: skip
-                part = folder / f".{name}.part"
-                part.write_bytes(data)
-                os.replace(part, folder / name)
+            write_atomic(folder / PDF_NAME, pdf)
+            write_atomic(folder / "info.json", json.dumps(self.info).encode())
+            write_atomic(folder / "key", self.key.encode())
             shutil.rmtree(self.work, ignore_errors=True)
             self.status = "made"
             self.info["seconds"] = round(time.perf_counter() - started, 2)
@@ -196,25 +191,20 @@ def print_pdf(page: Path) -> bytes:
     """``page`` printed to PDF by headless Chromium: A4, page numbers, the headings as bookmarks, tagged."""
     from selenium.common.exceptions import WebDriverException
 
-    from cscbook.publish.browsercheck import driver, wait_ready
+    from cscbook.publish.browsercheck import browsing, wait_ready
 
-    with tempfile.TemporaryDirectory(prefix="cscbook-pdf-") as profile:
-        drv = None
-        try:
-            drv = driver(Path(profile))
-            drv.get(page.resolve().as_uri())
+    try:
+        with browsing(page.parent, "cscbook-pdf-") as (drv, base):
+            drv.get(base + page.name)
             wait_ready(drv)
             drv.execute_async_script(PRINT_READY)
             options = {"printBackground": True, "generateDocumentOutline": True, "generateTaggedPDF": True,
                        "displayHeaderFooter": True, "headerTemplate": "<span></span>", "footerTemplate": FOOTER,
                        **PAGE}  # fmt: skip
             data = drv.execute_cdp_cmd("Page.printToPDF", options)["data"]
-        except WebDriverException as exc:
-            raise UserError(str(page), f"Chromium could not print it: {' '.join(str(exc).split())[:200]}",
-                            "the PDF edition must print") from None  # fmt: skip
-        finally:
-            if drv is not None:
-                drv.quit()
+    except WebDriverException as exc:
+        raise UserError(str(page), f"Chromium could not print it: {' '.join(str(exc).split())[:200]}",
+                        "the PDF edition must print") from None  # fmt: skip
     return base64.b64decode(data)
 
 

@@ -14,25 +14,26 @@ from cscbook.errors import UserError
 from cscbook.fsutil import swap_in
 
 
+def jupyter_book_env() -> dict[str, str]:
+    """The environment Jupyter Book runs in: this process's, without the debugger's warning about frozen
+    modules (not a warning of the book's)."""
+    return dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
+
+
+def jupyter_book_command(st: Path, out: Path, extra: list[str] | None = None) -> list[str]:
+    """Jupyter Book on the staged book ``st`` into ``out``: warnings are errors, references are checked
+    nitpickily, and every warning is reported before it stops. ``extra``: another builder, toc or config."""
+    jb = str(Path(sys.executable).parent / "jupyter-book")
+    return [jb, "build", str(st), "--path-output", str(out), *(extra or []), "-W", "-n", "--keep-going", "-q"]
+
+
 def build_book(st: Path, build_dir: Path, site_key: str = "", before_swap=None) -> Path:
     """Run Jupyter Book (warnings are errors, references checked nitpickily) and swap the new site into
     ``build_dir/html``. ``before_swap(html)`` adds to the new site what is made beside it (the PDF)."""
     out = build_dir / "book-out"
     if out.exists():
         shutil.rmtree(out)
-    cmd = [
-        str(Path(sys.executable).parent / "jupyter-book"),
-        "build",
-        str(st),
-        "--path-output",
-        str(out),
-        "-W",
-        "-n",
-        "--keep-going",
-        "-q",
-    ]
-    env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    proc = subprocess.run(jupyter_book_command(st, out), capture_output=True, text=True, env=jupyter_book_env())
     html = out / "_build" / "html"
     if proc.returncode != 0 or not (html / "index.html").exists():
         raise UserError(
