@@ -1,0 +1,99 @@
+"""The built site as a reader receives it: charts as files (not inline), each with its downloads, no copies
+of the notebooks, a sidebar that does not list every profile, and figures numbered page by page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.book
+
+
+def _pages(html):
+    return {str(p.relative_to(html)): p.read_text() for p in html.rglob("*.html") if "_static" not in p.parts}
+
+
+def test_charts_are_files_and_every_chart_offers_its_downloads(built_book):
+    html = built_book / "html"
+    pages = _pages(html)
+    assert not [name for name, text in pages.items() if "data:image/" in text or "data:text/csv" in text]
+    demand = pages["book/demand.html"]
+    charts = re.findall(r'<a class="cscbook-zoom" href="([^"]+)"><img src="\1"', demand)
+    assert charts, "no chart opens full size"
+    for src in charts:
+        assert (html / "book" / src).resolve().is_file(), src
+    downloads = re.findall(r'<p class="cscbook-downloads">Download this chart: (.*?)</p>', demand)
+    assert len(downloads) == len(charts)
+    assert all("PNG" in d and "SVG" in d for d in downloads)
+    svg = re.search(r'href="([^"]+\.svg)" download="([^"]+)"', demand)
+    assert svg and (html / "book" / svg.group(1)).resolve().read_text().lstrip().startswith("<?xml")
+    profile = next(name for name in pages if re.match(r"book/profiles/X.*\.html", name))
+    assert "Download this chart:" in pages[profile] and "_profile.csv" in pages[profile]  # the numbers drawn
+
+
+def test_the_site_carries_no_notebook_copies_and_no_source_maps(built_book):
+    html = built_book / "html"
+    assert not (html / "_sources").exists()
+    assert not list((html / "_static").rglob("*.map")) and not (html / "_static" / "locales").exists()
+    assert "_sources/" not in (html / "book" / "demand.html").read_text()
+
+
+def test_the_sidebar_links_the_profile_index_without_listing_every_profile(built_book, sample_profiles):
+    pages = _pages(built_book / "html")
+    for name in ("book/demand.html", f"book/profiles/{sample_profiles[0]}.html"):
+        nav = pages[name].split('bd-docs-nav"', 1)[1].split("</nav>", 1)[0]
+        assert "Authority profiles" in nav and "toctree-l2" not in nav, name
+    index = pages["book/profiles/index.html"]
+    assert all(f'href="{c}.html"' in index for c in sample_profiles)  # the index still lists them
+
+
+def test_figures_are_numbered_by_chapter_and_restart_on_each_profile(built_book, sample_profiles):
+    pages = _pages(built_book / "html")
+    numbers = set(re.findall(r'<span class="caption-number">Figure ([\d.]+) </span>', pages["book/variation.html"]))
+    assert numbers and all(n.startswith("2.") for n in numbers), numbers
+    for code in sample_profiles[:2]:
+        text = pages[f"book/profiles/{code}.html"]
+        assert re.findall(r'<span class="caption-number">Figure ([\d.]+) </span>', text)[:3] == ["1", "2", "3"]
+        assert re.findall(r'<span class="caption-number">Table ([\d.]+) </span>', text)[:1] == ["1"]
+
+
+def test_the_find_box_lists_councils_and_their_districts_without_repeating_a_council():
+    import pandas as pd
+
+    from cscbook.publish.stage import find_council
+
+    profiled = pd.DataFrame({"la_code": ["E1", "E2"], "la_name": ["Northmoor", "<b>Eastfold</b>"]}).set_index("la_code")
+    districts = pd.DataFrame(
+        {"district_code": ["D1", "D2", "D3"], "district_name": ["Harrowby", "Northmoor", "Elsewhere"],
+         "la_code": ["E1", "E1", "E9"]}
+    )  # fmt: skip
+    box = find_council(profiled, districts)
+    options = re.findall(r'<option value="([^"]*)" data-code="([^"]*)">', box)
+    assert options == [
+        ("&lt;b&gt;Eastfold&lt;/b&gt;", "E2"),
+        ("Harrowby (a district of Northmoor)", "E1"),
+        ("Northmoor", "E1"),
+    ]
+    assert find_council(None, districts) == "" and 'action="profiles/index.html"' in box
+
+
+def test_the_home_page_has_the_findings_then_and_now_and_the_box_first(built_book, sample_profiles):
+    home = (built_book / "html" / "book" / "intro.html").read_text()
+    article = home.split("<article", 1)[1]
+    assert article.index('id="find-council"') < article.index("five findings of January 2019")
+    assert all(f'data-code="{c}"' in home for c in sample_profiles)
+    assert "This edition" not in article.split("five findings of January 2019", 1)[0]  # the edition note comes last
+    assert "cscbook-figure" in article and "n/a (not in these data)" not in article
+
+
+def test_the_find_box_goes_to_the_profile_in_a_browser(built_book, england, sample_profiles):
+    from cscbook.publish import browsercheck
+
+    if not browsercheck.chromium_available():
+        pytest.skip("Chromium, chromedriver or selenium is not installed")
+    names = england.panel.drop_duplicates("la_code").set_index("la_code")["la_name"]
+    code = sample_profiles[0]
+    went = browsercheck.find_council(built_book / "html", [names[code].upper(), "Atlantis"])
+    assert went[names[code].upper()] == f"book/profiles/{code}.html"  # any case; the page itself
+    assert went["Atlantis"] == "book/profiles/index.html?q=Atlantis"  # not listed: the index, filtered
