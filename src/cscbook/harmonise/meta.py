@@ -18,7 +18,7 @@ RULES: dict[str, str] = {
     "Y-CSWW": "Workforce census at 30 September Y is matched to the year ending 31 March Y+1 (Sept 2017 census -> 2017-18).",
     "Y-POP": "Population: the mid-year estimate for the June inside the year (mid-2017 for 2017-18), from the earliest DfE release that has it (the denominator of the rates DfE published); where no release has it, pop = cin_31mar * 10000 / published CIN rate (DfE's own denominator).",
     "S-CIN": "Children in need, referrals, section 47 enquiries, initial conferences, plans at 31 March and plans started: SFR underlying data to 2011-12, EES from 2012-13 (latest release; an EES gap is filled from the SFR of the same year, flagged imputed), DfE LAIT for the years after the last EES year (L-LAIT-CIN). Where two sources give the same authority-year the EES value wins, then the SFR; LAIT never replaces either.",
-    "S-CLA": "Children looked after: SFR to 2016-17, EES from 2017-18, LAIT after the last EES year (L-LAIT-CLA); cla_16plus from SFR only.",
+    "S-CLA": "Children looked after: SFR underlying data to the last year an SFR file holds (2018-19 in the published sample; the 2018 and 2019 files repeat four earlier years, and the latest release's figure wins), EES after it, LAIT after the last EES year (L-LAIT-CLA); cla_16plus from SFR only (each file's own year).",
     "S-CLA-STARTS": "Children who started to be looked after: EES where it has the year, LAIT for every other year (2015-16 and 2016-17, and after the last EES year); the SFR files carry no starts. Where both give an authority-year, EES wins.",
     "S-S251": "Section 251 gross expenditure by category as in ingest.s251 (sub-totals, never double-counted); financial year ending 31 March. Table A1 (or the EES outturn) to the last year it covers (2018-19 in the published sample), LAIT's outturn lines for the years after (L-LAIT-S251); where both exist, Table A1 wins.",
     "L-LAIT-CIN": "LAIT (DfE Local Authority Interactive Tool, years 2015-16 to 2024-25) for the years no SFR or EES file covers: referrals (CPP_Total_NumRef), plans at 31 March (CPP_Num) and plans started in the year (CPP_Abuse) as published counts; children in need at 31 March (CIN), section 47 enquiries (Section_47) and initial conferences (ISCP_Conf) from published rates (D-LAIT-RATE). 3-digit LA numbers mapped as G-OLDCODE; '-' is missing. Each cell is flagged derived under this rule.",
@@ -67,10 +67,15 @@ def meta(result: IngestResult, geography: str, years: list[int], deflator, panel
         "deflator": deflator,
         "rules": RULES,
         "sources": [{"publisher": p, "title": t, "licence": "Open Government Licence v3.0"} for p, t in SOURCES],
-        "inputs": {
+        "inputs": {  # the files read (a duplicate of another was read and checked against it)
             r.path: {"sha256": r.sha256, "rows": int(r.rows), "source": r.source, "vintage": r.vintage}
             for r in result.inventory.itertuples()
-            if r.status != "skipped"  # a link ingest did not follow: nothing was read from it
+            if r.status in ("ok", "duplicate")
+        },
+        "not_read": {  # files in the folder that no reader takes (yet), each with the reason
+            r.path: {"sha256": r.sha256, "why": r.note}
+            for r in result.inventory.itertuples()
+            if r.status == "unrecognised"
         },
         "rows": {"panel": int(len(panel)), "flags": int(len(fl))},
     }

@@ -228,6 +228,12 @@ def _lait_england(lait: pd.DataFrame, measure: str, have: pd.Series | None) -> p
     return pd.concat([have.dropna(), e[~e.index.isin(have.dropna().index)]]).sort_index()
 
 
+def latest_release(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per year: the latest release's (a later release revises the years it repeats)."""
+    order = rows["vintage"].str.extract(r"(\d{4})", expand=False).astype(float)
+    return rows.assign(_v=order).sort_values(["year", "_v"], kind="stable").drop_duplicates("year", keep="last")
+
+
 def england(result: IngestResult, years: list[int]) -> pd.DataFrame:
     """England rows as published, from the same sources the panel prefers (year x count columns)."""
     T = result.tables
@@ -236,23 +242,15 @@ def england(result: IngestResult, years: list[int]) -> pd.DataFrame:
     eng = cin[cin["level"] == "england"] if len(cin) else cin
     for m in CIN_MEASURES:
         e = eng[(eng["measure"] == m)]
-        e_ees = (
-            e[e["vintage"].str.startswith("EES") & (e["year"] >= 2013)]
-            .sort_values("vintage")
-            .drop_duplicates("year", keep="last")
-        )
+        e_ees = latest_release(e[e["vintage"].str.startswith("EES") & (e["year"] >= 2013)])
         e_sfr = e[e["vintage"].str.startswith("SFR") & ~e["year"].isin(e_ees["year"])]
         cols[m] = pd.concat([e_ees, e_sfr]).set_index("year")["value"]
     cla = T.get("cla", pd.DataFrame())
     c = cla[(cla["level"] == "england")] if len(cla) else cla
     for m in ("cla_31mar", "cla_16plus", "cla_starts"):
         cm = c[c["measure"] == m]
-        s = cm[cm["vintage"].str.startswith("SFR")]
-        e = (
-            cm[cm["vintage"].str.startswith("EES") & ~cm["year"].isin(s["year"])]
-            .sort_values("vintage")
-            .drop_duplicates("year", keep="last")
-        )
+        s = latest_release(cm[cm["vintage"].str.startswith("SFR")])
+        e = latest_release(cm[cm["vintage"].str.startswith("EES") & ~cm["year"].isin(s["year"])])
         cols[m] = pd.concat([s, e]).set_index("year")["value"]
     for m in [m for m in lait.RULE if not m.startswith("spend_")]:  # LAIT England counts, years the files lack
         cols[m] = _lait_england(T.get("lait", pd.DataFrame()), m, cols.get(m))

@@ -85,6 +85,12 @@ def parse_file(path: Path) -> Parsed | str:
         return f"workbook without a recognised data sheet (sheets: {', '.join(wb.sheets[:6])})"
     lines = head_lines(path, 15)
     if not lines or not any(ln.strip() for ln in lines):
+        if suffix == ".csv" and (legacy := head_lines(path, 15, encoding="cp1252")):
+            # Windows text (a spreadsheet's CSV re-save): readers need UTF-8, so a recognised header is an error
+            header = [clean_header(h) for h in legacy[0].split(",")]
+            if any(det(header) for _, det, _ in CSV_READERS):
+                raise UserError(path, "not UTF-8 text (Windows-1252): save it again as UTF-8", "encoding")
+            return f"Windows-1252 text, header not recognised (starts {', '.join(header[:4])})"
         if suffix == ".csv":
             raise UserError(path, "not UTF-8 text or empty", "encoding")
         return "not a CSV or spreadsheet"

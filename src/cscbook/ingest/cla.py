@@ -17,12 +17,12 @@ def detect_sfr(header: list[str]) -> bool:
 
 
 def read_sfr(path: Path) -> Parsed:
+    """One year's file (2011-2017: ``CLA_Mar<year>``) or, from the 2018 release, five years of totals
+    (``CLA_Mar2014`` ... ``CLA_Mar2018``, earlier years as revised) with the age split for the latest year
+    only. The release is the latest year the file holds."""
     df = read_text_csv(path)
-    col = next(h for h in df.columns if re.fullmatch(r"CLA_Mar\d{4}", h))
-    year = int(col[-4:])
-    measures = {col: "cla_31mar"}
-    if "CLA_16over" in df.columns:
-        measures["CLA_16over"] = "cla_16plus"
+    cols = sorted((h for h in df.columns if re.fullmatch(r"CLA_Mar\d{4}", h)), key=lambda h: int(h[-4:]))
+    year = int(cols[-1][-4:])
     geog = df["geog_l"].str.strip().str.upper()
     # one authority row (Isles of Scilly 2017) is published with a blank level: a 3-digit code marks an authority
     geog = geog.where(geog != "", df["geog_c"].str.strip().str.fullmatch(r"\d{3}").map({True: "LA", False: ""}))
@@ -30,7 +30,10 @@ def read_sfr(path: Path) -> Parsed:
     df, level = df[level.notna()], level[level.notna()]
     check_duplicates(df[level == "la"], ["geog_c"], path)
     code = df["New_geog_code"] if "New_geog_code" in df.columns else None
-    out = long_frame(df, measures, path, year, code, df["geog_c"], df["geog_n"], level)
+    parts = [long_frame(df, {c: "cla_31mar"}, path, int(c[-4:]), code, df["geog_c"], df["geog_n"], level) for c in cols]
+    if "CLA_16over" in df.columns:  # the latest year's age split
+        parts.append(long_frame(df, {"CLA_16over": "cla_16plus"}, path, year, code, df["geog_c"], df["geog_n"], level))
+    out = pd.concat(parts, ignore_index=True)
     out.loc[out["level"] == "england", ["old_la_code", "la_code"]] = pd.NA
     check_negative(out, path)
     return Parsed("cla", f"SFR {year}", {"cla": out})

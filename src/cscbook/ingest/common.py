@@ -107,13 +107,15 @@ def check_row_lengths(text: str, path: Path, skiprows: int = 0, nrows: int | Non
             )
 
 
-def head_lines(path: Path, n: int = 12) -> list[str]:
-    """The first ``n`` lines of a text file (BOM removed), or [] when it is not UTF-8 text."""
+def head_lines(path: Path, n: int = 12, encoding: str = "utf-8-sig") -> list[str]:
+    """The first ``n`` lines of a text file (BOM removed), or [] when it is not text in ``encoding`` (a control
+    character other than a tab or line end counts as not text)."""
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            return [fh.readline() for _ in range(n)]
+        with open(path, encoding=encoding) as fh:
+            lines = [fh.readline() for _ in range(n)]
     except (UnicodeDecodeError, OSError):
         return []
+    return [] if any(re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", ln) for ln in lines) else lines
 
 
 def to_number(
