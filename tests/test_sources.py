@@ -25,7 +25,7 @@ from tests.fixtures.server import serving
 
 MANIFEST = ROOT / "data" / "sources.yml"
 SNAP = ROOT / "data" / "official"
-DATA_SUFFIX = re.compile(r"\.(csv|xlsx?|ods|zip|parquet)$", re.I)
+DATA_SUFFIX = re.compile(r"\.(csv|xlsx?|ods|zip|parquet)(\.gz)?$", re.I)
 EES_FILES = re.compile(r"/api/releases/\{release_version_id\}/files$")
 PINNED_RAW = re.compile(r"^/[^/]+/[^/]+/[0-9a-f]{40}/")
 

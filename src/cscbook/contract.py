@@ -44,6 +44,10 @@ COUNTS = [
     "cla_16plus",  # children looked after aged 16 and over at 31 March
 ]
 
+#: The 0-17 population as ONS first published it (the denominators of DfE's rates at the time), beside the
+#: consistent series in ``pop_0_17``; official data only (the ``population`` parameter picks one for rates).
+POP_PUBLISHED = "pop_0_17_published"
+
 #: Section 251 outturn by category, nominal pounds, financial year ending 31 March.
 SPEND_CATEGORIES = [
     "sure_start",  # Sure Start children's centres and services for children under 5

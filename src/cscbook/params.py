@@ -35,6 +35,7 @@ class ChapterParams(BaseModel):
     seed: int = 2019  # synthetic England's seed
     years: str = "2011-2018"  # first-last, years ending 31 March
     geography: Literal["2018", "latest"] = "2018"
+    population: Literal["consistent", "as-published"] = "consistent"  # the 0-17 series under every rate
     highlight: str = ""  # an authority's code or name, shown on every chart
     region: str = ""  # restrict to one region
     panel_dir: str = ""  # set by the build: the prepared data folder

@@ -24,7 +24,7 @@ from functools import cache
 import pandas as pd
 
 from cscbook import contract
-from cscbook.analyse import reference
+from cscbook.analyse import measures, reference
 
 #: The columns of a chapter's candidates CSV.
 COLUMNS = [
@@ -103,7 +103,9 @@ def reproduces(ours: float, key: str) -> bool:
 
 def assess(group: str, panel: pd.DataFrame, england: pd.DataFrame | None) -> pd.DataFrame:
     """One row per candidate and published figure, in declared order, with the values, whether each
-    candidate reproduces every figure of the group, and which candidate is used (the first that does)."""
+    candidate reproduces every figure of the group, and which candidate is used (the first that does). Rates
+    are on the population estimates of the NAO's time (as ONS then published them) where the data carry them."""
+    panel = measures.with_population(panel, "as-published")
     rows = []
     for c in of(group):
         values, details = evaluate(c, panel, england)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook.analyse import reference
-from cscbook.contract import PER, SPEND_CATEGORIES
+from cscbook.contract import PER, POP_PUBLISHED, SPEND_CATEGORIES
 
 #: Activity series in the order the book shows them, with their labels.
 SERIES = {
@@ -53,6 +53,37 @@ def and_list(items: list[str]) -> str:
     if len(items) < 2:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+#: The population series a rate may be put on (the ``population`` parameter): the consistent one, or the
+#: estimates as ONS first published them, which DfE's rates of the time used.
+POPULATIONS = {"consistent": "pop_0_17", "as-published": POP_PUBLISHED}
+
+
+def with_population(panel: pd.DataFrame, choice: str) -> pd.DataFrame:
+    """The panel with the chosen series as ``pop_0_17``, the denominator of every rate. Data without the
+    published series (synthetic England) keep the one they have."""
+    col = POPULATIONS[choice]
+    if col == "pop_0_17" or col not in panel.columns:
+        return panel
+    return panel.assign(
+        pop_0_17=panel[col].where(panel[col].notna(), panel["pop_0_17"]), **{CONSISTENT: panel["pop_0_17"]}
+    )
+
+
+#: Where the consistent series is kept when another is put under the rates.
+CONSISTENT = "pop_0_17_consistent"
+
+
+def population_growth(panel: pd.DataFrame, col: str, start: int, end: int) -> tuple[float, float, float, int]:
+    """England's children (summed over the authorities with both years) in ``start`` and ``end`` on one
+    population series, the growth between them in percent, and how many authorities that is."""
+    w = panel.pivot_table(index="la_code", columns="year", values=col, aggfunc="first").astype("float64")
+    if not {start, end} <= set(w.columns):
+        return np.nan, np.nan, np.nan, 0
+    both = w[[start, end]].dropna()
+    a, b = float(both[start].sum()), float(both[end].sum())
+    return a, b, (b / a - 1) * 100 if a else np.nan, len(both)
 
 
 def rate(df: pd.DataFrame, col: str) -> pd.Series:

@@ -50,6 +50,7 @@ class Context:
                 from cscbook.publish.data import prepare_official
 
                 self._later = prepare_official(Path(self.p.data), geography="latest")
+            self._later.panel = measures.with_population(self._later.panel, self.p.population)
         return self._later
 
     @property
@@ -287,6 +288,7 @@ def load(chapter: str, values: dict[str, Any]) -> Context:
         if value:
             setattr(p, name, value)
     prepared = prepare(p)
+    prepared.panel = measures.with_population(prepared.panel, p.population)
     first, last = p.year_range
     panel = prepared.panel
     contract.check_years(panel, p.years)

@@ -15,6 +15,7 @@ from cscbook.chapters import candidates, since
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
 from cscbook.chapters.demand_nao import ENGLAND_ROWS, nao_rows
+from cscbook.contract import POP_PUBLISHED
 from cscbook.publish import figures
 
 INDEX_SERIES = [*measures.SERIES, "pop_0_17"]
@@ -228,6 +229,34 @@ class Results:
     fig_regions_cla: figures.Figure
 
 
+def population_sentence(ctx: Context) -> str:
+    """Why the number of children depends on the estimate: growth on the estimates as first published and on
+    the consistent series, and the authority where the two differ most. Empty where the data have one series."""
+    view = ctx.view
+    if POP_PUBLISHED not in view or view[POP_PUBLISHED].isna().all():
+        return ""
+    cons = measures.CONSISTENT if measures.CONSISTENT in view else "pop_0_17"
+    a, b = ctx.first, ctx.last
+    _, _, gp, _ = measures.population_growth(view, POP_PUBLISHED, a, b)
+    _, _, gc, _ = measures.population_growth(view, cons, a, b)
+    both = view.dropna(subset=[POP_PUBLISHED, cons])
+    gap = both[both[POP_PUBLISHED] != both[cons]]
+    if not len(gap) or not (np.isfinite(gp) and np.isfinite(gc)):
+        return ""
+    year = int(gap["year"].max())
+    last = gap[gap["year"] == year].assign(d=lambda d: d[POP_PUBLISHED] / d[cons] - 1)
+    top = last.loc[last["d"].idxmax()]
+    used = "these estimates" if ctx.p.population == "as-published" else "the rebased series"
+    return (
+        "How many children there are depends on the estimate. ONS rebased its estimates for mid-2012 to "
+        "mid-2020 on the 2021 Census, which found fewer children than the earlier estimates had carried forward: "
+        f"in {measures.year_label(year)} the largest gap is {top['la_name']}'s, {top[POP_PUBLISHED]:,.0f} children "
+        f"as first published against {top[cons]:,.0f} rebased. On the estimates as first published, which the NAO "
+        f"used, England's children aged 0-17 grew {gp:+.1f}% from {measures.year_label(a)} to "
+        f"{measures.year_label(b)}; on the rebased series, {gc:+.1f}%. Every rate in this chapter uses {used}."
+    )
+
+
 def results(ctx: Context) -> Results:
     """Everything the chapter shows, computed once."""
     t = tables(ctx)
@@ -274,6 +303,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue("cin_rate_share", 100 - res.cin_split["population_share"], "{:.0f}%")
     ctx.glue("cin_change", res.cin_split["change"], "{:+,.0f}")
     ctx.glue_md("highlight_sentence", res.highlight_sentence)
+    ctx.glue_md("population_sentence", population_sentence(ctx))
     ctx.glue_figure("fig-demand-index", res.fig_index)
     ctx.glue_figure("fig-demand-rates", res.fig_rates)
     ctx.glue_table("tbl-demand-growth", ctx.table(g, "growth"))

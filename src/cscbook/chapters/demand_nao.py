@@ -9,6 +9,7 @@ import pandas as pd
 from cscbook.analyse import measures, reference
 from cscbook.chapters import nao_notes
 from cscbook.chapters.context import Context
+from cscbook.contract import POP_PUBLISHED
 
 NAO_GROWTH = {  # series -> key of the NAO's growth figure
     "referrals": "referrals_growth",
@@ -160,67 +161,33 @@ def _no_england_row(
 
 
 def _population_row(ctx: Context, t: dict[str, pd.DataFrame], eng: pd.DataFrame, key: str, la_sum: float) -> dict:
-    """Population growth when the England rows lack the first year: the sum over authorities, and
-    what the back-derived early years (rule Y-POP) and the missing authorities do to it."""
+    """Population growth when the England rows lack the first year: summed over the authorities with both
+    years, on the estimates as ONS first published them, which the NAO used in 2019 (its own definition);
+    the consistent series the book's rates use, and any back-derived year (rule Y-POP), in the Note."""
     col, a, b = "pop_0_17", NAO_START, NAO_END
-    flags, view = ctx.prepared.flags, ctx.view
+    view = ctx.view
+    published = POP_PUBLISHED if POP_PUBLISHED in view else col
+    consistent = measures.CONSISTENT if measures.CONSISTENT in view else col
+    a0, b0, g, n = measures.population_growth(view, published, a, b)
     gone = [measures.year_label(y) for y in (a, b) if not _has(eng, col, y)]
     parts = [f"the England rows have no population for {' or '.join(gone)}, so the sum over authorities is used"]
-    derived = nao_notes.flagged_codes(flags, col, a, "Y-POP")
+    if n:
+        parts.append(
+            f"{n} authorities with both years, {a0:,.0f} to {b0:,.0f} children"
+            + (", on the estimates as ONS first published them" if published != col else "")
+        )
+    if published != col:
+        _, _, gc, _ = measures.population_growth(view, consistent, a, b)
+        parts.append(
+            f"on the consistent series every rate in this book uses (rebased to the 2021 Census) growth is {gc:+.1f}%"
+        )
+    derived = nao_notes.flagged_codes(ctx.prepared.flags, col, a, "Y-POP")
     if derived:
-        early = sorted({int(y) for y in flags.loc[(flags["rule"] == "Y-POP") & (flags["column"] == col), "year"]})
         parts.append(
-            f"for {len(derived)} authorities the population in {', '.join(measures.year_label(y) for y in early)} "
-            "is back-derived as CIN count x 10,000 / DfE's published CIN rate (rule Y-POP)"
+            f"for {len(derived)} authorities the {measures.year_label(a)} population is back-derived as CIN count "
+            "x 10,000 / DfE's published CIN rate (rule Y-POP)"
         )
-    miss = nao_notes.missing_codes(flags, view, col, a)
-    wide = view.pivot_table(index="la_code", columns="year", values=col, aggfunc="first").astype("float64")
-    both = wide[[a, b]].dropna().index if {a, b} <= set(wide.columns) else wide.index[:0]
-    if miss and len(both):
-        share = float(wide.loc[wide.index.isin(miss), b].sum() / wide[b].sum() * 100)
-        lfl = float((wide.loc[both, b].sum() / wide.loc[both, a].sum() - 1) * 100)
-        parts.append(
-            f"{nao_notes.names(miss, view)} have no {measures.year_label(a)} population (no CIN count to derive it "
-            f"from) and hold {share:.1f}% of children in {measures.year_label(b)}; over the {len(both)} authorities "
-            f"with both years growth is {lfl:+.1f}%"
-        )
-    years = [y for y in range(a, b + 1) if y in wide.columns]
-    full = wide[years].dropna()
-    if len(full) > 0 and len(years) > 3:
-        tot = full.sum()
-        steps = (tot / tot.shift(1) - 1).dropna() * 100
-        big = int(steps.idxmax())
-        rest = float(steps.drop(big).median())
-        if steps[big] > 2 * max(rest, 0.1):
-            parts.append(
-                f"for the {len(full)} authorities with every year the total rises {steps[big]:+.1f}% from "
-                f"{measures.year_label(big - 1)} to {measures.year_label(big)}, against a median {rest:+.1f}% a year "
-                f"otherwise, so DfE's {measures.year_label(big - 1)} rates appear to use an older population "
-                "estimate than later years (not verified)"
-            )
-        else:
-            parts.append(
-                f"for the {len(full)} authorities with every year the yearly change runs from {steps.min():+.1f}% "
-                f"to {steps.max():+.1f}%, with no break where the back-derived years meet the ONS estimates"
-            )
-        if _has(eng, col, b):
-            scaled = float(tot[a] * eng.loc[b, col] / tot[b])
-            implied = float(eng.loc[b, col]) / (1 + reference.value(key) / 100)
-            parts.append(
-                f"scaled to England's {measures.year_label(b)} figure the back-derived {measures.year_label(a)} "
-                f"population is {scaled:,.0f}, {(scaled / implied - 1) * 100:+.1f}% from the {implied:,.0f} the "
-                f"NAO's {reference.value(key):+g}% implies"
-            )
-    if _has(eng, "cin_31mar", a) and _has(eng, "cin_rate", a) and _has(eng, col, b):
-        imp = float(eng.loc[a, "cin_31mar"] * measures.PER / eng.loc[a, "cin_rate"])
-        parts.append(
-            f"the England rows' CIN count and rate imply {imp:,.0f} children in {measures.year_label(a)}, "
-            f"growth {(float(eng.loc[b, col]) / imp - 1) * 100:+.1f}%"
-        )
-    else:
-        parts.append(
-            "the England rows carry no CIN rate, so the England population implied by DfE's England count and "
-            "rate is not checked here"
-        )
-    ours = la_sum if np.isfinite(la_sum) else None
-    return {"key": key, "ours": ours, "reason": nao_notes.join(parts)}
+    miss = nao_notes.missing_codes(ctx.prepared.flags, view, col, a)
+    if miss:
+        parts.append(f"{nao_notes.names(miss, view)} have no {measures.year_label(a)} population")
+    return {"key": key, "ours": g if np.isfinite(g) else None, "reason": nao_notes.join(parts)}

@@ -14,11 +14,10 @@ import pandas as pd
 
 from cscbook import contract
 from cscbook.errors import UserError
-from cscbook.harmonise import boundaries, lait, neighbours, sources
+from cscbook.harmonise import boundaries, lait, neighbours, population, sources
 from cscbook.harmonise.boundaries import CHANGES, RECODE, RULE_OF, TO_2018, TO_LATEST, Change
 from cscbook.harmonise.flags import contract_columns, flag_missing_cells, flag_table
 from cscbook.harmonise.meta import RULES, SOURCES, meta
-from cscbook.harmonise.population import back_derive_population
 from cscbook.harmonise.sources import CIN_MEASURES, OFSTED_NAMES
 from cscbook.ingest import IngestResult
 
@@ -47,9 +46,11 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
     flags: list[tuple] = []  # (la_code, year, column, flag, rule), in the order the steps find them
     tables, old_to_new, names, regions = boundaries.one_code_per_authority(result.tables, geography)
     long, overlap, coverage = sources.long_table(tables, old_to_new, flags)
+    long = pd.concat([long, *population.population_parts(tables, geography, flags)], ignore_index=True)
     long, base, last_year = boundaries.onto_footprint(long, tables, geography, flags)
     panel, years = boundaries.on_grid(long, base, last_year, flags)
-    panel = back_derive_population(panel, tables["cin"], geography, flags)
+    panel = population.back_derive_population(panel, tables["cin"], geography, flags)
+    population.check_coverage(panel, tables, names)
     panel, deflator = sources.context(panel, tables, names, geography, flags)
     panel = contract_columns(panel, *boundaries.carry_names(names, regions), flags)
     lait.gap_flags(panel, coverage, flags)

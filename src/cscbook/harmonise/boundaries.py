@@ -84,6 +84,22 @@ CHANGES: tuple[Change, ...] = (
 )
 
 
+#: The districts (2019 codes) that make each authority formed by a split, for figures published by district
+#: (the Indices of Deprivation): North and West Northamptonshire (G-NORTHANTS-2021), Cumberland and Westmorland
+#: and Furness (G-2023).
+DISTRICTS_OF: dict[str, tuple[str, ...]] = {
+    "E06000061": (
+        "E07000150",
+        "E07000152",
+        "E07000153",
+        "E07000156",
+    ),  # Corby, East Northants, Kettering, Wellingborough
+    "E06000062": ("E07000151", "E07000154", "E07000155"),  # Daventry, Northampton, South Northamptonshire
+    "E06000063": ("E07000026", "E07000028", "E07000029"),  # Allerdale, Carlisle, Copeland
+    "E06000064": ("E07000027", "E07000030", "E07000031"),  # Barrow-in-Furness, Eden, South Lakeland
+}
+
+
 class Move(NamedTuple):
     """One code's values moved onto one code of the footprint."""
 
@@ -181,7 +197,7 @@ def one_code_per_authority(T: dict[str, pd.DataFrame], geography: str):
     )
     # same-footprint code changes are applied before sources are compared, so one authority has one code
     recode = {**recode_before(), **same_area_recodes(geography)}
-    for name in ("cin", "cla", "population", "workforce", "lait"):
+    for name in ("cin", "cla", "population", "population_nomis", "workforce", "lait"):
         if name in T and len(T[name]):  # SFR files before 2012-13 and LAIT carry 3-digit codes only
             t = T[name].copy()
             if "la_code" not in t:

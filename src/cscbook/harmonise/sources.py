@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from cscbook.harmonise import boundaries, lait
+from cscbook.harmonise import boundaries, deprivation, lait
 from cscbook.harmonise.boundaries import la as _la
 from cscbook.ingest import IngestResult
 
@@ -49,8 +49,7 @@ def long_table(T: dict[str, pd.DataFrame], old_to_new: dict, flags: list) -> tup
     children-in-need overlap of the SFR and EES layouts; and which years the primary files and LAIT cover."""
     parts, overlap = _cin_parts(T["cin"], flags)
     parts += _cla_parts(T["cla"])
-    pop = pick(_la(T.get("population", pd.DataFrame())), "pop_0_17", "earliest")
-    parts.append(pop[["la_code", "year", "value"]].assign(measure="pop_0_17"))
+    pop = pick(_la(T.get("population", pd.DataFrame())), "pop_0_17", "earliest")  # LAIT's rates' denominator
     parts += _s251_parts(T.get("s251", pd.DataFrame()), old_to_new, flags)
     primary = pd.concat(parts, ignore_index=True)
     extra, coverage = lait.lait_parts(T.get("lait", pd.DataFrame()), pop, old_to_new, primary, flags)
@@ -161,15 +160,10 @@ def deflator(panel: pd.DataFrame, defl: pd.DataFrame) -> tuple[pd.DataFrame, str
 
 
 def context(panel: pd.DataFrame, T: dict[str, pd.DataFrame], names: dict, geography: str, flags: list):
-    """The deflator (S-DEFLATOR), deprivation scores (IoD 2015 to 2018-19, IoD 2019 after) and Ofsted."""
+    """The deflator (S-DEFLATOR), deprivation scores (S-IOD, :mod:`deprivation`) and Ofsted."""
     panel, meta_defl = deflator(panel, T.get("deflator", pd.DataFrame()))
-    iod = T.get("iod", pd.DataFrame())
-    if len(iod):
-        for m in ("idaci_score", "imd_score"):
-            e = iod[iod["measure"] == m]
-            i15 = e[e["year"] == 2015].set_index("la_code")["value"]
-            i19 = e[e["year"] == 2019].set_index("la_code")["value"]
-            panel[m] = np.where(panel["year"] <= 2019, panel["la_code"].map(i15), panel["la_code"].map(i19))
+    panel["la_name"] = panel["la_code"].map(names)  # for naming an authority a deprivation file lacks
+    panel = deprivation.add_scores(panel, T, geography, flags)
     return _ofsted(panel, T.get("ofsted", pd.DataFrame()), names, geography, flags), meta_defl
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir, file_sha256, warn_damaged
-from cscbook.ingest import archives, cin, cla, neighbours, ofsted, other, population, s251
+from cscbook.ingest import archives, cin, cla, deprivation, neighbours, ofsted, other, population, s251
 from cscbook.ingest.common import SYMBOLS, Parsed, Workbook, clean_header, head_lines
 
 __all__ = ["IngestResult", "ingest_folder", "parse_file"]
@@ -45,6 +45,7 @@ CSV_READERS = [
     ("ons_lookup", other.detect_lookup, other.read_lookup),
     ("neighbours", neighbours.detect_neighbours, neighbours.read_neighbours),
     ("neighbours_dfe", neighbours.detect_dfe, neighbours.read_dfe),
+    ("iod_district", deprivation.detect_districts, deprivation.read_districts),
 ]
 
 
@@ -83,6 +84,26 @@ def parse_file(path: Path) -> Parsed | str:
             if det(wb):
                 return reader(wb)
         return f"workbook without a recognised data sheet (sheets: {', '.join(wb.sheets[:6])})"
+    text = _text_file(path, suffix)
+    if isinstance(text, (Parsed, str)):
+        return text
+    lines = text
+    header = [
+        clean_header(h) for h in pd.read_csv(pd.io.common.StringIO(lines[0]), dtype=str, header=None).iloc[0].fillna("")
+    ]
+    for _, det, reader in CSV_READERS:
+        if det(header):
+            return reader(path)
+    return f"header not recognised (starts {', '.join(header[:4])})"
+
+
+def _text_file(path: Path, suffix: str) -> Parsed | str | list[str]:
+    """A gzipped CSV or a text file read by its first lines: the parse or the reason it was not recognised, or
+    the first lines of a UTF-8 CSV for the header readers."""
+    if path.name.lower().endswith(".csv.gz"):
+        if deprivation.detect_weights(deprivation.gz_header(path)):
+            return deprivation.read_weights(path)
+        return "a gzipped file without a recognised header"
     lines = head_lines(path, 15)
     if not lines or not any(ln.strip() for ln in lines):
         if suffix == ".csv" and (legacy := head_lines(path, 15, encoding="cp1252")):
@@ -98,13 +119,7 @@ def parse_file(path: Path) -> Parsed | str:
         return population.read_nomis(path)
     if other.detect_ons_deflator(lines):
         return other.read_ons_deflator(path)
-    header = [
-        clean_header(h) for h in pd.read_csv(pd.io.common.StringIO(lines[0]), dtype=str, header=None).iloc[0].fillna("")
-    ]
-    for _, det, reader in CSV_READERS:
-        if det(header):
-            return reader(path)
-    return f"header not recognised (starts {', '.join(header[:4])})"
+    return lines
 
 
 def _cached_parse(path: Path, sha: str, cache: Path | None) -> Parsed | str:

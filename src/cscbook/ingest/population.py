@@ -9,7 +9,7 @@ import pandas as pd
 
 from cscbook.errors import UserError
 from cscbook.ingest.common import Parsed, check_negative, head_lines, long_frame, read_text_csv
-from cscbook.ingest.ees import ees_frame, find_col, is_ees
+from cscbook.ingest.ees import LA_CODE_RE, ees_frame, find_col, is_ees
 
 
 def detect_dfe(header: list[str]) -> bool:
@@ -45,7 +45,8 @@ def read_nomis(path: Path) -> Parsed:
     age = next((re.sub(r'[",]', "", ln.split(":", 1)[1]).strip() for ln in lines[:i] if ln.startswith('"Age')), "")
     band = re.sub(r"\D+", "_", age.lower().replace("age", "")).strip("_") or "all"
     df = read_text_csv(path, skiprows=i)
-    df = df[df["mnemonic"].str.fullmatch(r"E\d{8}", na=False)]
+    geo = re.search(r"as of (April \d{4})", df.columns[0])  # the authorities the export is on
+    df = df[df["mnemonic"].str.fullmatch(LA_CODE_RE, na=False)]
     years = [c for c in df.columns if re.fullmatch(r"\d{4}", c)]
     parts = [
         long_frame(df, {y: f"pop_{band}"}, path, int(y) + 1, df["mnemonic"], None, df[df.columns[0]], "la")
@@ -53,4 +54,5 @@ def read_nomis(path: Path) -> Parsed:
     ]
     out = pd.concat(parts, ignore_index=True)
     check_negative(out, path)
-    return Parsed("population_nomis", f"Nomis MYE {band} to mid-{max(years)}", {"population_nomis": out})
+    on = f" ({geo.group(1)} authorities)" if geo else ""
+    return Parsed("population_nomis", f"Nomis MYE {band} to mid-{max(years)}{on}", {"population_nomis": out})

@@ -22,7 +22,17 @@ COLUMNS: dict[str, tuple[str, str, list[str]]] = {
     "la_name": ("Local authority name", "text", []),
     "region": ("English region (one of the nine)", "text", []),
     "year": ("Year ending 31 March (2018 = 2017-18)", "year", []),
-    "pop_0_17": ("Children aged 0-17, mid-year estimate for the June inside the year", "children", ["Y-POP"]),
+    "pop_0_17": (
+        "Children aged 0-17, mid-year estimate for the June inside the year, one consistent series (every rate's "
+        "denominator)",
+        "children",
+        ["Y-POP", "Y-POP-GAP", "Y-POP-NOMIS"],
+    ),
+    "pop_0_17_published": (
+        "Children aged 0-17 as ONS first published the estimate (DfE's denominator at the time)",
+        "children",
+        ["Y-POP-PUBLISHED", "Y-POP-NOMIS"],
+    ),
     "referrals": ("Referrals to children's social care during the year", COUNT, CIN_RULES),
     "s47_enquiries": ("Section 47 enquiries started during the year", COUNT, CIN_RATE_RULES),
     "icpcs": ("Initial child protection conferences during the year", COUNT, CIN_RATE_RULES),
@@ -49,8 +59,14 @@ COLUMNS: dict[str, tuple[str, str, list[str]]] = {
     ),
     "deflator": ("GDP deflator for the financial year (series named in meta.json)", DEFLATOR_UNIT, ["S-DEFLATOR"]),
     "childrens_centres": ("Children's centres open at 31 March", "centres (count)", []),
-    "idaci_score": ("Income Deprivation Affecting Children Index, authority average score", "score, 0-1", ["S-IOD"]),
+    "idaci_score": (
+        "Income Deprivation Affecting Children Index, authority average score",
+        "score, 0-1",
+        ["S-IOD", "S-IOD-DISTRICT"],
+    ),
     "imd_score": ("Index of Multiple Deprivation, authority average score", "score", ["S-IOD"]),
+    "idaci_score_2025": ("IDACI average score, IoD2025 (latest footprint only)", "score, 0-1", ["S-IOD-2025"]),
+    "imd_score_2025": ("IMD average score, IoD2025 (latest footprint only)", "score", ["S-IOD-2025"]),
     "sw_vacancy_rate": ("Children's social worker vacancy rate (census at 30 September)", "share, 0-1", ["Y-CSWW"]),
     "ofsted_overall": ("Latest graded Ofsted overall judgement as at 31 March", "one of four grades", ["S-OFSTED"]),
     "ofsted_framework": ("Framework of that judgement (SLAC, CPI, SIF or ILACS)", "text", ["S-OFSTED"]),
@@ -69,7 +85,7 @@ def table(root: Path) -> pd.DataFrame:
         flags[g] = pd.read_csv(root / g / "flags.csv", dtype=str, keep_default_na=False)
         rules |= json.loads((root / g / "meta.json").read_text()).get("rules", {})
     rows = []
-    for col in panels["2018"].columns:
+    for col in dict.fromkeys(c for g in FOOTPRINTS for c in panels[g].columns):
         meaning, unit, own = COLUMNS.get(col, ("(not described)", "", []))
         cited = sorted({r for g in FOOTPRINTS for r in flags[g].loc[flags[g]["column"] == col, "rule"]} & set(rules))
         ids = [r for r in dict.fromkeys(own + cited) if r in rules]
