@@ -229,6 +229,10 @@ class Results:
     fig_regions_cla: figures.Figure
 
 
+#: Authorities of at least this many children can name the largest gap between two population estimates.
+BIG = 5_000
+
+
 def population_sentence(ctx: Context) -> str:
     """Why the number of children depends on the estimate: growth on the estimates as first published and on
     the consistent series, and the authority where the two differ most. Empty where the data have one series."""
@@ -240,7 +244,7 @@ def population_sentence(ctx: Context) -> str:
     _, _, gp, _ = measures.population_growth(view, POP_PUBLISHED, a, b)
     _, _, gc, _ = measures.population_growth(view, cons, a, b)
     both = view.dropna(subset=[POP_PUBLISHED, cons])
-    gap = both[both[POP_PUBLISHED] != both[cons]]
+    gap = both[(both[POP_PUBLISHED] != both[cons]) & (both[cons] >= BIG)]  # not a tiny authority's proportion
     if not len(gap) or not (np.isfinite(gp) and np.isfinite(gc)):
         return ""
     year = int(gap["year"].max())
@@ -250,7 +254,8 @@ def population_sentence(ctx: Context) -> str:
     return (
         "How many children there are depends on the estimate. ONS rebased its estimates for mid-2012 to "
         "mid-2020 on the 2021 Census, which found fewer children than the earlier estimates had carried forward: "
-        f"in {measures.year_label(year)} the largest gap is {top['la_name']}'s, {top[POP_PUBLISHED]:,.0f} children "
+        f"in {measures.year_label(year)} the largest gap among authorities of {BIG:,} children or more is "
+        f"{top['la_name']}'s, {top[POP_PUBLISHED]:,.0f} children "
         f"as first published against {top[cons]:,.0f} rebased. On the estimates as first published, which the NAO "
         f"used, England's children aged 0-17 grew {gp:+.1f}% from {measures.year_label(a)} to "
         f"{measures.year_label(b)}; on the rebased series, {gc:+.1f}%. Every rate in this chapter uses {used}."
