@@ -53,7 +53,7 @@ def test_the_preferred_model_is_fitted_as_declared_and_both_reach_shares_json(fi
     assert len(out["candidates"]) == len(res.candidates)
     for name in ("reproduction", "preferred"):
         assert set(out[name]["intervals_95"]) == set(models.COMPONENTS)
-        assert abs(sum(out[name]["shares"].values()) - 1) < 1e-6
+        assert abs(sum(out[name]["shares"].values()) - 1) < 5e-6  # five shares, each rounded to 6 places
 
 
 @pytest.mark.slow

@@ -108,15 +108,16 @@ BRIEF_NAMES = {
 
 def demand_rates(later: Context, last: int) -> tuple[pd.DataFrame, pd.Series, dict[str, str]]:
     """Counts per 10,000 children by year and the basis of each series: the England rows as published
-    where they reach ``last`` (with their population, or the sum over authorities where they have none),
-    otherwise sums over the authorities for every year, so that no series changes basis part way."""
+    where they reach ``last``, otherwise sums over the authorities for every year, so that no series changes
+    basis part way. The children are always the panel's population summed over the authorities (one
+    series: the England rows' population is the estimates of each release's time, which change basis)."""
     view, eng = later.view, later.prepared.england
     sums = view.groupby("year")[[*DEMAND, "pop_0_17"]].sum(min_count=1)
     by_sum = sums[DEMAND].div(sums["pop_0_17"], axis=0) * measures.PER
     if later.p.region or eng is None or eng.empty:
         return by_sum, sums["pop_0_17"], {c: f"sums over {later.scope}'s authorities" for c in DEMAND}
     e = eng.set_index("year").reindex(sums.index)
-    pop = e["pop_0_17"].fillna(sums["pop_0_17"])
+    pop = sums["pop_0_17"]
     rates, basis = by_sum.copy(), {}
     for col in DEMAND:
         if col in e and e[col].notna().any() and int(e[col].dropna().index.max()) >= last:

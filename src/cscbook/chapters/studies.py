@@ -278,7 +278,9 @@ def bennett_sentence(res: Results) -> str:
         f"the Indices of Deprivation (here from {measures.and_list([measures.year_label(y) for y in changes])}), so "
         "the within estimate rests on that one revision. "
         if not math.isnan(b["within"].value)
-        else "No authority's IDACI score changes within the study's years here, so there is no within estimate. "
+        else "No authority's IDACI score changes within the study's years here: the book takes one edition of the "
+        "Indices of Deprivation in every year, since editions are separate measures and not a series, and the "
+        "study's yearly child poverty figures are not in these data. So there is no within estimate. "
     )
     return (
         within + f"Between authorities the association is {_est(b['between'], '{:.1f}')} per point: larger, "

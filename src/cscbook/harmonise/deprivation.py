@@ -28,9 +28,7 @@ def add_scores(panel: pd.DataFrame, T: dict[str, pd.DataFrame], geography: str, 
     utla, dist = T.get("iod", pd.DataFrame()), T.get("iod_district", pd.DataFrame())
     if not len(utla) and not len(dist):
         return panel
-    have = set(utla["year"]) if len(utla) else set()
-    have |= set(dist["year"]) if len(dist) else set()
-    edition = next((e for e in EDITIONS[geography] if e in have), None)
+    edition = int(editions(T, geography).get("idaci_score", "IoD0")[3:]) or None
     codes = sorted(set(panel["la_code"]))
     recode = boundaries.same_area_recodes(geography)
     for m in MEASURES:
@@ -47,6 +45,16 @@ def add_scores(panel: pd.DataFrame, T: dict[str, pd.DataFrame], geography: str, 
             panel[f"{m}_{NEWEST}"] = panel["la_code"].map(built)
     check_coverage(panel, T, edition)
     return panel
+
+
+def editions(T: dict[str, pd.DataFrame], geography: str) -> dict[str, str]:
+    """The edition in each deprivation column of the footprint ('IoD2019'), for the meta and the profiles."""
+    have = {int(y) for k in ("iod", "iod_district") if len(T.get(k, [])) for y in T[k]["year"].unique()}
+    edition = next((e for e in EDITIONS[geography] if e in have), None)
+    out = {m: f"IoD{edition}" for m in MEASURES} if edition else {}
+    if geography == "latest" and len(T.get("iod_district", [])) and NEWEST in set(T["iod_district"]["year"]):
+        out |= {f"{m}_{NEWEST}": f"IoD{NEWEST}" for m in MEASURES}
+    return out
 
 
 def _rows(panel: pd.DataFrame, codes) -> list[tuple[str, int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cscbook.harmonise import deprivation
 from cscbook.ingest import IngestResult
 
 RULES: dict[str, str] = {
@@ -73,6 +74,7 @@ def meta(result: IngestResult, geography: str, years: list[int], deflator, panel
         "geography": geography,
         "years": [years[0], years[-1]],
         "deflator": deflator,
+        "deprivation": deprivation.editions(result.tables, geography),
         "rules": RULES,
         "sources": [{"publisher": p, "title": t, "licence": "Open Government Licence v3.0"} for p, t in SOURCES],
         "inputs": {  # the files read (a duplicate of another was read and checked against it)

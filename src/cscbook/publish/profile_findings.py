@@ -306,13 +306,18 @@ def _doc(here: str, page: str, text: str) -> str:
 def context_table(pf: Profile) -> pd.DataFrame:
     """Deprivation, the social-worker vacancy rate and children's centres: the latest year each is known."""
     p = pf.s.panel
+    edition = pf.s.prepared.meta.get("deprivation", {})  # an index of deprivation is dated by its edition
     rows = []
     for col, name, scale, unit, digits in (
         ("idaci_score", "Income deprivation affecting children (IDACI score)", 1, "", 3),
         ("imd_score", "Index of multiple deprivation (average score)", 1, "", 1),
+        ("idaci_score_2025", "IDACI score, 2025 edition (not comparable with the row above)", 1, "", 3),
+        ("imd_score_2025", "Index of multiple deprivation, 2025 edition", 1, "", 1),
         ("sw_vacancy_rate", "Social-worker vacancy rate", 100, "%", 1),
         ("childrens_centres", "Children's centres", 1, "", 0),
     ):
+        if col not in p:
+            continue
         known = p[p[col].notna()]
         own = known[known["la_code"] == pf.code].sort_values("year")
         if own.empty:
@@ -325,7 +330,7 @@ def context_table(pf: Profile) -> pd.DataFrame:
         rows.append(
             {
                 "Measure": name,
-                "Year": measures.year_label(year),
+                "Year": edition.get(col) or measures.year_label(year),
                 "Value": f"{v:,.{digits}f}{unit}",
                 "Rank (1 = highest)": f"{int((col_y > v).sum()) + 1} of {len(col_y)}",
                 "England": (f"median {eng:,.{digits}f}{unit}" if col != "childrens_centres" else f"{eng:,.0f} in all"),
