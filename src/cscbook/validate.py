@@ -1,5 +1,6 @@
-"""Checks on a prepared panel. Each rule is one function with a code and a message; the first
-failure stops the run with a one-line error naming the file, column, row and rule."""
+"""Checks on a prepared panel. Each rule is one function with a code and a message; every rule runs, and any
+failure stops the run with one line that names the file and lists each failing rule with its column, row
+and code."""
 
 from __future__ import annotations
 
@@ -46,23 +47,22 @@ SCHEMA = pa.DataFrameSchema(
 
 @rule("V01 schema")
 def schema(prep: contract.Prepared) -> str | None:
+    """Every column and check that fails (pandera's lazy validation), each with how many rows and the first."""
     try:
-        SCHEMA.validate(prep.panel, lazy=False)
-    except pa.errors.SchemaError as exc:
-        col = getattr(exc, "column_name", None) or "?"
-        case = exc.failure_cases
-        row = ""
-        if isinstance(case, pd.DataFrame) and len(case):
-            first = case.iloc[0]
-            idx = first.get("index")
+        SCHEMA.validate(prep.panel, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        out = []
+        for (col, check), g in cases.groupby(["column", "check"], dropna=False, sort=False):
+            first = g.iloc[0]
+            idx, row = first.get("index"), ""
             if idx is not None and not pd.isna(idx) and int(idx) in prep.panel.index:
                 r = prep.panel.loc[int(idx)]
                 row = f" at {r['la_code']} {r['year']}"
-            row += f" (value {first.get('failure_case')!r})"
-        elif case is not None:
-            row = f" ({case})"
-        check = str(getattr(exc, "check", "") or exc.reason_code)
-        return f"column {col}{row} fails {check}"
+            many = f" ({len(g)} rows)" if len(g) > 1 else ""
+            name = col if isinstance(col, str) and col else "?"
+            out.append(f"column {name}{row} (value {first.get('failure_case')!r}) fails {check}{many}")
+        return "; ".join(out)
     return None
 
 
@@ -207,8 +207,12 @@ def parts(prep: contract.Prepared) -> str | None:
 
 
 def validate_prepared(prep: contract.Prepared) -> None:
-    """Run every rule; raise UserError on the first failure."""
-    for code, fn in RULES:
-        msg = fn(prep)
-        if msg:
-            raise UserError(_where(prep), msg, code)
+    """Run every rule and raise one UserError that lists every failure, each with its rule's code."""
+    failures = [(code, msg) for code, fn in RULES if (msg := fn(prep))]
+    if not failures:
+        return
+    if len(failures) == 1:
+        code, msg = failures[0]
+        raise UserError(_where(prep), msg, code)
+    listed = "; ".join(f"{m} ({c})" for c, m in failures)
+    raise UserError(_where(prep), listed, f"{len(failures)} checks fail")
