@@ -99,7 +99,14 @@ REGIONS = [
 ]
 
 FLAG_COLUMNS = ["la_code", "year", "column", "flag", "rule"]
-FLAG_KINDS = ["derived", "aggregated", "apportioned", "imputed", "missing"]
+#: An optional sixth column: what a flag records beyond its rule (a revision's two values).
+FLAG_DETAIL = "detail"
+FLAG_KINDS = ["derived", "aggregated", "apportioned", "imputed", "missing", "revised", "suspect"]
+
+
+def flag_columns(flags: pd.DataFrame) -> list[str]:
+    """The columns a flag table is written with: the five, and the detail when it has one."""
+    return FLAG_COLUMNS + ([FLAG_DETAIL] if FLAG_DETAIL in flags.columns else [])
 
 
 @dataclass
@@ -153,7 +160,7 @@ def write_prepared(prep: Prepared, out: Path) -> None:
         panel.to_parquet(tmp / "panel.parquet", index=False)
         panel.to_csv(tmp / "panel.csv", index=False, float_format="%.10g", lineterminator="\n")
         flags = prep.flags if len(prep.flags) else empty_flags()
-        flags = flags[FLAG_COLUMNS].sort_values(["la_code", "year", "column"], kind="stable")
+        flags = flags[flag_columns(flags)].sort_values(["la_code", "year", "column"], kind="stable")
         flags.to_csv(tmp / "flags.csv", index=False, lineterminator="\n")
         (tmp / "meta.json").write_text(json.dumps(prep.meta, indent=2, sort_keys=True) + "\n")
         if prep.england is not None:
@@ -262,7 +269,7 @@ def write_text_prepared(prep: Prepared, out: Path, tables: dict | None = None) -
     panel = order_panel(prep.panel.copy())
     panel.to_csv(out / "panel.csv", index=False, float_format=TEXT_FLOAT, lineterminator="\n")
     flags = prep.flags if len(prep.flags) else empty_flags()
-    flags = flags[FLAG_COLUMNS].sort_values(FLAG_COLUMNS, kind="stable")
+    flags = flags[flag_columns(flags)].sort_values(FLAG_COLUMNS, kind="stable")
     flags.to_csv(out / "flags.csv", index=False, lineterminator="\n")
     (out / "meta.json").write_text(json.dumps(prep.meta, indent=2, sort_keys=True, allow_nan=False) + "\n")
     if prep.england is not None:

@@ -1,5 +1,6 @@
 """The panel's names, regions and contract columns (S-NOSOURCE), the missing cells (S-MISSING), and the
-flag table. A flag is ``(la_code, year, column, flag, rule)``; steps append them in the order they find them."""
+flag table. A flag is ``(la_code, year, column, flag, rule)``, with an optional sixth item, its detail; steps
+append them in the order they find them."""
 
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ def flag_missing_cells(panel: pd.DataFrame, flags: list) -> None:
 
 def flag_table(flags: list) -> pd.DataFrame:
     """The flags as a table, each once, in the order found."""
-    fl = pd.DataFrame(flags, columns=contract.FLAG_COLUMNS).drop_duplicates()
+    rows = [tuple(f) + ("",) * (6 - len(f)) for f in flags]  # a flag may carry a detail (a revision's values)
+    fl = pd.DataFrame(rows, columns=[*contract.FLAG_COLUMNS, contract.FLAG_DETAIL]).drop_duplicates()
+    if not (fl[contract.FLAG_DETAIL] != "").any():
+        fl = fl.drop(columns=contract.FLAG_DETAIL)
     fl["year"] = fl["year"].astype("int64")
     return fl

@@ -48,7 +48,7 @@ def long_table(T: dict[str, pd.DataFrame], old_to_new: dict, flags: list) -> tup
     """Every numeric panel input as (la_code, year, value, measure), one source picked per cell; the
     children-in-need overlap of the SFR and EES layouts; and which years the primary files and LAIT cover."""
     parts, overlap = _cin_parts(T["cin"], flags)
-    parts += _cla_parts(T["cla"])
+    parts += _cla_parts(T["cla"], flags)
     pop = pick(_la(T.get("population", pd.DataFrame())), "pop_0_17", "earliest")  # LAIT's rates' denominator
     parts += _s251_parts(T.get("s251", pd.DataFrame()), old_to_new, flags)
     primary = pd.concat(parts, ignore_index=True)
@@ -58,37 +58,66 @@ def long_table(T: dict[str, pd.DataFrame], old_to_new: dict, flags: list) -> tup
     return pd.concat(parts, ignore_index=True), overlap, coverage
 
 
+#: Symbols of a later release that are its word on the cell (not applicable, low reliability): they win over an
+#: earlier release's number. Any other gap (not available, suppressed) takes the latest earlier number (R-EARLIER).
+FINAL_SYMBOLS = {"z", "u"}
+
+
+def release_year(vintage: str) -> int:
+    """The year a release came out: 'EES 2025' -> 2025, 'SFR 2016-17' -> 2017, 'SFR 2019' -> 2019."""
+    m = re.search(r"(\d{4})-(\d{2})\b", vintage)
+    if m:
+        return int(m.group(1)) + 1
+    years = re.findall(r"\d{4}", vintage)
+    return max(int(y) for y in years) if years else 0
+
+
+def latest_releases(t: pd.DataFrame, measure: str, flags: list) -> pd.DataFrame:
+    """One value per (la_code, year) for ``measure``: the latest release that gives the cell wins (R-RELEASE; an
+    earlier release's different number is logged with both values); where it gives a symbol of
+    :data:`FINAL_SYMBOLS` the cell is missing for that reason; where it gives no number for another reason the
+    latest earlier number is used, flagged imputed (R-EARLIER)."""
+    d = t[(t["measure"] == measure) & t["la_code"].notna()]
+    keys = ["la_code", "year"]
+    if not len(d):
+        return pd.DataFrame(columns=[*keys, "value"])
+    d = d.assign(_r=d["vintage"].map(release_year), _s=d["symbol"].fillna("").str.lower())
+    d = d.sort_values([*keys, "_r"], kind="stable")
+    last = d.drop_duplicates(keys, keep="last")
+    numbers = d[d["value"].notna()].merge(last[[*keys, "_r"]].rename(columns={"_r": "_lr"}), on=keys)
+    older = numbers[numbers["_r"] < numbers["_lr"]].drop_duplicates(keys, keep="last")
+    m = last.merge(older[[*keys, "value", "vintage"]], on=keys, how="left", suffixes=("", "_old"))
+    new, old = m["value"].notna(), m["value_old"].notna()
+    final = m["_s"].isin(FINAL_SYMBOLS)
+    revised = old & ((new & (m["value"] != m["value_old"])) | (~new & final))
+    filled = old & ~new & ~final
+    shown = m["value"].map(lambda v: f"{v:,.0f}").where(new, m["_s"].replace("", "blank"))
+    was = m["vintage_old"] + ": " + m["value_old"].map(lambda v: f"{v:,.0f}" if v == v else "")
+    now = m["vintage"] + ": " + shown
+    for code, year, detail in zip(m["la_code"][revised], m["year"][revised], (was + "; " + now)[revised]):
+        flags.append((code, int(year), measure, "revised", "R-RELEASE", detail))
+    for code, year, detail in zip(m["la_code"][filled], m["year"][filled], (now + "; " + was)[filled]):
+        flags.append((code, int(year), measure, "imputed", "R-EARLIER", detail))
+    m.loc[filled, "value"] = m.loc[filled, "value_old"]
+    return m[[*keys, "value"]]
+
+
 def _cin_parts(cin: pd.DataFrame, flags: list) -> tuple[list, list]:
-    """Children in need: EES from 2012-13, its gaps filled from the SFR (S-CIN), the SFR before."""
+    """Children in need: every release of the SFR and EES layouts, the latest winning (R-RELEASE, R-EARLIER)."""
     parts, overlap = [], []
     ees_cin, sfr_cin = _la(cin[cin["vintage"].str.startswith("EES")]), _la(cin[cin["vintage"].str.startswith("SFR")])
     for m in CIN_MEASURES:
         e, s = pick(ees_cin, m), pick(sfr_cin, m)
-        e = e[e["year"] >= 2013]
-        both = e.merge(s, on=["la_code", "year"], suffixes=("_ees", "_sfr"))
+        both = e[e["year"] >= 2013].merge(s, on=["la_code", "year"], suffixes=("_ees", "_sfr"))
         overlap.append(both.assign(measure=m)[["la_code", "year", "measure", "value_sfr", "value_ees"]])
-        fill = both[both["value_ees"].isna() & both["value_sfr"].notna()]
-        for r in fill.itertuples():
-            flags.append((r.la_code, r.year, m, "imputed", "S-CIN"))
-        e = e.merge(fill[["la_code", "year", "value_sfr"]], on=["la_code", "year"], how="left")
-        e["value"] = e["value"].fillna(e["value_sfr"])
-        keep_s = s[~s.set_index(["la_code", "year"]).index.isin(e.set_index(["la_code", "year"]).index)]
-        parts.append(
-            pd.concat([e[["la_code", "year", "value"]], keep_s[["la_code", "year", "value"]]]).assign(measure=m)
-        )
+        parts.append(latest_releases(_la(cin), m, flags).assign(measure=m))
     return parts, overlap
 
 
-def _cla_parts(cla: pd.DataFrame) -> list:
-    """Looked-after children: the SFR where it exists, EES for the years after it."""
-    parts = []
-    cla_la = _la(cla)
-    for m in ("cla_31mar", "cla_16plus", "cla_starts"):
-        s = pick(cla_la[cla_la["vintage"].str.startswith("SFR")], m)
-        e = pick(cla_la[cla_la["vintage"].str.startswith("EES")], m)
-        e = e[e["year"] > s["year"].max()] if len(s) else e
-        parts.append(pd.concat([s, e])[["la_code", "year", "value"]].assign(measure=m))
-    return parts
+def _cla_parts(cla: pd.DataFrame, flags: list) -> list:
+    """Looked-after children: every SFR and EES release, the latest winning (R-RELEASE, R-EARLIER); aged 16 and
+    over from the SFR files only, each for its own year."""
+    return [latest_releases(_la(cla), m, flags).assign(measure=m) for m in ("cla_31mar", "cla_16plus", "cla_starts")]
 
 
 def _s251_parts(s251: pd.DataFrame, old_to_new: dict, flags: list) -> list:

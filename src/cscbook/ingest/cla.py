@@ -60,7 +60,11 @@ def read_ees(path: Path) -> Parsed:
         raise UserError(path, "missing required column: number (or children_count)", "missing-columns")
     if not find_col(head, "new_la_code"):
         raise UserError(path, "missing required column: new_la_code (the layout has changed)", "missing-columns")
-    z = df[num].str.strip().str.lower() == "z"
+    # a row of an authority that did not exist that year: no population and a count of 'z'; an authority that
+    # existed keeps its 'z' (not applicable), which is a symbol, not a zero
+    pop = find_col(head, "population_estimate")
+    gone = df[pop].str.strip().str.lower().isin(["x", "z"]) if pop else True
+    z = (df[num].str.strip().str.lower() == "z") & gone
     notes = [f"dropped {int(z.sum())} rows with count 'z' (authority did not exist that year)"] if z.any() else []
     df = df[~z]
     label = df[cat].str.lower()
