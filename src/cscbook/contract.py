@@ -42,6 +42,7 @@ COUNTS = [
     "cla_31mar",  # children looked after at 31 March
     "cla_starts",  # children who started to be looked after during the year
     "cla_16plus",  # children looked after aged 16 and over at 31 March
+    "cla_starts_16plus",  # children who started to be looked after during the year aged 16 and over on starting
 ]
 
 #: The 0-17 population as ONS first published it (the denominators of DfE's rates at the time), beside the
@@ -74,7 +75,7 @@ CONTEXT = [
 ]
 
 #: Flows the synthetic generator does not model (its panel carries them as missing, flagged).
-NOT_SYNTHESISED = ["cpp_starts", "cla_starts"]
+NOT_SYNTHESISED = ["cpp_starts", "cla_starts", "cla_starts_16plus"]
 
 COLUMNS = IDENTITY + COUNTS + SPEND + CONTEXT
 NUMERIC = COUNTS + SPEND + ["deflator", "childrens_centres", "idaci_score", "imd_score", "sw_vacancy_rate"]

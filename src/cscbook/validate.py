@@ -139,6 +139,7 @@ RATE_CEILING = {
     "cin_episodes": 7000,
     "cla_31mar": 1000,
     "cla_starts": 1000,
+    "cla_starts_16plus": 500,
     "cla_16plus": 500,
 }
 #: Section 251 spending per child aged 0-17, nominal pounds: a total below the floor is thousands of pounds
@@ -155,7 +156,12 @@ RANGES = {
     "childrens_centres": (0, 1000),
 }
 #: Counts that are part of another at the same date: never larger than it.
-PARTS = [("cla_16plus", "cla_31mar"), ("cpp_31mar", "cin_31mar"), ("cin_31mar", "cin_episodes")]
+PARTS = [
+    ("cla_16plus", "cla_31mar"),
+    ("cla_starts_16plus", "cla_starts"),
+    ("cpp_31mar", "cin_31mar"),
+    ("cin_31mar", "cin_episodes"),
+]
 
 
 def _first(p: pd.DataFrame, bad: pd.Series) -> pd.Series | None:

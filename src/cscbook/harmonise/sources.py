@@ -117,7 +117,8 @@ def _cin_parts(cin: pd.DataFrame, flags: list) -> tuple[list, list]:
 def _cla_parts(cla: pd.DataFrame, flags: list) -> list:
     """Looked-after children: every SFR and EES release, the latest winning (R-RELEASE, R-EARLIER); aged 16 and
     over from the SFR files only, each for its own year."""
-    return [latest_releases(_la(cla), m, flags).assign(measure=m) for m in ("cla_31mar", "cla_16plus", "cla_starts")]
+    measures = ("cla_31mar", "cla_16plus", "cla_starts", "cla_starts_16plus")
+    return [latest_releases(_la(cla), m, flags).assign(measure=m) for m in measures]
 
 
 def _s251_parts(s251: pd.DataFrame, old_to_new: dict, flags: list) -> list:
@@ -253,7 +254,7 @@ def _lait_england(lait: pd.DataFrame, measure: str, have: pd.Series | None) -> p
 
 def latest_release(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per year: the latest release's (a later release revises the years it repeats)."""
-    order = rows["vintage"].str.extract(r"(\d{4})", expand=False).astype(float)
+    order = rows["vintage"].map(release_year)
     return rows.assign(_v=order).sort_values(["year", "_v"], kind="stable").drop_duplicates("year", keep="last")
 
 
@@ -270,17 +271,15 @@ def england(result: IngestResult, years: list[int]) -> pd.DataFrame:
         cols[m] = pd.concat([e_ees, e_sfr]).set_index("year")["value"]
     cla = T.get("cla", pd.DataFrame())
     c = cla[(cla["level"] == "england")] if len(cla) else cla
-    for m in ("cla_31mar", "cla_16plus", "cla_starts"):
-        cm = c[c["measure"] == m]
-        s = latest_release(cm[cm["vintage"].str.startswith("SFR")])
-        e = latest_release(cm[cm["vintage"].str.startswith("EES") & ~cm["year"].isin(s["year"])])
-        cols[m] = pd.concat([s, e]).set_index("year")["value"]
+    for m in ("cla_31mar", "cla_16plus", "cla_starts", "cla_starts_16plus"):
+        cols[m] = latest_release(c[c["measure"] == m]).set_index("year")["value"]  # SFR and EES, the latest wins
     for m in [m for m in lait.RULE if not m.startswith("spend_")]:  # LAIT England counts, years the files lack
         cols[m] = _lait_england(T.get("lait", pd.DataFrame()), m, cols.get(m))
     pop = T.get("population", pd.DataFrame())
     if len(pop):
         p = pop[(pop["level"] == "england")].sort_values("vintage").drop_duplicates("year", keep="first")
         cols["pop_0_17"] = p.set_index("year")["value"]
-    df = pd.DataFrame(cols).reindex(years)
+    before = {int(y) for s in cols.values() for y in s.dropna().index if y < years[0]}  # a year the panel starts after
+    df = pd.DataFrame(cols).reindex(sorted(before) + list(years))
     df.index.name = "year"
     return df.reset_index()

@@ -38,6 +38,8 @@ CSV_READERS = [
     ("cin", cin.detect_ees, cin.read_ees),
     ("cla", cla.detect_sfr, cla.read_sfr),
     ("cla", cla.detect_ees, cla.read_ees),
+    ("cla", cla.detect_sfr_starts, cla.read_sfr_starts),
+    ("cla", cla.detect_ees_starts_by_age, cla.read_ees_starts_by_age),
     ("population", population.detect_dfe, population.read_dfe),
     ("workforce", other.detect_csww, other.read_csww),
     ("s251", s251.detect_ees, s251.read_ees),
@@ -80,6 +82,7 @@ def parse_file(path: Path) -> Parsed | str:
             (other.detect_iod, other.read_iod),
             (other.detect_deflator, other.read_deflator),
             (other.detect_lait_codes, other.read_lait_codes),
+            (cla.detect_starts_table, cla.read_starts_table),
         ):
             if det(wb):
                 return reader(wb)

@@ -43,6 +43,11 @@ COLUMNS: dict[str, tuple[str, str, list[str]]] = {
     "cla_31mar": ("Children looked after at 31 March", COUNT, ["S-CLA", "L-LAIT-CLA"]),
     "cla_starts": ("Children who started to be looked after during the year", COUNT, ["S-CLA-STARTS"]),
     "cla_16plus": ("Children looked after aged 16 and over at 31 March", COUNT, ["S-CLA"]),
+    "cla_starts_16plus": (
+        "Children who started to be looked after during the year, aged 16 and over on starting",
+        COUNT,
+        ["S-CLA-AGE"],
+    ),
     "spend_sure_start": ("Section 251: Sure Start children's centres and services for under-5s", POUNDS, SPEND_RULES),
     "spend_cla": ("Section 251: children looked after", POUNDS, SPEND_RULES),
     "spend_other_cfs": ("Section 251: other children and family services", POUNDS, SPEND_RULES),
