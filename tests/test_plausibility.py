@@ -58,3 +58,36 @@ def test_a_zero_a_later_release_calls_not_applicable_is_flagged_in_a_small_autho
     ]
     plausibility.check(p, flags)
     assert _rules(flags) == {("S", 2021, "cla_31mar", "P-ZERO-NA")}
+
+
+def test_a_declared_break_is_flagged_in_its_first_year_and_listed_for_the_chapters():
+    from cscbook.harmonise import breaks
+
+    b = breaks.BREAKS[0]
+    p = _panel([{"la_code": c, "year": y, "pop_0_17": 1e4, b.column: 10.0} for c in "AB" for y in (b.year - 1, b.year)])
+    flags: list = []
+    found = breaks.mark(p, flags)
+    assert [x["rule"] for x in found] == [b.rule] and {(f[0], f[1], f[3]) for f in flags} == {
+        ("A", b.year, "break"),
+        ("B", b.year, "break"),
+    }
+    assert breaks.mark(p[p["year"] < b.year], []) == []  # no values on the new basis: no break to declare
+
+
+def test_the_preventative_chapter_never_states_a_change_across_a_break():
+    from cscbook.analyse import measures
+    from cscbook.chapters.preventative import spending
+    from cscbook.publish import snapshot
+
+    prep = snapshot.read("2018")
+    breaks = measures.breaks_within(prep.meta, 2011, 2018)
+    assert set(breaks) == {"spend_other_cfs"}
+    nominal = spending.spend_by_category(prep.panel)
+    real = spending.spend_by_category(prep.panel, real=True)
+    ch = spending.category_changes(nominal, real, 2011, 2018, breaks)
+    other = spending.CATEGORY_LABELS["other_cfs"]
+    assert ch.loc[other, ["Nominal change (%)", "Real change (%)"]].isna().all() and "2012-13" in ch.loc[other, "Note"]
+    assert ch["Real change (%)"].idxmin() != other
+    assert measures.breaks_within(prep.meta, 2013, 2018) == {}  # years all on the new basis
+    words = spending.break_sentence(nominal, breaks)
+    assert f"£{nominal.loc[2012, other]:,.0f} million in 2011-12" in words and "reclassification" in words

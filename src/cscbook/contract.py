@@ -102,7 +102,7 @@ REGIONS = [
 FLAG_COLUMNS = ["la_code", "year", "column", "flag", "rule"]
 #: An optional sixth column: what a flag records beyond its rule (a revision's two values).
 FLAG_DETAIL = "detail"
-FLAG_KINDS = ["derived", "aggregated", "apportioned", "imputed", "missing", "revised", "suspect"]
+FLAG_KINDS = ["derived", "aggregated", "apportioned", "imputed", "missing", "revised", "suspect", "break"]
 
 
 def flag_columns(flags: pd.DataFrame) -> list[str]:

@@ -86,6 +86,12 @@ def population_growth(panel: pd.DataFrame, col: str, start: int, end: int) -> tu
     return a, b, (b / a - 1) * 100 if a else np.nan, len(both)
 
 
+def breaks_within(meta: dict, first: int, last: int) -> dict[str, dict]:
+    """The declared breaks (meta ``breaks``) inside ``first``..``last``, by column: a change from ``first`` to
+    ``last`` in such a column would be a reclassification, not a change."""
+    return {b["column"]: b for b in meta.get("breaks", []) if first < int(b["year"]) <= last}
+
+
 def rate(df: pd.DataFrame, col: str) -> pd.Series:
     """Per 10,000 children aged 0-17."""
     return df[col].astype("float64") / df["pop_0_17"].astype("float64") * PER

@@ -14,7 +14,7 @@ import pandas as pd
 
 from cscbook import contract
 from cscbook.errors import UserError
-from cscbook.harmonise import boundaries, lait, neighbours, plausibility, population, sources
+from cscbook.harmonise import boundaries, breaks, lait, neighbours, plausibility, population, sources
 from cscbook.harmonise.boundaries import CHANGES, RECODE, RULE_OF, TO_2018, TO_LATEST, Change
 from cscbook.harmonise.flags import contract_columns, flag_missing_cells, flag_table
 from cscbook.harmonise.meta import RULES, SOURCES, meta
@@ -55,6 +55,7 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
     panel = contract_columns(panel, *boundaries.carry_names(names, regions), flags)
     lait.gap_flags(panel, coverage, flags)
     plausibility.check(panel, flags)
+    found_breaks = breaks.mark(panel, flags)
     flags[:] = lait.prune(flags, panel)
     flag_missing_cells(panel, flags)
     fl = flag_table(flags)
@@ -64,6 +65,7 @@ def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepare
         meta=meta(result, geography, years, deflator, panel, fl),
         england=sources.england(result, years),
     )
+    prep.meta["breaks"] = found_breaks
     prep.extra.update(_extras(result, panel, overlap, geography))
     if notes := prep.extra.pop("neighbour_notes", None):
         prep.meta["neighbours"] = notes

@@ -45,6 +45,7 @@ from cscbook.chapters.preventative.spending import (
     authority_ends,
     authority_shares,
     authority_table,
+    break_sentence,
     by_year_columns,
     category_changes,
     complete_spend,
@@ -75,6 +76,7 @@ __all__ = [
     "authority_ends",
     "authority_shares",
     "authority_table",
+    "break_sentence",
     "by_year_columns",
     "category_changes",
     "centres_note",
@@ -125,6 +127,11 @@ class Results:
     fig_centres: figures.Figure | str | None = None  # a note when the test cannot run
 
 
+def spend_breaks(ctx: Context) -> dict:
+    """The declared breaks of the spending lines inside the chapter's years."""
+    return measures.breaks_within(ctx.prepared.meta, ctx.first, ctx.last)
+
+
 def results(ctx: Context) -> Results:
     nominal = spend_by_category(ctx.view)
     real = spend_by_category(ctx.view, real=True)
@@ -135,7 +142,7 @@ def results(ctx: Context) -> Results:
     return Results(
         nominal=nominal,
         real=real,
-        changes=category_changes(nominal, real, ctx.first, ctx.last),
+        changes=category_changes(nominal, real, ctx.first, ctx.last, spend_breaks(ctx)),
         shares=shares,
         auth=auth,
         centres=centres,
@@ -200,6 +207,7 @@ def _glue_spending(ctx: Context, res: Results) -> None:
     ctx.glue("fell_most_pct", real_ch.min(), "{:+.1f}%")
     ctx.glue("rose_most", real_ch.idxmax())
     ctx.glue("rose_most_pct", real_ch.max(), "{:+.1f}%")
+    ctx.glue_md("break_sentence", break_sentence(res.nominal, spend_breaks(ctx)))
 
 
 def _glue_shares(ctx: Context, res: Results) -> None:

@@ -34,9 +34,19 @@ def fig_spend(ctx: Context, nominal: pd.DataFrame, real: pd.DataFrame) -> figure
     key_ax = fig.add_subplot(grid[1, :])
     pal = figures.colours(len(cats))
     prev_b = [CATEGORY_LABELS[k] for k in DEFINITIONS["B"].numerator]
+    breaks = measures.breaks_within(ctx.prepared.meta, ctx.first, ctx.last)
+    broken = {CATEGORY_LABELS.get(col.removeprefix("spend_")): int(b["year"]) for col, b in breaks.items()}
     for ax, t, name in zip(axes, [nominal, real], ["Nominal", "Real terms (nominal / deflator)"]):
         for colour, c in zip(pal, cats):
-            ax.plot(t.index, t[c], "-" if c in prev_b else "--", color=colour, marker="o", ms=3, label=c)
+            style = dict(ls="-" if c in prev_b else "--", color=colour, marker="o", ms=3)
+            if c in broken:  # a declared break: two pieces, never joined across it
+                ax.plot(t.index[t.index < broken[c]], t.loc[t.index < broken[c], c], **style, label=c)
+                ax.plot(t.index[t.index >= broken[c]], t.loc[t.index >= broken[c], c], **style)
+                ax.axvline(broken[c] - 0.5, color=colour, lw=0.8, ls=":")
+                ax.annotate(f"{c}: reclassified", (broken[c] - 0.5, 1), xycoords=("data", "axes fraction"),
+                            xytext=(2, -4), textcoords="offset points", rotation=90, va="top", fontsize=7, color="#333333")  # fmt: skip
+            else:
+                ax.plot(t.index, t[c], **style, label=c)
         ax.set_title(name, fontsize=10)
         year_axis(ax, int(t.index.min()), int(t.index.max()))
     axes[0].set_ylabel("Spending, £ million")
@@ -53,8 +63,8 @@ def fig_spend(ctx: Context, nominal: pd.DataFrame, real: pd.DataFrame) -> figure
         title="Solid lines: categories counted as preventative under definition B",
         title_fontsize=9,
     )
-    ch = category_changes(nominal, real, ctx.first, ctx.last).loc[cats, "Real change (%)"]
-    fell, rose = ch.idxmin(), ch.idxmax()
+    ch = category_changes(nominal, real, ctx.first, ctx.last, breaks).loc[cats, "Real change (%)"]
+    fell, rose = ch.idxmin(), ch.idxmax()  # a category across a break has no change and is never named here
     title = (
         f"Real-terms spending, {measures.year_label(ctx.first)} to {measures.year_label(ctx.last)}: "
         f"{fell} {ch[fell]:+.0f}%, {rose} {ch[rose]:+.0f}%"
@@ -62,7 +72,9 @@ def fig_spend(ctx: Context, nominal: pd.DataFrame, real: pd.DataFrame) -> figure
     alt = (
         "Two line charts of section 251 spending by category, nominal and real terms, in £ million. "
         "Solid lines are categories in preventative definition B, dashed lines the others. Real change: "
-        + "; ".join(f"{c} {v:+.0f}%" for c, v in ch.items())
+        + "; ".join(
+            f"{c} {v:+.0f}%" if v == v else f"{c} not compared (reclassified; a gap in its line)" for c, v in ch.items()
+        )
     )
     return figures.finish(fig, title, alt, ctx.source)
 

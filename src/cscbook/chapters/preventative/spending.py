@@ -138,14 +138,44 @@ def by_year_columns(t: pd.DataFrame) -> pd.DataFrame:
     return out.rename_axis("Category")
 
 
-def category_changes(nominal: pd.DataFrame, real: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
-    """Change in each category from ``first`` to ``last``, nominal and real (%)."""
-    return pd.DataFrame(
+def category_changes(
+    nominal: pd.DataFrame, real: pd.DataFrame, first: int, last: int, breaks: dict | None = None
+) -> pd.DataFrame:
+    """Change in each category from ``first`` to ``last``, nominal and real (%); a category with a declared
+    break in between (``measures.breaks_within``) has no change, and the note says from when it is comparable."""
+    out = pd.DataFrame(
         {
             "Nominal change (%)": (nominal.loc[last] / nominal.loc[first] - 1) * 100,
             "Real change (%)": (real.loc[last] / real.loc[first] - 1) * 100,
+            "Note": "",
         }
     ).rename_axis("Category")
+    for col, b in (breaks or {}).items():
+        label = CATEGORY_LABELS.get(col.removeprefix("spend_"))
+        if label in out.index:
+            out.loc[label, ["Nominal change (%)", "Real change (%)"]] = float("nan")
+            out.loc[label, "Note"] = f"reclassified in {measures.year_label(int(b['year']))}: no change across it"
+    return out
+
+
+def break_sentence(nominal: pd.DataFrame, breaks: dict) -> str:
+    """What a declared break in the chapter's years means for the figures, in words, with the national figures
+    on either side of it ('' when there is none)."""
+    out = []
+    for col, b in breaks.items():
+        label = CATEGORY_LABELS.get(col.removeprefix("spend_"), col)
+        y = int(b["year"])
+        side = ""
+        if {y - 1, y} <= set(nominal.index) and label in nominal:
+            side = (
+                f" (nationally £{nominal.loc[y - 1, label]:,.0f} million in {measures.year_label(y - 1)}, "
+                f"£{nominal.loc[y, label]:,.0f} million in {measures.year_label(y)})"
+            )
+        out.append(
+            f"{label} is not compared across {measures.year_label(y)}{side}: {b['what']}. The chart leaves a gap "
+            "there and the table gives no change for it."
+        )
+    return " ".join(out)
 
 
 def share_table(shares: pd.DataFrame) -> pd.DataFrame:
