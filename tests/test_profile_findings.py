@@ -169,3 +169,23 @@ def test_the_build_hands_profile_parameters_to_the_profiles_only(tmp_path, engla
     with pytest.raises(UserError) as exc:
         build.plan({"data": "synthetic", "neighbours": "closest"}, tmp_path, codes[0], {})
     assert "neighbours" in exc.value.line()
+
+
+def test_a_successors_estimated_years_are_marked_and_never_banded_ranked_or_compared(tmp_path):
+    """Cumberland before 2023-24 is Cumbria shared out by population: said so, drawn apart, left out of bands,
+    ranks and changes."""
+    from cscbook import params
+    from cscbook.publish import data, profiles
+
+    p = params.ChapterParams(geography="latest", years="2011-2025")
+    folder = data.prepare_data(p, tmp_path)
+    pf = profiles.Profile(str(folder), "E06000063", "2011-2025")
+    assert pf.estimated_years == list(range(2011, 2024))
+    assert "are estimates" in pf.intro_sentence()
+    bands = pfind.bands_table(pf)
+    assert bands["Change over five years"].isna().all()  # 2019-20 is an estimate
+    ranks = pfind.rank_history(pf)
+    assert len(ranks) and ranks["year"].min() >= 2024
+    other = profiles.Profile(str(folder), "E06000009", "2011-2025")  # Blackpool: nothing estimated
+    assert other.estimated_years == [] and "are estimates" not in other.intro_sentence()
+    assert pfind.bands_table(other)["Change over five years"].notna().any()

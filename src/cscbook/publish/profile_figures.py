@@ -101,6 +101,8 @@ def series(pf: Profile) -> figures.Figure:
         f"looked-after children, and spending per child, for {pf.name} (solid line with points), "
         f"its statistical neighbours, the {pf.region_name} region and England."
     ) + "".join(f" A dotted vertical line marks the {r.label}." for r in _reorganisations(pf))
+    if pf.estimated_years:
+        alt += " Its estimated years are drawn dashed with open points."
     title = f"{pf.name} against its neighbours, region and England"
     return canvas.render_over(_series_dynamic(pf), title, alt, pf.source, stem=f"{pf.code}-trends")
 
@@ -119,12 +121,19 @@ def draw_series(pf: Profile) -> Canvas:
     """Put the authority's series on the kept canvas, with each panel's limits, without rendering it."""
     canvas, axes, lines, legend, marks = _series_canvas(pf.s.first, pf.s.last)
     changes = _reorganisations(pf)
+    est = pf.estimated_years
     for ax, c in zip(axes, MEASURES):
         for series, line in zip(pf.comparison.values(), lines[c]):
             if c in series:
                 line.set_data(series.index.to_numpy(), series[c].to_numpy())
             else:
                 line.set_data([], [])
+        own, estimate = lines[c][0], lines[c][-1]
+        x, y = (np.asarray(v, dtype=float) for v in own.get_data())
+        guess = np.isin(x, est)
+        own.set_data(x, np.where(guess, np.nan, y))  # observed years only
+        joined = guess | np.isin(x, [max(est) + 1] if est else [])  # the dashed line meets the first observed year
+        estimate.set_data(x[joined], y[joined])
         ax.set_ylim(0, _top(lines[c]))
     for pairs in marks:  # the reorganisations the authority took part in, if any
         for i, (line, text) in enumerate(pairs):
@@ -301,6 +310,8 @@ def _series_canvas(first: int, last: int):
             ax.plot([], [], color=col, ls=ls, lw=lw, marker=m, ms=5, label=str(i))[0]
             for i, (col, ls, lw, m) in enumerate(styles)
         ]
+        # the authority's estimated years (a predecessor's figures shared out): dashed, open points
+        lines[c].append(ax.plot([], [], color=figures.HIGHLIGHT, ls="--", lw=2, marker="o", ms=5, mfc="white")[0])
         ax.set_title(SHORT[c], fontsize=TEXT, loc="left", y=1.0, fontweight="bold")
         ax.set_ylabel(AXIS[c], fontsize=SMALL)
         ax.tick_params(labelsize=TEXT)

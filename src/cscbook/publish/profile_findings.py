@@ -49,7 +49,8 @@ def shared_findings(panel_key: str) -> Findings:
     funnel = stats.funnel_frame(last["cpp_31mar"], last["pop_0_17"], theta, measures.PER)
     funnel.index = last["la_code"].to_numpy()
     rows = []
-    for year, g in s.panel.groupby("year"):
+    observed = s.panel[[(c, int(y)) not in s.estimated for c, y in zip(s.panel["la_code"], s.panel["year"])]]
+    for year, g in observed.groupby("year"):  # an estimated row is never ranked
         for c in RANKED:
             d = g[g[c].notna() & (g["pop_0_17"] > 0)]
             if len(d) < 2:
@@ -155,7 +156,9 @@ def bands_table(pf: Profile) -> pd.DataFrame:
     """LAIT-style bands: the value, its quarter among all authorities, the direction that counts as better,
     and the change since last year and over five years."""
     vals = _values(pf)
-    last = pf.s.last
+    est = pf.s.estimated
+    vals = vals[[k not in est for k in zip(vals.index.get_level_values(0), vals.index.get_level_values(1))]]
+    last = pf.s.last  # estimated rows are gone: never banded, never the start or end of a change
     labels = {c: label(c) for c in MEASURES} | {"sw_vacancy_rate": "Social-worker vacancy rate (%, 30 September)"}
     rows = []
     for c, name in labels.items():
@@ -166,7 +169,7 @@ def bands_table(pf: Profile) -> pd.DataFrame:
             {
                 "Measure": name,
                 "Value": v,
-                "Band among authorities": quarter(col, v),
+                "Band among authorities": quarter(col, v) if (pf.code, last) not in est else "estimate: not banded",
                 "Better is": BETTER.get(c, NO_DIRECTION),
                 "Change since last year": v - own.get(last - 1, np.nan),
                 "Change over five years": v - own.get(last - 5, np.nan),

@@ -135,10 +135,21 @@ class Shared:
     last: int
     first: int
     panel_key: str = ""
+    #: (la_code, year) whose whole row is an estimate: a predecessor's figures shared out by population
+    estimated: frozenset = frozenset()
 
 
 #: Every ``shared`` result of this kernel by its panel_key (the position chart's background uses it).
 SHARED_BY_KEY: dict[str, Shared] = {}
+
+
+def estimated_rows(flags: pd.DataFrame) -> frozenset:
+    """The authority-years a boundary step made by sharing out a predecessor's figures (flagged apportioned
+    for the whole row): estimates, drawn as such and left out of bands, ranks and changes."""
+    if flags is None or not len(flags):
+        return frozenset()
+    f = flags[(flags["flag"] == "apportioned") & (flags["column"] == "*")]
+    return frozenset(zip(f["la_code"].astype(str), f["year"].astype(int)))
 
 
 @functools.cache
@@ -159,6 +170,7 @@ def shared(panel_dir: str, years: str) -> Shared:
         last=last,
         first=first,
         panel_key=f"{panel_dir}|{years}",
+        estimated=estimated_rows(prepared.flags),
     )
     SHARED_BY_KEY[out.panel_key] = out
     return out
@@ -222,6 +234,22 @@ class Profile:
     @functools.cached_property
     def own(self) -> pd.DataFrame:
         return self.s.by_la.loc[self.code]
+
+    @functools.cached_property
+    def estimated_years(self) -> list[int]:
+        """The years whose figures are estimates (a predecessor's shared out), in the profile's years."""
+        return sorted(y for c, y in self.s.estimated if c == self.code and self.s.first <= y <= self.s.last)
+
+    def estimates_sentence(self) -> str:
+        """Say which years are estimates and what that means on the page ('' when none is)."""
+        years = self.estimated_years
+        if not years:
+            return ""
+        span = measures.year_label(years[0]) + ("" if len(years) == 1 else f" to {measures.year_label(years[-1])}")
+        return (
+            f" Its figures for {span} are estimates: the authority it was part of, shared out by children aged 0-17, "
+            "so they are drawn dashed with open points and left out of its bands, ranks and changes."
+        )
 
     @functools.cached_property
     def neighbour_series(self) -> pd.DataFrame:
@@ -337,6 +365,7 @@ class Profile:
         first = f"{md_escape(self.name)} is in the {md_escape(self.region_name)} region"
         first += f" and had {pop_text} in {measures.year_label(self.s.last)}." if pop_text else "."
         text = f"{first} Its {len(self.neighbour_codes)} statistical neighbours ({source}) are {neighbours}."
+        text += self.estimates_sentence()
         if self.compare_codes:
             text += f" This profile is set against {md_escape(self.compare_label)} instead of its neighbours."
         if len(pop) and pd.notna(pop.iloc[0]) and float(pop.iloc[0]) < SMALL_POPULATION:
