@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 
 from cscbook.errors import UserError
-from cscbook.fsutil import file_sha256
 from cscbook.ingest.common import Parsed, Workbook, check_duplicates, check_negative, long_frame, read_text_csv
 from cscbook.ingest.ees import ees_frame, find_col, is_ees
 
@@ -35,9 +34,10 @@ def read_sfr(path: Path) -> Parsed:
     return Parsed("cla", f"SFR {year}", {"cla": out})
 
 
-#: Published files whose headers name the wrong year, recognised by their content (sha256): the year they hold.
-#: SFR34/2015's starts file names its 2014-15 totals ``CLA_started2014`` (the quirk is in the real-data notes).
-MISLABELLED = {"2c9bc5e90804c3383dd12ec0ea327825cbccaea7a20272e2ea79e62ee4813c31": 2015}
+#: Published files whose headers name the wrong year, recognised by their content: (the column, England's
+#: figure in it) -> the year the column holds. SFR34/2015's starts file names its 2014-15 totals
+#: ``CLA_started2014`` (England 31,070; the 2014 release's own 2013-14 figure is 30,430).
+MISLABELLED = {("CLA_started2014", 31070.0): 2015}
 
 
 def detect_sfr_starts(header: list[str]) -> bool:
@@ -52,11 +52,12 @@ def read_sfr_starts(path: Path) -> Parsed:
     cols = sorted((h for h in df.columns if re.fullmatch(r"CLA_started\d{4}", h)), key=lambda h: int(h[-4:]))
     years = {c: int(c[-4:]) for c in cols}
     notes = []
-    if len(cols) == 1 and (fixed := MISLABELLED.get(file_sha256(path))):
+    df, level = _sfr_rows(df, path)
+    england = pd.to_numeric(df.loc[level == "england", cols[-1]].str.replace(",", ""), errors="coerce")
+    if len(cols) == 1 and len(england) and (fixed := MISLABELLED.get((cols[0], float(england.iloc[0])))):
         notes.append(f"{cols[0]} holds {fixed - 1}-{fixed % 100:02d} (the publisher's header names the year before)")
         years = {cols[0]: fixed}
     year = max(years.values())
-    df, level = _sfr_rows(df, path)
     code = df["New_geog_code"] if "New_geog_code" in df.columns else None
     parts = [
         long_frame(df, {c: "cla_starts"}, path, y, code, df["geog_c"], df["geog_n"], level) for c, y in years.items()
