@@ -1,10 +1,13 @@
 """Candidate definitions of the NAO's figures, declared in ``data/reference/candidates.csv`` before any
 comparison, and evaluated on the data in their declared order.
 
-A figure the NAO states (a growth, the two ends of a range, a share in two years) is *reproduced* by a
-candidate when every one of its values rounds to the NAO's figure at the NAO's own precision (301 means
-300.5 to 301.5; 5.2% means 5.15% to 5.25%). The first candidate in declared order that reproduces a figure
-is the one used; when none does, the table says so and the figure stays unexplained.
+Candidates are exploratory: they never replace the value a comparison row scores (the definition the NAO's
+own words name). A figure the NAO states (a growth, the two ends of a range, a share in two years) is
+*reproduced* by a candidate when every one of its values rounds to the NAO's figure at the NAO's own
+precision (301 means 300.5 to 301.5; 5.2% means 5.15% to 5.25%) and, at the end of a range where the NAO
+names the authority, ours is that authority. A figure is *identified* when one candidate reproduces two
+independent numbers (both ends of a range, or a figure in two years); a single number reproduced by one or
+more of the candidates tried is only *consistent with* them.
 
 Each row of the CSV is one candidate: ``group`` and ``figure`` (the figure, in words), ``order``, ``kind`` (``growth``, ``range`` or
 ``share``), ``keys`` (the published figures in ``published.csv``, ``;``-separated), ``years`` (``base>end``
@@ -36,10 +39,14 @@ COLUMNS = [
     "key",
     "published",
     "ours",
+    "distance",
+    "tried",
     "reproduces",
-    "used",
+    "status",
     "detail",
 ]
+#: A figure's status: one candidate matches two numbers; some candidate matches its one number; none does.
+IDENTIFIED, CONSISTENT, NOT_REPRODUCED = "identified", "consistent with", "not reproduced"
 
 
 @dataclass(frozen=True)
@@ -107,10 +114,12 @@ def assess(group: str, panel: pd.DataFrame, england: pd.DataFrame | None) -> pd.
     are on the population estimates of the NAO's time (as ONS then published them) where the data carry them."""
     panel = measures.with_population(panel, "as-published")
     rows = []
+    tried = len(of(group))
     for c in of(group):
         values, details = evaluate(c, panel, england)
-        ok = all(reproduces(values.get(k, math.nan), k) for k in c.keys)
+        ok = all(reproduces(values.get(k, math.nan), k) and _same_end(k, details.get(k, "")) for k in c.keys)
         for k in c.keys:
+            ours = values.get(k, math.nan)
             rows.append(
                 {
                     "group": group,
@@ -120,17 +129,30 @@ def assess(group: str, panel: pd.DataFrame, england: pd.DataFrame | None) -> pd.
                     "definition": c.definition,
                     "key": k,
                     "published": reference.value(k),
-                    "ours": values.get(k, math.nan),
+                    "ours": ours,
+                    "distance": ours - reference.value(k),
+                    "tried": tried,
                     "reproduces": ok,
-                    "used": False,
+                    "status": (IDENTIFIED if len(c.keys) > 1 else CONSISTENT) if ok else NOT_REPRODUCED,
                     "detail": details.get(k, ""),
                 }
             )
-    out = pd.DataFrame(rows, columns=COLUMNS)
-    winners = out.loc[out["reproduces"], "order"]
-    if len(winners):
-        out["used"] = out["order"] == winners.min()
-    return out
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _same_end(key: str, detail: str) -> bool:
+    """At the end of a range where the NAO names the authority, whether ours (the detail's first part) is it."""
+    named = reference.named_authority(key)
+    return named is None or detail.split(";")[0].strip() == named
+
+
+def status(cand: pd.DataFrame, group: str) -> tuple[str, pd.DataFrame]:
+    """A figure's status and the candidates that reproduce it (one row per candidate and key)."""
+    g = cand[cand["group"] == group]
+    hit = g[g["reproduces"]]
+    if (hit["status"] == IDENTIFIED).any():
+        return IDENTIFIED, hit[hit["status"] == IDENTIFIED]
+    return (CONSISTENT, hit) if len(hit) else (NOT_REPRODUCED, hit)
 
 
 def evaluate(c: Candidate, panel: pd.DataFrame, england: pd.DataFrame | None) -> tuple[dict, dict]:

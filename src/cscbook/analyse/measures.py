@@ -160,8 +160,11 @@ def population_rate_split(counts: pd.Series, pop: pd.Series, start: int, end: in
 def compare(rows: list[dict]) -> pd.DataFrame:
     """The 'How this compares with the NAO' table.
 
-    Each row gives ``key`` (in the reference table), ``ours``, and optionally ``reason`` for a
-    difference or ``na`` when the data cannot give the figure.
+    Each row gives ``key`` (in the reference table), ``ours`` (our value on the definition the publisher's
+    words name), and optionally ``reason`` for a difference, and for the end of a range ``authority``, the
+    authority at our end. A row passes when our value is within the published figure's tolerance (its
+    rounding, unless the reference table gives a wider one with a reason) and, where the publisher names
+    the authority at that end, ours is the same authority: never on the value alone.
     """
     out = []
     pub = reference.published()
@@ -170,10 +173,19 @@ def compare(rows: list[dict]) -> pd.DataFrame:
         theirs = float(ref["value"])
         ours = r.get("ours")
         unit = ref["unit"]
+        tol_value, why = reference.tolerance(r["key"])
+        notes = [r.get("reason", "")]
+        if why != "the published figure's rounding":
+            notes.append(f"tolerance widened: {why}")
         if ours is None or (isinstance(ours, float) and np.isnan(ours)):
-            ok, tol, verdict = False, reference.within(ref["kind"], 0.0, theirs)[1], "n/a"
+            ok, tol, verdict = False, reference.within(r["key"], 0.0)[1], "n/a"
         else:
-            ok, tol = reference.within(ref["kind"], float(ours), theirs)
+            ok, tol = reference.within(r["key"], float(ours))
+            named, mine = reference.named_authority(r["key"]), r.get("authority")
+            if named and mine and named != mine:
+                ok = False
+                end = "lowest" if ref["kind"] == "range_min" else "highest"
+                notes.insert(0, f"our {end} authority is {mine}, the NAO's {named}: not the same end")
             verdict = "pass" if ok else "fail"
         out.append(
             {
@@ -182,7 +194,7 @@ def compare(rows: list[dict]) -> pd.DataFrame:
                 "Ours": "—" if verdict == "n/a" else _fmt(float(ours), unit, ref["kind"]),
                 "Tolerance": tol,
                 "Result": verdict,
-                "Note": r.get("reason", "") if verdict != "pass" or r.get("reason") else "",
+                "Note": "; ".join(n for n in notes if n),
             }
         )
     return pd.DataFrame(out)

@@ -10,16 +10,6 @@ import pandas as pd
 #: The NAO's period: years ending 31 March 2011 to 2018 (2010-11 to 2017-18).
 NAO_START, NAO_END = 2011, 2018
 
-#: Tolerances used when our figure is compared with a published one, by kind of figure.
-TOLERANCE = {
-    "level": ("relative", 0.01),  # national totals within 1%
-    "growth": ("points", 1.0),  # growth rates within 1 percentage point
-    "range_min": ("relative", 0.10),  # ends of ranges within 10%
-    "range_max": ("relative", 0.10),
-    "share": ("points", 1.0),  # shares within 1 percentage point
-    "change": ("relative", 0.10),
-}
-
 
 def reference_dir() -> Path:
     """The folder of published reference figures: the repository's data/reference, or a copy in the package."""
@@ -50,11 +40,45 @@ def value(key: str) -> float:
     return float(published().loc[key, "value"])
 
 
-def within(kind: str, ours: float, theirs: float) -> tuple[bool, str]:
-    """Whether ``ours`` matches ``theirs`` within the tolerance for ``kind``, and the tolerance in words."""
-    how, tol = TOLERANCE[kind]
-    if how == "relative":
-        ok = abs(ours - theirs) <= tol * abs(theirs)
-        return bool(ok), f"±{tol:.0%}"
-    ok = abs(ours - theirs) <= tol
-    return bool(ok), f"±{tol:g} pp"
+def rounding(text: str) -> float:
+    """Half a unit of a published figure's last significant digit: the NAO's own rounding ('7' -> 0.5,
+    '5.2' -> 0.05, '8800000000' -> 5e7, '-500' -> 50)."""
+    t = text.strip().lstrip("+-")
+    if "." in t:
+        return 0.5 * 10 ** -len(t.split(".")[1])
+    zeros = len(t) - len(t.rstrip("0")) if t.strip("0") else 0
+    return 0.5 * 10**zeros
+
+
+def tolerance(key: str) -> tuple[float, str]:
+    """A figure's tolerance in its own units and why: the publisher's rounding, or a wider one the reference
+    table gives with its reason (column ``tolerance``, ``tolerance_reason``)."""
+    ref = published().loc[key]
+    wider = ref.get("tolerance")
+    if wider is not None and pd.notna(wider):
+        return float(wider), str(ref.get("tolerance_reason") or "")
+    return rounding(published_text(key)), "the published figure's rounding"
+
+
+def within(key: str, ours: float) -> tuple[bool, str]:
+    """Whether ``ours`` matches the published figure ``key`` within its tolerance, and the tolerance in words."""
+    tol, _ = tolerance(key)
+    ref = published().loc[key]
+    ok = abs(ours - float(ref["value"])) <= tol + 1e-9 * max(1.0, abs(tol))
+    unit = str(ref["unit"])
+    if unit == "percent":
+        words = f"±{tol:g} pp"
+    elif unit.startswith("pounds"):
+        words = f"±£{tol:,.6g}"
+    elif unit.startswith("per 10000"):
+        words = f"±{tol:,.6g} per 10,000"
+    else:
+        words = f"±{tol:,.6g}"
+    return bool(ok), words
+
+
+def named_authority(key: str) -> str | None:
+    """The authority the publisher names at this end of a range, where it names one."""
+    ref = published().loc[key]
+    a = ref.get("authority")
+    return str(a) if a is not None and pd.notna(a) and str(a) else None

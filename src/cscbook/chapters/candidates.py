@@ -1,6 +1,7 @@
-"""The candidate definitions of the NAO's figures (``data/reference/candidates.csv``) on a chapter's data:
-the table of candidates, a sentence per figure, and the comparison rows that use the candidate that
-reproduces the NAO's figure (on the official statistics; synthetic England keeps its calibrated rows)."""
+"""The candidate definitions of the NAO's figures (``data/reference/candidates.csv``) on a chapter's data: an
+exploratory table (each definition's value and its distance from the NAO's figure, and how many were tried),
+a sentence per figure saying whether it is identified, consistent with some definitions, or not reproduced,
+and a note on each comparison row. A candidate never changes the value or the result a row scores."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from cscbook.analyse import candidates, measures, reference
 from cscbook.chapters.context import Context
 
 #: The columns of the table shown in the chapter (one row per candidate; the figure named on its first row).
-SHOWN = ["Figure (NAO)", "#", "Definition", "Ours", "Reproduces", "Used"]
+SHOWN = ["Figure (NAO)", "#", "Definition", "Ours", "Distance from the NAO", "Reproduces"]
 
 
 def assess(ctx: Context, groups: list[str]) -> pd.DataFrame:
@@ -22,22 +23,37 @@ def assess(ctx: Context, groups: list[str]) -> pd.DataFrame:
 
 
 def shown(cand: pd.DataFrame) -> pd.DataFrame:
-    """One row per candidate: its values in the form of the NAO's figures, and whether it reproduces them."""
+    """One row per candidate: its values in the form of the NAO's figures, how far they are from them, and
+    whether they reproduce them."""
     rows, seen = [], set()
     for (group, order), c in cand.groupby(["group", "order"], sort=False):
         first = group not in seen
         seen.add(group)
         rows.append(
             {
-                "Figure (NAO)": f"{c['figure'].iloc[0]} (NAO: {_values(c, 'published')})" if first else "",
+                "Figure (NAO)": f"{c['figure'].iloc[0]} (NAO: {_values(c, 'published')}; {int(c['tried'].iloc[0])} tried)"
+                if first
+                else "",
                 "#": int(order),
                 "Definition": c["definition"].iloc[0],
                 "Ours": _values(c, "ours"),
+                "Distance from the NAO": _distance(c),
                 "Reproduces": "yes" if c["reproduces"].iloc[0] else "no",
-                "Used": "used" if c["used"].iloc[0] else "",
             }
         )
     return pd.DataFrame(rows, columns=SHOWN)
+
+
+def _distance(c: pd.DataFrame) -> str:
+    """'+1.2 pp', '-3 per 10,000 and +0 per 10,000', '—' where there is no value."""
+    out = []
+    for k, d in zip(c["key"], c["distance"]):
+        if not math.isfinite(d):
+            out.append("—")
+            continue
+        unit = reference.published().loc[k, "unit"]
+        out.append(f"{d:+.1f} pp" if unit == "percent" else f"{d:+,.0f}" + (" per 10,000" if "10000" in unit else ""))
+    return " and ".join(out)
 
 
 def _values(c: pd.DataFrame, col: str) -> str:
@@ -51,23 +67,44 @@ def _values(c: pd.DataFrame, col: str) -> str:
     return " and ".join(parts)
 
 
+def _ends(c: pd.DataFrame) -> str:
+    """' (Westminster to Blackpool)': the authorities at the ends of a range, from the candidate's detail."""
+    if not c["key"].iloc[0].endswith("_min"):
+        return ""
+    who = [str(d).split(";")[0].strip() for d in c["detail"]]
+    return f" ({who[0]} to {who[-1]})" if all(who) else ""
+
+
 def sentence(cand: pd.DataFrame, group: str) -> str:
-    """How many declared definitions reproduce the figure, and which one is used (or the nearest, when none)."""
+    """Whether the NAO's figure is identified (one definition gives both its numbers), consistent with some of
+    the definitions tried (one number), or not reproduced, with how many were tried."""
     g = cand[cand["group"] == group]
-    per = g.groupby("order", sort=True)
-    n, ok = per.ngroups, int(per["reproduces"].first().sum())
-    figure, nao = g["figure"].iloc[0], _values(g[g["order"] == g["order"].min()], "published")
-    if ok:
-        use = g[g["used"]]
+    n = int(g["order"].nunique())
+    figure = g["figure"].iloc[0]
+    nao = _values(g[g["order"] == g["order"].min()], "published")
+    state, hit = candidates.status(cand, group)
+    if state == candidates.IDENTIFIED:
+        c = hit[hit["order"] == hit["order"].min()]
+        more = hit["order"].nunique() - 1
+        also = (
+            f" ({more} other definition{'s' if more > 1 else ''} tried give{'' if more > 1 else 's'} the same)"
+            if more
+            else ""
+        )
         return (
-            f"{figure}: {ok} of the {n} definitions declared reproduce the NAO's {nao} to its rounding; the first "
-            f"in declared order is used: {measures.lower_first(use['definition'].iloc[0])} ({_values(use, 'ours')})."
+            f"{figure}: identified. Of the {n} definitions tried, {measures.lower_first(c['definition'].iloc[0])} "
+            f"gives {_values(c, 'ours')}{_ends(c)}, both of the NAO's numbers ({nao}) to their rounding{also}."
+        )
+    if state == candidates.CONSISTENT:
+        which = [f"{measures.lower_first(d)} ({_values(x, 'ours')})" for d, x in hit.groupby("definition", sort=False)]
+        return (
+            f"{figure}: consistent with {len(which)} of the {n} definitions tried ({'; '.join(which)}). One "
+            f"number ({nao}) cannot tell them apart, so the definition is not identified."
         )
     near = _nearest(g)
     return (
-        f"{figure}: none of the {n} definitions declared reproduces the NAO's {nao} to its rounding, so the "
-        f"figure is not reproduced here; the nearest is {measures.lower_first(near['definition'].iloc[0])} "
-        f"({_values(near, 'ours')})."
+        f"{figure}: not reproduced. None of the {n} definitions tried gives the NAO's {nao} to its rounding; "
+        f"the nearest is {measures.lower_first(near['definition'].iloc[0])} ({_values(near, 'ours')})."
     )
 
 
@@ -78,8 +115,8 @@ def _nearest(g: pd.DataFrame) -> pd.DataFrame:
 
 
 def apply(ctx: Context, rows: list[dict], cand: pd.DataFrame) -> list[dict]:
-    """The comparison rows with, on the official statistics, the value of the candidate used for each key
-    that has one, and the definitions tried named in every row with candidates."""
+    """The comparison rows as scored, each with a note on what the definitions explored found for its figure
+    (on the official statistics to 2017-18, where the NAO's figures apply). A row's value never changes."""
     if ctx.synthetic or ctx.p.region or ctx.last != reference.NAO_END:  # the NAO's figures are for England to 2017-18
         return rows
     out = []
@@ -88,14 +125,14 @@ def apply(ctx: Context, rows: list[dict], cand: pd.DataFrame) -> list[dict]:
         if g.empty:
             out.append(row)
             continue
-        n, use = g["order"].nunique(), g[g["used"]]
-        tried = f"{n} definitions declared in data/reference/candidates.csv"
-        if len(use):
-            note = f"definition used: {measures.lower_first(use['definition'].iloc[0])}, the first of {tried} to reproduce the NAO's figures"
-            out.append({**row, "ours": float(use["ours"].iloc[0]), "reason": note})
-        else:
-            note = f"none of the {tried} reproduces the NAO's figures to their rounding"
-            out.append({**row, "reason": "; ".join(p for p in (row.get("reason", ""), note) if p)})
+        state, hit = candidates.status(cand, g["group"].iloc[0])
+        n = int(g["order"].nunique())
+        note = {
+            candidates.IDENTIFIED: f"identified among {n} definitions explored (see below)",
+            candidates.CONSISTENT: f"consistent with {hit['order'].nunique()} of {n} definitions explored (see below)",
+            candidates.NOT_REPRODUCED: f"none of {n} definitions explored reproduces it (see below)",
+        }[state]
+        out.append({**row, "reason": "; ".join(p for p in (row.get("reason", ""), note) if p)})
     return out
 
 

@@ -46,8 +46,7 @@ def rule_text(meta: dict, rule: str) -> str:
 
 def within(key: str, value: float) -> bool:
     """Whether ``value`` matches the published figure ``key`` within its tolerance."""
-    ref = reference.published().loc[key]
-    return reference.within(ref["kind"], float(value), float(ref["value"]))[0]
+    return reference.within(key, float(value))[0]
 
 
 def years_matching(values: pd.Series, key: str, fmt: str = "{:,.0f}") -> list[str]:

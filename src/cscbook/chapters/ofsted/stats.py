@@ -247,8 +247,18 @@ def nao_rows(ctx: Context, gr: dict) -> list[dict]:
     if reason:
         return [{"key": k, "ours": None, "reason": reason} for k in ("good_spend_min", "good_spend_max")]
     rows = [
-        {"key": "good_spend_min", "ours": gr["min"], "reason": f"lowest: {gr['who_min']}; {note}"},
-        {"key": "good_spend_max", "ours": gr["max"], "reason": f"highest: {gr['who_max']}; {note}"},
+        {
+            "key": "good_spend_min",
+            "ours": gr["min"],
+            "reason": f"lowest: {gr['who_min']}; {note}",
+            "authority": gr["who_min"],
+        },
+        {
+            "key": "good_spend_max",
+            "ours": gr["max"],
+            "reason": f"highest: {gr['who_max']}; {note}",
+            "authority": gr["who_max"],
+        },
     ]
     if not ctx.synthetic:
         for row, stat in zip(rows, ("min", "max")):

@@ -98,9 +98,7 @@ def reproducing(shares: pd.DataFrame) -> list[str]:
         return []
     ok = []
     for k in shares.columns:
-        if all(
-            reference.within("share", float(shares.loc[y, k]), reference.value(NAO_SHARE_YEARS[y]))[0] for y in years
-        ):
+        if all(reference.within(NAO_SHARE_YEARS[y], float(shares.loc[y, k]))[0] for y in years):
             ok.append(k)
     return ok
 
@@ -275,7 +273,7 @@ def reproduction_sentence(ctx: Context, shares: pd.DataFrame) -> str:
     missing = [measures.year_label(y) for y in NAO_SHARE_YEARS if y not in shares.index]
     if missing:
         return f"Not assessed: the chapter's years do not include {' and '.join(missing)}."
-    tol = reference.within("share", 0.0, 0.0)[1]
+    tol = reference.within(NAO_SHARE_YEARS[min(NAO_SHARE_YEARS)], 0.0)[1]
     repro = reproducing(shares)
     verb = "reproduces" if len(repro) == 1 else "reproduce"
     if not repro:

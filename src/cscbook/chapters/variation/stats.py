@@ -235,7 +235,8 @@ def nao_rows(ctx: Context, dist: pd.DataFrame) -> list[dict]:
                     if ctx.synthetic
                     else range_end_note(ctx, col, key, stat, dist)
                 )
-                rows.append({"key": key, "ours": ours, "reason": note})
+                who = dist.loc[MEASURES[col], "Lowest" if stat == "Minimum" else "Highest"]
+                rows.append({"key": key, "ours": ours, "reason": note, "authority": None if ctx.synthetic else who})
     return rows
 
 
