@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -41,13 +42,9 @@ def value(key: str) -> float:
 
 
 def rounding(text: str) -> float:
-    """Half a unit of a published figure's last significant digit: the NAO's own rounding ('7' -> 0.5,
-    '5.2' -> 0.05, '8800000000' -> 5e7, '-500' -> 50)."""
-    t = text.strip().lstrip("+-")
-    if "." in t:
-        return 0.5 * 10 ** -len(t.split(".")[1])
-    zeros = len(t) - len(t.rstrip("0")) if t.strip("0") else 0
-    return 0.5 * 10**zeros
+    """Half a unit of the last digit a figure was published with: its own rounding ('7' -> 0.5, '5.2' -> 0.05,
+    '301' -> 0.5; a figure rounded to millions is written '8.8e9' -> 5e7)."""
+    return 0.5 * 10 ** Decimal(text.strip()).as_tuple().exponent
 
 
 def tolerance(key: str) -> tuple[float, str]:
