@@ -177,15 +177,16 @@ def test_failing_rows_say_why(official_like, chapter):
 
 @pytest.mark.slow
 def test_decomposition_note_names_the_reproduction_model_and_the_vacancy_years(official_like):
-    """On official-like data the main model is the declared candidate closest to the NAO's shares, over every
-    year without vacancies; each failing row names it, its years, and the two-year model with vacancies."""
+    """On official-like data each row scores the first declared specification (the NAO's own description) and
+    names the closest one as exploratory; each failing row names the main model's years and the two-year model
+    with vacancies."""
     ctx = make_ctx("decomposition", official_like, n_boot=0)
     df = nao_table("decomposition", ctx)
     failing = df[df["Result"] == "fail"]
     assert len(failing)
-    assert failing["Note"].str.contains("reproduction model: ").all()
-    assert failing["Note"].str.contains("the closest of [0-9]+ declared specifications").all()
-    assert failing["Note"].str.contains("main fit").all()
+    assert failing["Note"].str.contains("scored on the NAO's own description: ").all()
+    assert failing["Note"].str.contains(r"the closest of [0-9]+ declared specifications \(exploratory").all()
+    assert failing["Note"].str.contains("the chapter's main model").all()
     assert failing["Note"].str.contains(r"leaves out vacancy rates, which the data have only from").all()
     assert failing["Note"].str.contains(r"with them \(").all()
 

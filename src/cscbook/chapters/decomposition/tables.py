@@ -256,7 +256,7 @@ def fit_words(f: models.Fit) -> str:
 def share_note(ctx: Context, res: Results, k: str, key: str) -> str:
     """Why a share differs from the NAO's: the years and authorities in the fit, where vacancy rates
     start, what one year of data does to the components, and the longer panel without vacancies."""
-    parts = [f"main fit: {fit_words(res.main)}"]
+    parts = [f"the chapter's main model (the closest specification): {fit_words(res.main)}"]
     vac = ctx.panel.loc[ctx.panel["sw_vacancy_rate"].notna(), "year"]
     dropped = res.main.dropped.get("vacancy missing", 0)
     if not res.spec.vacancies:
