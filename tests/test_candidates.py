@@ -67,6 +67,17 @@ def _panel():
     return pd.DataFrame(rows)
 
 
+def _declare(monkeypatch, decl, top: str | None = None) -> None:
+    """Declare ``decl`` as the candidates and give the NAO's range as 40 to 103, naming ``top`` at its top end."""
+    monkeypatch.setattr(candidates, "declared", lambda: tuple(decl))
+    pub = reference.published().copy()
+    pub.loc["cpp_rate_min", "value"], pub.loc["cpp_rate_max", "value"] = 40, 103
+    if top:
+        pub.loc["cpp_rate_max", "authority"] = top
+    monkeypatch.setattr(reference, "published", lambda: pub)
+    monkeypatch.setattr(reference, "published_text", lambda k: {"cpp_rate_min": "40", "cpp_rate_max": "103"}[k])
+
+
 def test_a_range_matched_by_one_definition_at_both_ends_is_identified(monkeypatch):
     decl = [
         candidates.Candidate("g", 1, "all", "F", "range", ("cpp_rate_min", "cpp_rate_max"), "2017", "cpp_starts",
@@ -76,11 +87,7 @@ def test_a_range_matched_by_one_definition_at_both_ends_is_identified(monkeypatc
         candidates.Candidate("g", 3, "lagged", "F", "range", ("cpp_rate_min", "cpp_rate_max"), "2018", "cpp_starts",
                              "pop_0_17@-1", "authorities", ("Tinyton",), "", "lagged"),
     ]  # fmt: skip
-    monkeypatch.setattr(candidates, "declared", lambda: tuple(decl))
-    pub = reference.published().copy()
-    pub.loc["cpp_rate_min", "value"], pub.loc["cpp_rate_max", "value"] = 40, 103
-    monkeypatch.setattr(reference, "published", lambda: pub)
-    monkeypatch.setattr(reference, "published_text", lambda k: {"cpp_rate_min": "40", "cpp_rate_max": "103"}[k])
+    _declare(monkeypatch, decl)
     t = candidates.assess("g", _panel(), None)
     by = t.set_index(["candidate", "key"])["ours"]
     assert by["all", "cpp_rate_min"] == 0  # Tinyton's no plans
@@ -103,12 +110,7 @@ def test_a_named_end_of_a_range_must_be_the_same_authority(monkeypatch):
         candidates.Candidate("g", 1, "no_tiny", "F", "range", ("cpp_rate_min", "cpp_rate_max"), "2017", "cpp_starts",
                              "pop_0_17", "authorities", ("Tinyton",), "", "no tiny"),
     ]  # fmt: skip
-    monkeypatch.setattr(candidates, "declared", lambda: tuple(decl))
-    pub = reference.published().copy()
-    pub.loc["cpp_rate_min", "value"], pub.loc["cpp_rate_max", "value"] = 40, 103
-    pub.loc["cpp_rate_max", "authority"] = "Brook"  # ours is Carra
-    monkeypatch.setattr(reference, "published", lambda: pub)
-    monkeypatch.setattr(reference, "published_text", lambda k: {"cpp_rate_min": "40", "cpp_rate_max": "103"}[k])
+    _declare(monkeypatch, decl, top="Brook")  # ours is Carra
     t = candidates.assess("g", _panel(), None)
     assert not t["reproduces"].any() and candidates.status(t, "g")[0] == candidates.NOT_REPRODUCED
     row = measures.compare([{"key": "cpp_rate_max", "ours": 103.2, "authority": "Carra"}]).iloc[0]
