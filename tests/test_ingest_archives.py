@@ -68,3 +68,43 @@ def test_an_archive_that_unpacks_too_large_is_refused(tmp_path, monkeypatch):
     with pytest.raises(UserError) as e:
         ingest_folder(tmp_path / "in", cache=None)
     assert "more than 100 bytes" in e.value.line()
+
+
+def _two_entries(path, name: str, first: bytes, second: bytes):
+    """A ZIP with two entries of one name (zipfile warns; a publisher's tool may not)."""
+    import warnings
+
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as z:
+        warnings.simplefilter("ignore")
+        z.writestr(name, first)
+        z.writestr(name, second)
+    return path
+
+
+def test_two_members_of_one_name_that_differ_are_refused_and_never_poison_the_cache(tmp_path):
+    """The parse of one member is never kept under the other's hash: a later ingest of the second file alone
+    reads what that file says."""
+    loose = official.write_all(tmp_path / "loose")
+    c1 = (loose / "c1.csv").read_bytes()
+    changed = c1.replace(b",1000,", b",1999,")
+    assert changed != c1
+    (tmp_path / "zipped").mkdir()
+    _two_entries(tmp_path / "zipped" / "release.zip", "data/c1.csv", c1, changed)
+    cache = tmp_path / "cache"
+    with pytest.raises(UserError) as e:
+        ingest_folder(tmp_path / "zipped", cache=cache)
+    assert e.value.rule == "archive-conflict" and "members 1 and 2 are both named 'data/c1.csv'" in e.value.what
+    (tmp_path / "second").mkdir()
+    (tmp_path / "second" / "c1.csv").write_bytes(changed)
+    got = ingest_folder(tmp_path / "second", cache=cache).tables["cin"]
+    want = ingest_folder(tmp_path / "second", cache=None).tables["cin"]
+    assert got.drop(columns="file").equals(want.drop(columns="file")) and (got["value"] == 1999).any()
+
+
+def test_the_same_member_twice_is_read_once(tmp_path):
+    loose = official.write_all(tmp_path / "loose")
+    c1 = (loose / "c1.csv").read_bytes()
+    (tmp_path / "zipped").mkdir()
+    _two_entries(tmp_path / "zipped" / "release.zip", "data/c1.csv", c1, c1)
+    r = ingest_folder(tmp_path / "zipped", cache=None)
+    assert r.inventory["path"].tolist() == ["release.zip/data/c1.csv"]

@@ -185,8 +185,9 @@ def ingest_folder(folder: Path, cache: Path | None = None, workers: int | None =
     files, skipped = data_files(folder)
     with tempfile.TemporaryDirectory(prefix="cscbook-archives-") as scratch:
         listed = archives.listing(folder, files, Path(scratch))  # (inventory name, file to read)
-        hashes = {str(folder / rel): _sha256(p, folder / rel) for rel, p in listed}
-        jobs = [(p, hashes[str(folder / rel)], Path(cache) if cache else None) for rel, p in listed]
+        shas = [_sha256(p, folder / rel) for rel, p in listed]  # each file read is keyed on its own content
+        hashes = {str(folder / rel): sha for (rel, _), sha in zip(listed, shas)}
+        jobs = [(p, sha, Path(cache) if cache else None) for (_, p), sha in zip(listed, shas)]
         cold = [j for j in jobs if not (j[2] and (j[2] / f"{j[1]}-{READER_VERSION}" / "meta.json").exists())]
         workers = workers if workers is not None else min(len(cold), os.cpu_count() or 1)
         if workers > 1 and len(cold) > 2:

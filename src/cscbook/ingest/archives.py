@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from cscbook.errors import UserError
+from cscbook.fsutil import file_sha256
 
 #: Members read from an archive (other members, such as PDFs and metadata, are not data).
 MEMBER_SUFFIXES = {".csv", ".xls", ".xlsx", ".ods"}
@@ -34,7 +35,7 @@ def _members(path: Path, rel: str, into: Path) -> list[tuple[str, Path]]:
             infos = [i for i in z.infolist() if _is_data(i)]
             if sum(i.file_size for i in infos) > MAX_UNPACKED:
                 raise UserError(path, f"the archive unpacks to more than {MAX_UNPACKED:,} bytes", "archive")
-            out = []
+            out, seen = [], {}  # member name -> (its entry number, its unpacked file)
             for k, info in enumerate(infos):
                 name = PurePosixPath(info.filename)
                 if name.is_absolute() or ".." in name.parts:
@@ -43,6 +44,17 @@ def _members(path: Path, rel: str, into: Path) -> list[tuple[str, Path]]:
                 target.parent.mkdir(parents=True)
                 with z.open(info) as src, open(target, "wb") as dst:
                     shutil.copyfileobj(src, dst)
+                if info.filename in seen:  # one name, two entries: the same file twice, or a conflict
+                    first, earlier = seen[info.filename]
+                    if file_sha256(earlier) != file_sha256(target):
+                        raise UserError(
+                            path,
+                            f"members {first + 1} and {k + 1} are both named {info.filename!r} and differ: "
+                            "which one is the release's file cannot be told",
+                            "archive-conflict",
+                        )
+                    continue
+                seen[info.filename] = (k, target)
                 out.append((f"{rel}/{info.filename}", target))
             return out
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as err:
