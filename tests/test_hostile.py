@@ -104,6 +104,20 @@ def test_downloads_neutralise_spreadsheet_formulas(tmp_path):
     assert df["name"].iloc[0] == "=1+1"  # the table itself is not changed
 
 
+def test_downloads_neutralise_formulas_in_headers_and_the_index(tmp_path):
+    """An authority named with a formula heads a column of a profile's table: header, index and their names
+    are neutralised in the CSV and in the workbook."""
+    df = pd.DataFrame({'=HYPERLINK("x")': [1.0], "England": [2.0]}, index=pd.Index(["@rate"], name="+measure"))
+    out = csv_safe(df)
+    assert list(out.columns) == ['\'=HYPERLINK("x")', "England"] and list(out.index) == ["'@rate"]
+    assert out.index.name == "'+measure" and out.iloc[0, 0] == 1.0
+    out.to_excel(tmp_path / "t.xlsx")
+    from openpyxl import load_workbook
+
+    cells = [c.value for row in load_workbook(tmp_path / "t.xlsx").active.iter_rows() for c in row]
+    assert not any(isinstance(v, str) and v.startswith(("=", "+", "@")) for v in cells), cells
+
+
 def test_links_in_a_data_folder_are_not_followed(tmp_path):
     from cscbook.cli import app
     from cscbook.ingest import ingest_folder

@@ -124,13 +124,14 @@ def map_text(df, fn, labels: bool = False):
 
 
 def csv_safe(df):
-    """A copy of ``df`` for a download: every text cell a spreadsheet would read as a formula gets a leading
-    apostrophe, so that it shows as text (numbers, in numeric columns, stay numbers)."""
+    """A copy of ``df`` for a download: every text cell a spreadsheet would read as a formula, and every such
+    column header, index label and their names (an authority's name heads a column of a profile's tables),
+    gets a leading apostrophe, so that it shows as text (numbers, in numeric columns, stay numbers)."""
 
     def safe(x: str) -> str:
         return "'" + x if x.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(x) else x
 
-    return map_text(df, safe)
+    return map_text(df, safe, labels=True)
 
 
 #: The file cscbook leaves in a folder it made, so that it knows the folder is its own to replace.
