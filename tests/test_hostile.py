@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 
 from cscbook.chapters.context import styled_table
 from cscbook.fsutil import csv_safe
-from cscbook.publish import figures, profiles
+from cscbook.publish import figures, markdown
 from tests.conftest import REAL_DATA, ROOT
 from tests.fixtures import official
 
@@ -45,7 +45,7 @@ def _sphinx_ext():
 @pytest.mark.parametrize("name", HOSTILE)
 def test_a_name_in_markdown_renders_as_its_own_text(name):
     md = MarkdownIt("commonmark")
-    for text in (profiles.link("X1", name, links="all"), profiles.link("X1", name), profiles.md_escape(name)):
+    for text in (markdown.link("X1", name, links="all"), markdown.link("X1", name), markdown.md_escape(name)):
         out = md.render(text)
         assert not PAYLOAD.search(out), out
         shown = re.sub(r"<[^>]+>", "", out).strip()
@@ -53,7 +53,7 @@ def test_a_name_in_markdown_renders_as_its_own_text(name):
 
 
 def test_sentences_glued_as_markdown_cannot_carry_an_element():
-    guarded = profiles.md_guard("In <img src=x onerror=alert(1)> the rate rose; [a](b.ipynb) \\<kept\\>")
+    guarded = markdown.md_guard("In <img src=x onerror=alert(1)> the rate rose; [a](b.ipynb) \\<kept\\>")
     assert not PAYLOAD.search(MarkdownIt("commonmark").render(guarded))
     assert "\\<kept\\>" in guarded  # already escaped text is left alone
 

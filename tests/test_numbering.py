@@ -13,7 +13,7 @@ import pytest
 from cscbook import params
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
-from cscbook.publish import profiles, registry
+from cscbook.publish import markdown, registry
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = [c.id for c in registry.chapters()]
@@ -172,7 +172,7 @@ def test_highlight_sentences_link_to_the_profile(england):
     last = england.panel[england.panel["year"] == 2018]
     code = str(last.loc[last["cpp_31mar"].notna() & last["ofsted_overall"].notna(), "la_code"].iloc[5])
     name = str(last.loc[last["la_code"] == code, "la_name"].iloc[0])
-    link = f"[{profiles.md_escape(name)}](profiles/{code}.ipynb)"
+    link = f"[{markdown.md_escape(name)}](profiles/{code}.ipynb)"
 
     make = {
         "demand": lambda ctx: dm.highlight_sentence(ctx, dm.tables(ctx)),
@@ -185,7 +185,7 @@ def test_highlight_sentences_link_to_the_profile(england):
         assert link in sentence(linked[c]), c
     for c, sentence in make.items():
         text = sentence(_ctx(c, england, code))
-        assert f"**{profiles.md_escape(name)}**" in text and "](profiles/" not in text, (c, text)
+        assert f"**{markdown.md_escape(name)}**" in text and "](profiles/" not in text, (c, text)
     assert _ctx("demand", england, None).highlight_md == ""
 
 

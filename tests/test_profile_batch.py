@@ -117,7 +117,7 @@ def test_a_batch_writes_the_notebook_papermill_would(england, panel_dir, tmp_pat
     (tmp_path / "batch").mkdir()
     (tmp_path / "pm").mkdir()
     profile_build.run_profiles([(code, name)], panel_dir, "2011-2018", tmp_path / "batch", "all")
-    template = profile_build.fill_template(nbformat.read(PROFILE_TEMPLATE, as_version=4), code, name)
+    template = profile_batch.fill_template(nbformat.read(PROFILE_TEMPLATE, as_version=4), code, name)
     parameters = {"la_code": code, "panel_dir": str(panel_dir.resolve()), "years": "2011-2018"}
     parameters |= {"out_dir": str(tmp_path / "batch"), "profile_links": "all"}  # the same out_dir: the same cell
     pm.execute_notebook(

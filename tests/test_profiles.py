@@ -16,7 +16,7 @@ from cscbook.analyse import measures, neighbours
 from cscbook.errors import UserError
 from cscbook.ingest import parse_file
 from cscbook.ingest.neighbours import detect_neighbours
-from cscbook.publish import profile_build, profiles
+from cscbook.publish import markdown, profile_batch, profile_build, profile_figures, profiles
 from cscbook.publish.data import panel_ids
 from cscbook.publish.registry import PROFILE_TEMPLATE
 
@@ -98,7 +98,7 @@ def test_profile_of_the_tiniest_authority_copes_with_suppressed_counts(england, 
         assert "nan" not in sentence
     mix = pf.spending_mix()
     assert mix.sum().round(6).tolist() == [100.0] * 4
-    assert pf.fig_series().alt and pf.fig_positions().png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert profile_figures.series(pf).alt and profile_figures.positions(pf).png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_profile_series_pool_counts_not_rates(england, panel_dir):
@@ -112,11 +112,11 @@ def test_profile_series_pool_counts_not_rates(england, panel_dir):
 
 
 def test_link_follows_the_profiles_the_build_makes():
-    assert profiles.link("A1", "Aville", links="A1,B2") == "[Aville](profiles/A1.ipynb)"
-    assert profiles.link("C3", "Cton", links="A1,B2") == "**Cton**"
-    assert profiles.link("C3", "Cton", here="", links="all") == "[Cton](C3.ipynb)"
-    assert profiles.link("A1", "Aville") == "**Aville**"  # outside the build: no pages to link to
-    assert profiles.link("A1", "Aville", links="") == "**Aville**"
+    assert markdown.link("A1", "Aville", links="A1,B2") == "[Aville](profiles/A1.ipynb)"
+    assert markdown.link("C3", "Cton", links="A1,B2") == "**Cton**"
+    assert markdown.link("C3", "Cton", here="", links="all") == "[Cton](C3.ipynb)"
+    assert markdown.link("A1", "Aville") == "**Aville**"  # outside the build: no pages to link to
+    assert markdown.link("A1", "Aville", links="") == "**Aville**"
 
 
 def test_profile_links_its_neighbours_when_the_build_makes_their_pages(england, panel_dir):
@@ -139,7 +139,7 @@ def test_selection_accepts_codes_and_names_and_rejects_strangers(england, panel_
 
 
 def test_template_placeholders_are_filled():
-    nb = profile_build.fill_template(nbformat.read(PROFILE_TEMPLATE, as_version=4), "X1", "Aville")
+    nb = profile_batch.fill_template(nbformat.read(PROFILE_TEMPLATE, as_version=4), "X1", "Aville")
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "{{" not in text and "# Aville" in text and "X1_profile.csv" in text and "fig-x1-series" in text
 

@@ -182,7 +182,7 @@ def ingest(folder: Path, out: Path, geography: str, build_dir: Path) -> None:
     """Read a FOLDER of official files: print an inventory, write the panel and its data log."""
     from cscbook import contract
     from cscbook.fsutil import claim
-    from cscbook.publish.data import harmonise_checked, ingest_official
+    from cscbook.publish.official import harmonise_checked, ingest_official
 
     claim(out, contract.PREPARED_FILES, inputs=(folder,), what="--out folder")
     result = ingest_official(folder, cache=_ingest_cache(build_dir, folder))

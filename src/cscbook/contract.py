@@ -26,6 +26,9 @@ import pandas as pd
 
 KEYS = ["la_code", "year"]
 
+#: The footprints a panel of the official statistics is put on: the 152 authorities of 2017-18, or today's.
+GEOGRAPHIES = ("2018", "latest")
+
 #: Identity columns.
 IDENTITY = ["la_code", "la_name", "region", "year"]
 

@@ -20,7 +20,7 @@ import pandas as pd
 from cscbook import contract, params
 from cscbook.analyse import measures
 from cscbook.fsutil import csv_safe, map_text
-from cscbook.publish import figures, profiles
+from cscbook.publish import figures, markdown
 
 CHAPTER_MODELS = params.CHAPTER_MODELS
 
@@ -113,7 +113,7 @@ class Context:
         from IPython.display import Markdown
 
         self.glued[name] = text
-        _glue_object(name, Markdown(profiles.md_guard(text)))
+        _glue_object(name, Markdown(markdown.md_guard(text)))
         return text
 
     def glue_figure(self, label: str, fig: figures.Figure | str) -> None:
@@ -158,14 +158,14 @@ class Context:
     def unmarked(self) -> str:
         """The sentence in place of a highlighted authority's when the build marks none: where a reader
         finds any one authority (how to mark one on the charts is on the re-run page, for whoever builds)."""
-        if profiles.profiles_built(self.p.profile_links):
+        if markdown.profiles_built(self.p.profile_links):
             return (
                 "The charts mark no single authority: each one's own figures are on its [profile](profiles/index.md)."
             )
         return "The charts mark no single authority."
 
 
-profile_link = profiles.link
+profile_link = markdown.link
 
 
 def _glue_object(name: str, obj: Any) -> None:

@@ -35,7 +35,7 @@ __all__ = [
     "OFSTED_NAMES",
 ]
 
-GEOGRAPHIES = ("2018", "latest")
+GEOGRAPHIES = contract.GEOGRAPHIES
 
 
 def harmonise(result: IngestResult, geography: str = "2018") -> contract.Prepared:

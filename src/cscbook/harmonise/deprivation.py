@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+import cscbook.harmonise.boundaries as boundaries
 from cscbook.errors import UserError
-from cscbook.harmonise import boundaries
 
 MEASURES = ("idaci_score", "imd_score")
 #: Editions in the order each footprint prefers them (the first one the folder has is used).

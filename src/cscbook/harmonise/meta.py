@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cscbook.harmonise import deprivation
+import cscbook.harmonise.deprivation as deprivation
 from cscbook.ingest import IngestResult
 
 RULES: dict[str, str] = {

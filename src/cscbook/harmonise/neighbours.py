@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cscbook.harmonise import boundaries
+import cscbook.harmonise.boundaries as boundaries
 
 COLUMNS = ["la_code", "rank", "neighbour", "closeness", "edition", "source"]
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+import cscbook.harmonise.boundaries as boundaries
 from cscbook.contract import COUNTS, PER, POP_PUBLISHED
 from cscbook.errors import UserError
-from cscbook.harmonise import boundaries
 from cscbook.harmonise.sources import pick
 
 #: The Nomis bands that add up to ages 0 to 16; 17-year-olds are the 16-year-olds of the year before.

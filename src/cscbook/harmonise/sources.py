@@ -9,7 +9,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from cscbook.harmonise import boundaries, deprivation, lait
+import cscbook.harmonise.boundaries as boundaries
+import cscbook.harmonise.deprivation as deprivation
+import cscbook.harmonise.lait as lait
 from cscbook.harmonise.boundaries import la as _la
 from cscbook.ingest import IngestResult
 

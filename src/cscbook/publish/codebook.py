@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from cscbook.analyse.measures import year_label
+from cscbook.contract import GEOGRAPHIES as FOOTPRINTS
+
 COUNT = "children (count)"
 DEFLATOR_UNIT = "index, 1 in the base year that meta.json names"
 POUNDS = "pounds, nominal (financial year ending 31 March)"
@@ -82,8 +85,6 @@ HEADER = ["column", "meaning", "unit", "rules", "rule_text", "years_2018", "year
 
 def table(root: Path) -> pd.DataFrame:
     """One row per panel column: meaning, unit, rule ids and text, and the years with data on each footprint."""
-    from cscbook.publish.snapshot import FOOTPRINTS
-
     panels, flags, rules = {}, {}, {}
     for g in FOOTPRINTS:
         panels[g] = pd.read_csv(root / g / "panel.csv", dtype=str, keep_default_na=False)
@@ -109,8 +110,6 @@ def table(root: Path) -> pd.DataFrame:
 
 def covered(panel: pd.DataFrame, col: str) -> str:
     """The years with at least one value of ``col``, as ranges of DfE-style labels ('2010-11 to 2017-18')."""
-    from cscbook.publish.snapshot import year_label
-
     years = sorted({int(y) for y, v in zip(panel["year"], panel.get(col, [])) if v != ""})
     spans: list[list[int]] = []
     for y in years:

@@ -10,30 +10,8 @@ from pathlib import Path
 
 import cscbook
 from cscbook import contract, params
-from cscbook.errors import UserError
 from cscbook.publish.cache import code_hash
-
-
-def ingest_official(folder: Path, cache: Path | None = None):
-    """Read a folder of official files (cached per file on its hash in ``cache``, when given)."""
-    from cscbook.ingest import ingest_folder
-
-    if not Path(folder).is_dir():
-        raise UserError(
-            str(folder), "data folder not found", "data must be 'official', 'synthetic' or a folder of official files"
-        )
-    return ingest_folder(Path(folder), cache=cache)
-
-
-def harmonise_checked(ingested, geography: str = "2018") -> contract.Prepared:
-    """Harmonise ingested official files and run the panel checks: every path that reads official data
-    goes through here, so a panel that breaks a rule stops with the rule's one-line error."""
-    from cscbook import validate
-    from cscbook.harmonise import harmonise
-
-    prep = harmonise(ingested, geography=geography)
-    validate.validate_prepared(prep)
-    return prep
+from cscbook.publish.official import harmonise_checked, ingest_official
 
 
 def prepare_official(folder: Path, geography: str = "2018", cache: Path | None = None) -> contract.Prepared:

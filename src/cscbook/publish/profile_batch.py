@@ -15,6 +15,8 @@ import json
 import time
 from pathlib import Path
 
+from cscbook.publish.markdown import md_escape
+
 #: The driver notebook's code: papermill puts the batch's parameters in a cell above it.
 DRIVER = """\
 from cscbook.publish import profile_batch
@@ -33,6 +35,19 @@ failed_dir = ""
 FAILED = "profile failed: "
 
 
+def fill_template(nb, code: str, name: str):
+    """Put the authority's name and code into the template's markdown (title, download link)."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for placeholder, value in (
+                ("{{la_name}}", md_escape(name)),
+                ("{{la_code}}", code),
+                ("{{key}}", code.lower()),
+            ):
+                cell.source = cell.source.replace(placeholder, value)
+    return nb
+
+
 def driver_notebook():
     """The notebook papermill runs once per batch."""
     import nbformat
@@ -49,8 +64,6 @@ def run(items: list, template: str, parameters: dict, out_dir: str, failed_dir: 
     fails, keep its executed copy in ``failed_dir`` and raise an error naming it (see :data:`FAILED`)."""
     import nbformat
     from papermill.iorw import load_notebook_node
-
-    from cscbook.publish.profile_build import fill_template
 
     base = load_notebook_node(template)
     for code, name in items:

@@ -12,7 +12,6 @@ from pathlib import Path
 from cscbook import contract
 from cscbook.errors import UserError
 from cscbook.publish.kernels import died, kernel
-from cscbook.publish.profiles import md_escape
 from cscbook.publish.registry import PROFILE_TEMPLATE, ROOT
 
 #: A kernel's start and imports cost about as much as this many profiles, so fewer authorities take fewer batches.
@@ -43,19 +42,6 @@ def profile_selection(value: str, ids) -> list[str]:
 def profile_links(codes: list[str], ids) -> str:
     """The profile pages this build makes, as the notebooks take them: 'all' or the chosen codes."""
     return "all" if set(codes) == set(ids["la_code"]) else ",".join(codes)
-
-
-def fill_template(nb, code: str, name: str):
-    """Put the authority's name and code into the template's markdown (title, download link)."""
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for placeholder, value in (
-                ("{{la_name}}", md_escape(name)),
-                ("{{la_code}}", code),
-                ("{{key}}", code.lower()),
-            ):
-                cell.source = cell.source.replace(placeholder, value)
-    return nb
 
 
 def run_profiles(

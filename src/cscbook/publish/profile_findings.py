@@ -16,7 +16,8 @@ import pandas as pd
 
 from cscbook.analyse import measures, models, stats
 from cscbook.chapters.preventative import spending
-from cscbook.publish.profiles import MEASURES, SHARED_BY_KEY, Profile, label, md_escape
+from cscbook.publish.markdown import md_escape
+from cscbook.publish.profiles import MEASURES, SHARED_BY_KEY, Profile, label
 
 #: The measures whose rank a profile follows over the years.
 RANKED = ("cpp_31mar", "cla_31mar", "cin_31mar")

@@ -13,7 +13,8 @@ import pandas as pd
 
 from cscbook.analyse import measures
 from cscbook.fsutil import csv_safe
-from cscbook.publish.profiles import Profile, label, md_guard
+from cscbook.publish.markdown import md_guard
+from cscbook.publish.profiles import Profile, label
 
 
 def glue_page(pf: Profile, out_dir: str = ".") -> None:
@@ -34,10 +35,10 @@ def glue_page(pf: Profile, out_dir: str = ".") -> None:
     glue("position", Markdown(md_guard(pf.position_sentence())), display=False)
     glue("spending", Markdown(md_guard(pf.spending_sentence())), display=False)
     glue("ofsted", Markdown(md_guard(pf.ofsted_sentence())), display=False)
-    glue(f"fig-{key}-series", pf.fig_series(), display=False)
-    glue(f"fig-{key}-positions", pf.fig_positions(), display=False)
+    glue(f"fig-{key}-series", profile_figures.series(pf), display=False)
+    glue(f"fig-{key}-positions", profile_figures.positions(pf), display=False)
     glue("live-positions", pf.live_positions(), display=False)
-    glue(f"fig-{key}-spending", pf.fig_spending(), display=False)
+    glue(f"fig-{key}-spending", profile_figures.spending(pf), display=False)
     frames = page_tables(pf)
     for name, frame in frames.items():
         table = styled_table(frame, index=name in INDEXED)

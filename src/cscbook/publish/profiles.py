@@ -15,7 +15,6 @@ it is computed once per kernel: see :func:`shared`.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from cscbook import contract
 from cscbook.analyse import measures
 from cscbook.analyse.neighbours import neighbours_for
 from cscbook.publish import figures
+from cscbook.publish.markdown import link, md_escape
 
 #: Authorities with fewer children than this get a warning about small counts on their profile.
 SMALL_POPULATION = 5000
@@ -60,40 +60,6 @@ def label(col: str) -> str:
 
 SPEND_SHOWN = measures.SOCIAL_CARE  # every category except capital from revenue
 SPEND_LABELS = {c: measures.SPEND_LABELS[c] for c in SPEND_SHOWN}
-
-
-def profiles_built(links: str | None = None) -> set[str]:
-    """The la_codes whose profile pages the build makes, from ``links`` (codes separated by commas, or
-    ``all``): the ``profile_links`` parameter the build gives every chapter and profile notebook.
-    Empty when it is not given, as when a notebook runs outside the build."""
-    return {c.strip() for c in (links or "").split(",") if c.strip()}
-
-
-def has_profile(code: str | None, links: str | None = None) -> bool:
-    built = profiles_built(links)
-    return bool(code) and (code in built or "all" in {c.lower() for c in built})
-
-
-def link(code: str | None, name: str | None, here: str = "profiles/", links: str | None = None) -> str:
-    """The authority's name as MyST Markdown: a link to its profile page when the build makes it,
-    otherwise in bold. ``here`` is the path from the linking page to the profiles folder ('' from
-    another profile); ``links``: the profile pages made (see :func:`profiles_built`)."""
-    label = md_escape(str(name or code or ""))
-    if has_profile(code, links):
-        return f"[{label}]({here}{code}.ipynb)"
-    return f"**{label}**"
-
-
-def md_guard(text: str) -> str:
-    """Markdown made by the book, with any angle bracket not already escaped escaped: whatever a sentence
-    quotes from the data, no HTML element can reach the page (the book's own Markdown uses none)."""
-    return re.sub(r"(?<!\\)([<>])", r"\\\1", text)
-
-
-def md_escape(text: str) -> str:
-    """``text`` as Markdown that shows it exactly: every character Markdown or HTML would read as markup
-    escaped (so ``<img onerror=...>`` is text, not an element) and line breaks made spaces."""
-    return re.sub(r"([\\`*_\[\]()<>{}|$~#&!:=+-])", r"\\\1", " ".join(str(text).split()))
 
 
 # --- measures ---------------------------------------------------------------------------------
@@ -411,30 +377,16 @@ class Profile:
             f"{md_escape(latest['Overall judgement'].lower())}."
         )
 
-    # figures (drawn by profile_figures) -----------------------------------------------------------
-    def fig_series(self) -> figures.Figure:
-        from cscbook.publish import profile_figures
-
-        return profile_figures.series(self)
-
-    def fig_positions(self) -> figures.Figure:
-        from cscbook.publish import profile_figures
-
-        return profile_figures.positions(self)
-
+    # figures (the static ones are drawn by profile_figures, which imports this module) ---------------
     def live_positions(self):
-        """The interactive version of :meth:`fig_positions` (hover names each authority, a reader picks one)."""
+        """The interactive version of ``profile_figures.positions`` (hover names each authority, a reader picks
+        one)."""
         from cscbook.publish import interactive
 
         last = self.s.by_la.xs(self.s.last, level="year")
         names = [str(self.s.names[c]) for c in self.neighbour_codes if c in self.s.names.index]
         year = measures.year_label(self.s.last)
         return interactive.positions(last, self.s.names, SHORT, year, self.name, names, key=self.s.panel_key)
-
-    def fig_spending(self) -> figures.Figure:
-        from cscbook.publish import profile_figures
-
-        return profile_figures.spending(self)
 
     @property
     def source(self) -> str:

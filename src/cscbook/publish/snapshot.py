@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from cscbook import contract
+from cscbook.analyse.measures import year_label
 from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir, file_sha256
 from cscbook.publish.registry import ROOT
@@ -26,7 +27,7 @@ from cscbook.publish.registry import ROOT
 #: The ``data`` parameter's value for the committed snapshot.
 KEYWORD = "official"
 SNAPSHOT = ROOT / "data" / "official"
-FOOTPRINTS = ("2018", "latest")
+FOOTPRINTS = contract.GEOGRAPHIES
 #: The files of a footprint folder, in the order the edition hash reads them.
 #: What the snapshot folder holds (``make`` replaces it whole, so it must hold nothing else).
 OWNED = {"2018", "latest", "codebook.csv", "README.md"}
@@ -51,7 +52,7 @@ def make(folder: Path, out: Path | None = None, cache: Path | None = None) -> st
     A failure at any step leaves the previous snapshot as it was.
     """
     from cscbook.publish import codebook
-    from cscbook.publish.data import harmonise_checked, ingest_official
+    from cscbook.publish.official import harmonise_checked, ingest_official
 
     result = ingest_official(Path(folder), cache=cache)
     with atomic_dir(Path(out or SNAPSHOT)) as tmp:
@@ -110,11 +111,6 @@ def edition_id(root: Path | None = None) -> str:
         have = panel.dropna(how="all", subset=ACTIVITY)["year"]
         latest = max(latest, int(have.max()) if len(have) else 0)
     return f"{year_label(latest)}+{h.hexdigest()[:8]}"
-
-
-def year_label(year: int) -> str:
-    """2018 -> '2017-18' (years end 31 March)."""
-    return f"{year - 1}-{str(year)[-2:]}"
 
 
 def footprint(geography: str, root: Path | None = None) -> Path:

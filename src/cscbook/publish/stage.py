@@ -13,9 +13,9 @@ import yaml
 from cscbook import contract
 from cscbook.fsutil import csv_safe
 from cscbook.publish import interactive, registry
+from cscbook.publish.markdown import link, md_escape
 from cscbook.publish.pdf import PDF_INFO, PDF_NAME
 from cscbook.publish.profile_page import profile_downloads
-from cscbook.publish.profiles import link, md_escape
 from cscbook.publish.registry import BOOK, ROOT
 
 SYNTHETIC_BANNER = """```{{admonition}} Synthetic data

@@ -9,10 +9,10 @@ from typing import Any
 
 import pandas as pd
 
+import cscbook.chapters.decomposition.rewb as within_between
+import cscbook.chapters.decomposition.specs as specs
 from cscbook.analyse import models, reference
 from cscbook.chapters.context import Context
-from cscbook.chapters.decomposition import rewb as within_between
-from cscbook.chapters.decomposition import specs
 from cscbook.publish import figures
 
 #: Tolerance for recovering the generator's true shares (percentage points).

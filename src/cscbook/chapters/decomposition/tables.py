@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+import cscbook.chapters.decomposition.specs as specs
 from cscbook.analyse import measures, models
 from cscbook.chapters import nao_notes
 from cscbook.chapters.context import Context
-from cscbook.chapters.decomposition import specs
 from cscbook.chapters.decomposition.fit import (
     MAIN,
     OLS_SHAPLEY,
