@@ -45,7 +45,7 @@ def nao_rows(ctx: Context, t: dict[str, pd.DataFrame]) -> list[dict]:
         elif _has(eng, col, NAO_START) and _has(eng, col, NAO_END):
             rows.append(_england_row(ctx, t, eng, col, key, la_sum))
         elif col == "pop_0_17":
-            rows.append(_population_row(ctx, t, eng, key, la_sum))
+            rows.append(_population_row(ctx, eng, key))
         else:
             rows.append(_no_england_row(ctx, t, eng, col, key, la_sum))
     return rows
@@ -160,7 +160,7 @@ def _no_england_row(
     return {"key": key, "ours": ours, "reason": nao_notes.join(parts)}
 
 
-def _population_row(ctx: Context, t: dict[str, pd.DataFrame], eng: pd.DataFrame, key: str, la_sum: float) -> dict:
+def _population_row(ctx: Context, eng: pd.DataFrame, key: str) -> dict:
     """Population growth when the England rows lack the first year: summed over the authorities with both
     years, on the estimates as ONS first published them, which the NAO used in 2019 (its own definition);
     the consistent series the book's rates use, and any back-derived year (rule Y-POP), in the Note."""

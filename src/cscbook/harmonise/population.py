@@ -20,14 +20,10 @@ import pandas as pd
 import cscbook.harmonise.boundaries as boundaries
 from cscbook.contract import COUNTS, PER, POP_PUBLISHED
 from cscbook.errors import UserError
-from cscbook.harmonise.sources import pick
+from cscbook.harmonise.sources import pick, release_year
 
 #: The Nomis bands that add up to ages 0 to 16; 17-year-olds are the 16-year-olds of the year before.
 NOMIS_BANDS = ("pop_0_4", "pop_5_9", "pop_10_14", "pop_15", "pop_16")
-
-
-def release_year(vintage: pd.Series) -> pd.Series:
-    return vintage.str.extract(r"(\d{4})", expand=False).astype(float)
 
 
 def population_parts(T: dict[str, pd.DataFrame], geography: str, flags: list) -> list[pd.DataFrame]:
@@ -48,7 +44,7 @@ def _latest_release(pop: pd.DataFrame, flags: list) -> pd.DataFrame:
     """Each year from the latest release that covers it; its ``x`` cells estimated (Y-POP-GAP)."""
     if not len(pop):
         return pd.DataFrame(columns=["la_code", "year", "value"])
-    pop = pop[pop["measure"] == "pop_0_17"].assign(_v=lambda d: release_year(d["vintage"]))
+    pop = pop[pop["measure"] == "pop_0_17"].assign(_v=lambda d: d["vintage"].map(release_year))
     newest = pop.groupby("year")["_v"].transform("max")
     latest = pop[pop["_v"] == newest]
     la, eng = boundaries.la(latest), latest[latest["level"] == "england"]
@@ -161,14 +157,15 @@ def check_coverage(panel: pd.DataFrame, T: dict[str, pd.DataFrame], names: dict)
     """Every authority of the footprint with a count in a year that a population file covers has a population
     then; otherwise the file is named with the authorities it lacks. The successors and predecessors of a
     boundary change are left to its rule (their gaps are flagged)."""
+    moved = panel["la_code"].isin(set(boundaries.RULE_OF))  # a boundary change makes or ends it: its gaps are flagged
+    counted = panel[[c for c in COUNTS if c in panel and c != "pop_0_17"]].notna().any(axis=1)  # it existed
+    lacking_pop = panel["pop_0_17"].isna() & ~moved & counted
     for source in ("population", "population_nomis"):
         t = T.get(source, pd.DataFrame())
         if not len(t):
             continue
         years = set(t["year"]) if source == "population" else {y for y in set(t["year"]) if y - 1 in set(t["year"])}
-        moved = set(boundaries.RULE_OF)  # authorities a boundary change makes or ends: their gaps are flagged
-        counted = panel[[c for c in COUNTS if c in panel and c != "pop_0_17"]].notna().any(axis=1)  # it existed
-        miss = panel[panel["year"].isin(years) & panel["pop_0_17"].isna() & ~panel["la_code"].isin(moved) & counted]
+        miss = panel[panel["year"].isin(years) & lacking_pop]
         if len(miss):
             year = int(miss["year"].min())
             lacking = sorted({names.get(c) or c for c in miss.loc[miss["year"] == year, "la_code"]})

@@ -24,6 +24,8 @@ OFSTED_NAMES = {
     "richmond upon thames": "richmond upon thames",
     "st helens": "st helens",
 }
+#: The looked-after counts the SFR and EES releases give.
+CLA_MEASURES = ["cla_31mar", "cla_16plus", "cla_starts", "cla_starts_16plus"]
 CIN_MEASURES = ["referrals", "s47_enquiries", "icpcs", "cpp_31mar", "cpp_starts", "cin_31mar", "cin_episodes"]
 
 
@@ -119,8 +121,7 @@ def _cin_parts(cin: pd.DataFrame, flags: list) -> tuple[list, list]:
 def _cla_parts(cla: pd.DataFrame, flags: list) -> list:
     """Looked-after children: every SFR and EES release, the latest winning (R-RELEASE, R-EARLIER); aged 16 and
     over from the SFR files only, each for its own year."""
-    measures = ("cla_31mar", "cla_16plus", "cla_starts", "cla_starts_16plus")
-    return [latest_releases(_la(cla), m, flags).assign(measure=m) for m in measures]
+    return [latest_releases(_la(cla), m, flags).assign(measure=m) for m in CLA_MEASURES]
 
 
 def _s251_parts(s251: pd.DataFrame, old_to_new: dict, flags: list) -> list:
@@ -273,7 +274,7 @@ def england(result: IngestResult, years: list[int]) -> pd.DataFrame:
         cols[m] = pd.concat([e_ees, e_sfr]).set_index("year")["value"]
     cla = T.get("cla", pd.DataFrame())
     c = cla[(cla["level"] == "england")] if len(cla) else cla
-    for m in ("cla_31mar", "cla_16plus", "cla_starts", "cla_starts_16plus"):
+    for m in CLA_MEASURES:
         cols[m] = latest_release(c[c["measure"] == m]).set_index("year")["value"]  # SFR and EES, the latest wins
     for m in [m for m in lait.RULE if not m.startswith("spend_")]:  # LAIT England counts, years the files lack
         cols[m] = _lait_england(T.get("lait", pd.DataFrame()), m, cols.get(m))

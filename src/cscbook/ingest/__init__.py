@@ -87,10 +87,9 @@ def parse_file(path: Path) -> Parsed | str:
             if det(wb):
                 return reader(wb)
         return f"workbook without a recognised data sheet (sheets: {', '.join(wb.sheets[:6])})"
-    text = _text_file(path, suffix)
-    if isinstance(text, (Parsed, str)):
-        return text
-    lines = text
+    lines = _text_file(path, suffix)
+    if isinstance(lines, (Parsed, str)):
+        return lines
     header = [
         clean_header(h) for h in pd.read_csv(pd.io.common.StringIO(lines[0]), dtype=str, header=None).iloc[0].fillna("")
     ]

@@ -24,14 +24,8 @@ def read_sfr(path: Path) -> Parsed:
     cols = sorted((h for h in df.columns if re.fullmatch(r"CLA_Mar\d{4}", h)), key=lambda h: int(h[-4:]))
     year = int(cols[-1][-4:])
     df, level = _sfr_rows(df, path)
-    code = df["New_geog_code"] if "New_geog_code" in df.columns else None
-    parts = [long_frame(df, {c: "cla_31mar"}, path, int(c[-4:]), code, df["geog_c"], df["geog_n"], level) for c in cols]
-    if "CLA_16over" in df.columns:  # the latest year's age split
-        parts.append(long_frame(df, {"CLA_16over": "cla_16plus"}, path, year, code, df["geog_c"], df["geog_n"], level))
-    out = pd.concat(parts, ignore_index=True)
-    out.loc[out["level"] == "england", ["old_la_code", "la_code"]] = pd.NA
-    check_negative(out, path)
-    return Parsed("cla", f"SFR {year}", {"cla": out})
+    cells = [(c, "cla_31mar", int(c[-4:])) for c in cols] + [("CLA_16over", "cla_16plus", year)]  # its own year's age
+    return Parsed("cla", f"SFR {year}", {"cla": _sfr_long(df, level, cells, path)})
 
 
 #: Published files whose headers name the wrong year, recognised by their content: (the column, England's
@@ -58,18 +52,8 @@ def read_sfr_starts(path: Path) -> Parsed:
         notes.append(f"{cols[0]} holds {fixed - 1}-{fixed % 100:02d} (the publisher's header names the year before)")
         years = {cols[0]: fixed}
     year = max(years.values())
-    code = df["New_geog_code"] if "New_geog_code" in df.columns else None
-    parts = [
-        long_frame(df, {c: "cla_starts"}, path, y, code, df["geog_c"], df["geog_n"], level) for c, y in years.items()
-    ]
-    if "SCLA_16over" in df.columns:
-        parts.append(
-            long_frame(df, {"SCLA_16over": "cla_starts_16plus"}, path, year, code, df["geog_c"], df["geog_n"], level)
-        )
-    out = pd.concat(parts, ignore_index=True)
-    out.loc[out["level"] == "england", ["old_la_code", "la_code"]] = pd.NA
-    check_negative(out, path)
-    return Parsed("cla", f"SFR {year}", {"cla": out}, notes)
+    cells = [(c, "cla_starts", y) for c, y in years.items()] + [("SCLA_16over", "cla_starts_16plus", year)]
+    return Parsed("cla", f"SFR {year}", {"cla": _sfr_long(df, level, cells, path)}, notes)
 
 
 def _sfr_rows(df: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.Series]:
@@ -81,6 +65,21 @@ def _sfr_rows(df: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.Series]:
     df, level = df[level.notna()], level[level.notna()]
     check_duplicates(df[level == "la"], ["geog_c"], path)
     return df, level
+
+
+def _sfr_long(df: pd.DataFrame, level: pd.Series, cells: list[tuple[str, str, int]], path: Path) -> pd.DataFrame:
+    """An SFR file's (column, measure, year) cells in the long schema, a column the file lacks left out;
+    England's row carries no authority code."""
+    code = df["New_geog_code"] if "New_geog_code" in df.columns else None
+    parts = [
+        long_frame(df, {col: measure}, path, year, code, df["geog_c"], df["geog_n"], level)
+        for col, measure, year in cells
+        if col in df.columns
+    ]
+    out = pd.concat(parts, ignore_index=True)
+    out.loc[out["level"] == "england", ["old_la_code", "la_code"]] = pd.NA
+    check_negative(out, path)
+    return out
 
 
 def detect_ees_starts_by_age(header: list[str]) -> bool:
