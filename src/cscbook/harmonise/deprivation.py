@@ -28,18 +28,16 @@ def add_scores(panel: pd.DataFrame, T: dict[str, pd.DataFrame], geography: str, 
     utla, dist = T.get("iod", pd.DataFrame()), T.get("iod_district", pd.DataFrame())
     if not len(utla) and not len(dist):
         return panel
-    edition = int(editions(T, geography).get("idaci_score", "IoD0")[3:]) or None
+    edition = footprint_edition(T, geography)
     codes = sorted(set(panel["la_code"]))
     recode = boundaries.same_area_recodes(geography)
-    for m in MEASURES:
-        if edition is None:
-            break
+    for m in MEASURES if edition else ():
         own = summary(utla, edition, m, recode)
         rest = [c for c in codes if c not in own.index]
         built = from_districts(T, edition, m, rest, recode)
         panel[m] = panel["la_code"].map(pd.concat([own, built]))
         flags += [(c, int(y), m, "derived", "S-IOD-DISTRICT") for c, y in _rows(panel, built.index)]
-    if geography == "latest" and len(dist) and NEWEST in set(dist["year"]):
+    if has_newest(T, geography):
         for m in MEASURES:
             built = from_districts(T, NEWEST, m, codes, recode)
             panel[f"{m}_{NEWEST}"] = panel["la_code"].map(built)
@@ -47,14 +45,23 @@ def add_scores(panel: pd.DataFrame, T: dict[str, pd.DataFrame], geography: str, 
     return panel
 
 
+def footprint_edition(T: dict[str, pd.DataFrame], geography: str) -> int | None:
+    """The edition the footprint takes: the first of its preferred editions that the folder has."""
+    have = {int(y) for k in ("iod", "iod_district") if len(T.get(k, [])) for y in T[k]["year"].unique()}
+    return next((e for e in EDITIONS[geography] if e in have), None)
+
+
+def has_newest(T: dict[str, pd.DataFrame], geography: str) -> bool:
+    """Whether IoD2025 goes beside the footprint's edition (the latest footprint, when the folder has it)."""
+    dist = T.get("iod_district", pd.DataFrame())
+    return geography == "latest" and bool(len(dist)) and NEWEST in set(dist["year"])
+
+
 def editions(T: dict[str, pd.DataFrame], geography: str) -> dict[str, str]:
     """The edition in each deprivation column of the footprint ('IoD2019'), for the meta and the profiles."""
-    have = {int(y) for k in ("iod", "iod_district") if len(T.get(k, [])) for y in T[k]["year"].unique()}
-    edition = next((e for e in EDITIONS[geography] if e in have), None)
+    edition = footprint_edition(T, geography)
     out = {m: f"IoD{edition}" for m in MEASURES} if edition else {}
-    if geography == "latest" and len(T.get("iod_district", [])) and NEWEST in set(T["iod_district"]["year"]):
-        out |= {f"{m}_{NEWEST}": f"IoD{NEWEST}" for m in MEASURES}
-    return out
+    return out | ({f"{m}_{NEWEST}": f"IoD{NEWEST}" for m in MEASURES} if has_newest(T, geography) else {})
 
 
 def _rows(panel: pd.DataFrame, codes) -> list[tuple[str, int]]:
