@@ -41,7 +41,7 @@ def test_nao_growth_rows_pass_on_synthetic(built_book):
     assert all(",pass," in r for r in rows), rows
 
 
-def test_failing_chapter_names_notebook_and_cell_and_keeps_site(own_book, tmp_path, monkeypatch):
+def test_failing_chapter_names_notebook_and_cell_and_keeps_site(own_book, sample_profiles, tmp_path, monkeypatch):
     build_dir = own_book
     before = (build_dir / "html" / "book" / "demand.html").read_bytes()
     bad = tmp_path / "demand.ipynb"
@@ -56,7 +56,7 @@ def test_failing_chapter_names_notebook_and_cell_and_keeps_site(own_book, tmp_pa
     monkeypatch.setattr(registry, "chapters", patched)
     monkeypatch.setattr(execute, "ROOT", tmp_path.parent)  # template path shown relative to here
     with pytest.raises(UserError) as exc:
-        build(SYNTHETIC, build_dir=build_dir, only=["demand"], force=True, profiles="none")
+        build(SYNTHETIC, build_dir=build_dir, only=["demand"], force=True, profiles=",".join(sample_profiles))
     line = exc.value.line()
     assert "demand.ipynb" in line and "cell" in line and "ZeroDivisionError" in line and "\n" not in line
     assert (build_dir / "html" / "book" / "demand.html").read_bytes() == before

@@ -183,11 +183,14 @@ def site_is_current(pl: Plan, build_dir: Path) -> bool:
 
 
 def chapters_to_run(pl: Plan, only: list[str] | None, build_dir: Path) -> list[registry.Chapter]:
-    """The chapters asked for (all by default) and any never executed, longest first."""
-    todo = [c for c in pl.chapters if only is None or c.id in only]
-    for c in pl.chapters:
-        if c not in todo and not (build_dir / "executed" / c.id / f"{c.id}.ipynb").exists():
-            todo.append(c)  # never executed yet: it must run for the book to build
+    """The chapters asked for (all by default) and every other chapter whose last run is not this plan's, longest
+    first.
+
+    A chapter left out of ``only`` is reused only when it was executed with this plan's cache key (the same data,
+    parameters, template and code): a page is never published from other data or parameters than the build's, so
+    the run record, which describes the plan, describes every page.
+    """
+    todo = [c for c in pl.chapters if only is None or c.id in only or not is_cached(c, pl.keys[c.id], build_dir)]
     todo.sort(key=lambda c: -last_duration(c, build_dir))  # longest first keeps both cores busy
     return todo
 
@@ -329,6 +332,10 @@ def _build(overrides, build_dir: Path, only, force, jobs, progress, profiles: st
             if progress:
                 progress(f"profiles ({len(pl.codes)})", "ran", timings["profiles"])
     timings["chapters"] = time.perf_counter() - t
+    for c in pl.chapters:  # every page about to be published was executed on this plan
+        if not is_cached(c, pl.keys[c.id], build_dir):
+            raise UserError(f"chapter {c.id}", "its executed notebook is not from this build's data and parameters",
+                            "a page is published only from the build's own run")  # fmt: skip
 
     record = run_record(pl, build_dir, executed, run_profiles_now, profiles, timings)
     t = time.perf_counter()
