@@ -49,7 +49,17 @@ def test_the_package_has_one_folder_per_stage():
         assert (PKG / stage / "__init__.py").exists(), stage
     top = sorted(p.name for p in PKG.glob("*.py"))
     assert top == sorted(
-        ["__init__.py", "__main__.py", "cli.py", "contract.py", "errors.py", "fsutil.py", "params.py", "validate.py"]
+        [
+            "__init__.py",
+            "__main__.py",
+            "cli.py",
+            "contract.py",
+            "errors.py",
+            "fsutil.py",
+            "limits.py",
+            "params.py",
+            "validate.py",
+        ]
     )
 
 

@@ -9,8 +9,11 @@ import os
 import re
 import zipfile
 from pathlib import Path
+from typing import IO
 
+from cscbook.errors import UserError
 from cscbook.fsutil import file_sha256
+from cscbook.limits import check_archive
 
 #: A four-digit year in a column name (wide layouts put the year there), or in a ``time_period`` value.
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
@@ -53,25 +56,37 @@ def compare(name: str, old: Path | None, new: Path) -> list[str]:
 
 
 def tables(path: Path) -> dict[str, tuple[list[str], set[str]]]:
-    """(columns, years) of each CSV table in a file: the file itself, or each CSV member of an archive.
-    Spreadsheets are compared by hash only."""
+    """(columns, years) of each CSV table in a file: the file itself, or each CSV member of an archive, read as
+    a stream (a large file is never held in memory). Spreadsheets are compared by hash only."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return {"": _profile(path.read_bytes())}
+        with open(path, "rb") as fh:
+            return {"": _profile(fh)}
     if suffix == ".zip" and zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as z:
-            return {i.filename: _profile(z.read(i)) for i in z.infolist() if i.filename.lower().endswith(".csv")}
+        try:
+            with zipfile.ZipFile(path) as z:
+                infos = [i for i in check_archive(path, z) if i.filename.lower().endswith(".csv")]
+                found = {}
+                for i in infos:
+                    with z.open(i) as fh:
+                        found[i.filename] = _profile(fh)
+                return found
+        except (UserError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError):
+            return {}  # what cannot be profiled is compared by hash only (ingest names the problem)
     return {}
 
 
-def _profile(raw: bytes) -> tuple[list[str], set[str]]:
-    rows = csv.reader(io.StringIO(raw.decode("utf-8-sig", errors="replace")))
-    header = [h.strip() for h in next(rows, [])]
-    if "time_period" in header:
-        k = header.index("time_period")
-        years = {r[k].strip() for r in rows if len(r) > k and r[k].strip()}
-    else:
-        years = {m for h in header for m in YEAR.findall(h)}
+def _profile(raw: IO[bytes]) -> tuple[list[str], set[str]]:
+    rows = csv.reader(io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline=""))
+    try:
+        header = [h.strip() for h in next(rows, [])]
+        if "time_period" in header:
+            k = header.index("time_period")
+            years = {r[k].strip() for r in rows if len(r) > k and r[k].strip()}
+        else:
+            years = {m for h in header for m in YEAR.findall(h)}
+    except csv.Error:  # a field past the parser's limit: not a table to profile
+        return [], set()
     return header, years
 
 

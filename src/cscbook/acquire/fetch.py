@@ -21,6 +21,7 @@ from cscbook.acquire import changes
 from cscbook.acquire.manifest import DEFAULT_CAP, SETS, cap_of, load_manifest, target_of
 from cscbook.errors import UserError
 from cscbook.fsutil import file_sha256
+from cscbook.limits import check_member
 
 __all__ = ["DEFAULT_CAP", "Fetched", "fetch", "looks_like_html"]
 
@@ -171,9 +172,10 @@ def _unpack(url: str, archive: Path, member: str, out: Path) -> None:
             info = z.getinfo(member)
             if info.file_size > MAX_MEMBER:
                 raise UserError(url, f"member {member!r} unpacks to more than {MAX_MEMBER:,} bytes", "archive")
+            check_member(url, info)  # encrypted, or a ZIP bomb
             with z.open(info) as src, open(out, "wb") as dst:
-                shutil.copyfileobj(src, dst)
+                shutil.copyfileobj(src, dst, 1 << 20)
     except KeyError:
         raise UserError(url, f"the archive has no member {member!r}", "archive") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as err:
-        raise UserError(url, f"not a readable ZIP archive ({err})", "archive") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError) as err:
+        raise UserError(url, f"not a readable ZIP archive ({' '.join(str(err).split())[:120]})", "archive") from None

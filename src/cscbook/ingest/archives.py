@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from cscbook.errors import UserError
 from cscbook.fsutil import file_sha256
+from cscbook.ingest import sheets
 
 #: Members read from an archive (other members, such as PDFs and metadata, are not data).
 MEMBER_SUFFIXES = {".csv", ".xls", ".xlsx", ".ods"}
@@ -32,7 +33,12 @@ def listing(folder: Path, files: list[Path], scratch: Path) -> list[tuple[str, P
 def _members(path: Path, rel: str, into: Path) -> list[tuple[str, Path]]:
     try:
         with zipfile.ZipFile(path) as z:
-            infos = [i for i in z.infolist() if _is_data(i)]
+            listed = sheets.check_archive(path, z)  # encrypted, too many members, a bomb: refused by name
+            if nested := next((i.filename for i in listed if i.filename.lower().endswith(".zip")), None):
+                raise UserError(
+                    path, f"member {nested!r} is an archive inside the archive: unpack it beside it", "archive-nested"
+                )
+            infos = [i for i in listed if _is_data(i)]
             if sum(i.file_size for i in infos) > MAX_UNPACKED:
                 raise UserError(path, f"the archive unpacks to more than {MAX_UNPACKED:,} bytes", "archive")
             out, seen = [], {}  # member name -> (its entry number, its unpacked file)
@@ -57,8 +63,8 @@ def _members(path: Path, rel: str, into: Path) -> list[tuple[str, Path]]:
                 seen[info.filename] = (k, target)
                 out.append((f"{rel}/{info.filename}", target))
             return out
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as err:
-        raise UserError(path, f"not a readable ZIP archive ({err})", "archive") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError) as err:
+        raise UserError(path, f"not a readable ZIP archive ({' '.join(str(err).split())[:120]})", "archive") from None
 
 
 def _is_data(info: zipfile.ZipInfo) -> bool:

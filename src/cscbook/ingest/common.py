@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook.errors import UserError
+from cscbook.ingest import sheets
 
 #: Published symbols that mean "no number here", with the reason kept in the flags.
 SYMBOLS: dict[str, str] = {
@@ -253,6 +254,7 @@ _O = "{{{}}}".format(_ODS_NS["office"])
 
 def _ods_content(path: Path) -> bytes:
     with zipfile.ZipFile(path) as z:
+        sheets.check_archive(path, z)
         return z.read("content.xml")
 
 
@@ -262,8 +264,11 @@ def ods_sheet_names(content: bytes) -> list[str]:
     return [html.unescape(m.decode()) for m in re.findall(rb'<table:table [^>]*?table:name="([^"]*)"', content)]
 
 
-def read_ods_sheet(content: bytes, name: str) -> pd.DataFrame:
-    """Read one sheet of an ODS workbook without parsing the others (odfpy loads every sheet, far slower)."""
+def read_ods_sheet(content: bytes, name: str, path: Path | str = "") -> pd.DataFrame:
+    """Read one sheet of an ODS workbook without parsing the others (odfpy loads every sheet, far slower).
+
+    Repeated cells and rows are expanded only within the bounds of :mod:`cscbook.ingest.sheets`; a formula cell
+    saved without its value is refused, naming it."""
     import html
 
     esc = html.escape(name, quote=True).encode()
@@ -275,14 +280,22 @@ def read_ods_sheet(content: bytes, name: str) -> pd.DataFrame:
     xml = root_open + content[m.start() : end + len(b"</table:table>")] + b"</office:document-content>"
     table = ET.fromstring(xml).find("table:table", _ODS_NS)
     rows: list[list] = []
+    width = 0
     for row in table.iter(_T + "table-row"):
-        rep = int(row.get(_T + "number-rows-repeated", "1"))
+        rep = _repeats(row, _T + "number-rows-repeated", path, name)
         cells: list = []
         for cell in row:
             if cell.tag not in (_T + "table-cell", _T + "covered-table-cell"):
                 continue
-            n = int(cell.get(_T + "number-columns-repeated", "1"))
+            n = _repeats(cell, _T + "number-columns-repeated", path, name)
             vt = cell.get(_O + "value-type")
+            if vt is None and cell.get(_T + "formula"):
+                raise UserError(
+                    path,
+                    f"sheet {name!r}, row {len(rows) + 1}, column {sheets.column_letters(len(cells) + 1)}: a formula "
+                    "saved without its value (open the file in a spreadsheet program and save it)",
+                    "formula-value",
+                )
             if vt in ("float", "percentage", "currency"):
                 v: object = float(cell.get(_O + "value"))
             elif vt == "date":
@@ -294,16 +307,27 @@ def read_ods_sheet(content: bytes, name: str) -> pd.DataFrame:
                 v = "\n".join(paras) if paras else None
             if v is None and n > 100:
                 n = 1  # trailing filler columns
+            sheets.check_shape(path, name, len(rows) + 1, len(cells) + n)
             cells.extend([v] * n)
         while cells and cells[-1] is None:
             cells.pop()
         if not cells and rep > 100:
             continue  # trailing filler rows
-        rows.extend([cells] * min(rep, 100000))
+        width = max(width, len(cells))
+        sheets.check_shape(path, name, len(rows) + rep, width)
+        rows.extend([cells] * rep)
     while rows and not rows[-1]:
         rows.pop()
     width = max((len(r) for r in rows), default=0)
     return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+
+
+def _repeats(element, attribute: str, path: Path | str, sheet: str) -> int:
+    """How many times an ODS row or cell repeats (a count that is not a whole number is refused, naming it)."""
+    text = element.get(attribute, "1")
+    if not text.isdigit():
+        raise UserError(path, f"sheet {sheet!r}: {attribute.rsplit('}', 1)[-1]} {text[:20]!r} is not a count", "ods")
+    return int(text)
 
 
 #: How an OLE2 compound file begins (an .xls, or an encrypted .xlsx: Excel wraps a password-protected
@@ -349,8 +373,13 @@ class Workbook:
                 self._content = _ods_content(self.path)
                 self.sheets = ods_sheet_names(self._content)
             else:
+                if suffix == ".xlsx":
+                    with zipfile.ZipFile(self.path) as z:
+                        sheets.check_archive(self.path, z)
                 self._book = pd.ExcelFile(self.path)
                 self.sheets = [str(s) for s in self._book.sheet_names]
+        except UserError:
+            raise
         except Exception as err:  # corrupt or truncated archives, wrong formats
             raise UserError(
                 self.path, f"cannot open workbook: {workbook_problem(self.path, err)}", "workbook-format"
@@ -360,9 +389,13 @@ class Workbook:
         if name not in self._cache:
             try:
                 if self.path.suffix.lower() == ".ods":
-                    df = read_ods_sheet(self._content, name)
+                    df = read_ods_sheet(self._content, name, self.path)
                 else:
+                    if self.path.suffix.lower() == ".xlsx":
+                        sheets.check_xlsx_sheet(self.path, name)
                     df = pd.read_excel(self._book, sheet_name=name, header=None)
+            except UserError:
+                raise
             except Exception as err:
                 raise UserError(
                     self.path, f"cannot read sheet {name!r}: {type(err).__name__}", "workbook-format"

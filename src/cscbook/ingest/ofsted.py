@@ -10,6 +10,7 @@ import pandas as pd
 from cscbook.contract import OFSTED_SCALE
 from cscbook.errors import UserError
 from cscbook.ingest.common import Parsed, Workbook, clean_header
+from cscbook.ingest.sheets import read_date
 
 JUDGEMENTS = {
     "outstanding": "Outstanding",
@@ -88,28 +89,26 @@ def read(wb: Workbook, kind: str) -> Parsed:
                 jcol = next((low[c] for c in low if re.search(jpat, c)), None)
                 if dcol is None or jcol is None:
                     continue
-                for _, r in t.iterrows():
+                for i, r in t.iterrows():
                     j = _judgement(r[jcol], wb, jcol)
                     if j and pd.notna(r[dcol]):
-                        rows.append((pd.NA, clean_header(r["Local authority name"]), fw, pd.Timestamp(r[dcol]), j))
+                        when = read_date(r[dcol], wb.path, sheet, int(i) + 1, dcol)
+                        rows.append((pd.NA, clean_header(r["Local authority name"]), fw, when, j))
         vintage = "Ofsted LA inspections history"
     else:
         for sheet in wb.sheets:
             if not re.search(r"ILACS_inspection_history|Inspections_as_at", sheet):
                 continue
             for t in _tables(wb.sheet(sheet)):
-                for _, r in t.iterrows():
+                for i, r in t.iterrows():
                     j = _judgement(r.get("Overall effectiveness"), wb, "Overall effectiveness")
                     if j and pd.notna(r.get("Publication date")):
-                        rows.append(
-                            (
-                                clean_header(r["Local authority area code"]),
-                                clean_header(r["Local authority name"]),
-                                "ILACS",
-                                pd.Timestamp(r["Publication date"]),
-                                j,
-                            )
+                        when = read_date(r["Publication date"], wb.path, sheet, int(i) + 1, "Publication date")
+                        code, name = (
+                            clean_header(r["Local authority area code"]),
+                            clean_header(r["Local authority name"]),
                         )
+                        rows.append((code, name, "ILACS", when, j))
         vintage = "Ofsted ILACS outcomes"
     out = pd.DataFrame(rows, columns=EVENT).drop_duplicates(["la_name", "framework", "date", "judgement"])
     out["la_code"] = out["la_code"].astype("string")
