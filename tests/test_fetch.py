@@ -208,9 +208,164 @@ def test_an_ees_release_is_found_by_its_slug(tmp_path, www):
 
 @pytest.mark.parametrize(
     "fields, rule",
-    [({"colour": "red"}, "known fields"), ({"set": "newest"}, "set"), ({"ees": "{publication: p}"}, "ees")],
+    [
+        ({"colour": "red"}, "known fields"),
+        ({"set": "newest"}, "set"),
+        ({"ees": "{publication: p}"}, "ees"),
+        ({"size": "'12 kB'"}, "size"),
+        ({"max_bytes": "-1"}, "max_bytes"),
+        ({"member": "[a, b]"}, "member"),
+    ],
 )
 def test_a_malformed_entry_is_named(tmp_path, fields, rule):
     with pytest.raises(UserError) as e:
         fetch(_entries(tmp_path, _entry("http://127.0.0.1:9/a.csv", **fields)), tmp_path / "raw")
     assert e.value.rule == f"manifest: {rule}" and "a.csv" in e.value.where
+
+
+def test_a_later_entry_that_cannot_be_written_is_refused_before_any_file_changes(tmp_path, server):
+    """The second entry's destination is a folder: refused before anything is fetched, so the first entry's file
+    already in --dest is the one it was."""
+    base, _ = server
+    dest = tmp_path / "raw"
+    (dest / "b.csv").mkdir(parents=True)
+    (dest / "a.csv").write_text("old\n")
+    m = _entries(tmp_path, _entry(f"{base}/a.csv"), _entry(f"{base}/a.csv", file="b.csv"))
+    with pytest.raises(UserError) as e:
+        fetch(m, dest)
+    assert "'b.csv' cannot be written" in e.value.line() and e.value.rule == "manifest: a file in a folder"
+    assert (dest / "a.csv").read_text() == "old\n"
+
+
+def test_two_entries_that_write_one_file_are_refused(tmp_path, server):
+    base, _ = server
+    m = _entries(tmp_path, _entry(f"{base}/a.csv", file="x.csv"), _entry(f"{base}/truncated", file="sub/../x.csv"))
+    with pytest.raises(UserError) as e:
+        fetch(m, tmp_path / "raw")
+    assert "entries 'x.csv' and 'sub/../x.csv' both write x.csv" in e.value.line()
+    assert not (tmp_path / "raw").exists()
+
+
+def test_a_place_that_fails_puts_every_file_back(tmp_path, monkeypatch):
+    """If a file cannot be moved into place after all downloads succeeded, the files moved before it go back."""
+    import os
+
+    from cscbook.acquire import changes
+
+    dest = tmp_path / "raw"
+    dest.mkdir()
+    (dest / "a.csv").write_text("old a\n")
+    staged = [tmp_path / "s1.csv", tmp_path / "s2.csv"]
+    for s in staged:
+        s.write_text("new\n")
+    real = os.replace
+    calls = []
+
+    def failing(src, dst):
+        calls.append(dst)
+        if str(dst).endswith("b.csv"):
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(changes.os, "replace", failing)
+    with pytest.raises(OSError):
+        changes.apply(dest, ["a.csv", "b.csv"], staged, [dest / "a.csv", dest / "b.csv"], {})
+    assert (dest / "a.csv").read_text() == "old a\n" and not (dest / "b.csv").exists()
+    assert sorted(p.name for p in dest.iterdir()) == ["a.csv"]
+
+
+def test_a_trickling_server_is_stopped_at_the_overall_limit(tmp_path, server, monkeypatch):
+    """Each byte comes well within the read timeout, so only an overall limit ends the download."""
+    from cscbook.acquire import fetch as fetch_module
+
+    base, _ = server
+    monkeypatch.setattr(fetch_module, "MAX_SECONDS", 1.5)
+    t = time.monotonic()
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, _entry(f"{base}/trickle")), tmp_path / "raw", timeout=2)
+    assert e.value.rule == "too slow" and time.monotonic() - t < 6
+    assert not (tmp_path / "raw").exists()
+
+
+@pytest.mark.parametrize(
+    "body, ctype",
+    [
+        (b"\xef\xbb\xbf<!DOCTYPE html><html><body>Find statistics</body></html>", "text/csv"),
+        (b"<?xml version='1.0'?>\n<html><body>Find statistics</body></html>", "text/plain"),
+        (b"\n\n  <html lang='en'><body>Find statistics</body></html>", "text/plain"),
+    ],
+    ids=["after-a-bom", "xml-declaration", "as-text"],
+)
+def test_a_web_page_in_disguise_is_refused(tmp_path, body, ctype):
+    from cscbook.acquire.fetch import looks_like_html
+
+    assert looks_like_html(ctype, body)
+    assert not looks_like_html("text/csv", b"\xef\xbb\xbfla_code,la_name\nE06000009,<b>Blackpool</b>\n")
+
+
+def test_a_page_after_a_bom_is_refused_by_fetch(tmp_path, server):
+    base, root = server
+    (root / "bom.csv").write_bytes(b"\xef\xbb\xbf<!DOCTYPE html><html><body>Find statistics</body></html>\n")
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, _entry(f"{base}/bom.csv")), tmp_path / "raw")
+    assert e.value.rule == "not-data"
+
+
+def test_content_encodings_are_undone_or_refused(tmp_path, server):
+    base, _ = server
+    got = fetch(_entries(tmp_path, _entry(f"{base}/gzip")), tmp_path / "raw").paths[0]
+    assert got.read_bytes() == b"x,y\n1,2\n" * 1000  # the file, not its gzip
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, _entry(f"{base}/gzip-bomb", size=1000)), tmp_path / "raw")
+    assert e.value.rule == "size cap"  # the cap applies to what the encoding unpacks to
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, _entry(f"{base}/brotli")), tmp_path / "raw")
+    assert "encoded as 'br'" in e.value.line() and e.value.rule == "network"
+    assert got.read_bytes() == b"x,y\n1,2\n" * 1000  # the failed fetches left the good file
+
+
+def test_a_zip_bomb_member_is_refused_before_it_unpacks(tmp_path, server):
+    base, root = server
+    with zipfile.ZipFile(root / "release.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("data/big.csv", b"1" * (64 * 1024**2))
+    assert (root / "release.zip").stat().st_size < 200_000
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, _entry(f"{base}/release.zip", member="data/big.csv")), tmp_path / "raw")
+    assert e.value.rule == "archive-ratio" and "data/big.csv" in e.value.line()
+    assert not (tmp_path / "raw").exists()
+
+
+@pytest.mark.parametrize("url", ["http://[bad", "ftp:/nowhere", "http://127.0.0.1:99999/a.csv"])
+def test_a_malformed_url_is_named(tmp_path, url):
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, _entry(f"'{url}'")), tmp_path / "raw", timeout=2)
+    assert url[:10] in e.value.line() and "\n" not in e.value.line()
+
+
+def test_a_deeply_nested_answer_about_a_release_is_named(tmp_path, www):
+    """The content API answers with JSON nested past what a parser can follow: a one-line error naming it."""
+    import http.server
+    import threading
+
+    class Deep(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            body = b"[" * 200_000 + b"]" * 200_000
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Deep)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_port}/api/releases/{{release_version_id}}/files"
+        ees = "{publication: p, release: '2025'}"
+        with pytest.raises(UserError) as e:
+            fetch(_entries(tmp_path, _entry(url, file="cin.zip", ees=ees)), tmp_path / "raw")
+        assert "version-summary" in e.value.line() and e.value.rule == "ees"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -26,9 +26,25 @@ def apply(dest: Path, files: list[str], staged: list[Path], targets: list[Path],
         report += compare(name, target if target.is_file() else None, new)
         if notes.get(name):
             report.append(f"  {notes[name]}")
-    for new, target in zip(staged, targets):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(new, target)
+    moved: list[tuple[Path, Path | None]] = []  # (target, the previous file kept aside)
+    try:
+        for new, target in zip(staged, targets):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            kept = target.with_name(f".{target.name}.previous") if target.is_file() else None
+            if kept is not None:
+                os.replace(target, kept)
+            moved.append((target, kept))
+            os.replace(new, target)
+    except BaseException:  # one file could not be placed: every file goes back as it was
+        for target, kept in reversed(moved):
+            if kept is not None:
+                os.replace(kept, target)
+            elif target.is_file():
+                target.unlink()
+        raise
+    for _, kept in moved:
+        if kept is not None:
+            kept.unlink()
     return report
 
 

@@ -10,10 +10,12 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -31,6 +33,12 @@ HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<!--")
 MAX_MEMBER = 2 * 1024**3
 #: The EES content API's answer about a release is small JSON.
 SUMMARY_CAP = 1024 * 1024
+#: A page that begins with other markup (an XML declaration, a comment) still holds one of these tags early on.
+PAGE_TAG = re.compile(rb"<(html|head|body)\b")
+#: One download may take at most this long in all, however slowly its bytes arrive.
+MAX_SECONDS = 900.0
+#: Content encodings a server may apply, and how each is undone (as zlib's window bits).
+ENCODINGS = {"gzip": 31, "x-gzip": 31, "deflate": 15}
 GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -44,7 +52,10 @@ class Fetched:
 
 
 def looks_like_html(content_type: str, head: bytes) -> bool:
-    return "html" in content_type.lower() or head.lstrip().lower().startswith(HTML_STARTS)
+    """A web page, by its type or by its first bytes (after any byte-order mark), whatever type it is served as."""
+    start = head.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    markup = start.startswith(b"<") and bool(PAGE_TAG.search(start[:2048]))
+    return "html" in content_type.lower() or start.startswith(HTML_STARTS) or markup
 
 
 def fetch(manifest: Path, dest: Path, timeout: float = 10.0, sets: tuple[str, ...] = SETS) -> Fetched:
@@ -57,6 +68,7 @@ def fetch(manifest: Path, dest: Path, timeout: float = 10.0, sets: tuple[str, ..
     entries = [e for e in listed if not e.get("from_tool")]
     targets = [target_of(manifest, dest, e) for e in listed]
     targets = [t for e, t in zip(listed, targets) if not e.get("from_tool")]
+    check_targets(manifest, entries, targets)
     skipped = [
         f"not made {e['file']}: a tool's own data, made by hand (see its note)" for e in listed if e.get("from_tool")
     ]
@@ -76,6 +88,24 @@ def fetch(manifest: Path, dest: Path, timeout: float = 10.0, sets: tuple[str, ..
         shutil.rmtree(staging, ignore_errors=True)
         if made and not ok:
             shutil.rmtree(dest, ignore_errors=True)  # a first fetch that failed leaves no folder behind
+
+
+def check_targets(manifest: Path, entries: list[dict], targets: list[Path]) -> None:
+    """Before anything is fetched: no two entries write one file, and each file can be written where it goes (it
+    is not a folder, inside a file, or the folder of another entry's file)."""
+    owner: dict[Path, str] = {}
+    for entry, target in zip(entries, targets):
+        name = str(entry["file"])
+        if target in owner:
+            raise UserError(
+                manifest, f"entries {owner[target]!r} and {name!r} both write {target.name}", "manifest: one file each"
+            )
+        owner[target] = name
+    for target, name in owner.items():
+        blocked = target.is_dir() or any(p.is_file() or p in owner for p in target.parents)
+        if blocked:
+            raise UserError(manifest, f"file {name!r} cannot be written: {target} or a folder above it is taken",
+                            "manifest: a file in a folder")  # fmt: skip
 
 
 def _get(entry: dict, out: Path, timeout: float) -> tuple[str, str]:
@@ -108,13 +138,17 @@ def _resolve(entry: dict, timeout: float) -> str:
     try:
         _stream(summary, Path(tmp), SUMMARY_CAP, timeout)
         found = json.loads(Path(tmp).read_text()).get("id", "")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, or nested past reading
         found = ""
     finally:
         os.unlink(tmp)
     if not GUID.fullmatch(str(found)):
         raise UserError(summary, "the answer names no release version id", "ees")
-    return url.format(release_version_id=found)
+    try:
+        return url.format(release_version_id=found)
+    except (KeyError, IndexError, ValueError) as err:
+        raise UserError(f"{entry['file']}", f"url {url[:120]!r} is not a template with only {{release_version_id}} "
+                        f"({type(err).__name__})", "manifest: url")  from None  # fmt: skip
 
 
 def _download(entry: dict, url: str, out: Path, timeout: float) -> None:
@@ -138,29 +172,48 @@ def _download(entry: dict, url: str, out: Path, timeout: float) -> None:
             got.unlink(missing_ok=True)
 
 
-def _stream(url: str, out: Path, cap: int, timeout: float) -> None:
-    size, expected = 0, None
+def _stream(url: str, out: Path, cap: int, timeout: float, seconds: float | None = None) -> None:
+    """Save ``url`` to ``out``: at most ``cap`` bytes (after undoing any content encoding), in at most ``seconds``
+    however slowly the bytes come, and never a web page."""
+    size, expected, received = 0, None, 0
+    seconds = MAX_SECONDS if seconds is None else seconds
+    deadline = time.monotonic() + seconds
     try:
-        with open(out, "wb") as fh, urllib.request.urlopen(url, timeout=timeout) as resp:
+        request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip, deflate, identity"})
+        with open(out, "wb") as fh, urllib.request.urlopen(request, timeout=timeout) as resp:
             ctype = resp.headers.get("Content-Type", "")
             expected = resp.headers.get("Content-Length")
-            while block := resp.read(1 << 16):
-                if size == 0 and looks_like_html(ctype, block[:512]):
+            coding = resp.headers.get("Content-Encoding", "identity").strip().lower() or "identity"
+            if coding not in ENCODINGS and coding != "identity":
+                raise UserError(url, f"the response is encoded as {coding[:20]!r}, which cannot be read", "network")
+            undo = zlib.decompressobj(ENCODINGS[coding]) if coding in ENCODINGS else None
+            while raw := resp.read1(1 << 16):
+                received += len(raw)
+                block = undo.decompress(raw, cap + 1 - size) if undo else raw
+                if size == 0 and block and looks_like_html(ctype, block[:2048]):
                     raise UserError(url, f"the response is a web page ({ctype or 'HTML'}), not a data file", "not-data")
                 size += len(block)
-                if size > cap:
+                if size > cap or (undo is not None and undo.unconsumed_tail):
                     raise UserError(url, f"the download passed {cap:,} bytes and was stopped", "size cap")
                 fh.write(block)
-        if expected is not None and expected.isdigit() and size != int(expected):
-            raise http.client.IncompleteRead(b"", int(expected) - size)
+                if time.monotonic() > deadline:
+                    raise UserError(url, f"the download took more than {seconds:,.0f} s and was stopped", "too slow")
+            if undo is not None:
+                fh.write(undo.flush())
+        if expected is not None and expected.isdigit() and received != int(expected):
+            raise http.client.IncompleteRead(b"", int(expected) - received)
         if size == 0:
             raise UserError(url, "the response is empty", "not-data")
+    except zlib.error:
+        raise UserError(url, f"the response claims {coding} encoding but is not", "truncated") from None
     except http.client.IncompleteRead:
-        raise UserError(url, f"the response ended after {size:,} of {expected} bytes", "truncated") from None
+        raise UserError(url, f"the response ended after {received:,} of {expected} bytes", "truncated") from None
     except urllib.error.HTTPError as err:
         raise UserError(url, f"download failed: HTTP {err.code} {err.reason}", "network") from None
     except (urllib.error.URLError, http.client.HTTPException, OSError, TimeoutError) as err:
         raise UserError(url, f"download failed: {getattr(err, 'reason', err)}", "network") from None
+    except ValueError as err:  # not a URL urllib can open
+        raise UserError(url[:200], f"not a URL that can be fetched ({err})"[:200], "manifest: url") from None
 
 
 def _unpack(url: str, archive: Path, member: str, out: Path) -> None:

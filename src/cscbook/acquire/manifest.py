@@ -54,6 +54,13 @@ def _check(manifest: Path, entry: dict) -> None:
         raise UserError(where, f"unknown field {unknown[0]!r}", "manifest: known fields")
     if entry.get("set", "snapshot") not in SETS:
         raise UserError(where, f"set {entry['set']!r} is not one of {', '.join(SETS)}", "manifest: set")
+    for key in ("size", "max_bytes"):
+        value = entry.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise UserError(where, f"{key} {str(value)[:30]!r} is not a whole number of bytes", f"manifest: {key}")
+    for key in ("file", "url", "member", "sha256", "mirror"):
+        if entry.get(key) is not None and not isinstance(entry[key], str | int | float):
+            raise UserError(where, f"{key} is not text", f"manifest: {key}")
     ees = entry.get("ees")
     if ees is not None and not (isinstance(ees, dict) and ees.get("publication") and ees.get("release")):
         raise UserError(where, "ees needs a publication and a release", "manifest: ees")
