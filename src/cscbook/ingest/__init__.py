@@ -281,6 +281,11 @@ def data_files(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
     files, skipped = [], []
     for p in sorted(folder.rglob("*")):
         rel = p.relative_to(folder).as_posix()
+        try:
+            rel.encode("utf-8")
+        except UnicodeEncodeError:  # a byte the file system kept that no text can hold: named, escaped
+            shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise UserError(folder, f"the name {shown!r} is not UTF-8 text: rename it", "file-name") from None
         if p.name.startswith(".") or any(part.startswith(".") for part in p.relative_to(folder).parts[:-1]):
             continue
         if p.is_symlink():

@@ -58,13 +58,30 @@ def check_not_truncated(text: str, path: Path) -> None:
     lines = text.splitlines()
     if len(lines) < 2:
         return
-    fields = [len(r) for r in csv.reader(lines[-6:])]
+    fields = [len(r) for r in csv_rows(lines[-6:], path)]
     if fields[-1] < max(fields[:-1]):
         raise UserError(
             path,
             f"the last row has {fields[-1]} of {max(fields[:-1])} fields and no line end: the file is cut short",
             "truncated-file",
         )
+
+
+def csv_rows(lines, path: Path):
+    """The rows of CSV text; a row the parser cannot read (a field over its limit, a stray NUL) is a one-line
+    error naming the file and the line."""
+    reader = csv.reader(lines)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            what = str(err)
+            if "field limit" in what:
+                what = f"a field longer than the parser's limit of {csv.field_size_limit():,} characters"
+            raise UserError(path, f"line {reader.line_num}: {what}", "csv-format") from None
+        yield row
 
 
 def read_text_csv(path: Path, skiprows: int = 0, nrows: int | None = None) -> pd.DataFrame:
@@ -91,7 +108,7 @@ def read_text_csv(path: Path, skiprows: int = 0, nrows: int | None = None) -> pd
 def check_row_lengths(text: str, path: Path, skiprows: int = 0, nrows: int | None = None) -> None:
     """A data row with fewer cells than its header has lost cells (a broken export): refuse it, naming the row
     and the first missing column, instead of reading the missing cells as blank."""
-    rows = csv.reader(io.StringIO(text))
+    rows = csv_rows(io.StringIO(text), path)
     for _ in range(skiprows):
         next(rows, None)
     header = next(rows, [])

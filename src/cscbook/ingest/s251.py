@@ -137,9 +137,23 @@ def read_table_a1(wb: Workbook, sheet: str) -> Parsed:
     year, basis = _year(wb, raw, hdr)
     df = raw.iloc[hdr + 1 :].copy()
     df.columns = [clean_header(c).lower().rstrip(":") for c in raw.iloc[hdr]]
-    la = next(c for c in df.columns if c in ("la", "lea", "lea number"))
-    name = next(c for c in df.columns if c in ("la name", "lea name"))
-    desc = next(c for c in df.columns if c in ("s52 line reference", "cypservicedescription", "description"))
+    if dup := sorted({c for c in df.columns if list(df.columns).count(c) > 1 and c not in ("", "nan", "none")}):
+        raise UserError(path, f"sheet {sheet!r}, header row {hdr + 1}: column {dup[0]!r} appears twice", "s251-header")
+
+    def column(names: tuple[str, ...], what: str) -> str:
+        found = next((c for c in df.columns if c in names), None)
+        if found is None:  # a header cell merged over its neighbours leaves them blank
+            raise UserError(
+                path,
+                f"sheet {sheet!r}, header row {hdr + 1}: no {what} column (one of {', '.join(names)}); "
+                "merged header cells leave all but the first blank",
+                "missing-columns",
+            )
+        return found
+
+    la = column(("la", "lea", "lea number"), "authority code")
+    name = column(("la name", "lea name"), "authority name")
+    desc = column(("s52 line reference", "cypservicedescription", "description"), "line description")
     line = next((c for c in ("s251line", "linenumber", "line") if c in df.columns), None)
     gross = next((c for c in df.columns if re.sub(r"\W", "", c).startswith("totalexpenditure")), None)
     if gross is None:

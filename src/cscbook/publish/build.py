@@ -36,6 +36,7 @@ from cscbook.publish.data import authorities, check_against_data, panel_ids, pre
 from cscbook.publish.execute import forking_quietly, run_chapter, stop_workers, worker_init
 from cscbook.publish.profile_build import (
     profile_batches,
+    profile_keys,
     profile_links,
     profile_selection,
     run_profiles,
@@ -116,6 +117,7 @@ def plan(
     The profiles' own parameters (:class:`cscbook.params.ProfileParams`) go to the profiles only."""
     if pdf not in pdf_edition.CHOICES:
         raise UserError("--pdf", f"{pdf!r} is not one of {', '.join(pdf_edition.CHOICES)}", "pdf-choice")
+    profile_keys(profiles)  # the option is read before the data are prepared
     overrides = dict(overrides)
     mine = {k: overrides.pop(k) for k in params.PROFILE_NAMES if k in overrides}
     profile_params = params.resolve(params.ProfileParams, mine, where="the profiles").model_dump()

@@ -18,15 +18,31 @@ from cscbook.publish.registry import PROFILE_TEMPLATE, ROOT
 PROFILES_PER_BATCH = 12
 
 
+def profile_keys(value: str) -> list[str] | str:
+    """The ``--profiles`` option read before any work: 'all', 'none', or the codes and names it lists (an empty
+    option, or an empty item between commas, is refused in one line)."""
+    text = value.strip() if isinstance(value, str) else ""
+    if text in ("all", "none"):
+        return text
+    keys = [k.strip() for k in text.split(",")]
+    if not text or "" in keys:
+        raise UserError(
+            "option --profiles",
+            f"{value!r} has an empty item" if text else f"{value!r} names no authority",
+            "use all, none or authority codes/names separated by commas",
+        )
+    return keys
+
+
 def profile_selection(value: str, ids) -> list[str]:
     """The authorities to profile: 'all', 'none', or codes and names separated by commas."""
-    value = (value or "all").strip()
-    if value == "all":
+    keys = profile_keys(value)
+    if keys == "all":
         return sorted(ids["la_code"].unique())
-    if value == "none":
+    if keys == "none":
         return []
     codes = []
-    for key in (k.strip() for k in value.split(",")):
+    for key in keys:
         try:
             code, _ = contract.find_authority(ids, key)
         except UserError:
