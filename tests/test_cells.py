@@ -74,7 +74,21 @@ def test_a_formula_saved_without_its_value_is_refused_naming_its_cell(tmp_path):
     with pytest.raises(UserError) as e:
         ingest_folder(folder, cache=None)
     line = e.value.line()
-    assert "s251.xlsx" in line and "'TA1_AllData', row 7, column E" in line and e.value.rule == "formula-value"
+    assert "s251.xlsx" in line and "row 7" in line and "(cell E7)" in line and e.value.rule == "formula-value"
+
+
+def test_a_formula_without_its_value_outside_the_cells_read_is_no_obstacle(tmp_path):
+    """A drop-down sheet beside the data (as in a published RO3 workbook) may hold such formulas: only a cell a
+    reader takes a figure from is refused."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    f = official.s251_xlsx(folder)
+    wb = openpyxl.load_workbook(f)
+    wb.create_sheet("Lookup")["D22"] = "=VLOOKUP(A1,TA1_AllData!A:F,5,0)"
+    wb["TA1_AllData"]["H7"] = "=E7*2"  # beside the table, in no column read
+    wb.save(f)
+    s251 = ingest_folder(folder, cache=None).tables["s251"].set_index(["la_name", "measure"])["value"]
+    assert s251["Northmoor", "spend_sure_start"] == 150
 
 
 def test_a_formula_with_its_saved_value_reads_as_that_value(tmp_path):
@@ -140,11 +154,18 @@ def test_a_tiny_ods_that_declares_millions_of_cells_is_refused_before_it_expands
     assert what in line
 
 
-def test_an_ods_formula_saved_without_its_value_is_refused(tmp_path):
+def test_an_ods_formula_saved_without_its_value_is_refused_where_it_is_read(tmp_path):
+    from cscbook.ingest.common import to_number
+    from cscbook.ingest.sheets import read_date
+
     f = _ods(tmp_path / "f.ods", '<table:table-row><table:table-cell table:formula="of:=1+1"/></table:table-row>')
+    cells = Workbook(f).sheet("Data")
     with pytest.raises(UserError) as e:
-        Workbook(f).sheet("Data")
-    assert "row 1, column A" in e.value.line() and e.value.rule == "formula-value"
+        to_number(cells[0], f, "value", cells.index.to_series() + 1)
+    assert "row 1, column 'value' (cell A1): a formula saved without its value" in e.value.line()
+    with pytest.raises(UserError) as e:
+        read_date(cells.iat[0, 0], f, "Data", 1, "date")
+    assert "sheet 'Data', row 1, column 'date' (cell A1)" in e.value.line() and e.value.rule == "formula-value"
 
 
 def test_an_xlsx_whose_cells_span_the_whole_grid_is_refused(tmp_path):

@@ -161,6 +161,8 @@ def to_number(
         if not known.all():
             i = low[~known].index[0]
             row = rows.loc[i] if rows is not None else i
+            if s.loc[i].startswith(sheets.UNSAVED):
+                raise sheets.unsaved_error(where, "", row, column, s.loc[i])
             raise UserError(where, f"column {column!r}, row {row}: non-numeric value {s.loc[i]!r}", "non-numeric")
         sym[bad] = low.where(low != "", "")
     return num.astype("float64"), sym
@@ -306,13 +308,6 @@ def read_ods_sheet(content: bytes, name: str, path: Path | str = "") -> pd.DataF
                 continue
             n = _repeats(cell, _T + "number-columns-repeated", path, name)
             vt = cell.get(_O + "value-type")
-            if vt is None and cell.get(_T + "formula"):
-                raise UserError(
-                    path,
-                    f"sheet {name!r}, row {len(rows) + 1}, column {sheets.column_letters(len(cells) + 1)}: a formula "
-                    "saved without its value (open the file in a spreadsheet program and save it)",
-                    "formula-value",
-                )
             if vt in ("float", "percentage", "currency"):
                 v: object = float(cell.get(_O + "value"))
             elif vt == "date":
@@ -322,6 +317,8 @@ def read_ods_sheet(content: bytes, name: str, path: Path | str = "") -> pd.DataF
             else:
                 paras = ["".join(p.itertext()) for p in cell.findall("text:p", _ODS_NS)]
                 v = "\n".join(paras) if paras else None
+                if v is None and cell.get(_T + "formula"):
+                    v = f"{sheets.UNSAVED} {sheets.column_letters(len(cells) + 1)}{len(rows) + 1}"
             if v is None and n > 100:
                 n = 1  # trailing filler columns
             sheets.check_shape(path, name, len(rows) + 1, len(cells) + n)
@@ -408,9 +405,11 @@ class Workbook:
                 if self.path.suffix.lower() == ".ods":
                     df = read_ods_sheet(self._content, name, self.path)
                 else:
-                    if self.path.suffix.lower() == ".xlsx":
-                        sheets.check_xlsx_sheet(self.path, name)
+                    unsaved = (
+                        sheets.xlsx_unsaved_formulas(self.path, name) if self.path.suffix.lower() == ".xlsx" else []
+                    )
                     df = pd.read_excel(self._book, sheet_name=name, header=None)
+                    sheets.mark_unsaved(df, unsaved)
             except UserError:
                 raise
             except Exception as err:

@@ -130,19 +130,15 @@ def _year(wb: Workbook, df: pd.DataFrame, hdr: int) -> tuple[int, str]:
     return (created[0] if created[1] >= 4 else created[0] - 1), "workbook creation date"
 
 
-def read_table_a1(wb: Workbook, sheet: str) -> Parsed:
-    path = wb.path
-    raw = wb.sheet(sheet)
-    hdr = find_header(raw, _is_header, 8)
-    year, basis = _year(wb, raw, hdr)
-    df = raw.iloc[hdr + 1 :].copy()
-    df.columns = [clean_header(c).lower().rstrip(":") for c in raw.iloc[hdr]]
-    if dup := sorted({c for c in df.columns if list(df.columns).count(c) > 1 and c not in ("", "nan", "none")}):
+def _key_columns(columns: list[str], path, sheet: str, hdr: int) -> tuple[str, str, str]:
+    """The authority code, name and line description columns of the header, each named when it is missing or
+    appears twice (a header cell merged over its neighbours leaves them blank)."""
+    if dup := sorted({c for c in columns if columns.count(c) > 1 and c not in ("", "nan", "none")}):
         raise UserError(path, f"sheet {sheet!r}, header row {hdr + 1}: column {dup[0]!r} appears twice", "s251-header")
 
     def column(names: tuple[str, ...], what: str) -> str:
-        found = next((c for c in df.columns if c in names), None)
-        if found is None:  # a header cell merged over its neighbours leaves them blank
+        found = next((c for c in columns if c in names), None)
+        if found is None:
             raise UserError(
                 path,
                 f"sheet {sheet!r}, header row {hdr + 1}: no {what} column (one of {', '.join(names)}); "
@@ -151,9 +147,21 @@ def read_table_a1(wb: Workbook, sheet: str) -> Parsed:
             )
         return found
 
-    la = column(("la", "lea", "lea number"), "authority code")
-    name = column(("la name", "lea name"), "authority name")
-    desc = column(("s52 line reference", "cypservicedescription", "description"), "line description")
+    return (
+        column(("la", "lea", "lea number"), "authority code"),
+        column(("la name", "lea name"), "authority name"),
+        column(("s52 line reference", "cypservicedescription", "description"), "line description"),
+    )
+
+
+def read_table_a1(wb: Workbook, sheet: str) -> Parsed:
+    path = wb.path
+    raw = wb.sheet(sheet)
+    hdr = find_header(raw, _is_header, 8)
+    year, basis = _year(wb, raw, hdr)
+    df = raw.iloc[hdr + 1 :].copy()
+    df.columns = [clean_header(c).lower().rstrip(":") for c in raw.iloc[hdr]]
+    la, name, desc = _key_columns(list(df.columns), path, sheet, hdr)
     line = next((c for c in ("s251line", "linenumber", "line") if c in df.columns), None)
     gross = next((c for c in df.columns if re.sub(r"\W", "", c).startswith("totalexpenditure")), None)
     if gross is None:

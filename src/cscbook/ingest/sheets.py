@@ -18,12 +18,14 @@ import pandas as pd
 from cscbook.errors import UserError
 from cscbook.limits import check_archive, check_member
 
-__all__ = ["check_archive", "check_member", "check_shape", "check_xlsx_sheet", "read_date"]
+__all__ = ["check_archive", "check_member", "check_shape", "mark_unsaved", "read_date", "xlsx_unsaved_formulas"]
 
 #: A sheet may hold at most as many rows and columns as Excel allows, and at most this many cells in all.
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
 MAX_CELLS = 20_000_000
+#: What a formula saved without its value reads as: a reader that takes a number or a date from it refuses it.
+UNSAVED = "#FORMULA-WITHOUT-VALUE"
 #: Dates as UK publishers write them: day first.
 DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d-%b-%y")
 #: A spreadsheet's day 0 (Excel's 1900 system, as LibreOffice also counts) and its last representable day.
@@ -93,15 +95,17 @@ def xlsx_sheet_member(z: zipfile.ZipFile, sheet: str) -> str | None:
     return None
 
 
-def check_xlsx_sheet(path: Path, sheet: str) -> None:
-    """Before an xlsx sheet is read: its extent is within the bounds, and no formula lacks its saved value (a
-    formula written by a program that does not calculate reads as a blank, which would be a silent gap)."""
+def xlsx_unsaved_formulas(path: Path, sheet: str) -> list[tuple[int, int]]:
+    """Before an xlsx sheet is read: check that its extent is within the bounds, and return the (row, column),
+    counted from 1, of each formula saved without its value (a program that does not calculate writes none; read
+    as it stands, such a cell would be a silent blank)."""
     with zipfile.ZipFile(path) as z:
         member = xlsx_sheet_member(z, sheet)
         if member is None or member not in z.namelist():
-            return
+            return []
         xml = z.read(member)
     rows = cols = row = 0
+    unsaved = []
     for r in _XLSX_ROW.finditer(xml):  # a row or cell may omit its reference: then it follows the one before
         n = _attr(r.group(1), b"r")
         row = int(n) if n and n.isdigit() else row + 1
@@ -113,15 +117,19 @@ def check_xlsx_sheet(path: Path, sheet: str) -> None:
             cols = max(cols, col)
             body = c.group(2) or b""
             if b"<f" in body and not _VALUE.search(body):
-                raise UserError(
-                    path,
-                    f"sheet {sheet!r}, row {row}, column {column_letters(col)}: a formula saved without its value "
-                    "(open the file in a spreadsheet program and save it, so the value is stored)",
-                    "formula-value",
-                )
+                unsaved.append((row, col))
         if rows > MAX_ROWS or cols > MAX_COLUMNS:
             break
     check_shape(path, sheet, rows, cols)
+    return unsaved
+
+
+def mark_unsaved(df, cells: list[tuple[int, int]]) -> None:
+    """Put :data:`UNSAVED` in each blank cell that is a formula saved without its value (``df`` as read, with
+    ``header=None``), so a reader that takes a number or date from it refuses it, naming it."""
+    for row, col in cells:
+        if row <= df.shape[0] and col <= df.shape[1] and pd.isna(df.iat[row - 1, col - 1]):
+            df.iat[row - 1, col - 1] = f"{UNSAVED} {column_letters(col)}{row}"
 
 
 def read_date(value: object, where: Path | str, sheet: str, row: int, column: str) -> pd.Timestamp:
@@ -143,9 +151,23 @@ def read_date(value: object, where: Path | str, sheet: str, row: int, column: st
             return pd.Timestamp(dt.datetime.fromisoformat(text))
         except ValueError:
             pass
+    if isinstance(value, str) and value.startswith(UNSAVED):
+        raise unsaved_error(where, sheet, row, column, value)
     raise UserError(
         where,
         f"sheet {sheet!r}, row {row}, column {column!r}: {str(value)[:40]!r} is not a date "
         "(dates are read day first, as 31/03/2018)",
         "date",
+    )
+
+
+def unsaved_error(where: Path | str, sheet: str, row: object, column: str, value: str) -> UserError:
+    """The refusal of a cell that is a formula saved without its value."""
+    cell = value.removeprefix(UNSAVED).strip()
+    at = f"sheet {sheet!r}, " if sheet else ""
+    return UserError(
+        where,
+        f"{at}row {row}, column {column!r} (cell {cell}): a formula saved without its value; open the file in a "
+        "spreadsheet program and save it, so the value is stored",
+        "formula-value",
     )
