@@ -67,6 +67,15 @@ def test_the_pdf_holds_every_chapter_with_figures_bookmarks_and_links(built_book
     assert internal, "no internal links"
     resolved = [d for d in internal if str(d) in named and reader.get_destination_page_number(named[str(d)]) >= 0]
     assert len(resolved) == len(internal)
+    uris = [
+        str(a.get_object()["/A"]["/URI"])
+        for p in reader.pages
+        for a in p.get("/Annots") or []
+        if "/URI" in (a.get_object().get("/A") or {})
+    ]
+    local = [u for u in uris if re.match(r"^(?:https?://(?:127\.|localhost|\[::1\])|file:)", u) or ":" not in u]
+    assert not local, local[:5]  # no link goes to the server the page was printed from, or to a local file
+    assert len(internal) > len(uris) > 0  # glossary terms and citations go to their places in the PDF
     home = (html / "book" / "intro.html").read_text()
     assert f'href="../{pdf.PDF_NAME}"' in home and f"({len(reader.pages)} pages, " in home
 
@@ -165,3 +174,15 @@ def test_a_bad_pdf_choice_is_one_line(tmp_path):
 
     with pytest.raises(UserError, match="'paper' is not one of book, all, none"):
         plan(SYNTHETIC, tmp_path, "none", {}, pdf="paper")
+
+
+def test_a_link_to_the_page_itself_becomes_a_place_in_the_pdf_and_a_link_to_another_file_its_text():
+    body = (
+        '<a class="reference internal" href="intro.html#term-LAIT"><span>LAIT</span></a> '
+        '<a href="../book/intro.html#id7">[7]</a> <a href="#x">x</a> '
+        '<a class="reference internal" href="profiles/E06000009.html">Blackpool</a> '
+        '<a href="_downloads/panel.csv">panel</a> <a class="reference external" href="https://www.nao.org.uk/">NAO</a>'
+    )
+    out = pdf.local_links(body, "intro.html")
+    assert re.findall(r'href="([^"]*)"', out) == ["#term-LAIT", "#id7", "#x", "https://www.nao.org.uk/"]
+    assert '<span class="reference internal" >Blackpool</span>' in out and ">panel</span>" in out

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import yaml
 
+from cscbook import procs
 from cscbook.errors import UserError
-from cscbook.fsutil import write_atomic
+from cscbook.fsutil import remove_tree, write_atomic
 from cscbook.publish.site import first_problem, jupyter_book_command, jupyter_book_env
 
 #: The file's name in the site (beside index.html) and in the cache.
@@ -100,13 +101,12 @@ class PdfJob:
         if self.status:
             return
         self.work = self.build_dir / "pdf-work"
-        if self.work.exists():
-            shutil.rmtree(self.work)
+        remove_tree(self.work)
         self.work.mkdir(parents=True)
         toc, config = write_pdf_config(st, with_profiles=self.choice == "all")
         extra = ["--builder", "singlehtml", "--toc", str(toc), "--config", str(config)]
         cmd = jupyter_book_command(st.resolve(), self.work.resolve() / "out", extra)
-        self.proc = subprocess.Popen(
+        self.proc = procs.popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=jupyter_book_env()
         )
 
@@ -142,9 +142,8 @@ class PdfJob:
                 home.write_text(home.read_text(encoding="utf-8").replace(PDF_INFO, size, 1), encoding="utf-8")
 
     def cancel(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc is not None:
+            procs.kill(self.proc)
         if self.work is not None:
             shutil.rmtree(self.work, ignore_errors=True)
 
@@ -176,12 +175,35 @@ def write_pdf_config(st: Path, with_profiles: bool) -> tuple[Path, Path]:
     return st / "_pdf_toc.yml", st / "_pdf_config.yml"
 
 
+_LINK = re.compile(r'<a\b([^>]*?)\bhref="([^"]*)"([^>]*)>(.*?)</a>', re.S)
+
+
+def local_links(text: str, page_name: str) -> str:
+    """Links as a PDF holds them: one to a place in the page itself becomes ``#place`` (Chromium makes it a
+    link inside the PDF), one to another file of the site (a page left out, a download) becomes its text, and
+    a link to the web stays. Otherwise Chromium writes each relative link as an address on the temporary local
+    server the page was printed from."""
+
+    def fix(m: re.Match) -> str:
+        before, href, after, inner = m.groups()
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", href) and not href.lower().startswith(("file:", "javascript:")):
+            return m.group(0)  # https, mailto, doi: a link to the world
+        path, _, frag = href.partition("#")
+        if path.rsplit("/", 1)[-1] in ("", page_name) and frag:
+            return f'<a{before}href="#{frag}"{after}>{inner}</a>'
+        return f"<span{before}{after}>{inner}</span>"
+
+    return _LINK.sub(fix, text)
+
+
 def printable_page(page: Path) -> Path:
     """The one page moved to the root of its build (its links to ``_static`` and ``_images`` are written
-    from there) with :data:`PRINT_EDITS` applied."""
+    from there) with :data:`PRINT_EDITS` applied and its links made the PDF's own (:func:`local_links`)."""
     text = page.read_text(encoding="utf-8")
     for pattern, repl in PRINT_EDITS:
         text = pattern.sub(repl, text)
+    head, sep, body = text.partition("<body")
+    text = head + sep + local_links(body, page.name)
     out = page.parent.parent / "print.html"
     out.write_text(text, encoding="utf-8")
     return out
