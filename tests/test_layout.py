@@ -58,6 +58,7 @@ def test_the_package_has_one_folder_per_stage():
             "fsutil.py",
             "limits.py",
             "params.py",
+            "procs.py",
             "validate.py",
         ]
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from cscbook import procs
 from cscbook.errors import UserError
 
 STATE = {"debug": False}
@@ -156,9 +157,12 @@ def run(chapter, p, data, build_dir, profiles, pdf) -> None:
 
 def _ingest_cache(build_dir: Path, folder: Path) -> Path:
     """The ingest cache inside ``build_dir``, once the folder is known to be cscbook's and apart from the input."""
+    from cscbook.fsutil import mark
     from cscbook.publish.build import claim_build_dir
 
     claim_build_dir(build_dir, (folder,))
+    build_dir.mkdir(parents=True, exist_ok=True)
+    mark(build_dir)  # the folder is cscbook's now: a later run (and an --out made inside it) is its own
     return build_dir / "cache" / "ingest"
 
 
@@ -289,6 +293,7 @@ def main() -> None:
     # Ctrl-C always stops the build cleanly, even when started from a process that ignores it
     # (Python installs no KeyboardInterrupt handler for a signal ignored at start-up).
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    procs.end_on_sigterm()  # SIGTERM ends a command as Ctrl-C does: nothing it started outlives it
     try:
         app.main(standalone_mode=False)
     except UserError as exc:
@@ -296,10 +301,11 @@ def main() -> None:
             raise
         click.echo(exc.line(), err=True)
         sys.exit(2)
-    except click.exceptions.Abort:
-        click.echo("error: interrupted; the previous site is unchanged (interrupt)", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
+    except (procs.Terminated, click.exceptions.Abort, KeyboardInterrupt) as exc:
+        # click turns Ctrl-C (and SIGTERM, raised as Terminated) into Abort: the cause says which it was
+        if isinstance(exc, procs.Terminated) or isinstance(exc.__cause__, procs.Terminated):
+            click.echo("error: terminated; the previous site is unchanged (terminate)", err=True)
+            sys.exit(143)
         click.echo("error: interrupted; the previous site is unchanged (interrupt)", err=True)
         sys.exit(130)
     except click.ClickException as exc:

@@ -25,9 +25,46 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     try:
         yield tmp
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp, ignore_errors=True)
         raise
     swap_in(tmp, target)
+
+
+def remove_tree(path: Path, ignore_errors: bool = False) -> None:
+    """Remove a folder (or file) cscbook made, also when a read-only copy left entries that cannot be deleted: the
+    folder holding them is made writable, and the removal tried again. Nothing if it does not exist."""
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return
+    if not path.is_dir() or path.is_symlink():
+        path.unlink()
+        return
+
+    def retry(func, name, exc) -> None:
+        try:
+            os.chmod(os.path.dirname(name) or ".", 0o700)
+            if os.path.isdir(name) and not os.path.islink(name):
+                os.chmod(name, 0o700)
+            func(name)
+        except OSError:
+            if not ignore_errors:
+                raise
+
+    shutil.rmtree(path, onerror=lambda func, name, info: retry(func, name, info[1]))
+
+
+def copy_writable(src: Path, dst: Path, ignore=None) -> None:
+    """Copy a file or folder of the checkout into the build, as files the build owns: contents only, never the
+    permission bits, so a read-only checkout gives a build folder the next run can change and remove."""
+    src, dst = Path(src), Path(dst)
+    if src.is_dir():
+        shutil.copytree(src, dst, ignore=ignore, copy_function=shutil.copyfile, dirs_exist_ok=True)
+        for root, dirs, _files in os.walk(dst):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), 0o755)
+        os.chmod(dst, 0o755)
+    else:
+        shutil.copyfile(src, dst)
 
 
 def clear_unfinished(folder: Path) -> list[Path]:
@@ -38,7 +75,7 @@ def clear_unfinished(folder: Path) -> list[Path]:
     tops = [folder, *(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))]
     found = [p for top in tops for p in top.iterdir() if p.is_dir() and stale.match(p.name)]
     for p in found:
-        shutil.rmtree(p, ignore_errors=True)
+        remove_tree(p, ignore_errors=True)
     return found
 
 
@@ -77,12 +114,11 @@ def swap_in(new: Path, target: Path) -> None:
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        if old.exists():
-            shutil.rmtree(old)
+        remove_tree(old)
         os.replace(target, old)
     os.replace(new, target)
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        remove_tree(old, ignore_errors=True)
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:

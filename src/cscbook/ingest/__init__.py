@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cscbook import procs
 from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir, file_sha256, warn_damaged
 from cscbook.ingest import archives, cin, cla, deprivation, neighbours, ofsted, other, population, s251
@@ -190,8 +191,15 @@ def ingest_folder(folder: Path, cache: Path | None = None, workers: int | None =
         cold = [j for j in jobs if not (j[2] and (j[2] / f"{j[1]}-{READER_VERSION}" / "meta.json").exists())]
         workers = workers if workers is not None else min(len(cold), os.cpu_count() or 1)
         if workers > 1 and len(cold) > 2:
-            with ProcessPoolExecutor(workers) as pool:
+            pool = ProcessPoolExecutor(workers, initializer=procs.tied_worker)  # workers die with this process
+            try:
                 results = list(pool.map(_job, jobs))
+            except BaseException:  # Ctrl-C, SIGTERM, an error: the workers stop now, not after their files
+                for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                    proc.kill()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            pool.shutdown()
         else:
             results = [_job(j) for j in jobs]
     results = [

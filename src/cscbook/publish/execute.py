@@ -17,6 +17,7 @@ from pathlib import Path
 from cscbook import params
 from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir, clear_unfinished
+from cscbook.procs import die_with_parent
 from cscbook.publish.cache import cache_key, is_cached
 from cscbook.publish.kernels import died, kernel
 from cscbook.publish.registry import ROOT, Chapter
@@ -104,7 +105,7 @@ def worker_init() -> None:
     # forked with SIGINT blocked (see ``forking_quietly``): a Ctrl-C that arrived meanwhile is now discarded
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     signal.signal(signal.SIGTERM, _end_group)
-    _die_with_parent(signal.SIGTERM)
+    die_with_parent(signal.SIGTERM)
 
 
 @contextlib.contextmanager
@@ -126,20 +127,6 @@ def _end_group(signum, frame) -> None:
     import signal
 
     os.killpg(0, signal.SIGKILL)
-
-
-def _die_with_parent(sig: int) -> None:
-    """Ask Linux to send ``sig`` to this process when its parent ends (prctl PR_SET_PDEATHSIG)."""
-    import ctypes
-    import multiprocessing
-
-    parent = multiprocessing.parent_process()
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(sig))  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the workers end when their queue closes
-        return
-    if parent is not None and os.getppid() != parent.pid:  # the parent ended before the request was made
-        os.kill(os.getpid(), sig)
 
 
 def stop_workers(pool: ProcessPoolExecutor, build_dir: Path) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
+from cscbook import procs
 from cscbook.errors import UserError
-from cscbook.fsutil import swap_in
+from cscbook.fsutil import remove_tree, swap_in
 
 
 def jupyter_book_env() -> dict[str, str]:
@@ -31,9 +31,8 @@ def build_book(st: Path, build_dir: Path, site_key: str = "", before_swap=None) 
     """Run Jupyter Book (warnings are errors, references checked nitpickily) and swap the new site into
     ``build_dir/html``. ``before_swap(html)`` adds to the new site what is made beside it (the PDF)."""
     out = build_dir / "book-out"
-    if out.exists():
-        shutil.rmtree(out)
-    proc = subprocess.run(jupyter_book_command(st, out), capture_output=True, text=True, env=jupyter_book_env())
+    remove_tree(out)
+    proc = procs.run(jupyter_book_command(st, out), env=jupyter_book_env())  # ends with this process
     html = out / "_build" / "html"
     if proc.returncode != 0 or not (html / "index.html").exists():
         raise UserError(

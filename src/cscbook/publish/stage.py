@@ -11,7 +11,7 @@ import pandas as pd
 import yaml
 
 from cscbook import contract
-from cscbook.fsutil import csv_safe
+from cscbook.fsutil import copy_writable, csv_safe, remove_tree
 from cscbook.publish import interactive, registry
 from cscbook.publish.markdown import link, md_escape
 from cscbook.publish.pdf import PDF_INFO, PDF_NAME
@@ -64,12 +64,12 @@ def stage(
     import nbformat
 
     st = build_dir / "stage"
-    if st.exists():
-        shutil.rmtree(st)
+    remove_tree(st)
     st.mkdir(parents=True)
-    shutil.copy2(ROOT / "_toc.yml", st / "_toc.yml")
+    # the checkout's files are copied as the build's own (a read-only checkout gives writable copies)
+    copy_writable(ROOT / "_toc.yml", st / "_toc.yml")
     stage_config(st, prepared_meta)
-    shutil.copytree(BOOK, st / "book", ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__"))
+    copy_writable(BOOK, st / "book", ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__"))
     interactive.write_bundle(st / "book" / "_static", build_dir / "cache")  # the interactive charts' scripts
     banner = data_banner(prepared_meta)
     edition = edition_note(prepared_meta)
