@@ -149,3 +149,44 @@ def test_sigterm_during_jupyter_book_stops_it_before_the_lock_is_free(own_book, 
     time.sleep(3)
     assert {p: p.stat().st_mtime_ns for p in own_book.rglob("*") if p.is_file()} == after  # nothing writes on
     assert _hashes(own_book / "html") == site
+
+
+ROOT = Path(__file__).resolve().parents[1]
+DROP = "cap_dac_override,cap_dac_read_search,cap_fowner"
+
+
+@pytest.mark.slow
+def test_a_read_only_checkout_builds_into_a_writable_build_folder_twice(tmp_path):
+    """The checkout's files and folders are read-only (and root's power to write anyway is dropped): the book
+    builds into a writable --build-dir, again into the same one, and the default --build-dir inside the checkout
+    is refused in one line."""
+    import shlex
+    import shutil
+
+    if os.geteuid() == 0 and not shutil.which("capsh"):
+        pytest.skip("running as root without capsh: cannot make the checkout read-only to this process")
+    checkout = tmp_path / "checkout"
+    for name in ("src", "book", "data"):
+        shutil.copytree(ROOT / name, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("_config.yml", "_toc.yml", "requirements.txt"):
+        shutil.copyfile(ROOT / name, checkout / name)
+    _read_only(checkout)
+
+    def cscbook(*args: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "cscbook", *args]
+        if os.geteuid() == 0:
+            cmd = ["capsh", f"--drop={DROP}", "--", "-c", shlex.join(cmd)]
+        env = dict(os.environ, PYTHONPATH=str(checkout / "src"), PYTHONDONTWRITEBYTECODE="1")
+        return subprocess.run(cmd, cwd=checkout, env=env, capture_output=True, text=True, timeout=600)
+
+    try:
+        build = ["build", "--data", "synthetic", "--profiles", "none", "--pdf", "none"]
+        first = cscbook(*build, "--build-dir", str(tmp_path / "b"))
+        assert first.returncode == 0, first.stderr[-1000:]
+        again = cscbook(*build, "-p", "seed", "7", "--build-dir", str(tmp_path / "b"))
+        assert again.returncode == 0, again.stderr[-1000:]
+        inside = cscbook(*build)
+        assert inside.returncode == 2 and inside.stderr.strip().endswith("(the output folder must be writable)")
+    finally:
+        for root, _dirs, _files in os.walk(checkout):
+            os.chmod(root, 0o755)
