@@ -369,3 +369,15 @@ def test_a_deeply_nested_answer_about_a_release_is_named(tmp_path, www):
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_malformed_url_template_is_named(tmp_path, monkeypatch):
+    """An EES entry whose URL holds a placeholder other than {release_version_id}: named, not a traceback."""
+    from cscbook.acquire import fetch as fetch_module
+
+    monkeypatch.setattr(fetch_module, "_stream", lambda url, out, *a, **k: out.write_text(f'{{"id": "{RID}"}}'))
+    url = "http://127.0.0.1:9/api/releases/{release_version_id}/files/{file_id}"
+    ees = "{publication: p, release: '2025'}"
+    with pytest.raises(UserError) as e:
+        fetch(_entries(tmp_path, _entry(url, file="cin.zip", ees=ees)), tmp_path / "raw")
+    assert "cin.zip" in e.value.line() and "{release_version_id}" in e.value.line() and e.value.rule == "manifest: url"
