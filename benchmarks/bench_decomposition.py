@@ -14,6 +14,7 @@ import time
 from cscbook.analyse import models
 from cscbook.chapters import context as chapter
 from cscbook.chapters import decomposition as dc
+from cscbook.chapters.decomposition import fit as dc_fit
 
 TARGET_S = 60.0
 N_BOOT = 200
@@ -23,7 +24,7 @@ def main() -> None:
     t = time.perf_counter()
     ctx = chapter.load("decomposition", {"n_boot": N_BOOT})
     t_load = time.perf_counter() - t
-    spec = dc.spec_for(ctx)
+    spec = dc_fit.spec_for(ctx)
     t = time.perf_counter()
     main_fit = models.fit(ctx.view, spec, "mixedlm")
     t_mixed = time.perf_counter() - t

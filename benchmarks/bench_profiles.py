@@ -22,12 +22,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from cscbook import params  # noqa: E402
-from cscbook.publish.build import profile_data  # noqa: E402
-from cscbook.publish.data import authorities, panel_ids, prepare_data  # noqa: E402
-from cscbook.publish.execute import worker_init  # noqa: E402
-from cscbook.publish.kernels import KERNEL_ARGS  # noqa: E402
-from cscbook.publish.profile_build import fill_template, profile_batches, run_profiles  # noqa: E402
-from cscbook.publish.registry import PROFILE_TEMPLATE  # noqa: E402
+from cscbook.build.execute import worker_init  # noqa: E402
+from cscbook.build.kernels import KERNEL_ARGS  # noqa: E402
+from cscbook.build.pipeline import profile_data  # noqa: E402
+from cscbook.build.profile_batch import fill_template  # noqa: E402
+from cscbook.build.profile_run import profile_batches, run_profiles  # noqa: E402
+from cscbook.build.registry import PROFILE_TEMPLATE  # noqa: E402
+from cscbook.snapshot.prepare import authorities, panel_ids, prepare_data  # noqa: E402
 
 TARGET_SECONDS = 120.0
 TARGET_RATIO = 0.10

@@ -53,7 +53,7 @@ def main() -> None:
     if args.site:
         weigh(args.site)
         return
-    from cscbook.publish.build import build
+    from cscbook.build.pipeline import build
 
     with tempfile.TemporaryDirectory() as tmp:
         res = build({}, build_dir=Path(tmp) / "build")

@@ -74,7 +74,7 @@ def panel_dir(england, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def latest(tmp_path_factory) -> tuple[str, str]:
     """The committed snapshot on today's authorities (as profiles use it), as a prepared folder, and its years."""
-    from cscbook.publish import snapshot
+    from cscbook.snapshot import write as snapshot
 
     prep = snapshot.read("latest")
     out = tmp_path_factory.mktemp("official") / "latest"
@@ -86,7 +86,7 @@ def chapter_figures(res) -> list[tuple[str, object]]:
     """The drawn figures of a chapter's results, as (field name, matplotlib figure)."""
     import dataclasses
 
-    from cscbook.publish import figures
+    from cscbook.present import figures
 
     fields = ((f.name, getattr(res, f.name)) for f in dataclasses.fields(res))
     return [(name, v.fig) for name, v in fields if isinstance(v, figures.Figure) and v.fig is not None]
@@ -111,7 +111,7 @@ SYNTHETIC = {"data": "synthetic", "n_boot": 20}
 
 def _build(build_dir: Path, **kwargs) -> None:
     """One whole build on synthetic England."""
-    from cscbook.publish.build import build
+    from cscbook.build.pipeline import build
 
     build(dict(SYNTHETIC), build_dir=build_dir, **kwargs)
 
@@ -173,8 +173,8 @@ def run_chapter(chapter_id: str, folder: Path, panel_dir: Path, **parameters) ->
     make synthetic England again), into ``folder/executed/<id>/``; return the executed notebook, whose
     CSV and JSON outputs lie beside it."""
     from cscbook import params
-    from cscbook.publish.execute import execute
-    from cscbook.publish.registry import chapter_by_id
+    from cscbook.build.execute import execute
+    from cscbook.build.registry import chapter_by_id
 
     ch = chapter_by_id(chapter_id)
     parameters = {"data": "synthetic"} | parameters  # the folder is synthetic England unless a test says otherwise

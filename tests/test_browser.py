@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from cscbook.build import registry
 from cscbook.errors import UserError
-from cscbook.publish import browsercheck, registry
-from cscbook.publish.browsercheck import check_site, chromium_available
-from cscbook.publish.colour import contrast_ratio
-from cscbook.publish.linkcheck import check_links
+from cscbook.present.colour import contrast_ratio
+from cscbook.site import browsercheck
+from cscbook.site.browsercheck import check_site, chromium_available
+from cscbook.site.linkcheck import check_links
 
 pytestmark = pytest.mark.skipif(not chromium_available(), reason="Chromium, chromedriver or selenium not installed")
 
@@ -213,7 +214,7 @@ def test_profile_search_filters_the_index(built_book, sample_profiles):
     """Typing in the profile index's search box (book/_static/profile-search.js) leaves only the matching rows."""
     from selenium.webdriver.common.by import By
 
-    from cscbook.publish import browsercheck
+    from cscbook.site import browsercheck
 
     with browsercheck.browsing(built_book / "html") as (drv, base):
         drv.get(base + "book/profiles/index.html")

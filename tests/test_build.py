@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from cscbook.build import execute, registry
+from cscbook.build.pipeline import build
 from cscbook.errors import UserError
-from cscbook.publish import execute, registry, site
-from cscbook.publish.build import build
+from cscbook.site import jupyter as site
 from tests.conftest import SYNTHETIC
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,7 +96,9 @@ def test_book_build_is_nitpicky(tmp_path):
 @pytest.mark.slow
 def test_default_book_is_the_official_snapshot_offline(tmp_path, monkeypatch):
     """No options: the book on data/official/, without the published files (their reader is out of reach)."""
-    from cscbook.publish import data, snapshot, stage
+    from cscbook.build import stage
+    from cscbook.snapshot import prepare as data
+    from cscbook.snapshot import write as snapshot
 
     def refuse(*args, **kwargs):
         raise AssertionError("the default book must not read published files")

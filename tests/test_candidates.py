@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from cscbook import contract
-from cscbook.analyse import candidates, measures, reference
+from cscbook import contract, reference
+from cscbook.analyse import candidates, measures
 from cscbook.chapters import candidates as shown
 from tests.conftest import ROOT
 

@@ -13,7 +13,9 @@ import pytest
 from cscbook import contract
 from cscbook.analyse import measures
 from cscbook.chapters import context as chapter
-from cscbook.chapters import preventative as pv
+from cscbook.chapters.preventative import centres as pv_centres
+from cscbook.chapters.preventative import nao as pv_nao
+from cscbook.chapters.preventative import spending as pv_spending
 from tests.conftest import run_chapter
 
 
@@ -41,7 +43,7 @@ def tiny_panel() -> pd.DataFrame:
 
 
 def test_share_definitions_on_a_hand_made_panel():
-    s = pv.national_shares(tiny_panel())
+    s = pv_spending.national_shares(tiny_panel())
     # 2011: all non-CERA = 100 + 100 = 200; A = 30 + 30 = 60; other_cfs = 10; youth justice = 20
     assert s.loc[2011, "A"] == pytest.approx(60 / 200 * 100)
     assert s.loc[2011, "B"] == pytest.approx(70 / 200 * 100)
@@ -53,31 +55,31 @@ def test_share_definitions_on_a_hand_made_panel():
 
 
 def test_cera_is_in_no_denominator_and_the_definitions_are_defined_once():
-    for d in pv.DEFINITIONS.values():
+    for d in pv_spending.DEFINITIONS.values():
         assert "cera" not in d.denominator and "cera" not in d.numerator
         assert set(d.numerator) <= set(d.denominator)
-    assert "youth_justice" in pv.DEFINITIONS["B"].denominator
-    assert "youth_justice" not in pv.DEFINITIONS["C"].denominator
+    assert "youth_justice" in pv_spending.DEFINITIONS["B"].denominator
+    assert "youth_justice" not in pv_spending.DEFINITIONS["C"].denominator
     p = tiny_panel()
     p.loc[0, "spend_cera"] = 1e9  # CERA changes nothing
-    assert pv.national_shares(p).equals(pv.national_shares(tiny_panel()))
+    assert pv_spending.national_shares(p).equals(pv_spending.national_shares(tiny_panel()))
 
 
 def test_authority_shares_and_missing_spend():
     p = tiny_panel()
-    sh = pv.authority_shares(p, "B")
+    sh = pv_spending.authority_shares(p, "B")
     assert sh.loc["E2", 2011] == pytest.approx(30 / 100 * 100)
     p.loc[(p["la_code"] == "E2") & (p["year"] == 2011), "spend_cla"] = np.nan
-    s = pv.national_shares(p)
+    s = pv_spending.national_shares(p)
     assert s.loc[2011, "B"] == pytest.approx(40 / 100 * 100)  # E2 2011 drops out, not counted as zero
 
 
 def test_real_terms_equal_nominal_over_deflator(england):
     p = england.panel
-    real = pv.real_terms(p)
+    real = pv_spending.real_terms(p)
     for c in contract.SPEND:
         np.testing.assert_allclose(real[c], p[c] / p["deflator"])
-    nominal_t, real_t = pv.spend_by_category(p), pv.spend_by_category(p, real=True)
+    nominal_t, real_t = pv_spending.spend_by_category(p), pv_spending.spend_by_category(p, real=True)
     defl = p.groupby("year")["deflator"].first()
     np.testing.assert_allclose(real_t.to_numpy(), nominal_t.div(defl, axis=0).to_numpy(), rtol=1e-12)
     assert not np.allclose(real_t.to_numpy(), nominal_t.to_numpy())
@@ -86,10 +88,10 @@ def test_real_terms_equal_nominal_over_deflator(england):
 def test_definition_b_recovers_the_synthetic_share_path(england):
     truth = england.truth
     assert truth["preventative_share_definition"] == "B"
-    shares = pv.national_shares(england.panel)
+    shares = pv_spending.national_shares(england.panel)
     for year, value in truth["preventative_share"].items():
         assert abs(shares.loc[int(year), "B"] - value * 100) < 1.0, year
-    assert pv.reproducing(shares) == ["B"]
+    assert pv_spending.reproducing(shares) == ["B"]
 
 
 def _ctx(england, tmp_path, **kw):
@@ -100,8 +102,8 @@ def _ctx(england, tmp_path, **kw):
 def test_childrens_centres_effect_is_null_within_its_interval(england, tmp_path):
     assert england.truth["childrens_centre_effect_on_cpp_change"] == 0.0
     ctx = _ctx(england, tmp_path)
-    auth = pv.authority_table(ctx)
-    r = pv.centres_test(auth, pv.national_centres(ctx.view))
+    auth = pv_spending.authority_table(ctx)
+    r = pv_centres.centres_test(auth, pv_centres.national_centres(ctx.view))
     assert r.available and r.n > 100
     assert r.diff_lo <= 0 <= r.diff_hi
     assert r.slope_lo <= 0 <= r.slope_hi
@@ -111,9 +113,9 @@ def test_childrens_centres_effect_is_null_within_its_interval(england, tmp_path)
 
 def test_childrens_centres_test_detects_a_planted_effect(england, tmp_path):
     ctx = _ctx(england, tmp_path)
-    auth = pv.authority_table(ctx).copy()
+    auth = pv_spending.authority_table(ctx).copy()
     auth["cpp_rate_change"] = auth["cpp_rate_change"] + 0.8 * (-auth["centres_change_pct"])
-    r = pv.centres_test(auth)
+    r = pv_centres.centres_test(auth)
     assert r.diff_lo > 0 and r.slope_lo > 0 and not r.consistent
 
 
@@ -125,14 +127,14 @@ def test_without_childrens_centres_the_row_is_na(england, tmp_path):
         truth=england.truth,
     )
     ctx = _ctx(prep, tmp_path)
-    auth = pv.authority_table(ctx)
-    r = pv.centres_test(auth, pv.national_centres(ctx.view))
+    auth = pv_spending.authority_table(ctx)
+    r = pv_centres.centres_test(auth, pv_centres.national_centres(ctx.view))
     assert not r.available and "children's centres" in r.reason
-    rows = {row["key"]: row for row in pv.nao_rows(ctx, pv.national_shares(ctx.view), r)}
+    rows = {row["key"]: row for row in pv_nao.nao_rows(ctx, pv_spending.national_shares(ctx.view), r)}
     assert rows["centres_change"]["ours"] is None
     table = measures.compare(list(rows.values())).set_index("Measure")
     assert (table["Result"] == "n/a").sum() == 1
-    assert "children's centres" in pv.centres_sentence(r, ctx)
+    assert "children's centres" in pv_centres.centres_sentence(r, ctx)
 
 
 def _run(tmp_path: Path, panel_dir: Path, **params) -> tuple[dict, Path]:
@@ -168,8 +170,8 @@ def test_notebook_ran_with_defaults(built_book):
 
 def test_definition_a_does_not_reproduce_the_nao_shares(england, tmp_path):
     ctx = _ctx(england, tmp_path, definition="A")
-    r = pv.centres_test(pv.authority_table(ctx), pv.national_centres(ctx.view))
-    nao = measures.compare(pv.nao_rows(ctx, pv.national_shares(ctx.view), r))
+    r = pv_centres.centres_test(pv_spending.authority_table(ctx), pv_centres.national_centres(ctx.view))
+    nao = measures.compare(pv_nao.nao_rows(ctx, pv_spending.national_shares(ctx.view), r))
     assert list(nao["Result"])[:2] == ["fail", "fail"]  # definition A does not give 41% and 25%
     assert (nao["Note"].iloc[:2] == "definition A").all()
 

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 from cscbook.chapters import context as chapter
-from cscbook.publish import figures
+from cscbook.present import figures
 from tests.conftest import chapter_figures
 
 CHAPTERS = ["demand", "variation", "ofsted", "preventative"]
@@ -67,7 +67,8 @@ def test_no_profile_chart_has_colliding_labels(latest):
     """The profile canvases keep one layout for every authority, so the longest names and the extremes
     (Blackpool, the Isles of Scilly, the City of London) must fit it: nothing overlaps, nothing runs off."""
     from cscbook import contract
-    from cscbook.publish import profile_figures, profiles
+    from cscbook.profiles import core as profiles
+    from cscbook.profiles import figures as profile_figures
 
     folder, years = latest
     first, last = int(years[:4]), int(years[-4:])

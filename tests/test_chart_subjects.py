@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cscbook.chapters import context as chapter
-from cscbook.publish import figures
+from cscbook.present import figures
 from tests.conftest import chapter_figures, extreme_authorities
 
 CHAPTERS = ["demand", "variation", "ofsted", "preventative"]

@@ -10,15 +10,16 @@ import pytest
 
 from cscbook.analyse import candidates, models
 from cscbook.chapters import decomposition as dc
+from cscbook.chapters.decomposition import fit as dc_fit
 from cscbook.chapters.decomposition import specs
-from cscbook.publish import snapshot
+from cscbook.snapshot import write as snapshot
 from tests.test_nao_reasons import make_ctx
 
 
 @pytest.fixture(scope="module")
 def fitted():
     ctx = make_ctx("decomposition", snapshot.read("2018"), n_boot=5)
-    return ctx, dc.fit(ctx)
+    return ctx, dc_fit.fit(ctx)
 
 
 @pytest.mark.slow  # the three fits on the official snapshot share one 7-second fixture
@@ -79,8 +80,8 @@ def test_the_within_between_model_reaches_shares_json_beside_main(fitted, tmp_pa
 @pytest.mark.slow  # the whole fit on synthetic England, which the built book also executes
 def test_on_synthetic_england_the_main_model_stays_the_generators(england):
     ctx = make_ctx("decomposition", england, n_boot=0)
-    res = dc.fit(ctx)
+    res = dc_fit.fit(ctx)
     assert res.reproduction is None and res.candidates is None
-    assert res.main.spec == dc.spec_for(ctx)
+    assert res.main.spec == dc_fit.spec_for(ctx)
     assert res.preferred is None  # synthetic England has no plans started
     assert "plans started" in specs.preferred_absent(res.spec)

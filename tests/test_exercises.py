@@ -8,7 +8,7 @@ import re
 import nbformat
 import pytest
 
-from cscbook.publish import registry
+from cscbook.build import registry
 
 from .test_reference_pages import BOOK, check_command, command_lines
 

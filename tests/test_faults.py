@@ -78,8 +78,8 @@ def _die(*args):
 
 
 def test_a_worker_that_dies_is_named_in_one_line_and_the_site_survives(tmp_path, monkeypatch):
+    from cscbook.build import pipeline as build_mod
     from cscbook.errors import UserError
-    from cscbook.publish import build as build_mod
 
     build = tmp_path / "b"
     (build / "html").mkdir(parents=True)

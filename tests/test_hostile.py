@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 
 from cscbook.chapters.context import styled_table
 from cscbook.fsutil import csv_safe
-from cscbook.publish import figures, markdown
+from cscbook.present import figures, markdown
 from tests.conftest import REAL_DATA, ROOT
 from tests.fixtures import official
 
@@ -146,8 +146,8 @@ def test_a_book_with_hostile_names_builds_and_shows_them_as_text(tmp_path, monke
     build succeeds, no page holds the payload as markup, and in Chromium no script runs."""
     from cscbook.acquire import synth
     from cscbook.acquire.synth import places
-    from cscbook.publish import browsercheck
-    from cscbook.publish.build import build
+    from cscbook.build.pipeline import build
+    from cscbook.site import browsercheck
 
     base = places.authorities()
     idx = [3, 20, 40, 60, 80, 100, 120, 140]
@@ -195,8 +195,8 @@ def test_a_book_on_published_files_with_hostile_names_builds_and_shows_them_as_t
     right-to-left text. The whole book and those profiles build, and the names show as text."""
     import shutil
 
-    from cscbook.publish import browsercheck
-    from cscbook.publish.build import build
+    from cscbook.build.pipeline import build
+    from cscbook.site import browsercheck
 
     data = tmp_path / "published"
     shutil.copytree(REAL_DATA, data)

@@ -11,8 +11,8 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from cscbook.publish import interactive
-from cscbook.publish.browsercheck import chromium_available
+from cscbook.present import interactive
+from cscbook.site.browsercheck import chromium_available
 
 HOSTILE = "Ab</script><img src=x onerror=alert(1)>"
 SPEC = re.compile(r'<script type="application/json" class="cscbook-live-spec">(.*?)</script>', re.S)
@@ -98,7 +98,7 @@ def test_hover_names_an_authority_and_the_reader_picks_one(built_book):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
-    from cscbook.publish import browsercheck
+    from cscbook.site import browsercheck
 
     with browsercheck.browsing(built_book / "html") as (drv, base):
         drv.get(base + "book/variation.html")

@@ -10,8 +10,8 @@ import nbformat
 import papermill as pm
 import pytest
 
+from cscbook.build import kernels
 from cscbook.errors import UserError
-from cscbook.publish import kernels
 
 
 def _taking(port: int):

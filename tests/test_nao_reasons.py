@@ -9,13 +9,15 @@ import pytest
 
 from cscbook import contract, params
 from cscbook.analyse import measures
-from cscbook.chapters import decomposition as dc
 from cscbook.chapters import demand as dm
 from cscbook.chapters import demand_nao as dn
-from cscbook.chapters import ofsted as of
 from cscbook.chapters import preventative as pv
-from cscbook.chapters import variation as va
 from cscbook.chapters.context import Context
+from cscbook.chapters.decomposition import rewb as dc_rewb
+from cscbook.chapters.decomposition import tables as dc_tables
+from cscbook.chapters.ofsted import stats as of_stats
+from cscbook.chapters.preventative import nao as pv_nao
+from cscbook.chapters.variation import stats as va_stats
 
 COUNTS = ["referrals", "s47_enquiries", "cpp_31mar", "cin_31mar", "cla_31mar", "cla_16plus", "pop_0_17"]
 
@@ -34,14 +36,14 @@ def nao_table(chapter: str, ctx: Context) -> pd.DataFrame:
     if chapter == "demand":
         rows = dn.nao_rows(ctx, dm.tables(ctx))
     elif chapter == "variation":
-        rows = va.nao_rows(ctx, va.distribution(va.cross_section(ctx)))
+        rows = va_stats.nao_rows(ctx, va_stats.distribution(va_stats.cross_section(ctx)))
     elif chapter == "ofsted":
-        rows = of.nao_rows(ctx, of.good_range(of.judgement_frame(ctx)))
+        rows = of_stats.nao_rows(ctx, of_stats.good_range(of_stats.judgement_frame(ctx)))
     elif chapter == "preventative":
         res = pv.results(ctx)
-        rows = pv.nao_rows(ctx, res.shares, res.centres)
+        rows = pv_nao.nao_rows(ctx, res.shares, res.centres)
     else:
-        rows = dc.nao_rows(ctx, dc.fit(ctx))
+        rows = dc_tables.nao_rows(ctx, dc_rewb.fit(ctx))
     return measures.compare(rows)
 
 

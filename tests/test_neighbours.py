@@ -10,11 +10,11 @@ import pytest
 
 from cscbook import contract
 from cscbook.analyse import neighbours
+from cscbook.build.registry import ROOT
 from cscbook.errors import UserError
 from cscbook.harmonise import neighbours as hn
 from cscbook.ingest import parse_file
 from cscbook.ingest.neighbours import BANDS, band
-from cscbook.publish.registry import ROOT
 
 # invented DfE numbers; 835 and 838 stand for an area listed before and after a reorganisation (Dorset's codes)
 CODES = {"801": "E06000001", "802": "E06000002", "803": "E06000003", "804": "E06000004", "805": "E06000005"}

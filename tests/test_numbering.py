@@ -11,9 +11,12 @@ import nbformat
 import pytest
 
 from cscbook import params
+from cscbook.build import registry
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
-from cscbook.publish import markdown, registry
+from cscbook.chapters.ofsted import stats as of_stats
+from cscbook.chapters.variation import funnel as va_funnel
+from cscbook.present import markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = [c.id for c in registry.chapters()]
@@ -23,6 +26,8 @@ BLOCK = re.compile(r"```\{(glue:figure|glued-table)\}[ \t]+(\S+)[ \t]*\n(.*?)\n`
 NUMREF = re.compile(r"\{numref\}`([^`]+)`")
 # a figure or table glued by the context, or a comparison table glued by chapter.glue_comparison(ctx, label, ...)
 GLUED = re.compile(r"\.glue_(figure|table|comparison)\(\s*(?:ctx,\s*)?\"([^\"]+)\"")
+#: The finding carried past 2017-18 is glued by ``since.glue`` under the keys the chapter passes it by name.
+SINCE_GLUED = re.compile(r"\b(fig|table)=\"([^\"]+)\"")
 KIND = {"glue:figure": "fig", "glued-table": "tbl"}
 
 
@@ -62,7 +67,10 @@ def test_every_block_has_a_label_a_caption_and_a_glued_output(chapter_id):
     found = blocks(chapter_id)
     assert any(b["directive"] == "glue:figure" for b in found), "a chapter has numbered figures"
     assert any(b["directive"] == "glued-table" for b in found), "a chapter has numbered tables"
-    glued = {key: kind.replace("comparison", "table") for kind, key in GLUED.findall(chapter_source(chapter_id))}
+    source = chapter_source(chapter_id)
+    glued = {key: kind.replace("comparison", "table") for kind, key in GLUED.findall(source)}
+    for call in re.findall(r"since\.glue\((.*?)\)", source, re.S):
+        glued |= {key: {"fig": "figure", "table": "table"}[kind] for kind, key in SINCE_GLUED.findall(call)}
     for b in found:
         label, kind = b["label"], KIND[b["directive"]]
         assert label == b["key"], f"{b['key']}: the label is the glue key"
@@ -107,7 +115,8 @@ def test_highlight_sentences_are_glued_as_myst(chapter_id):
 
 
 def _glued_md_keys(chapter_id: str) -> set[str]:
-    return set(re.findall(r"glue_md\(\"(\w+)\"", chapter_source(chapter_id)))
+    source = chapter_source(chapter_id)
+    return set(re.findall(r"glue_md\(\"(\w+)\"", source)) | set(re.findall(r"\btext=\"(\w+)\"", source))
 
 
 @pytest.mark.parametrize("chapter_id", CHAPTERS)
@@ -128,7 +137,10 @@ def test_glue_names_are_written_out(chapter_id):
     """Every glue name in a chapter's code is a literal string, so a name seen in the prose is found by one search."""
     src = chapter_source(chapter_id)
     assert not re.search(r"=\s*ctx\.glue", src), "no aliases of ctx.glue, which would hide the calls"
-    calls = re.findall(r"\.glue(?:_md|_figure|_table)?\(\s*([^,)]*)", src)
+    calls = re.findall(r"(?<!since)\.glue(?:_md|_figure|_table)?\(\s*([^,)]*)", src)
+    for call in re.findall(r"since\.glue\((.*?)\)", src, re.S):  # its keys, each passed by name
+        keys = re.findall(r"\b(?:text|now|fig|table)=([^,)]*)", call)
+        assert len(keys) >= 3 and all(re.fullmatch(r'"[\w-]+"', k) for k in keys), call
     assert calls
     for first in calls:
         assert re.fullmatch(r'"[\w-]+"', first), f"glue name not a literal: {first}"
@@ -166,8 +178,6 @@ def _ctx(chapter_id: str, prep, code: str | None, links: str = "") -> Context:
 
 def test_highlight_sentences_link_to_the_profile(england):
     from cscbook.chapters import demand as dm
-    from cscbook.chapters import ofsted as of
-    from cscbook.chapters import variation as va
 
     last = england.panel[england.panel["year"] == 2018]
     code = str(last.loc[last["cpp_31mar"].notna() & last["ofsted_overall"].notna(), "la_code"].iloc[5])
@@ -176,8 +186,8 @@ def test_highlight_sentences_link_to_the_profile(england):
 
     make = {
         "demand": lambda ctx: dm.highlight_sentence(ctx, dm.tables(ctx)),
-        "variation": lambda ctx: va.highlight_funnel_sentence(ctx, va.funnel(ctx, "cpp_31mar")),
-        "ofsted": lambda ctx: of.highlight_sentence(ctx, of.judgement_frame(ctx)),
+        "variation": lambda ctx: va_funnel.highlight_funnel_sentence(ctx, va_funnel.funnel(ctx, "cpp_31mar")),
+        "ofsted": lambda ctx: of_stats.highlight_sentence(ctx, of_stats.judgement_frame(ctx)),
     }
     linked = {c: _ctx(c, england, code, links=code) for c in make}
     assert linked["demand"].highlight_md == link

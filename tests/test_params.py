@@ -9,8 +9,8 @@ import papermill as pm
 import pytest
 
 from cscbook import contract, params
+from cscbook.build import registry
 from cscbook.errors import UserError
-from cscbook.publish import registry
 
 
 def test_unknown_parameter_lists_allowed_names():

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cscbook.publish import pdf, registry
-from cscbook.publish.browsercheck import chromium_available
+from cscbook.build import registry
+from cscbook.site import pdf
+from cscbook.site.browsercheck import chromium_available
 from tests.conftest import SYNTHETIC
 
 needs_chromium = pytest.mark.skipif(not chromium_available(), reason="Chromium and chromedriver are not installed")
@@ -85,7 +86,7 @@ def test_the_pdf_holds_every_chapter_with_figures_bookmarks_and_links(built_book
 @pytest.mark.browser
 def test_the_pdf_is_reused_when_only_the_profiles_change(own_book, sample_profiles):
     before = (own_book / "html" / pdf.PDF_NAME).read_bytes()
-    from cscbook.publish.build import build
+    from cscbook.build.pipeline import build
 
     res = build({**SYNTHETIC, "neighbours": "computed"}, build_dir=own_book, profiles=",".join(sample_profiles))
     assert res.record["pdf"]["status"] == "reused"
@@ -96,7 +97,7 @@ def test_the_pdf_is_reused_when_only_the_profiles_change(own_book, sample_profil
 @needs_chromium
 @pytest.mark.browser
 def test_the_profiles_go_in_as_an_appendix_when_asked_for(own_book, sample_profiles):
-    from cscbook.publish.build import build
+    from cscbook.build.pipeline import build
 
     book_only = len(_reader(own_book / "html" / pdf.PDF_NAME).pages)
     res = build(SYNTHETIC, build_dir=own_book, profiles=",".join(sample_profiles), pdf="all")
@@ -109,7 +110,7 @@ def test_the_profiles_go_in_as_an_appendix_when_asked_for(own_book, sample_profi
 
 
 def test_the_cached_pdf_is_reused_unless_forced_or_its_key_changed(tmp_path, monkeypatch):
-    from cscbook.publish import browsercheck
+    from cscbook.site import browsercheck
 
     monkeypatch.setattr(browsercheck, "chromium_available", lambda: True)
     folder = tmp_path / "pdf"
@@ -169,8 +170,8 @@ def test_the_printed_page_drops_what_only_works_on_screen(tmp_path):
 
 
 def test_a_bad_pdf_choice_is_one_line(tmp_path):
+    from cscbook.build.pipeline import plan
     from cscbook.errors import UserError
-    from cscbook.publish.build import plan
 
     with pytest.raises(UserError, match="'paper' is not one of book, all, none"):
         plan(SYNTHETIC, tmp_path, "none", {}, pdf="paper")

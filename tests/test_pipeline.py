@@ -15,10 +15,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cscbook.publish import registry
-from cscbook.publish.build import build
-from cscbook.publish.cache import cache_key
-from cscbook.publish.data import prepare_data
+from cscbook.build import registry
+from cscbook.build.cache import cache_key
+from cscbook.build.pipeline import build
+from cscbook.snapshot.prepare import prepare_data
 from tests.conftest import SYNTHETIC
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,7 +141,7 @@ def test_official_data_is_reused_until_an_input_file_changes(tmp_path):
 SIGINT_WHILE_FORKING = """
 import os, signal, sys
 from concurrent.futures import ProcessPoolExecutor
-from cscbook.publish.execute import forking_quietly, worker_init
+from cscbook.build.execute import forking_quietly, worker_init
 
 signal.signal(signal.SIGINT, signal.default_int_handler)
 pool = ProcessPoolExecutor(max_workers=2, initializer=worker_init)

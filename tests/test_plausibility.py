@@ -77,7 +77,7 @@ def test_a_declared_break_is_flagged_in_its_first_year_and_listed_for_the_chapte
 def test_the_preventative_chapter_never_states_a_change_across_a_break():
     from cscbook.analyse import measures
     from cscbook.chapters.preventative import spending
-    from cscbook.publish import snapshot
+    from cscbook.snapshot import write as snapshot
 
     prep = snapshot.read("2018")
     breaks = measures.breaks_within(prep.meta, 2011, 2018)

@@ -9,10 +9,13 @@ import nbformat
 import numpy as np
 import pytest
 
+from cscbook.build import profile_batch
+from cscbook.build import profile_run as profile_build
+from cscbook.build.kernels import KERNEL_ARGS
+from cscbook.build.registry import PROFILE_TEMPLATE
 from cscbook.errors import UserError
-from cscbook.publish import profile_batch, profile_build, profile_figures, profiles
-from cscbook.publish.kernels import KERNEL_ARGS
-from cscbook.publish.registry import PROFILE_TEMPLATE
+from cscbook.profiles import core as profiles
+from cscbook.profiles import figures as profile_figures
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ import pytest
 
 from cscbook.analyse import measures, stats
 from cscbook.errors import UserError
-from cscbook.publish import profile_findings as pfind
-from cscbook.publish import profile_page, profiles
+from cscbook.profiles import core as profiles
+from cscbook.profiles import findings as pfind
+from cscbook.profiles import page as profile_page
 
 YEARS = "2011-2018"
 
@@ -157,7 +158,7 @@ def test_funnel_positions_read_as_words(position, words):
 
 
 def test_the_build_hands_profile_parameters_to_the_profiles_only(tmp_path, england):
-    from cscbook.publish import build
+    from cscbook.build import pipeline as build
 
     codes = sorted(england.panel["la_code"].unique())
     plain = build.plan({"data": "synthetic"}, tmp_path, codes[0], {})
@@ -175,7 +176,8 @@ def test_a_successors_estimated_years_are_marked_and_never_banded_ranked_or_comp
     """Cumberland before 2023-24 is Cumbria shared out by population: said so, drawn apart, left out of bands,
     ranks and changes."""
     from cscbook import params
-    from cscbook.publish import data, profiles
+    from cscbook.profiles import core as profiles
+    from cscbook.snapshot import prepare as data
 
     p = params.ChapterParams(geography="latest", years="2011-2025")
     folder = data.prepare_data(p, tmp_path)

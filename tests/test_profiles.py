@@ -13,12 +13,16 @@ import pytest
 
 from cscbook import contract
 from cscbook.analyse import measures, neighbours
+from cscbook.build import profile_batch
+from cscbook.build import profile_run as profile_build
+from cscbook.build.registry import PROFILE_TEMPLATE
 from cscbook.errors import UserError
 from cscbook.ingest import parse_file
 from cscbook.ingest.neighbours import detect_neighbours
-from cscbook.publish import markdown, profile_batch, profile_build, profile_figures, profiles
-from cscbook.publish.data import panel_ids
-from cscbook.publish.registry import PROFILE_TEMPLATE
+from cscbook.present import markdown
+from cscbook.profiles import core as profiles
+from cscbook.profiles import figures as profile_figures
+from cscbook.snapshot.prepare import panel_ids
 
 from .fixtures.official import LAS
 
@@ -201,7 +205,7 @@ def test_profile_batches_cover_every_authority_once_and_few_share_a_kernel():
 
 def _own_line_inside(pf) -> list[str]:
     """The panels of a profile's series figure whose y-range leaves out a value of the authority's own line."""
-    from cscbook.publish import profile_figures
+    from cscbook.profiles import figures as profile_figures
 
     profile_figures.draw_series(pf)
     canvas, axes, lines, _, _ = profile_figures._series_canvas(pf.s.first, pf.s.last)
@@ -236,7 +240,7 @@ def test_the_real_extremes_stay_on_their_own_charts(latest):
 def test_a_reorganised_authority_has_its_reorganisation_marked(latest):
     """Bournemouth, Christchurch and Poole (made in April 2019) carries the line on every panel, drawn
     after and before an authority that was not reorganised, which carries none."""
-    from cscbook.publish import profile_figures
+    from cscbook.profiles import figures as profile_figures
 
     folder, years = latest
 

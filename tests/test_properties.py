@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cscbook.analyse import measures
-from cscbook.analyse.shares import shapley_shares
+from cscbook.shares import shapley_shares
 
 positive = st.floats(min_value=1.0, max_value=1e7, allow_nan=False)
 

@@ -61,7 +61,7 @@ def test_figures_are_numbered_by_chapter_and_restart_on_each_profile(built_book,
 def test_the_find_box_lists_councils_and_their_districts_without_repeating_a_council():
     import pandas as pd
 
-    from cscbook.publish.stage import find_council
+    from cscbook.build.stage import find_council
 
     profiled = pd.DataFrame({"la_code": ["E1", "E2"], "la_name": ["Northmoor", "<b>Eastfold</b>"]}).set_index("la_code")
     districts = pd.DataFrame(
@@ -88,7 +88,7 @@ def test_the_home_page_has_the_findings_then_and_now_and_the_box_first(built_boo
 
 
 def test_the_find_box_goes_to_the_profile_in_a_browser(built_book, england, sample_profiles):
-    from cscbook.publish import browsercheck
+    from cscbook.site import browsercheck
 
     if not browsercheck.chromium_available():
         pytest.skip("Chromium, chromedriver or selenium is not installed")

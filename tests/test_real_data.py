@@ -109,8 +109,8 @@ def test_vacancy_rates_start_in_2016_17_from_lait(prepared):
 @pytest.mark.book
 def test_book_builds_on_real_data(tmp_path, ingest_cache):
     """The whole book on the real files: no synthetic banner, sources cited, every chapter rendered."""
-    from cscbook.publish import stage
-    from cscbook.publish.build import build
+    from cscbook.build import stage
+    from cscbook.build.pipeline import build
 
     # profiles of the two smallest authorities and a large one: suppressed and zero counts, tiny populations;
     # and Camden, which DfE lists as the City of London's first statistical neighbour

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from cscbook.analyse import models
-from cscbook.analyse.shares import shapley_shares
 from cscbook.chapters.decomposition import rewb
+from cscbook.shares import shapley_shares
 
 SD_AUTHORITY, SD_RESIDUAL = 0.30, 0.15
 #: Percentage points within which each within-between share must recover the planted one.

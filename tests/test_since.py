@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cscbook.chapters import since
-from cscbook.publish import snapshot
+from cscbook.snapshot import write as snapshot
 from tests.test_nao_reasons import make_ctx
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cscbook.chapters.context import styled_table, table_html
-from cscbook.publish.site import fix_pages
+from cscbook.site.jupyter import fix_pages
 
 HEAD = "<head><script>const A = 1;</script>\n<script>const A = 1;</script>\n</head>"
 BODY = (

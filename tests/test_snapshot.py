@@ -14,7 +14,9 @@ import yaml
 
 from cscbook import contract, validate
 from cscbook.errors import UserError
-from cscbook.publish import codebook, data, snapshot
+from cscbook.snapshot import codebook
+from cscbook.snapshot import prepare as data
+from cscbook.snapshot import write as snapshot
 from tests.conftest import REAL_DATA, run_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,7 +165,7 @@ def test_profiles_show_todays_authorities_over_every_year(tmp_path, monkeypatch,
     """The chapters' default is the NAO's period on the 2018 footprint; the profiles use the latest footprint
     and every year of the snapshot, while synthetic England's profiles keep the chapters' data and years."""
     from cscbook import params
-    from cscbook.publish.build import profile_data
+    from cscbook.build.pipeline import profile_data
 
     monkeypatch.setattr(data, "ingest_official", _no_published_files)
     p = contract_params()

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from cscbook.publish import registry
-from cscbook.publish.build import build, chapters_to_run, plan
+from cscbook.build import registry
+from cscbook.build.pipeline import build, chapters_to_run, plan
 from tests.conftest import SYNTHETIC
 
 ALL = {c.id for c in registry.chapters()}
@@ -27,8 +27,8 @@ def test_a_rerun_of_one_chapter_takes_every_chapter_its_change_makes_stale(own_b
 def test_a_stamp_from_another_plan_is_never_published(own_book, sample_profiles, monkeypatch):
     """Even if the choice of chapters were wrong, a page whose run is not this plan's stops the build in one line
     and the site stays as it was."""
+    from cscbook.build import pipeline as build_mod
     from cscbook.errors import UserError
-    from cscbook.publish import build as build_mod
 
     before = (own_book / "html" / "book" / "demand.html").read_bytes()
     monkeypatch.setattr(build_mod, "chapters_to_run", lambda pl, only, d: [])

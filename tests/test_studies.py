@@ -13,7 +13,7 @@ import pytest
 
 from cscbook.analyse import studies as st
 from cscbook.chapters import studies as sd
-from cscbook.publish import snapshot
+from cscbook.snapshot import write as snapshot
 from tests.test_nao_reasons import make_ctx
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from cscbook import contract
+from cscbook import contract, reference
 from cscbook.acquire import synth
-from cscbook.analyse import measures, reference
+from cscbook.analyse import measures
 from tests.conftest import REAL_DATA
 
 

@@ -112,7 +112,7 @@ PAGE_SCRIPTS = {PROFILE_INDEX: "profile-search.js", "book/intro": "find-council.
 
 
 #: A page with an interactive chart holds this class; it gets the Vega scripts (written into ``_static`` by the
-#: build: cscbook.publish.interactive) and the script that draws its charts, deferred, in that order.
+#: build: cscbook.present.interactive) and the script that draws its charts, deferred, in that order.
 LIVE_MARK = 'class="cscbook-live"'
 LIVE_SCRIPTS = ("vega-bundle.js", "cscbook-live.js")
 

@@ -110,7 +110,7 @@ def synth(seed: str, years: str, out: Path) -> None:
 @pdf_option
 def build(p, data, jobs, force, build_dir, profiles, pdf) -> None:
     """Build the whole book into BUILD_DIR/html (and its PDF edition, when Chromium is installed)."""
-    from cscbook.publish.build import build as build_book
+    from cscbook.build.pipeline import build as build_book
 
     res = build_book(
         _overrides(p, data),
@@ -138,9 +138,9 @@ def build(p, data, jobs, force, build_dir, profiles, pdf) -> None:
 def run(chapter, p, data, build_dir, profiles, pdf) -> None:
     """Re-run one CHAPTER with other parameters, then rebuild the book. CHAPTER 'profile' re-makes the
     authority profiles (--profiles chooses which) with the profiles' parameters (neighbours, compare)."""
+    from cscbook.build.pipeline import build as build_book
+    from cscbook.build.registry import chapter_by_id
     from cscbook.params import RUN_PROFILES
-    from cscbook.publish.build import build as build_book
-    from cscbook.publish.registry import chapter_by_id
 
     if chapter in RUN_PROFILES:
         res = build_book(
@@ -157,8 +157,8 @@ def run(chapter, p, data, build_dir, profiles, pdf) -> None:
 
 def _ingest_cache(build_dir: Path, folder: Path) -> Path:
     """The ingest cache inside ``build_dir``, once the folder is known to be cscbook's and apart from the input."""
+    from cscbook.build.pipeline import claim_build_dir
     from cscbook.fsutil import mark
-    from cscbook.publish.build import claim_build_dir
 
     claim_build_dir(build_dir, (folder,))
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -170,7 +170,7 @@ def _ingest_cache(build_dir: Path, folder: Path) -> Path:
 def list_chapters() -> None:
     """List the chapters and the parameters each takes, with defaults."""
     from cscbook import params
-    from cscbook.publish.registry import chapters
+    from cscbook.build.registry import chapters
 
     for ch in chapters():
         names = ", ".join(f"{n}={ch.model.model_fields[n].default!r}" for n in params.allowed(ch.model))
@@ -186,7 +186,7 @@ def ingest(folder: Path, out: Path, geography: str, build_dir: Path) -> None:
     """Read a FOLDER of official files: print an inventory, write the panel and its data log."""
     from cscbook import contract
     from cscbook.fsutil import claim
-    from cscbook.publish.official import harmonise_checked, ingest_official
+    from cscbook.snapshot.official import harmonise_checked, ingest_official
 
     claim(out, contract.PREPARED_FILES, inputs=(folder,), what="--out folder")
     result = ingest_official(folder, cache=_ingest_cache(build_dir, folder))
@@ -209,7 +209,7 @@ def ingest(folder: Path, out: Path, geography: str, build_dir: Path) -> None:
 @cache_dir_option
 def validate(folder: Path, geography: str, build_dir: Path) -> None:
     """Ingest a FOLDER of official files and run the panel checks alone."""
-    from cscbook.publish.data import prepare_official
+    from cscbook.snapshot.prepare import prepare_official
 
     prep = prepare_official(folder, geography=geography, cache=_ingest_cache(build_dir, folder))  # runs the checks
     click.echo(f"ok: {len(prep.panel)} LA-years pass every rule")
@@ -222,7 +222,7 @@ def validate(folder: Path, geography: str, build_dir: Path) -> None:
 def snapshot(folder: Path, out: Path, build_dir: Path) -> None:
     """Remake the official snapshot in OUT from a FOLDER of published files (both footprints, text only)."""
     from cscbook.fsutil import claim
-    from cscbook.publish import snapshot as snap
+    from cscbook.snapshot import write as snap
 
     claim(out, snap.OWNED, inputs=(folder,), what="--out folder")
     t = time.perf_counter()
@@ -261,7 +261,7 @@ def check(build_dir: Path) -> None:
     the data banner and links."""
     import json
 
-    from cscbook.publish import browsercheck, linkcheck
+    from cscbook.site import browsercheck, linkcheck
 
     html = build_dir / "html"
     if not (html / "index.html").is_file():

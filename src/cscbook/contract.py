@@ -305,3 +305,8 @@ def read_text_prepared(path: Path) -> Prepared:
     prep = Prepared(panel=order_panel(panel), flags=flags, meta=meta, path=path, england=england)
     _read_extras(prep, path)
     return prep
+
+
+def year_label(year: int) -> str:
+    """2018 -> '2017-18' (years end 31 March)."""
+    return f"{year - 1}-{str(year)[-2:]}"

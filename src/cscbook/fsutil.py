@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -242,3 +244,27 @@ def exclusive(folder: Path, what: str = "build folder") -> Iterator[None]:
     finally:
         fcntl.flock(fh, fcntl.LOCK_UN)
         fh.close()
+
+
+@functools.cache
+def code_hash() -> str:
+    """A hash of the package's source files (computed once per process)."""
+    h = hashlib.sha256()
+    pkg = Path(__file__).resolve().parent
+    for f in sorted(pkg.rglob("*.py")):
+        h.update(f.relative_to(pkg).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def read_json(path: Path) -> dict | None:
+    """A cache file's JSON, or None when it is missing; a damaged one is None too, with one line of warning
+    (the entry is then made again, so a truncated or emptied cache never stops a build)."""
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        return data if isinstance(data, dict) else None
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        warn_damaged(path, err)
+        return None

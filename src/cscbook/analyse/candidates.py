@@ -26,8 +26,8 @@ from functools import cache
 
 import pandas as pd
 
-from cscbook import contract
-from cscbook.analyse import measures, reference
+from cscbook import contract, reference
+from cscbook.analyse import measures
 
 #: The columns of a chapter's candidates CSV.
 COLUMNS = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cscbook.analyse import reference
+from cscbook import reference
 from cscbook.contract import PER, POP_PUBLISHED, SPEND_CATEGORIES
 
 #: Activity series in the order the book shows them, with their labels.
@@ -35,11 +35,6 @@ SPEND_LABELS = {
 
 #: Categories counted as spending on children's social care (capital from revenue excluded).
 SOCIAL_CARE = [c for c in SPEND_CATEGORIES if c != "cera"]
-
-
-def year_label(year: int) -> str:
-    """2018 -> '2017-18' (years end 31 March)."""
-    return f"{year - 1}-{str(year)[-2:]}"
 
 
 def lower_first(text: str) -> str:

@@ -3,7 +3,7 @@
 The primary model is a linear mixed model (statsmodels ``MixedLM``, REML) of the CPP rate per
 10,000 children aged 0-17 (log by default) on deprivation, log spending per child and the social
 worker vacancy rate, with year fixed effects and a random intercept per authority. Shares of
-variance follow the rule the generator's truth is built on (``cscbook.analyse.shares.shapley_shares``):
+variance follow the rule the generator's truth is built on (``cscbook.shares.shapley_shares``):
 for the fixed parts, share_k = cov(part_k, fixed total) / total; the random intercept and residual
 contribute their model variances; total = var(fixed part) + sigma_a^2 + sigma_e^2 (Nakagawa-Schielzeth).
 
@@ -27,7 +27,7 @@ import statsmodels.api as sm
 from scipy import optimize
 
 from cscbook.analyse import measures
-from cscbook.analyse.shares import shapley_shares
+from cscbook.shares import shapley_shares
 
 #: Components in the order the book shows them.
 COMPONENTS = ["authority", "deprivation", "national", "spend_vacancy", "residual"]

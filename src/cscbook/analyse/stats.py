@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cscbook.analyse import measures
+from cscbook import contract
 
 LEVEL = 0.95
 
@@ -58,7 +58,7 @@ def spearman_stability(w: pd.DataFrame) -> pd.Series:
     pairs = list(zip(years[:-1], years[1:])) + [(years[0], years[-1])]
     for a, b in pairs:
         both = w[[a, b]].dropna()
-        label = f"{measures.year_label(a)} to {measures.year_label(b)}"
+        label = f"{contract.year_label(a)} to {contract.year_label(b)}"
         if (a, b) == (years[0], years[-1]):
             label = f"First to last: {label}"
         out[label] = float(stats.spearmanr(both[a], both[b]).statistic) if len(both) > 2 else float("nan")

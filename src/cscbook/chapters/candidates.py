@@ -9,7 +9,8 @@ import math
 
 import pandas as pd
 
-from cscbook.analyse import candidates, measures, reference
+from cscbook import reference
+from cscbook.analyse import candidates, measures
 from cscbook.chapters.context import Context
 
 #: The columns of the table shown in the chapter (one row per candidate; the figure named on its first row).

@@ -20,7 +20,7 @@ import pandas as pd
 from cscbook import contract, params
 from cscbook.analyse import measures
 from cscbook.fsutil import csv_safe, map_text
-from cscbook.publish import figures, markdown
+from cscbook.present import figures, markdown
 
 CHAPTER_MODELS = params.CHAPTER_MODELS
 
@@ -47,7 +47,7 @@ class Context:
             if self.p.later_dir:
                 self._later = contract.read_prepared(Path(self.p.later_dir))
             else:
-                from cscbook.publish.data import prepare_official
+                from cscbook.snapshot.prepare import prepare_official
 
                 self._later = prepare_official(Path(self.p.data), geography="latest")
             self._later.panel = measures.with_population(self._later.panel, self.p.population)
@@ -126,7 +126,7 @@ class Context:
         _glue_object(label, _note(fig) if isinstance(fig, str) else fig)
 
     def glue_live(self, label: str, live) -> None:
-        """Glue an interactive chart (:class:`cscbook.publish.interactive.Live`), shown with the ``{glue}``
+        """Glue an interactive chart (:class:`cscbook.present.interactive.Live`), shown with the ``{glue}``
         directive under the static figure it explores."""
         self.glued[label] = live
         _glue_object(label, live)
@@ -210,12 +210,12 @@ def dfe_years(df: pd.DataFrame) -> pd.DataFrame:
 
     out = df
     if out.index.name in YEAR_NAMES and is_years(out.index):
-        out = out.rename(index=lambda y: measures.year_label(int(y)))
+        out = out.rename(index=lambda y: contract.year_label(int(y)))
     for col in [c for c in YEAR_NAMES if c in out.columns]:
         if not out[col].isna().any() and is_years(out[col]):
-            out = out.assign(**{col: out[col].map(lambda y: measures.year_label(int(y)))})
+            out = out.assign(**{col: out[col].map(lambda y: contract.year_label(int(y)))})
     if is_years(out.columns):
-        out = out.rename(columns=lambda y: measures.year_label(int(y)))
+        out = out.rename(columns=lambda y: contract.year_label(int(y)))
     return out
 
 
@@ -320,7 +320,7 @@ def prepare(p: params.ChapterParams) -> contract.Prepared:
         from cscbook.acquire import synth
 
         return synth.generate(seed=p.seed, years=p.year_range)
-    from cscbook.publish.data import prepare_official
+    from cscbook.snapshot.prepare import prepare_official
 
     return prepare_official(Path(p.data), geography=p.geography)  # validated, as in a build
 

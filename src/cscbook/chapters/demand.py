@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
+from cscbook import contract
 from cscbook.analyse import measures
 from cscbook.chapters import candidates, since
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
 from cscbook.chapters.demand_nao import ENGLAND_ROWS, nao_rows
 from cscbook.contract import POP_PUBLISHED
-from cscbook.publish import figures
+from cscbook.present import figures
 
 INDEX_SERIES = [*measures.SERIES, "pop_0_17"]
 
@@ -41,8 +42,8 @@ def growth_table(ctx: Context, t: dict[str, pd.DataFrame]) -> pd.DataFrame:
         rows.append(
             {
                 "Series": label,
-                f"{measures.year_label(a)}": t["counts"].loc[a, col],
-                f"{measures.year_label(b)}": t["counts"].loc[b, col],
+                f"{contract.year_label(a)}": t["counts"].loc[a, col],
+                f"{contract.year_label(b)}": t["counts"].loc[b, col],
                 "Growth in count (%)": g,
                 "Growth in rate per 10,000 (%)": measures.growth(t["rates"], col, a, b),
                 "Growth beyond population (pp)": g - pop_g,
@@ -84,15 +85,15 @@ def fig_index(ctx: Context, t: dict[str, pd.DataFrame]) -> figures.Figure:
             ends.append((f"{ctx.highlight_name}: plans", last.index[-1], last.iloc[-1], figures.HIGHLIGHT))
     ax.axhline(100, color=figures.MUTED, lw=0.8)
     year_axis(ax, ctx.first, ctx.last)
-    ax.set_ylabel(f"Index, {measures.year_label(ctx.first)} = 100")
+    ax.set_ylabel(f"Index, {contract.year_label(ctx.first)} = 100")
     figures.label_ends(ax, ends)
     g = growth_table(ctx, t)
     top = g["Growth in count (%)"].idxmax()
-    title = f"{top} grew most: {g.loc[top, 'Growth in count (%)']:+.0f}% from {measures.year_label(ctx.first)} to {measures.year_label(ctx.last)}"
+    title = f"{top} grew most: {g.loc[top, 'Growth in count (%)']:+.0f}% from {contract.year_label(ctx.first)} to {contract.year_label(ctx.last)}"
     alt = "Line chart of national activity indexed to the first year. " + "; ".join(
         f"{labels[c]} ends at {idx[c].iloc[-1]:.0f}" for c in CHART_SERIES
     )
-    data = idx.rename(columns=labels, index=measures.year_label).rename_axis("Year")
+    data = idx.rename(columns=labels, index=contract.year_label).rename_axis("Year")
     return figures.finish(fig, title, alt, ctx.source, data=data)
 
 
@@ -113,7 +114,7 @@ def fig_rates(ctx: Context, t: dict[str, pd.DataFrame]) -> figures.Figure:
     ax.axvline(0, color=figures.MUTED, lw=0.8)
     ax.set_yticks(y, list(g.index))
     ax.invert_yaxis()
-    ax.set_xlabel(f"Change {measures.year_label(ctx.first)} to {measures.year_label(ctx.last)} (%)")
+    ax.set_xlabel(f"Change {contract.year_label(ctx.first)} to {contract.year_label(ctx.last)} (%)")
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     beyond = (g["Growth beyond population (pp)"] > 0).sum()
     title = f"{beyond} of {len(g)} series grew faster than the child population ({pop_g:+.1f}%)"
@@ -160,7 +161,7 @@ def fig_regions(ctx: Context, col: str = "cpp_31mar") -> figures.Figure:
     fig.supylabel("Per 10,000 children aged 0-17", fontsize=10)  # once, not on every row
     axes[0, 0].yaxis.set_major_locator(MaxNLocator(nbins=5))
     last = r[r["year"] == ctx.last].set_index("region")["rate"]
-    title = f"{measures.SERIES[col]}: {last.idxmax()} has the highest rate, {last.max():.0f} per 10,000 in {measures.year_label(ctx.last)}"
+    title = f"{measures.SERIES[col]}: {last.idxmax()} has the highest rate, {last.max():.0f} per 10,000 in {contract.year_label(ctx.last)}"
     label = measures.SERIES[col]
     alt = f"Small multiples of the {label[0].lower() + label[1:]} rate by region, with England dashed. " + "; ".join(
         f"{k}: {v:.0f}" for k, v in last.items()
@@ -177,8 +178,8 @@ def highlight_sentence(ctx: Context, t: dict[str, pd.DataFrame]) -> str:
     a, b = ctx.first, ctx.last
     if a not in one.index or b not in one.index or one.loc[[a, b], ["cpp_31mar", "pop_0_17"]].isna().any().any():
         return (
-            f"{ctx.highlight_md}'s child protection plans are not known for both {measures.year_label(a)} and "
-            f"{measures.year_label(b)} (missing or suppressed), so its change is not shown."
+            f"{ctx.highlight_md}'s child protection plans are not known for both {contract.year_label(a)} and "
+            f"{contract.year_label(b)} (missing or suppressed), so its change is not shown."
         )
     rates = measures.rate(one, "cpp_31mar")
     mine = measures.growth(one, "cpp_31mar", a, b)
@@ -186,7 +187,7 @@ def highlight_sentence(ctx: Context, t: dict[str, pd.DataFrame]) -> str:
     where = "England" if not ctx.p.region else ctx.scope
     return (
         f"In {ctx.highlight_md} the number of child protection plans changed by {mine:+.1f}% between "
-        f"{measures.year_label(a)} and {measures.year_label(b)} ({where}: {whole:+.1f}%), and its rate went from "
+        f"{contract.year_label(a)} and {contract.year_label(b)} ({where}: {whole:+.1f}%), and its rate went from "
         f"{rates[a]:.0f} to {rates[b]:.0f} per 10,000 children."
     )
 
@@ -198,7 +199,7 @@ def cin_split(ctx: Context, t: dict[str, pd.DataFrame]) -> dict[str, float]:
 
 def cla16_sentence(ctx: Context, growth: float) -> str:
     """The change in looked-after children aged 16 and over, or in words why these data cannot give it."""
-    span = f"{measures.year_label(ctx.first)} and {measures.year_label(ctx.last)}"
+    span = f"{contract.year_label(ctx.first)} and {contract.year_label(ctx.last)}"
     if pd.isna(growth):
         return f"These data do not give looked-after children aged 16 and over in both {span}."
     return f"Looked-after children aged 16 and over changed by {growth:+.1f}%."
@@ -254,11 +255,11 @@ def population_sentence(ctx: Context) -> str:
     return (
         "How many children there are depends on the estimate. ONS rebased its estimates for mid-2012 to "
         "mid-2020 on the 2021 Census, which found fewer children than the earlier estimates had carried forward: "
-        f"in {measures.year_label(year)} the largest gap among authorities of {BIG:,} children or more is "
+        f"in {contract.year_label(year)} the largest gap among authorities of {BIG:,} children or more is "
         f"{top['la_name']}'s, {top[POP_PUBLISHED]:,.0f} children "
         f"as first published against {top[cons]:,.0f} rebased. On the estimates as first published, which the NAO "
-        f"used, England's children aged 0-17 grew {gp:+.1f}% from {measures.year_label(a)} to "
-        f"{measures.year_label(b)}; on the rebased series, {gc:+.1f}%. Every rate in this chapter uses {used}."
+        f"used, England's children aged 0-17 grew {gp:+.1f}% from {contract.year_label(a)} to "
+        f"{contract.year_label(b)}; on the rebased series, {gc:+.1f}%. Every rate in this chapter uses {used}."
     )
 
 
@@ -285,8 +286,8 @@ def glue_all(ctx: Context, res: Results) -> None:
     """Glue every number the prose quotes, and every figure and table the page shows."""
     g, counts = res.growth, res.tables["counts"]
     count, rate = "Growth in count (%)", "Growth in rate per 10,000 (%)"
-    ctx.glue("first", measures.year_label(ctx.first))
-    ctx.glue("last", measures.year_label(ctx.last))
+    ctx.glue("first", contract.year_label(ctx.first))
+    ctx.glue("last", contract.year_label(ctx.last))
     ctx.glue("g_ref", g.loc[measures.SERIES["referrals"], count], "{:+.1f}%")
     ctx.glue("r_ref", g.loc[measures.SERIES["referrals"], rate], "{:+.1f}%")
     ctx.glue("g_s47", g.loc[measures.SERIES["s47_enquiries"], count], "{:+.1f}%")
@@ -321,10 +322,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     cand_table, cand_text = candidates.tables(ctx, res.candidates)
     ctx.glue_table("tbl-demand-candidates", cand_table)
     ctx.glue_md("demand_candidates_text", cand_text)
-    ctx.glue("since_last", res.since.last)
-    ctx.glue_md("demand_since_text", res.since.text)
-    ctx.glue("demand_now", res.since.headline)
-    ctx.glue_figure("fig-demand-since", res.since.fig)
+    since.glue(ctx, res.since, text="demand_since_text", now="demand_now", fig="fig-demand-since",
+               table="tbl-demand-since")  # fmt: skip
     # the home page's chart: demand since 2017-18 on the official data, else the NAO period's index
     ctx.glue_figure("home_chart", res.fig_index if isinstance(res.since.brief, str) else res.since.brief)
-    ctx.glue_table("tbl-demand-since", since.shown(ctx, res.since))

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cscbook.analyse import measures, reference
+from cscbook import contract, reference
+from cscbook.analyse import measures
 from cscbook.chapters import nao_notes
 from cscbook.chapters.context import Context
 from cscbook.contract import POP_PUBLISHED
@@ -78,7 +79,7 @@ def _sum_gaps(ctx: Context, t: dict[str, pd.DataFrame], eng: pd.DataFrame, col: 
         miss = nao_notes.missing_codes(ctx.prepared.flags, ctx.view, col, y)
         if miss and abs(s - e) >= GAP_SHARE * e:
             out.append(
-                f"in {measures.year_label(y)} authorities sum to {s:,.0f} against England's {e:,.0f}: "
+                f"in {contract.year_label(y)} authorities sum to {s:,.0f} against England's {e:,.0f}: "
                 f"no figure for {nao_notes.names(miss, ctx.view)}"
             )
     return nao_notes.join(out)
@@ -96,7 +97,7 @@ def _other_periods(eng: pd.DataFrame, col: str, key: str) -> str:
             tried += 1
             g = measures.growth(eng, col, a, b)
             if nao_notes.within(key, g):
-                hits.append(f"{measures.year_label(a)} to {measures.year_label(b)} ({g:+.1f}%)")
+                hits.append(f"{contract.year_label(a)} to {contract.year_label(b)} ({g:+.1f}%)")
     theirs = reference.value(key)
     if hits:
         return (
@@ -104,7 +105,7 @@ def _other_periods(eng: pd.DataFrame, col: str, key: str) -> str:
             "a different period from the one it states (not verified)"
         )
     if tried:
-        span = f"{measures.year_label(min(starts))}-{measures.year_label(max(starts))}"
+        span = f"{contract.year_label(min(starts))}-{contract.year_label(max(starts))}"
         return (
             f"no other start ({span}) or end year in the England rows gives the NAO's {theirs:+g}%; "
             "its measure appears to differ (not verified)"
@@ -137,13 +138,13 @@ def _no_england_row(
     """A series the England rows lack in the NAO's first or last year: say where it stops and why."""
     label = _label(col)
     gone = [y for y in (NAO_START, NAO_END) if not _has(eng, col, y)]
-    parts = [f"the England rows have no {label} for {' or '.join(measures.year_label(y) for y in gone)}"]
+    parts = [f"the England rows have no {label} for {' or '.join(contract.year_label(y) for y in gone)}"]
     for y in gone:
         miss = nao_notes.missing_codes(ctx.prepared.flags, ctx.view, col, y)
         n = ctx.view.loc[ctx.view["year"] == y, "la_code"].nunique()
         if miss:
             who = f"any of the {n} authorities" if len(miss) == n else f"{len(miss)} of {n} authorities"
-            parts.append(f"nor has {who} in {measures.year_label(y)}")
+            parts.append(f"nor has {who} in {contract.year_label(y)}")
     rules = [f"rule {r}: {txt.rstrip('.')}" for r, txt in ctx.prepared.meta.get("rules", {}).items() if col in txt]
     parts.extend(rules)
     have = [y for y in eng.index if NAO_START <= y <= NAO_END and _has(eng, col, y)]
@@ -151,9 +152,9 @@ def _no_england_row(
         last = max(have)
         g = measures.growth(eng, col, NAO_START, last)
         parts.append(
-            f"in the England rows it grew {g:+.1f}% from {measures.year_label(NAO_START)} to "
-            f"{measures.year_label(last)}, the last year with a figure, against the NAO's "
-            f"{reference.value(key):+g}% to {measures.year_label(NAO_END)}"
+            f"in the England rows it grew {g:+.1f}% from {contract.year_label(NAO_START)} to "
+            f"{contract.year_label(last)}, the last year with a figure, against the NAO's "
+            f"{reference.value(key):+g}% to {contract.year_label(NAO_END)}"
             + ("" if nao_notes.within(key, g) else "; the NAO's figure appears to be another measure (not verified)")
         )
     ours = la_sum if np.isfinite(la_sum) else None
@@ -169,7 +170,7 @@ def _population_row(ctx: Context, eng: pd.DataFrame, key: str) -> dict:
     published = POP_PUBLISHED if POP_PUBLISHED in view else col
     consistent = measures.CONSISTENT if measures.CONSISTENT in view else col
     a0, b0, g, n = measures.population_growth(view, published, a, b)
-    gone = [measures.year_label(y) for y in (a, b) if not _has(eng, col, y)]
+    gone = [contract.year_label(y) for y in (a, b) if not _has(eng, col, y)]
     parts = [f"the England rows have no population for {' or '.join(gone)}, so the sum over authorities is used"]
     if n:
         parts.append(
@@ -184,10 +185,10 @@ def _population_row(ctx: Context, eng: pd.DataFrame, key: str) -> dict:
     derived = nao_notes.flagged_codes(ctx.prepared.flags, col, a, "Y-POP")
     if derived:
         parts.append(
-            f"for {len(derived)} authorities the {measures.year_label(a)} population is back-derived as CIN count "
+            f"for {len(derived)} authorities the {contract.year_label(a)} population is back-derived as CIN count "
             "x 10,000 / DfE's published CIN rate (rule Y-POP)"
         )
     miss = nao_notes.missing_codes(ctx.prepared.flags, view, col, a)
     if miss:
-        parts.append(f"{nao_notes.names(miss, view)} have no {measures.year_label(a)} population")
+        parts.append(f"{nao_notes.names(miss, view)} have no {contract.year_label(a)} population")
     return {"key": key, "ours": g if np.isfinite(g) else None, "reason": nao_notes.join(parts)}

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cscbook.analyse import measures, reference
+from cscbook import contract, reference
+from cscbook.analyse import measures
 
 
 def names(codes: list[str], panel: pd.DataFrame, limit: int = 6) -> str:
@@ -54,7 +55,7 @@ def years_matching(values: pd.Series, key: str, fmt: str = "{:,.0f}") -> list[st
     out = []
     for y, v in values.dropna().items():
         if within(key, float(v)):
-            out.append(f"{measures.year_label(int(y))} ({fmt.format(v)})")
+            out.append(f"{contract.year_label(int(y))} ({fmt.format(v)})")
     return out
 
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from cscbook.analyse import measures, reference
+from cscbook import contract, reference
+from cscbook.analyse import measures
 from cscbook.chapters.context import Context
 from cscbook.chapters.since_figures import brief_figure, line_figure, mark_years, reorganised_words, year_axis
-from cscbook.publish import figures
+from cscbook.present import figures
 
 NAO_END = reference.NAO_END
 #: Names of the series, as the chapters give them.
@@ -88,8 +89,8 @@ def span_words(years: list[int]) -> str:
     """'2022-23 to 2024-25' for consecutive years, otherwise the years listed."""
     ys = sorted(years)
     if len(ys) > 1 and ys == list(range(ys[0], ys[-1] + 1)):
-        return f"{measures.year_label(ys[0])} to {measures.year_label(ys[-1])}"
-    return ", ".join(measures.year_label(y) for y in ys)
+        return f"{contract.year_label(ys[0])} to {contract.year_label(ys[-1])}"
+    return ", ".join(contract.year_label(y) for y in ys)
 
 
 # --- demand ------------------------------------------------------------------------------------
@@ -149,20 +150,20 @@ def demand(ctx: Context) -> Since:
                 "Series": LABELS[col],
                 "Rate 2010-11": base,
                 "Rate 2017-18": s[NAO_END],
-                "Last year": measures.year_label(end),
+                "Last year": contract.year_label(end),
                 "Rate in the last year": s[end],
                 "Change 2010-11 to 2017-18 (%)": (s[NAO_END] / base - 1) * 100 if pd.notna(base) else None,
                 "Change since 2017-18 (%)": since,
                 "Basis": basis[col],
             }
         )
-        name = measures.lower_first(LABELS[col]) + ("" if end == last else f" (to {measures.year_label(end)})")
+        name = measures.lower_first(LABELS[col]) + ("" if end == last else f" (to {contract.year_label(end)})")
         (rose if since > 0 else fell).append(f"{name} {since:+.0f}%")
     table = pd.DataFrame(rows).set_index("Series")
     pop_g = (pop[last] / pop[NAO_END] - 1) * 100
     verdict = "has continued on most of them" if len(rose) > len(fell) else "has not continued on most of them"
     text = (
-        f"From 2017-18 to {measures.year_label(last)} the number of children aged 0-17 changed by {pop_g:+.1f}%. "
+        f"From 2017-18 to {contract.year_label(last)} the number of children aged 0-17 changed by {pop_g:+.1f}%. "
         f"Per 10,000 children, {measures.and_list(rose) or 'no measure'} rose and {measures.and_list(fell) or 'no measure'} fell. Against "
         f"population, demand rose on {len(rose)} of the {len(rows)} measures and fell on {len(fell)}: the rise the "
         f"NAO reported {verdict}."
@@ -177,7 +178,7 @@ def demand(ctx: Context) -> Since:
     fig = line_figure(
         index,
         "Rate per 10,000 (2017-18 = 100)",
-        f"Demand against population to {measures.year_label(last)}",
+        f"Demand against population to {contract.year_label(last)}",
         alt,
         ctx.source,
     )
@@ -185,15 +186,27 @@ def demand(ctx: Context) -> Since:
     changes = measures.and_list(
         [f"{BRIEF_NAMES[m].lower()} {table.loc[m, 'Change since 2017-18 (%)']:+.0f}%" for m in main]
     )
-    headline = f"Since 2017-18, to {measures.year_label(last)}, per 10,000 children: {changes}."
+    headline = f"Since 2017-18, to {contract.year_label(last)}, per 10,000 children: {changes}."
     brief = brief_figure(
         index.loc[NAO_END:, [LABELS[c] for c in BRIEF if LABELS[c] in index.columns]].rename(columns=BRIEF_NAMES),
         "Rate per 10,000 children (2017-18 = 100)",
-        f"Demand since 2017-18, to {measures.year_label(last)}",
-        f"Line chart of rates per 10,000 children from 2017-18 (= 100) to {measures.year_label(last)}: {changes}.",
+        f"Demand since 2017-18, to {contract.year_label(last)}",
+        f"Line chart of rates per 10,000 children from 2017-18 (= 100) to {contract.year_label(last)}: {changes}.",
         ctx.source,
     )
-    return Since(table, text, fig, measures.year_label(last), headline, brief)
+    return Since(table, text, fig, contract.year_label(last), headline, brief)
+
+
+def glue(ctx: Context, s: Since, *, text: str, now: str, table: str, fig: str = "", precision: int | None = None):
+    """Glue a chapter's finding carried past 2017-18 under the chapter's own keys, each passed whole so that a
+    search for a key finds it: the last year (``since_last``), the sentence, the headline, the figure (when the
+    chapter shows one) and the table."""
+    ctx.glue("since_last", s.last)
+    ctx.glue_md(text, s.text)
+    ctx.glue(now, s.headline)
+    if fig:
+        ctx.glue_figure(fig, s.fig)
+    ctx.glue_table(table, shown(ctx, s, precision))
 
 
 def shown(ctx: Context, s: Since, precision: int | None = None):
@@ -244,7 +257,7 @@ def variation(ctx: Context) -> Since:
                 "Measure": LABELS[col],
                 "90th/10th 2010-11": s.get(2011),
                 "90th/10th 2017-18": s[NAO_END],
-                "Last year": measures.year_label(end),
+                "Last year": contract.year_label(end),
                 "90th/10th in the last year": s[end],
                 "Change since 2017-18": change,
             }
@@ -259,7 +272,7 @@ def variation(ctx: Context) -> Since:
         f"and narrowed for {measures.and_list(narrower) or 'no measure'}: the differences the NAO found "
         + ("have grown on most measures." if len(wider) > len(narrower) else "have not grown on most measures.")
         + (
-            f" Spending comes from section 251 Table A1 to {measures.year_label(a1_last)} and from LAIT's outturn "
+            f" Spending comes from section 251 Table A1 to {contract.year_label(a1_last)} and from LAIT's outturn "
             "lines after (rule L-LAIT-S251); the dotted line marks the change."
             if a1_last is not None
             else ""
@@ -277,10 +290,10 @@ def variation(ctx: Context) -> Since:
         frame, "90th / 10th percentile", "The spread between authorities", alt, ctx.source, a1_last, reorganised=True
     )
     headline = (
-        f"Since 2017-18, to {measures.year_label(last)}, the gap between high and low authorities widened on "
+        f"Since 2017-18, to {contract.year_label(last)}, the gap between high and low authorities widened on "
         f"{len(wider)} of {len(rows)} measures."
     )
-    return Since(table, text, fig, measures.year_label(last), headline)
+    return Since(table, text, fig, contract.year_label(last), headline)
 
 
 # --- Ofsted ------------------------------------------------------------------------------------
@@ -300,7 +313,7 @@ def ofsted(ctx: Context) -> Since:
     for year in range(NAO_END, min(last, spend_last) + 1):
         jf = judgement_frame(later, year)
         sp = spearman_ci(score_for_scale(jf, ctx.p.judgement_scale), jf["spend_pc"])
-        rows.append({"Year": measures.year_label(year), "Authorities": sp["n"], "Spearman rho": sp["rho"],
+        rows.append({"Year": contract.year_label(year), "Authorities": sp["n"], "Spearman rho": sp["rho"],
                      "95% CI low": sp["lo"], "95% CI high": sp["hi"], "p": sp["p"]})  # fmt: skip
     table = pd.DataFrame(rows).set_index("Year")
     holds = (table["95% CI low"] <= 0) & (table["95% CI high"] >= 0)
@@ -368,18 +381,18 @@ def preventative(ctx: Context) -> Since:
     k = ctx.p.definition
     end = int(shares[k].dropna().index.max())
     table = shares.rename(columns=lambda c: f"Definition {c} (%)")
-    table.index = [measures.year_label(int(y)) for y in table.index]
+    table.index = [contract.year_label(int(y)) for y in table.index]
     table.index.name = "Year"
     if both is not None:
-        table = table.join(both.rename(lambda y: measures.year_label(int(y))), how="left")
+        table = table.join(both.rename(lambda y: contract.year_label(int(y))), how="left")
     change = shares.loc[end, k] - shares.loc[NAO_END, k]
     text = (
         f"Under definition {k}, the preventative share went from {shares.loc[2011, k]:.1f}% in 2010-11 to "
-        f"{shares.loc[NAO_END, k]:.1f}% in 2017-18 and {shares.loc[end, k]:.1f}% in {measures.year_label(end)} "
+        f"{shares.loc[NAO_END, k]:.1f}% in 2017-18 and {shares.loc[end, k]:.1f}% in {contract.year_label(end)} "
         f"({change:+.1f} points since 2017-18): it has "
         + ("kept falling." if change < 0 else "not kept falling.")
         + (
-            f" Spending comes from Table A1 to {measures.year_label(a1_last)} and from LAIT's outturn lines after."
+            f" Spending comes from Table A1 to {contract.year_label(a1_last)} and from LAIT's outturn lines after."
             if a1_last is not None
             else ""
         )
@@ -397,8 +410,8 @@ def preventative(ctx: Context) -> Since:
         for c in shares.columns
     )
     fig = line_figure(frame, "Preventative share (%)", "The preventative share since 2010-11", alt, ctx.source, a1_last)
-    headline = f"By {measures.year_label(end)} it was {shares.loc[end, k]:.1f}% ({change:+.1f} points since 2017-18)."
-    return Since(table, text, fig, measures.year_label(end), headline)
+    headline = f"By {contract.year_label(end)} it was {shares.loc[end, k]:.1f}% ({change:+.1f} points since 2017-18)."
+    return Since(table, text, fig, contract.year_label(end), headline)
 
 
 def overlap_shares(later: Context, d) -> pd.DataFrame | None:
@@ -453,7 +466,7 @@ def decomposition(ctx: Context, main, main_ci: pd.DataFrame) -> Since:
         yrs = f.frame["year"]
         col = {
             "Rows": f"{len(f.frame):,}",
-            "Years": f"{measures.year_label(int(yrs.min()))} to {measures.year_label(int(yrs.max()))}",
+            "Years": f"{contract.year_label(int(yrs.min()))} to {contract.year_label(int(yrs.max()))}",
         }
         for k in models.COMPONENTS:
             share = f"{100 * f.shares[k]:.0f}"
@@ -491,4 +504,4 @@ def decomposition(ctx: Context, main, main_ci: pd.DataFrame) -> Since:
         + ", ".join(f"{models.LABELS[k].lower()} {100 * now.shares[k]:.0f}%" for k in models.COMPONENTS)
         + "."
     )
-    return Since(table, text, "", measures.year_label(last), headline)
+    return Since(table, text, "", contract.year_label(last), headline)

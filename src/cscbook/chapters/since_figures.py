@@ -7,9 +7,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from cscbook.analyse import measures, reference
+from cscbook import contract, reference
+from cscbook.analyse import measures
 from cscbook.chapters import events
-from cscbook.publish import figures
+from cscbook.present import figures
 
 NAO_END = reference.NAO_END
 PANDEMIC = events.PANDEMIC
@@ -53,7 +54,7 @@ def mark_years(ax, a1_last: int | None = None, ilacs: bool = False, reorganised:
 def year_axis(ax, first: int, last: int) -> None:
     """The years on the axis labelled as DfE writes them ('2017-18'): every other one, the last always."""
     shown = list(range(last, first - 1, -2))[::-1]  # every other year, counted back from the last
-    ax.set_xticks(shown, [measures.year_label(y) for y in shown], rotation=45, ha="right", fontsize=8)
+    ax.set_xticks(shown, [contract.year_label(y) for y in shown], rotation=45, ha="right", fontsize=8)
     ax.set_xlim(first - 0.5, last + 0.5)
 
 
@@ -68,7 +69,7 @@ def line_figure(
     year_axis(ax, int(frame.index.min()), int(frame.index.max()))
     ax.set_ylabel(ylabel)
     ax.legend(frameon=False, fontsize=8, loc="best")
-    data = frame.rename(index=measures.year_label).rename_axis("Year")
+    data = frame.rename(index=contract.year_label).rename_axis("Year")
     return figures.finish(fig, title, alt, source, data=data)
 
 
@@ -96,9 +97,9 @@ def brief_figure(frame: pd.DataFrame, ylabel: str, title: str, alt: str, source:
     ax.axhline(100, color=figures.MUTED, lw=0.8)
     first, last = int(frame.index.min()), int(frame.index.max())
     shown = sorted({first, last} | ({PANDEMIC} if first + 1 < PANDEMIC < last - 1 else set()))
-    ax.set_xticks(shown, [measures.year_label(y) for y in shown])
+    ax.set_xticks(shown, [contract.year_label(y) for y in shown])
     ax.set_xlim(first - 0.3, last + 0.3)
     ax.set_ylabel(ylabel)
     figures.label_ends(ax, ends, room=3.2, size=10)
-    data = frame.rename(index=measures.year_label).rename_axis("Year")
+    data = frame.rename(index=contract.year_label).rename_axis("Year")
     return figures.finish(fig, title, alt, source, data=data)

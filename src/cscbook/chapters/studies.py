@@ -18,11 +18,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from cscbook.analyse import measures, reference
+from cscbook import contract, reference
+from cscbook.analyse import measures
 from cscbook.analyse import studies as st
 from cscbook.chapters import since
 from cscbook.chapters.context import Context
-from cscbook.publish import figures
+from cscbook.present import figures
 
 #: Each study's own years (years ending 31 March; calendar years of publication for inspections).
 WEBB_YEARS = (2011, 2015)
@@ -108,7 +109,7 @@ def _span(e: st.Estimate, calendar: bool = False) -> str:
         return ""
     if calendar:
         return f"{e.first} to {e.last}"
-    return f"{measures.year_label(e.first)} to {measures.year_label(e.last)}"
+    return f"{contract.year_label(e.first)} to {contract.year_label(e.last)}"
 
 
 def _odds(e: st.Estimate) -> str:
@@ -214,7 +215,7 @@ def gradient_table(res: Results) -> pd.DataFrame:
             for r in t.itertuples(index=False):
                 rows.append(
                     {
-                        "Year": measures.year_label(y),
+                        "Year": contract.year_label(y),
                         "Measure": GRADIENT_MEASURES[m],
                         "Decile (1 least deprived)": int(r.decile),
                         "Authorities": int(r.authorities),
@@ -275,7 +276,7 @@ def bennett_sentence(res: Results) -> str:
         f"{_est(b['within'], '{:.1f}')} more children starting to be looked after per 100,000 over {_span(b['within'])}, "
         f"beside Bennett and colleagues' {ref['value']:g} ({ref['low']:g} to {ref['high']:g}) for a point of child "
         f"poverty: {_agrees(b['within'], ref['value'], ref['value'])}. The score changes only with a new edition of "
-        f"the Indices of Deprivation (here from {measures.and_list([measures.year_label(y) for y in changes])}), so "
+        f"the Indices of Deprivation (here from {measures.and_list([contract.year_label(y) for y in changes])}), so "
         "the within estimate rests on that one revision. "
         if not math.isnan(b["within"].value)
         else "No authority's IDACI score changes within the study's years here: the book takes one edition of the "
@@ -399,7 +400,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_md("bennett_text", bennett_sentence(res))
     ctx.glue_md("ofsted_text", ofsted_sentence(res))
     ctx.glue_md("gradient_text", gradient_sentence(res))
-    ctx.glue("studies_last", measures.year_label(res.last))
+    ctx.glue("studies_last", contract.year_label(res.last))
     ctx.glue_table("tbl-studies-comparison", ctx.table(comparison_table(res), "comparison"))
     ctx.glue_table("tbl-studies-webb", ctx.table(webb_table(res), "webb"))
     ctx.glue_figure("fig-studies-gradient", res.fig_gradient)

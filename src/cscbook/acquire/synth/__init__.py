@@ -28,7 +28,7 @@ from cscbook.acquire.synth import activity, assemble, cpp_model, ofsted, places,
 from cscbook.acquire.synth.calibration import ASSUMED, SUPPRESS_BELOW
 from cscbook.acquire.synth.cpp_model import TRUE_SHARES
 from cscbook.acquire.synth.places import REGION_CODE, REGION_COUNTS, REGION_DEPRIVATION, TINY, Authority, authorities
-from cscbook.analyse.shares import shapley_shares
+from cscbook.shares import shapley_shares
 
 __all__ = [
     "ASSUMED",

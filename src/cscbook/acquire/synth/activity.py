@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from cscbook import reference
 from cscbook.acquire.synth.calibration import ASSUMED, SUPPRESS_BELOW, national_path, scale_to_totals
-from cscbook.analyse import reference
-from cscbook.analyse.measures import PER
+from cscbook.contract import PER
 
 
 def counts(rng, las, idaci, a_cpp, pop, yrs, cpp_rate):

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from cscbook.analyse import reference
-from cscbook.analyse.measures import PER
-from cscbook.analyse.shares import shapley_shares
+from cscbook import reference
+from cscbook.contract import PER
+from cscbook.shares import shapley_shares
 
 #: The true shares of variance in the log CPP rate.
 TRUE_SHARES = {"authority": 0.44, "deprivation": 0.15, "national": 0.10, "spend_vacancy": 0.06, "residual": 0.25}

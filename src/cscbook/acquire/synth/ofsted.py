@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cscbook import contract
-from cscbook.analyse import reference
+from cscbook import contract, reference
 
 _FRAMEWORKS = [("SLAC", 2009, 2010), ("SIF", 2014, 2017), ("ILACS", 2018, 2030)]
 _JUDGEMENT_P = {

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cscbook import reference
 from cscbook.acquire.synth.calibration import national_path, scale_to_totals
-from cscbook.analyse import reference
 
 #: Authorities per region, as in 2017-18.
 REGION_COUNTS = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
+from cscbook import reference
 from cscbook.acquire.synth.calibration import ASSUMED
-from cscbook.analyse import reference
 
 
 def section_251(rng, las, idaci, pop, yrs):

@@ -16,21 +16,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cscbook.analyse import measures, models
+from cscbook import contract
+from cscbook.analyse import models
 from cscbook.chapters import context as chapter
 from cscbook.chapters import since
 from cscbook.chapters.context import Context
+from cscbook.chapters.decomposition import fit as fitting
 from cscbook.chapters.decomposition import rewb as within_between
 from cscbook.chapters.decomposition import specs
 from cscbook.chapters.decomposition.charts import fig_effects, fig_orders, fig_robustness, fig_shares
 from cscbook.chapters.decomposition.fit import (
-    MAIN,
-    OLS_SHAPLEY,
-    TRUTH_TOLERANCE_PP,
     Results,
-    fit,
     nao_shares,
-    spec_for,
     truth_comparable,
     truth_shares,
 )
@@ -38,8 +35,6 @@ from cscbook.chapters.decomposition.tables import (
     _interval_text,
     coef_labels,
     coef_table,
-    dropped_table,
-    fit_words,
     highlight_sentence,
     models_sentence,
     models_table,
@@ -48,49 +43,17 @@ from cscbook.chapters.decomposition.tables import (
     recovery_table,
     robustness_table,
     scope_sentence,
-    share_note,
     shares_table,
     workforce_sentence,
 )
 
-__all__ = [
-    "MAIN",
-    "OLS_SHAPLEY",
-    "TRUTH_TOLERANCE_PP",
-    "Results",
-    "coef_labels",
-    "coef_table",
-    "dropped_table",
-    "fig_effects",
-    "fig_orders",
-    "fig_robustness",
-    "fig_shares",
-    "fit",
-    "fit_words",
-    "glue_all",
-    "highlight_sentence",
-    "models_sentence",
-    "models_table",
-    "nao_rows",
-    "nao_shares",
-    "orders_table",
-    "recovery_table",
-    "results",
-    "robustness_table",
-    "scope_sentence",
-    "share_note",
-    "shares_table",
-    "spec_for",
-    "truth_comparable",
-    "truth_shares",
-    "workforce_sentence",
-    "write_json",
-]
+#: What the chapter's notebook calls.
+__all__ = ["Results", "glue_all", "results", "write_json"]
 
 
 def results(ctx: Context) -> Results:
     """Fit the models (``fit``), then make every table and figure the chapter shows, in the page's order."""
-    res = fit(ctx)
+    res = fitting.fit(ctx)
     res.fig_shares = fig_shares(ctx, res)
     res.shares = shares_table(ctx, res)
     res.coefficients = coef_table(ctx, res)
@@ -203,10 +166,8 @@ def glue_all(ctx: Context, res: Results) -> None:
             precision=4, na_rep="—"
         ),
     )
-    ctx.glue("since_last", res.since.last)
-    ctx.glue_md("decomposition_since_text", res.since.text)
-    ctx.glue("decomposition_now", res.since.headline)
-    ctx.glue_table("tbl-decomposition-since", since.shown(ctx, res.since, precision=1))
+    since.glue(ctx, res.since, text="decomposition_since_text", now="decomposition_now",
+               table="tbl-decomposition-since", precision=1)  # fmt: skip
     ctx.glue_table("tbl-decomposition-models", ctx.table(models_table(ctx, res), "models"))
     none = pd.DataFrame(columns=["Definition", "Largest difference from the NAO (pp)", "Used"]).rename_axis("#")
     cand = ctx.table(res.candidates if res.candidates is not None else none, "candidates")  # the download, always
@@ -243,8 +204,8 @@ def _glue_shares(ctx: Context, res: Results) -> None:
     ctx.glue("n_las", f.frame["la_code"].nunique(), "{:,}")
     ctx.glue("n_dropped_cpp", f.dropped.get("CPP count missing or suppressed", 0), "{:,}")
     ctx.glue("n_panel", f.dropped["rows in panel"], "{:,}")
-    ctx.glue("model_first", measures.year_label(int(f.frame["year"].min())))
-    ctx.glue("model_last", measures.year_label(int(f.frame["year"].max())))
+    ctx.glue("model_first", contract.year_label(int(f.frame["year"].min())))
+    ctx.glue("model_last", contract.year_label(int(f.frame["year"].max())))
     ctx.glue("n_boot", ctx.p.n_boot, "{:,}")
     ctx.glue("boot_seed", ctx.p.boot_seed)
     ctx.glue("agreement", res.agreement, "{:.1e}")
@@ -309,13 +270,13 @@ def _glue_checks(ctx: Context, res: Results) -> None:
         ctx.glue("vac_rows", len(v.frame), "{:,}")
         ctx.glue("vac_sv", 100 * v.shares["spend_vacancy"], "{:.0f}%")
         ctx.glue("vac_nat", 100 * v.shares["national"], "{:.0f}%")
-        ctx.glue("vac_first", measures.year_label(int(v.frame["year"].min())))
+        ctx.glue("vac_first", contract.year_label(int(v.frame["year"].min())))
     else:
         ctx.glue("vac_rows", "n/a")
         ctx.glue("vac_sv", "n/a")
         ctx.glue("vac_nat", "n/a")
         ctx.glue("vac_first", "n/a")
-    ctx.glue("vac_first_real", measures.year_label(models.VACANCY_FIRST_YEAR))
+    ctx.glue("vac_first_real", contract.year_label(models.VACANCY_FIRST_YEAR))
     small = next(v for k, v in res.variants.items() if k.startswith("Smallest"))
     gone = sorted(set(res.main.frame["la_code"]) - set(small.frame["la_code"]))
     last = res.main.frame[res.main.frame["year"] == res.main.frame["year"].max()].set_index("la_code")["pop_0_17"]

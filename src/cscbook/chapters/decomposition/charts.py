@@ -9,7 +9,7 @@ from cscbook.analyse import models
 from cscbook.chapters.context import Context
 from cscbook.chapters.decomposition.fit import MAIN, OLS_SHAPLEY, Results, nao_shares, truth_comparable, truth_shares
 from cscbook.chapters.decomposition.tables import _effect_unit, _interval_text, highlight_sentence
-from cscbook.publish import figures
+from cscbook.present import figures
 
 
 def _stack(ax, rows: dict[str, dict[str, float]]) -> None:

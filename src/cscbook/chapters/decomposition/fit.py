@@ -11,9 +11,10 @@ import pandas as pd
 
 import cscbook.chapters.decomposition.rewb as within_between
 import cscbook.chapters.decomposition.specs as specs
-from cscbook.analyse import models, reference
+from cscbook import reference
+from cscbook.analyse import models
 from cscbook.chapters.context import Context
-from cscbook.publish import figures
+from cscbook.present import figures
 
 #: Tolerance for recovering the generator's true shares (percentage points).
 TRUTH_TOLERANCE_PP = 4.0

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from cscbook.analyse import candidates, models, reference
+from cscbook import reference
+from cscbook.analyse import candidates, models
 from cscbook.chapters.context import Context
 
 

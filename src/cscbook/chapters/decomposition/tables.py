@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 import cscbook.chapters.decomposition.specs as specs
+from cscbook import contract
 from cscbook.analyse import measures, models
 from cscbook.chapters import nao_notes
 from cscbook.chapters.context import Context
@@ -98,7 +99,7 @@ def coef_table(ctx: Context, res: Results) -> pd.DataFrame:
     labels = coef_labels(res.spec)
     first = int(res.main.frame["year"].min())
     t.index = [
-        labels[n] if n in labels else f"Year {measures.year_label(int(n[5:]))} (vs {measures.year_label(first)})"
+        labels[n] if n in labels else f"Year {contract.year_label(int(n[5:]))} (vs {contract.year_label(first)})"
         for n in t.index
     ]
     var = pd.DataFrame(
@@ -121,7 +122,7 @@ def coef_table(ctx: Context, res: Results) -> pd.DataFrame:
         }
         ye = truth["year_effects"]
         for y in sorted(res.main.frame["year"].unique())[1:]:
-            tv[f"Year {measures.year_label(int(y))} (vs {measures.year_label(first)})"] = ye[str(y)] - ye[str(first)]
+            tv[f"Year {contract.year_label(int(y))} (vs {contract.year_label(first)})"] = ye[str(y)] - ye[str(first)]
         tv[var.index[0]] = truth["sd_authority"] ** 2
         tv[var.index[1]] = truth["sd_residual"] ** 2
         out["True value"] = [tv.get(i, np.nan) for i in out.index]
@@ -135,7 +136,7 @@ def _q(boot: pd.DataFrame, col: str, q: float) -> float:
 
 def _span(years: pd.Series) -> str:
     """'2010-11 to 2017-18': the first and last of a fit's years."""
-    return f"{measures.year_label(int(years.min()))} to {measures.year_label(int(years.max()))}"
+    return f"{contract.year_label(int(years.min()))} to {contract.year_label(int(years.max()))}"
 
 
 def robustness_table(res: Results) -> pd.DataFrame:
@@ -246,9 +247,9 @@ def fit_words(f: models.Fit) -> str:
     """'150 rows, 150 authorities, 2017-18 only' for a fit."""
     yrs = sorted(int(y) for y in f.frame["year"].unique())
     span = (
-        f"{measures.year_label(yrs[0])} only"
+        f"{contract.year_label(yrs[0])} only"
         if len(yrs) == 1
-        else f"{measures.year_label(yrs[0])} to {measures.year_label(yrs[-1])}"
+        else f"{contract.year_label(yrs[0])} to {contract.year_label(yrs[-1])}"
     )
     return f"{len(f.frame):,} rows, {f.frame['la_code'].nunique()} authorities, {span}"
 
@@ -263,17 +264,17 @@ def share_note(ctx: Context, res: Results, k: str, key: str) -> str:
         two = next((v for name, v in res.variants.items() if name.startswith("With vacancies")), None)
         parts.append(
             "the model leaves out vacancy rates, which the data have only from "
-            f"{measures.year_label(int(vac.min())) if len(vac) else 'no year'}"
+            f"{contract.year_label(int(vac.min())) if len(vac) else 'no year'}"
             + (f"; with them ({fit_words(two)}) this share is {100 * two.shares[k]:.1f}%" if two is not None else "")
         )
     elif len(vac):
         first = int(vac.min())
         expect = models.VACANCY_FIRST_YEAR
         parts.append(
-            f"vacancy rates in the data start in {measures.year_label(first)} (rule Y-CSWW: the 30 September census "
+            f"vacancy rates in the data start in {contract.year_label(first)} (rule Y-CSWW: the 30 September census "
             f"counts for the following year), so {dropped:,} earlier rows are dropped"
             + (
-                f"; the model allows for rates from {measures.year_label(expect)}, which this panel does not have"
+                f"; the model allows for rates from {contract.year_label(expect)}, which this panel does not have"
                 if first > expect
                 else ""
             )
@@ -347,18 +348,18 @@ def workforce_sentence(ctx: Context, res: Results) -> str:
         return "These data have no vacancy rates, so the main model cannot include them."
     if not res.spec.vacancies:
         return (
-            f"These data have vacancy rates only from {measures.year_label(first)}, so the main (reproduction) model "
-            f"keeps every year from {measures.year_label(main_first)} without them, and a check below fits the years "
+            f"These data have vacancy rates only from {contract.year_label(first)}, so the main (reproduction) model "
+            f"keeps every year from {contract.year_label(main_first)} without them, and a check below fits the years "
             "with vacancies."
         )
     if first <= ctx.first:
         return (
-            f"These data have vacancy rates in every year from {measures.year_label(first)}, so the main model keeps "
+            f"These data have vacancy rates in every year from {contract.year_label(first)}, so the main model keeps "
             f"all years; to show the trade-off the official data force, one check below keeps only the years from "
-            f"{measures.year_label(models.VACANCY_FIRST_YEAR)}, and another drops vacancies and keeps every year."
+            f"{contract.year_label(models.VACANCY_FIRST_YEAR)}, and another drops vacancies and keeps every year."
         )
     return (
-        f"These data have vacancy rates only from {measures.year_label(first)}, so the main model, which uses "
-        f"authority-years with every variable present, starts in {measures.year_label(main_first)}; a check below drops "
+        f"These data have vacancy rates only from {contract.year_label(first)}, so the main model, which uses "
+        f"authority-years with every variable present, starts in {contract.year_label(main_first)}; a check below drops "
         "vacancies to keep every year."
     )

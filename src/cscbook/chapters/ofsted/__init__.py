@@ -13,62 +13,27 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cscbook.analyse import measures, reference
-from cscbook.analyse.stats import LEVEL, kruskal, spearman_ci
+from cscbook import contract, reference
+from cscbook.analyse.stats import kruskal, spearman_ci
 from cscbook.chapters import candidates, since
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
 from cscbook.chapters.ofsted.charts import fig_change, fig_spend
 from cscbook.chapters.ofsted.stats import (
-    BINARY,
-    CHANGE_OF,
-    SCORE,
     association_words,
     change_summary,
     change_tests,
     findings,
-    good_end_note,
     good_range,
-    group_of,
     group_table,
     highlight_sentence,
     judgement_frame,
     judgement_model,
-    labels,
     later_change,
     nao_rows,
     score_for_scale,
 )
-from cscbook.publish import figures
-
-__all__ = [
-    "BINARY",
-    "CHANGE_OF",
-    "LEVEL",
-    "SCORE",
-    "Results",
-    "association_words",
-    "change_summary",
-    "change_tests",
-    "fig_change",
-    "fig_spend",
-    "findings",
-    "glue_all",
-    "good_end_note",
-    "good_range",
-    "group_of",
-    "group_table",
-    "highlight_sentence",
-    "judgement_frame",
-    "judgement_model",
-    "kruskal",
-    "labels",
-    "later_change",
-    "nao_rows",
-    "results",
-    "score_for_scale",
-    "spearman_ci",
-]
+from cscbook.present import figures
 
 
 @dataclass
@@ -127,7 +92,7 @@ def results(ctx: Context) -> Results:
 def base_words(ch: pd.DataFrame) -> str:
     """'152 of 152 authorities: 2010-11': how many authorities take their judgement in the commonest first year."""
     base = ch["base_year"].value_counts()
-    return f"{base.iloc[0]} of {len(ch)} authorities: {measures.year_label(int(base.index[0]))}" if len(ch) else "none"
+    return f"{base.iloc[0]} of {len(ch)} authorities: {contract.year_label(int(base.index[0]))}" if len(ch) else "none"
 
 
 def scope_note(ctx: Context, n: int) -> str:
@@ -168,18 +133,15 @@ def glue_all(ctx: Context, res: Results) -> None:
     cand_table, cand_text = candidates.tables(ctx, res.candidates)
     ctx.glue_table("tbl-ofsted-candidates", cand_table)
     ctx.glue_md("ofsted_candidates_text", cand_text)
-    ctx.glue("since_last", res.since.last)
-    ctx.glue_md("ofsted_since_text", res.since.text)
-    ctx.glue("ofsted_now", res.since.headline)
-    ctx.glue_figure("fig-ofsted-since", res.since.fig)
-    ctx.glue_table("tbl-ofsted-since", since.shown(ctx, res.since, precision=2))
+    since.glue(ctx, res.since, text="ofsted_since_text", now="ofsted_now", fig="fig-ofsted-since",
+               table="tbl-ofsted-since", precision=2)  # fmt: skip
     ctx.glue_table("tbl-ofsted-findings", ctx.table(res.findings, "findings", index=False).format(precision=2))
 
 
 def _glue_association(ctx: Context, res: Results) -> None:
     """The judgement frame and the three measures of association with spending."""
     sp, kw, model = res.sp, res.kw, res.model
-    ctx.glue("last", measures.year_label(ctx.last))
+    ctx.glue("last", contract.year_label(ctx.last))
     ctx.glue("last_year", ctx.last)
     ctx.glue("scope_note", scope_note(ctx, len(res.jf)))
     ctx.glue("scale_note", scale_note(ctx.p.judgement_scale))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from cscbook.analyse import measures
+from cscbook import contract
 from cscbook.chapters.context import Context
 from cscbook.chapters.ofsted.stats import CHANGE_OF, association_words, labels
-from cscbook.publish import figures
+from cscbook.present import figures
 
 
 def fig_spend(ctx: Context, jf: pd.DataFrame, sp: dict) -> figures.Figure:
@@ -34,7 +34,7 @@ def fig_spend(ctx: Context, jf: pd.DataFrame, sp: dict) -> figures.Figure:
         f"(rank correlation {sp['rho']:+.2f}, 95% CI {sp['lo']:+.2f} to {sp['hi']:+.2f})"
     )
     alt = (
-        f"Box plots with one point per authority of spending per child in {measures.year_label(ctx.last)} by Ofsted "
+        f"Box plots with one point per authority of spending per child in {contract.year_label(ctx.last)} by Ofsted "
         f"judgement in {ctx.scope}. Medians: "
         + "; ".join(f"{g} £{m:,.0f} ({(jf['group'] == g).sum()} authorities)" for g, m in med.items())
         + (
@@ -65,7 +65,7 @@ def fig_change(ctx: Context, ch: pd.DataFrame, tests: pd.DataFrame) -> figures.F
             loc="left",
         )
         ax.set_xlabel("Judgement at the start")
-        ax.set_ylabel(f"Change to {measures.year_label(ctx.last)} (%)")
+        ax.set_ylabel(f"Change to {contract.year_label(ctx.last)} (%)")
         ax.tick_params(axis="x", labelsize=8, labelrotation=15)
     none = all(r["CI low"] <= 0 <= r["CI high"] for _, r in tests.iterrows())
     title = (

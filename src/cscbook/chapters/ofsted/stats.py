@@ -8,7 +8,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from cscbook.analyse import measures, reference
+from cscbook import contract, reference
+from cscbook.analyse import measures
 from cscbook.analyse.stats import LEVEL, kruskal, spearman_ci
 from cscbook.chapters import nao_notes
 from cscbook.chapters.context import Context
@@ -236,7 +237,7 @@ def nao_rows(ctx: Context, gr: dict) -> list[dict]:
     """The NAO's spending range among authorities rated Good in 2017-18 beside ours."""
     reason = ""
     if ctx.last != reference.NAO_END:
-        reason = f"the chapter's last year is {measures.year_label(ctx.last)}, not 2017-18"
+        reason = f"the chapter's last year is {contract.year_label(ctx.last)}, not 2017-18"
     elif ctx.p.region:
         reason = f"the chapter is restricted to {ctx.p.region}; the NAO's range covers England"
     elif gr["n"] == 0:
@@ -276,7 +277,7 @@ def good_end_note(ctx: Context, key: str, stat: str) -> str:
         return ""
     i = good["spend_pc"].idxmin() if stat == "min" else good["spend_pc"].idxmax()
     r = good.loc[i]
-    year = measures.year_label(ctx.last)
+    year = contract.year_label(ctx.last)
     parts = [
         f"{r['la_name']}'s Good is from {r['ofsted_framework']} on {r['ofsted_date']}, the latest judgement at "
         f"31 March {ctx.last}; {len(good)} authorities rated Good; spending is gross section 251 spending in every "

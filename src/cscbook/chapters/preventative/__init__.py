@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cscbook.analyse import measures, reference
+from cscbook import contract, reference
+from cscbook.analyse import measures
 from cscbook.chapters import candidates, since
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
 from cscbook.chapters.preventative.centres import (
     CentresResult,
-    centres_note,
     centres_sentence,
     centres_table,
     centres_test,
@@ -33,79 +33,25 @@ from cscbook.chapters.preventative.charts import (
 )
 from cscbook.chapters.preventative.nao import (
     nao_rows,
-    share_note,
 )
 from cscbook.chapters.preventative.spending import (
-    AUTHORITY_LABELS,
     CATEGORY_LABELS,
     DEFINITIONS,
-    NAO_SHARE_YEARS,
-    ShareDefinition,
     authority_download,
     authority_ends,
-    authority_shares,
     authority_table,
     break_sentence,
     by_year_columns,
     category_changes,
-    complete_spend,
     definitions_table,
-    highlight_row,
     highlight_sentence,
     national_shares,
-    real_terms,
-    reproducing,
     reproduction_sentence,
     scope,
-    share_parts,
     share_table,
     spend_by_category,
-    words,
 )
-from cscbook.publish import figures
-
-__all__ = [
-    "AUTHORITY_LABELS",
-    "CATEGORY_LABELS",
-    "CentresResult",
-    "DEFINITIONS",
-    "NAO_SHARE_YEARS",
-    "Results",
-    "ShareDefinition",
-    "authority_download",
-    "authority_ends",
-    "authority_shares",
-    "authority_table",
-    "break_sentence",
-    "by_year_columns",
-    "category_changes",
-    "centres_note",
-    "centres_sentence",
-    "centres_table",
-    "centres_test",
-    "complete_spend",
-    "definitions_table",
-    "fig_centres",
-    "fig_change",
-    "fig_shares",
-    "fig_spend",
-    "glue_all",
-    "highlight_row",
-    "highlight_sentence",
-    "nao_rows",
-    "national_centres",
-    "national_shares",
-    "real_terms",
-    "reproducing",
-    "reproduction_sentence",
-    "results",
-    "scope",
-    "share_note",
-    "share_parts",
-    "share_table",
-    "spend_by_category",
-    "words",
-]
+from cscbook.present import figures
 
 
 @dataclass
@@ -179,19 +125,16 @@ def glue_all(ctx: Context, res: Results) -> None:
     cand_table, cand_text = candidates.tables(ctx, res.candidates)
     ctx.glue_table("tbl-preventative-candidates", cand_table)
     ctx.glue_md("preventative_candidates_text", cand_text)
-    ctx.glue("since_last", res.since.last)
-    ctx.glue_md("preventative_since_text", res.since.text)
-    ctx.glue("preventative_now", res.since.headline)
-    ctx.glue_figure("fig-preventative-since", res.since.fig)
-    ctx.glue_table("tbl-preventative-since", since.shown(ctx, res.since))
+    since.glue(ctx, res.since, text="preventative_since_text", now="preventative_now",
+               fig="fig-preventative-since", table="tbl-preventative-since")  # fmt: skip
 
 
 def _glue_spending(ctx: Context, res: Results) -> None:
     """The years, the definition in use, and the change in spending."""
     k = ctx.p.definition
     a, b = ctx.first, ctx.last
-    ctx.glue("first", measures.year_label(a))
-    ctx.glue("last", measures.year_label(b))
+    ctx.glue("first", contract.year_label(a))
+    ctx.glue("last", contract.year_label(b))
     ctx.glue("scope", scope(ctx))
     ctx.glue("deflator", ctx.prepared.meta.get("deflator", "not stated in the data's meta.json"))
     ctx.glue("definition", k)

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from cscbook.analyse import measures, reference
+from cscbook import contract, reference
+from cscbook.analyse import measures
 from cscbook.chapters.context import Context
 from cscbook.chapters.preventative.centres import CentresResult
 from cscbook.chapters.preventative.spending import (
@@ -21,7 +22,7 @@ from cscbook.chapters.preventative.spending import (
     words,
 )
 from cscbook.chapters.since_figures import year_axis
-from cscbook.publish import figures
+from cscbook.present import figures
 
 
 def fig_spend(ctx: Context, nominal: pd.DataFrame, real: pd.DataFrame) -> figures.Figure:
@@ -66,7 +67,7 @@ def fig_spend(ctx: Context, nominal: pd.DataFrame, real: pd.DataFrame) -> figure
     ch = category_changes(nominal, real, ctx.first, ctx.last, breaks).loc[cats, "Real change (%)"]
     fell, rose = ch.idxmin(), ch.idxmax()  # a category across a break has no change and is never named here
     title = (
-        f"Real-terms spending, {measures.year_label(ctx.first)} to {measures.year_label(ctx.last)}: "
+        f"Real-terms spending, {contract.year_label(ctx.first)} to {contract.year_label(ctx.last)}: "
         f"{fell} {ch[fell]:+.0f}%, {rose} {ch[rose]:+.0f}%"
     )
     alt = (
@@ -138,7 +139,7 @@ def fig_change(ctx: Context, auth: pd.DataFrame) -> figures.Figure:
         hi_txt = f" {ctx.highlight_name} is marked at {hi['share_change_pp']:+.1f} percentage points."
     ax.set_xlabel(
         f"Change in preventative share (definition {ctx.p.definition}), "
-        f"{measures.year_label(ctx.first)} to {measures.year_label(ctx.last)} (percentage points)"
+        f"{contract.year_label(ctx.first)} to {contract.year_label(ctx.last)} (percentage points)"
     )
     ax.set_ylabel("Number of authorities")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -183,7 +184,7 @@ def fig_centres(ctx: Context, auth: pd.DataFrame, r: CentresResult) -> figures.F
             zorder=5,
             label=ctx.highlight_name,
         )
-    span = f"{measures.year_label(ctx.first)} to {measures.year_label(ctx.last)}"
+    span = f"{contract.year_label(ctx.first)} to {contract.year_label(ctx.last)}"
     ax.set_xlabel(f"Children's centres lost, {span} (% of first-year count)")
     ax.set_ylabel("Change in CPP rate (per 10,000 aged 0-17)")
     ax.legend(fontsize=9, frameon=False)

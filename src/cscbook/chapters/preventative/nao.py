@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cscbook.analyse import measures
+from cscbook import contract
 from cscbook.chapters import nao_notes
 from cscbook.chapters.context import Context
 from cscbook.chapters.preventative.centres import CentresResult, centres_note
@@ -25,7 +25,7 @@ def nao_rows(ctx: Context, shares: pd.DataFrame, r: CentresResult) -> list[dict]
                 {
                     "key": key,
                     "ours": None,
-                    "reason": f"{measures.year_label(year)} is outside the chapter's years or has no spending data",
+                    "reason": f"{contract.year_label(year)} is outside the chapter's years or has no spending data",
                 }
             )
         else:
@@ -50,7 +50,7 @@ def nao_rows(ctx: Context, shares: pd.DataFrame, r: CentresResult) -> list[dict]
             {
                 "key": "centres_change",
                 "ours": r.centres_last - r.centres_first,
-                "reason": f"{measures.year_label(ctx.first)} to {measures.year_label(ctx.last)}; "
+                "reason": f"{contract.year_label(ctx.first)} to {contract.year_label(ctx.last)}; "
                 f"CIs of the effect on CPP rates {effect}",
             }
         )
@@ -68,7 +68,7 @@ def share_note(ctx: Context, shares: pd.DataFrame, year: int, key: str) -> str:
         for d in shares.columns
         if d != k and nao_notes.within(key, shares.loc[year, d])
     ]
-    label = measures.year_label(year)
+    label = contract.year_label(year)
     if others:
         parts.append(f"in {label} the NAO's figure is matched by definition {', '.join(others)}")
     else:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cscbook.analyse import measures, reference
+from cscbook import contract, reference
+from cscbook.analyse import measures
 from cscbook.chapters.context import Context
 
 #: Readable names of the section 251 categories (contract order).
@@ -152,7 +153,7 @@ def category_changes(
         label = CATEGORY_LABELS.get(col.removeprefix("spend_"))
         if label in out.index:
             out.loc[label, ["Nominal change (%)", "Real change (%)"]] = float("nan")
-            out.loc[label, "Note"] = f"reclassified in {measures.year_label(int(b['year']))}: no change across it"
+            out.loc[label, "Note"] = f"reclassified in {contract.year_label(int(b['year']))}: no change across it"
     return out
 
 
@@ -166,11 +167,11 @@ def break_sentence(nominal: pd.DataFrame, breaks: dict) -> str:
         side = ""
         if {y - 1, y} <= set(nominal.index) and label in nominal:
             side = (
-                f" (nationally £{nominal.loc[y - 1, label]:,.0f} million in {measures.year_label(y - 1)}, "
-                f"£{nominal.loc[y, label]:,.0f} million in {measures.year_label(y)})"
+                f" (nationally £{nominal.loc[y - 1, label]:,.0f} million in {contract.year_label(y - 1)}, "
+                f"£{nominal.loc[y, label]:,.0f} million in {contract.year_label(y)})"
             )
         out.append(
-            f"{label} is not compared across {measures.year_label(y)}{side}: {b['what']}. The chart leaves a gap "
+            f"{label} is not compared across {contract.year_label(y)}{side}: {b['what']}. The chart leaves a gap "
             "there and the table gives no change for it."
         )
     return " ".join(out)
@@ -270,7 +271,7 @@ def reproduction_sentence(ctx: Context, shares: pd.DataFrame) -> str:
     """Which definitions reproduce the NAO's 2010-11 and 2016-17 shares within tolerance."""
     if ctx.p.region:
         return f"Not assessed here: the NAO's figures are for England and this run covers {scope(ctx)}."
-    missing = [measures.year_label(y) for y in NAO_SHARE_YEARS if y not in shares.index]
+    missing = [contract.year_label(y) for y in NAO_SHARE_YEARS if y not in shares.index]
     if missing:
         return f"Not assessed: the chapter's years do not include {' and '.join(missing)}."
     tol = reference.within(NAO_SHARE_YEARS[min(NAO_SHARE_YEARS)], 0.0)[1]

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cscbook.analyse import measures, reference
+from cscbook import contract, reference
 from cscbook.chapters import candidates, since
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
+from cscbook.chapters.variation import funnel as funnels
 from cscbook.chapters.variation.charts import fig_distributions, fig_funnel, fig_ranked, fig_regions, fig_stability
 from cscbook.chapters.variation.funnel import (
     expected_text,
-    funnel,
     funnel_summary,
     funnel_table,
     funnel_verdict,
@@ -30,81 +30,24 @@ from cscbook.chapters.variation.funnel import (
     write_json,
 )
 from cscbook.chapters.variation.stats import (
-    DEFINED_AS,
     MEASURES,
-    NAO_KEYS,
-    RATE_OF,
-    REAL_TINY,
-    SHORT,
-    STATS,
-    TABLE_LABEL,
-    beyond_or_nearest,
     cross_section,
     distribution,
     ends_sentence,
     england_rate,
-    fmt_value,
     measures_frame,
     nao_rows,
-    range_end_note,
     rank_stability,
     region_share,
     short_labels,
     stability_words,
-    summarise,
-    tiny_codes,
     tiny_sentence,
     tiny_table,
-    wide,
 )
-from cscbook.publish import figures, interactive
+from cscbook.present import figures, interactive
 
-__all__ = [
-    "DEFINED_AS",
-    "MEASURES",
-    "NAO_KEYS",
-    "RATE_OF",
-    "REAL_TINY",
-    "Results",
-    "SHORT",
-    "STATS",
-    "TABLE_LABEL",
-    "beyond_or_nearest",
-    "cross_section",
-    "distribution",
-    "ends_sentence",
-    "england_rate",
-    "expected_text",
-    "fig_distributions",
-    "fig_funnel",
-    "fig_ranked",
-    "fig_regions",
-    "fig_stability",
-    "fmt_value",
-    "funnel",
-    "funnel_summary",
-    "funnel_table",
-    "funnel_verdict",
-    "glue_all",
-    "highlight_funnel_sentence",
-    "measures_frame",
-    "nao_rows",
-    "overdispersion_sentence",
-    "rank_sentence",
-    "range_end_note",
-    "reconcile_sentence",
-    "rank_stability",
-    "region_share",
-    "results",
-    "short_labels",
-    "stability_words",
-    "summarise",
-    "tiny_codes",
-    "tiny_sentence",
-    "tiny_table",
-    "wide",
-    "write_json",
-]
+#: What the chapter's notebook calls.
+__all__ = ["Results", "glue_all", "results", "write_json"]
 
 #: The columns of the table of authorities outside the funnel's 99.8% limits.
 OUTLIER_COLUMNS = [
@@ -146,7 +89,7 @@ def results(ctx: Context) -> Results:
     dist = distribution(cs)
     tiny = tiny_table(ctx, cs)
     stab = rank_stability(ctx)
-    fun = funnel(ctx, "cpp_31mar")
+    fun = funnels.funnel(ctx, "cpp_31mar")
     cand = candidates.assess(ctx, ["cin_range", "cpp_range", "spend_range"])
     return Results(
         cs=cs,
@@ -190,7 +133,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_figure("fig-variation-stability", res.fig_stability)
     ctx.glue_table("tbl-variation-stability", ctx.table(short_labels(res.stab), "rank_stability").format(precision=2))
     ctx.glue_figure("fig-variation-funnel", res.fig_funnel)
-    year = measures.year_label(ctx.last)
+    year = contract.year_label(ctx.last)
     ctx.glue_live("live-variation-funnel", interactive.funnel(res.funnel, year, ctx.highlight_name or ""))
     ft = res.funnel_table
     ctx.table(ft, "funnel", index=False)
@@ -200,18 +143,15 @@ def glue_all(ctx: Context, res: Results) -> None:
     cand_table, cand_text = candidates.tables(ctx, res.candidates)
     ctx.glue_table("tbl-variation-candidates", cand_table)
     ctx.glue_md("variation_candidates_text", cand_text)
-    ctx.glue("since_last", res.since.last)
-    ctx.glue_md("variation_since_text", res.since.text)
-    ctx.glue("variation_now", res.since.headline)
-    ctx.glue_figure("fig-variation-since", res.since.fig)
-    ctx.glue_table("tbl-variation-since", since.shown(ctx, res.since))
+    since.glue(ctx, res.since, text="variation_since_text", now="variation_now", fig="fig-variation-since",
+               table="tbl-variation-since")  # fmt: skip
 
 
 def _glue_distributions(ctx: Context, res: Results) -> None:
     """The years, the spread of each measure, the NAO's ranges and the smallest authorities."""
     dist = res.dist
-    ctx.glue("last", measures.year_label(ctx.last))
-    ctx.glue("first", measures.year_label(ctx.first))
+    ctx.glue("last", contract.year_label(ctx.last))
+    ctx.glue("first", contract.year_label(ctx.first))
     ctx.glue("scope_note", scope_note(ctx, len(res.cs)))
     ctx.glue("ends_cin", ends_sentence(dist, "cin_episode_rate"))
     ctx.glue("n_cin", int(dist.loc[MEASURES["cin_episode_rate"], "Authorities"]))

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from cscbook import contract
 from cscbook.analyse import measures, stats
 from cscbook.chapters.context import Context
 from cscbook.chapters.variation.funnel import expected_text, funnel_summary
@@ -20,7 +21,7 @@ from cscbook.chapters.variation.stats import (
     stability_words,
     wide,
 )
-from cscbook.publish import figures
+from cscbook.present import figures
 
 
 def fig_distributions(ctx: Context, cs: pd.DataFrame) -> figures.Figure:
@@ -42,10 +43,10 @@ def fig_distributions(ctx: Context, cs: pd.DataFrame) -> figures.Figure:
     dist = distribution(cs)
     widest = dist["Highest / lowest"].idxmax()
     title = (
-        f"In {ctx.scope} in {measures.year_label(ctx.last)}, the highest authority's {SHORT[_col_of(widest)]} is "
+        f"In {ctx.scope} in {contract.year_label(ctx.last)}, the highest authority's {SHORT[_col_of(widest)]} is "
         f"{dist.loc[widest, 'Highest / lowest']:.1f} times the lowest"
     )
-    alt = f"Four box plots with points, one per authority, for {measures.year_label(ctx.last)}. " + "; ".join(
+    alt = f"Four box plots with points, one per authority, for {contract.year_label(ctx.last)}. " + "; ".join(
         f"{SHORT[c]}: minimum {fmt_value(c, dist.loc[MEASURES[c], 'Minimum'])}, median "
         f"{fmt_value(c, dist.loc[MEASURES[c], 'Median'])}, maximum {fmt_value(c, dist.loc[MEASURES[c], 'Maximum'])}"
         for c in MEASURES
@@ -105,7 +106,7 @@ def fig_ranked(ctx: Context, cs: pd.DataFrame, fun: pd.DataFrame) -> figures.Fig
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     lo, top = d["cpp_rate"].iloc[0], d["cpp_rate"].iloc[-1]
     title = (
-        f"Child protection plan rates run from {lo:.0f} to {top:.0f} per 10,000 in {measures.year_label(ctx.last)}; "
+        f"Child protection plan rates run from {lo:.0f} to {top:.0f} per 10,000 in {contract.year_label(ctx.last)}; "
         f"the middle half lie between {q1:.0f} and {q3:.0f}"
     )
     alt = (
@@ -144,7 +145,7 @@ def fig_regions(ctx: Context) -> figures.Figure:
     title = f"Regions account for {share:.0f}% of the variation in CPP rates between authorities; the rest is within regions"
     med = cs.groupby("region")["cpp_rate"].median()
     alt = (
-        f"Box plots of authorities' CPP rates by region in {measures.year_label(ctx.last)}, England {nat:.0f}. "
+        f"Box plots of authorities' CPP rates by region in {contract.year_label(ctx.last)}, England {nat:.0f}. "
         + "; ".join(f"{r}: median {med[r]:.0f}" for r in order)
     )
     return figures.finish(fig, title, alt, ctx.source)
@@ -154,7 +155,7 @@ def fig_stability(ctx: Context, stab: pd.DataFrame) -> figures.Figure:
     """Left: consecutive-year rank correlations by measure. Right: every authority's CPP rank by year."""
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 4.4))
     consecutive = stab[~stab.index.str.startswith("First")]
-    xs = [measures.year_label(int(i.split(" to ")[1][:4]) + 1) for i in consecutive.index]
+    xs = [contract.year_label(int(i.split(" to ")[1][:4]) + 1) for i in consecutive.index]
     for colour, col in zip(figures.colours(len(MEASURES)), consecutive.columns):
         a1.plot(xs, consecutive[col], marker="o", ms=3, color=colour, label=SHORT[_col_of(col)].capitalize())
     a1.set_ylim(min(0.0, float(consecutive.min().min()) - 0.05), 1.02)
@@ -176,8 +177,8 @@ def fig_stability(ctx: Context, stab: pd.DataFrame) -> figures.Figure:
             f"{SHORT[_col_of(c)]}: mean {consecutive[c].mean():.2f}, first to last {stab.loc[stab.index.str.startswith('First'), c].iloc[0]:.2f}"
             for c in stab.columns
         )
-        + f". Right: each authority's rank of CPP rate in {measures.year_label(ctx.first)} and in "
-        + f"{measures.year_label(ctx.last)}, the three that rose and the three that fell furthest named"
+        + f". Right: each authority's rank of CPP rate in {contract.year_label(ctx.first)} and in "
+        + f"{contract.year_label(ctx.last)}, the three that rose and the three that fell furthest named"
         + (f", and {ctx.highlight_name} highlighted." if ctx.highlight in ranks.index else ".")
     )
     return figures.finish(fig, title, alt, ctx.source)
@@ -205,7 +206,7 @@ def _rank_slopes(ctx: Context, ax, ranks: pd.DataFrame, movers: int = 3) -> None
         ends.append((ctx.highlight_name, 1, both.loc[ctx.highlight, b], figures.HIGHLIGHT))
     ax.set_ylim(len(ranks) + 2, -2)
     figures.label_ends(ax, ends, room=0.9, size=8)
-    ax.set_xticks([0, 1], [measures.year_label(int(a)), measures.year_label(int(b))])
+    ax.set_xticks([0, 1], [contract.year_label(int(a)), contract.year_label(int(b))])
     ax.set_ylabel("Rank of CPP rate (1 = highest)")
     ax.grid(axis="x", visible=False)
 
@@ -251,7 +252,7 @@ def fig_funnel(ctx: Context, f: pd.DataFrame) -> figures.Figure:
         f"expected by chance; {s['od_outside']} allowing for overdispersion"
     )
     alt = (
-        f"Funnel plot of {s['n']} authorities' CPP rates in {measures.year_label(ctx.last)} against child population, "
+        f"Funnel plot of {s['n']} authorities' CPP rates in {contract.year_label(ctx.last)} against child population, "
         f"with 95% and 99.8% control limits around England's rate of {s['rate']:.0f} per 10,000. "
         f"{s['above']} lie above and {s['below']} below the 99.8% limits; allowing for overdispersion "
         f"(a between-authority standard deviation of {s['tau']:.0f} per 10,000), {s['od_above']} lie above and "

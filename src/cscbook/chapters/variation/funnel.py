@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cscbook import contract
 from cscbook.analyse import measures, stats
 from cscbook.chapters.context import Context
 from cscbook.chapters.variation.stats import england_rate, measures_frame, wide
@@ -96,7 +97,7 @@ def reconcile_sentence(ctx: Context, f: pd.DataFrame) -> str:
     )
     if len(inner) and len(outer):
         text += (
-            f" From {measures.year_label(a)} to {measures.year_label(b)}, authorities within the 95% limits "
+            f" From {contract.year_label(a)} to {contract.year_label(b)}, authorities within the 95% limits "
             f"moved a median {inner.median():.0f} places and those beyond the 99.8% limits {outer.median():.0f}"
         )
         text += (
@@ -220,7 +221,7 @@ def write_json(ctx: Context, res, path: str = "variation.json") -> Path:
         "chapter": "variation",
         "region": ctx.p.region or "England",
         "data": ctx.source,
-        "year": measures.year_label(ctx.last),
+        "year": contract.year_label(ctx.last),
         "measure": "child protection plans at 31 March per 10,000 children aged 0-17",
         "funnel": {
             "england_rate": round(s["rate"], 6),

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cscbook.analyse import measures, reference
+from cscbook import contract, reference
+from cscbook.analyse import measures
 from cscbook.analyse.stats import spearman_stability
 from cscbook.chapters import nao_notes
 from cscbook.chapters.context import Context
@@ -144,7 +145,7 @@ def tiny_sentence(ctx: Context, cs: pd.DataFrame, tiny: pd.DataFrame) -> str:
     """Prose on the very small authorities, computed from ``tiny_table``."""
     if tiny.empty:
         return f"Neither of the two very small authorities is in {ctx.scope}."
-    year = measures.year_label(ctx.last)
+    year = contract.year_label(ctx.last)
     parts = []
     for _, r in tiny.iterrows():
         supp = r["Suppressed"].split(", ")
@@ -220,7 +221,7 @@ def nao_rows(ctx: Context, dist: pd.DataFrame) -> list[dict]:
     """Our 2017-18 ranges beside the NAO's (other years or a region are marked n/a)."""
     reason = ""
     if ctx.last != reference.NAO_END:
-        reason = f"the chapter's last year is {measures.year_label(ctx.last)}, not 2017-18"
+        reason = f"the chapter's last year is {contract.year_label(ctx.last)}, not 2017-18"
     elif ctx.p.region:
         reason = f"the chapter is restricted to {ctx.p.region}; the NAO's ranges cover England"
     rows = []
@@ -248,19 +249,19 @@ def range_end_note(ctx: Context, col: str, key: str, stat: str, dist: pd.DataFra
     who = row["Lowest" if stat == "Minimum" else "Highest"]
     end = "lowest" if stat == "Minimum" else "highest"
     parts = [
-        f"{end}: {who}, {fmt_value(col, ours)} in {measures.year_label(ctx.last)} ({DEFINED_AS[col]}; "
+        f"{end}: {who}, {fmt_value(col, ours)} in {contract.year_label(ctx.last)} ({DEFINED_AS[col]}; "
         f"{int(row['Authorities'])} authorities with a value)"
     ]
     if nao_notes.within(key, ours):
         return nao_notes.join(parts)
     theirs = reference.value(key)
     cs = cross_section(ctx)
-    parts.append(beyond_or_nearest(cs[col], cs["la_name"], theirs, col, measures.year_label(ctx.last)))
+    parts.append(beyond_or_nearest(cs[col], cs["la_name"], theirs, col, contract.year_label(ctx.last)))
     every = measures_frame(ctx.prepared.panel if not ctx.p.region else ctx.view)
     by_year = every.groupby("year")[col].agg("min" if stat == "Minimum" else "max")
     others = by_year.drop(ctx.last, errors="ignore")
     hits = nao_notes.years_matching(others, key)
-    span = f"{measures.year_label(int(by_year.index.min()))} to {measures.year_label(int(by_year.index.max()))}"
+    span = f"{contract.year_label(int(by_year.index.min()))} to {contract.year_label(int(by_year.index.max()))}"
     if hits:
         parts.append(
             f"the {end} value matches in {', '.join(hits)}, so the NAO's figure appears to be for another year (not verified)"

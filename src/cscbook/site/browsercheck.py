@@ -1,5 +1,5 @@
 """A check of the published site in headless Chromium: accessibility by axe-core's rules, console
-errors, images, the synthetic-data banner, and (statically, see :mod:`cscbook.publish.linkcheck`)
+errors, images, the synthetic-data banner, and (statically, see :mod:`cscbook.site.linkcheck`)
 internal links and their fragments.
 
 axe-core (the npm package at the version ``package-lock.json`` pins, installed by ``make``) runs in
@@ -26,9 +26,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cscbook import ROOT
 from cscbook.errors import UserError
-from cscbook.publish import linkcheck
-from cscbook.publish.registry import ROOT
+from cscbook.site import linkcheck
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMEDRIVER_PATHS = ("/usr/bin/chromedriver",)

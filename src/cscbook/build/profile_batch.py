@@ -15,11 +15,11 @@ import json
 import time
 from pathlib import Path
 
-from cscbook.publish.markdown import md_escape
+from cscbook.present.markdown import md_escape
 
 #: The driver notebook's code: papermill puts the batch's parameters in a cell above it.
 DRIVER = """\
-from cscbook.publish import profile_batch
+from cscbook.build import profile_batch
 
 profile_batch.run(items, template, parameters, out_dir, failed_dir)
 """

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cscbook import contract
 from cscbook.analyse import measures, models, stats
 from cscbook.chapters.preventative import spending
-from cscbook.publish.markdown import md_escape
-from cscbook.publish.profiles import MEASURES, SHARED_BY_KEY, Profile, label
+from cscbook.present.markdown import md_escape
+from cscbook.profiles.core import MEASURES, SHARED_BY_KEY, Profile, label
 
 #: The measures whose rank a profile follows over the years.
 RANKED = ("cpp_31mar", "cla_31mar", "cin_31mar")
@@ -73,7 +74,7 @@ def _effects(panel: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
     except Exception as err:  # too few complete rows, or a model that does not converge on a small panel
         return None, f"the model could not be fitted on these data ({type(err).__name__})"
     years = (
-        f"{measures.year_label(int(fit.frame['year'].min()))} to {measures.year_label(int(fit.frame['year'].max()))}"
+        f"{contract.year_label(int(fit.frame['year'].min()))} to {contract.year_label(int(fit.frame['year'].max()))}"
     )
     return eff, f"{len(fit.frame):,} authority-years, {years}"
 
@@ -129,7 +130,7 @@ def neighbour_sentence(pf: Profile) -> str:
         return f"Its {len(pf.neighbour_codes)} neighbours are listed below with their own values.{band_text}"
     higher = int((theirs > own).sum())
     return (
-        f"In {measures.year_label(pf.s.last)} its child protection plan rate, {own:.1f} per 10,000, was higher "
+        f"In {contract.year_label(pf.s.last)} its child protection plan rate, {own:.1f} per 10,000, was higher "
         f"than {len(theirs) - higher} of its {len(theirs)} neighbours with a value (their median "
         f"{theirs.median():.1f}).{band_text}"
     )
@@ -190,7 +191,7 @@ def rank_history(pf: Profile) -> pd.DataFrame:
 def bands_sentence(pf: Profile) -> str:
     t = bands_table(pf)
     hist = rank_history(pf)
-    year = measures.year_label(pf.s.last)
+    year = contract.year_label(pf.s.last)
     cpp = t.iloc[list(MEASURES).index("cpp_31mar")]
     if pd.isna(cpp["Value"]):
         return (
@@ -221,7 +222,7 @@ def _signed(x: float, digits: int = 1) -> str:
 def chapter_table(pf: Profile) -> pd.DataFrame:
     """The authority's place in each chapter's finding."""
     f = shared_findings(pf.s.panel_key)
-    year = measures.year_label(pf.s.last)
+    year = contract.year_label(pf.s.last)
     rows = [
         ("Variation between authorities", f"Funnel position, child protection plans, {year}", _funnel_text(pf, f)),
         ("The decomposition model", "Authority effect on the plan rate", _effect_text(pf, f)),
@@ -275,7 +276,7 @@ def _share_text(pf: Profile, f: Findings) -> str:
         return "Known in one year only."
     a, b = int(own.index[0]), int(own.index[-1])
     eng = f.england_shares
-    text = f"{own[a]:.1f}% in {measures.year_label(a)}, {own[b]:.1f}% in {measures.year_label(b)} "
+    text = f"{own[a]:.1f}% in {contract.year_label(a)}, {own[b]:.1f}% in {contract.year_label(b)} "
     text += f"({own[b] - own[a]:+.1f} points"
     if a in eng.index and b in eng.index:
         text += f"; England {eng[b] - eng[a]:+.1f}"
@@ -334,7 +335,7 @@ def context_table(pf: Profile) -> pd.DataFrame:
         rows.append(
             {
                 "Measure": name,
-                "Year": edition.get(col) or measures.year_label(year),
+                "Year": edition.get(col) or contract.year_label(year),
                 "Value": f"{v:,.{digits}f}{unit}",
                 "Rank (1 = highest)": f"{int((col_y > v).sum()) + 1} of {len(col_y)}",
                 "England": (f"median {eng:,.{digits}f}{unit}" if col != "childrens_centres" else f"{eng:,.0f} in all"),

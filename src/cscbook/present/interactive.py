@@ -20,7 +20,7 @@ import pandas as pd
 
 from cscbook.analyse import measures
 from cscbook.fsutil import write_atomic
-from cscbook.publish import figures
+from cscbook.present import figures
 
 #: The scripts' file in ``_static`` (the extension adds it, and ``cscbook-live.js``, to a page with a chart).
 BUNDLE_NAME = "vega-bundle.js"

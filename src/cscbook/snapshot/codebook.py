@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cscbook.analyse.measures import year_label
 from cscbook.contract import GEOGRAPHIES as FOOTPRINTS
+from cscbook.contract import year_label
 
 COUNT = "children (count)"
 DEFLATOR_UNIT = "index, 1 in the base year that meta.json names"

@@ -61,7 +61,7 @@ def colours(n: int) -> list:
 
 def text_colour(background) -> str:
     """Black or white, whichever contrasts more with ``background`` (the WCAG ratio the site check uses)."""
-    from cscbook.publish.colour import contrast_ratio
+    from cscbook.present.colour import contrast_ratio
 
     rgb = tuple(c * 255 for c in matplotlib.colors.to_rgb(background))
     return "black" if contrast_ratio(rgb, (0, 0, 0)) > contrast_ratio(rgb, (255, 255, 255)) else "white"

@@ -9,21 +9,9 @@ import json
 import platform
 from pathlib import Path
 
-import cscbook
-from cscbook import params
-from cscbook.fsutil import file_sha256
-from cscbook.publish.registry import PROFILE_TEMPLATE, ROOT, Chapter
-
-
-@functools.cache
-def code_hash() -> str:
-    """A hash of the package's source files (computed once per process)."""
-    h = hashlib.sha256()
-    pkg = Path(cscbook.__file__).parent
-    for f in sorted(pkg.rglob("*.py")):
-        h.update(f.relative_to(pkg).as_posix().encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()
+from cscbook import ROOT, params
+from cscbook.build.registry import PROFILE_TEMPLATE, Chapter
+from cscbook.fsutil import code_hash, file_sha256, read_json
 
 
 @functools.cache
@@ -88,21 +76,6 @@ def pages_hash(root: Path = ROOT) -> str:
 def is_cached(ch: Chapter, key: str, build_dir: Path) -> bool:
     folder = build_dir / "executed" / ch.id
     return stamp_matches(folder, key) and read_json(folder / f"{ch.id}.ipynb") is not None
-
-
-def read_json(path: Path) -> dict | None:
-    """A cache file's JSON, or None when it is missing; a damaged one is None too, with one line of warning
-    (the entry is then made again, so a truncated or emptied cache never stops a build)."""
-    from cscbook.fsutil import warn_damaged
-
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text())
-        return data if isinstance(data, dict) else None
-    except (OSError, ValueError, UnicodeDecodeError) as err:
-        warn_damaged(path, err)
-        return None
 
 
 def stamp_matches(folder: Path, key: str) -> bool:

@@ -11,12 +11,13 @@ import pandas as pd
 import yaml
 
 from cscbook import contract
+from cscbook.build import registry
+from cscbook.build.registry import BOOK, ROOT
 from cscbook.fsutil import copy_writable, csv_safe, remove_tree
-from cscbook.publish import interactive, registry
-from cscbook.publish.markdown import link, md_escape
-from cscbook.publish.pdf import PDF_INFO, PDF_NAME
-from cscbook.publish.profile_page import profile_downloads
-from cscbook.publish.registry import BOOK, ROOT
+from cscbook.present import interactive
+from cscbook.present.markdown import link, md_escape
+from cscbook.profiles.page import profile_downloads
+from cscbook.site.pdf import PDF_INFO, PDF_NAME
 
 SYNTHETIC_BANNER = """```{{admonition}} Synthetic data
 :class: warning
@@ -114,7 +115,7 @@ def stage(
 
 def edition_note(meta: dict) -> str:
     """On a build on the official snapshot: its edition and the years it holds (home page, profiles); else ''."""
-    from cscbook.publish import snapshot
+    from cscbook.snapshot import write as snapshot
 
     if not meta.get("edition"):
         return ""
@@ -128,7 +129,8 @@ def edition_note(meta: dict) -> str:
 
 def stage_codebook(st: Path) -> None:
     """The codebook page: its text, then the table of columns made from the snapshot's codebook.csv."""
-    from cscbook.publish import codebook, snapshot
+    from cscbook.snapshot import codebook
+    from cscbook.snapshot import write as snapshot
 
     page = st / "book" / "codebook.md"
     if page.exists():

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import cscbook
 from cscbook import contract, params
-from cscbook.publish.cache import code_hash
-from cscbook.publish.official import harmonise_checked, ingest_official
+from cscbook.fsutil import code_hash, read_json, warn_damaged
+from cscbook.snapshot.official import harmonise_checked, ingest_official
 
 
 def prepare_official(folder: Path, geography: str = "2018", cache: Path | None = None) -> contract.Prepared:
     """Ingest, harmonise and validate a folder of official files; ``official`` is the committed snapshot."""
     from cscbook import validate
-    from cscbook.publish import snapshot
+    from cscbook.snapshot import write as snapshot
 
     if str(folder) == snapshot.KEYWORD:
         prep = snapshot.read(geography)
@@ -32,7 +32,7 @@ def prepare_data(p: params.ChapterParams, build_dir: Path) -> Path:
     The folder is reused when its stamp (package version, code hash and, for official data, the
     geography and every input or snapshot file's hash) matches; otherwise it is made again and validated.
     """
-    from cscbook.publish import snapshot
+    from cscbook.snapshot import write as snapshot
 
     stamp = {"version": cscbook.__version__, "code": code_hash()}
     if p.data == snapshot.KEYWORD:
@@ -67,9 +67,6 @@ def prepare_data(p: params.ChapterParams, build_dir: Path) -> Path:
 def _stamp_ok(out: Path, stamp: dict) -> bool:
     """Whether the prepared folder was made from these inputs and is whole (a damaged one is made again)."""
     import pyarrow.parquet as pq
-
-    from cscbook.fsutil import warn_damaged
-    from cscbook.publish.cache import read_json
 
     if read_json(out / "stamp.json") != stamp or read_json(out / "meta.json") is None:
         return False

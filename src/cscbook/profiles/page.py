@@ -1,8 +1,8 @@
 """An authority profile's page: what the template glues (sentences, figures, tables) and the downloads
 written beside it (the series as CSV, every table in one CSV and in an Excel workbook).
 
-The numbers come from :class:`cscbook.publish.profiles.Profile` and
-:mod:`cscbook.publish.profile_findings`, the figures from :mod:`cscbook.publish.profile_figures`.
+The numbers come from :class:`cscbook.profiles.core.Profile` and
+:mod:`cscbook.profiles.findings`, the figures from :mod:`cscbook.profiles.figures`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from cscbook.analyse import measures
+from cscbook import contract
 from cscbook.fsutil import csv_safe
-from cscbook.publish.markdown import md_guard
-from cscbook.publish.profiles import Profile, label
+from cscbook.present.markdown import md_guard
+from cscbook.profiles.core import Profile, label
 
 
 def glue_page(pf: Profile, out_dir: str = ".") -> None:
@@ -24,7 +24,8 @@ def glue_page(pf: Profile, out_dir: str = ".") -> None:
     from myst_nb import glue
 
     from cscbook.chapters.context import styled_table, table_html
-    from cscbook.publish import profile_figures, profile_findings
+    from cscbook.profiles import figures as profile_figures
+    from cscbook.profiles import findings as profile_findings
 
     key = pf.code.lower()
     glue("intro", Markdown(md_guard(pf.intro_sentence())), display=False)
@@ -64,7 +65,7 @@ SHEETS = {
 
 def page_tables(pf: Profile) -> dict[str, pd.DataFrame]:
     """Every table the page shows, by name, as data."""
-    from cscbook.publish import profile_findings as pfind
+    from cscbook.profiles import findings as pfind
 
     return {
         "last": pf.last_year_table(),
@@ -80,11 +81,11 @@ def page_tables(pf: Profile) -> dict[str, pd.DataFrame]:
 
 def download_tables(pf: Profile, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The tables as they download: the page's, with the rank history added and indexes as columns."""
-    from cscbook.publish import profile_findings as pfind
+    from cscbook.profiles import findings as pfind
 
     ranks = pfind.rank_history(pf)
     if len(ranks):
-        ranks = ranks.assign(year=ranks["year"].map(measures.year_label), measure=ranks["measure"].map(label))
+        ranks = ranks.assign(year=ranks["year"].map(contract.year_label), measure=ranks["measure"].map(label))
         ranks = ranks[["measure", "year", "rank", "lo", "hi", "units"]].rename(
             columns={"lo": "interval best", "hi": "interval worst", "units": "authorities ranked"}
         )

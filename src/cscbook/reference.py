@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from cscbook import ROOT
+
 #: The NAO's period: years ending 31 March 2011 to 2018 (2010-11 to 2017-18).
 NAO_START, NAO_END = 2011, 2018
 
 
 def reference_dir() -> Path:
     """The folder of published reference figures: the repository's data/reference, or a copy in the package."""
-    here = Path(__file__).resolve()
-    for cand in (here.parents[3] / "data" / "reference", here.parent / "reference_data"):
+    for cand in (ROOT / "data" / "reference", Path(__file__).resolve().parent / "reference_data"):
         if (cand / "published.csv").exists():
             return cand
     raise FileNotFoundError("data/reference/published.csv not found")

@@ -5,8 +5,8 @@ shows where it sits in each distribution, its spending mix and its Ofsted histor
 
 This is the kernel side: the template builds a :class:`Profile` and glues its page
 (:func:`glue_page`). Statistical neighbours are :mod:`cscbook.analyse.neighbours`; the figures are
-:mod:`cscbook.publish.profile_figures`; the build's side (which authorities, in which batches) is
-:mod:`cscbook.publish.profile_build`.
+:mod:`cscbook.profiles.figures`; the build's side (which authorities, in which batches) is
+:mod:`cscbook.build.profile_run`.
 
 The notebooks share what every profile needs (the panel, the pooled series, the neighbours), so
 it is computed once per kernel: see :func:`shared`.
@@ -24,8 +24,8 @@ import pandas as pd
 from cscbook import contract
 from cscbook.analyse import measures
 from cscbook.analyse.neighbours import neighbours_for
-from cscbook.publish import figures
-from cscbook.publish.markdown import link, md_escape
+from cscbook.present import figures
+from cscbook.present.markdown import link, md_escape
 
 #: Authorities with fewer children than this get a warning about small counts on their profile.
 SMALL_POPULATION = 5000
@@ -211,7 +211,7 @@ class Profile:
         years = self.estimated_years
         if not years:
             return ""
-        span = measures.year_label(years[0]) + ("" if len(years) == 1 else f" to {measures.year_label(years[-1])}")
+        span = contract.year_label(years[0]) + ("" if len(years) == 1 else f" to {contract.year_label(years[-1])}")
         return (
             f" Its figures for {span} are estimates: the authority it was part of, shared out by children aged 0-17, "
             "so they are drawn dashed with open points and left out of its bands, ranks and changes."
@@ -303,7 +303,7 @@ class Profile:
                 "Framework": spans["ofsted_framework"].fillna("—").astype(str),
                 "Overall judgement": spans["ofsted_overall"].astype(str),
                 "In force at 31 March": [
-                    measures.year_label(a) if a == b else f"{measures.year_label(a)} to {measures.year_label(b)}"
+                    contract.year_label(a) if a == b else f"{contract.year_label(a)} to {contract.year_label(b)}"
                     for a, b in zip(spans["min"], spans["max"])
                 ],
             }
@@ -313,7 +313,7 @@ class Profile:
         """The authority's series beside its comparators for the CSV download: a row per series and year
         (the year as DfE writes it), a column per measure with its unit in the name."""
         out = pd.concat(self.comparison, names=["series", "year"]).reset_index()
-        out["year"] = out["year"].map(measures.year_label)
+        out["year"] = out["year"].map(contract.year_label)
         return out.rename(columns={c: label(c) for c in MEASURES}).round(2)
 
     # prose ---------------------------------------------------------------------------------------
@@ -329,7 +329,7 @@ class Profile:
             else "the nearest authorities on deprivation (IDACI and IMD) and child population"
         )
         first = f"{md_escape(self.name)} is in the {md_escape(self.region_name)} region"
-        first += f" and had {pop_text} in {measures.year_label(self.s.last)}." if pop_text else "."
+        first += f" and had {pop_text} in {contract.year_label(self.s.last)}." if pop_text else "."
         text = f"{first} Its {len(self.neighbour_codes)} statistical neighbours ({source}) are {neighbours}."
         text += self.estimates_sentence()
         if self.compare_codes:
@@ -348,7 +348,7 @@ class Profile:
         hi = pos.loc[pos["Percentile"].idxmax()]
         lo = pos.loc[pos["Percentile"].idxmin()]
         return (
-            f"In {measures.year_label(self.s.last)} its highest position is for {measures.lower_first(hi['Measure'])} "
+            f"In {contract.year_label(self.s.last)} its highest position is for {measures.lower_first(hi['Measure'])} "
             f"(rank {hi['Rank (1 = highest)']}, higher than {hi['Percentile']:.0f}% of authorities) and its lowest "
             f"for {measures.lower_first(lo['Measure'])} (rank {lo['Rank (1 = highest)']}, higher than {lo['Percentile']:.0f}%)."
         )
@@ -361,7 +361,7 @@ class Profile:
         top = own.idxmax()
         eng = mix.loc[top, "England"]
         return (
-            f"The largest part of its spending in {measures.year_label(self.s.last)} went on "
+            f"The largest part of its spending in {contract.year_label(self.s.last)} went on "
             f"{top.lower()}: {own[top]:.0f}% of the total, against {eng:.0f}% in England."
         )
 
@@ -381,11 +381,11 @@ class Profile:
     def live_positions(self):
         """The interactive version of ``profile_figures.positions`` (hover names each authority, a reader picks
         one)."""
-        from cscbook.publish import interactive
+        from cscbook.present import interactive
 
         last = self.s.by_la.xs(self.s.last, level="year")
         names = [str(self.s.names[c]) for c in self.neighbour_codes if c in self.s.names.index]
-        year = measures.year_label(self.s.last)
+        year = contract.year_label(self.s.last)
         return interactive.positions(last, self.s.names, SHORT, year, self.name, names, key=self.s.panel_key)
 
     @property

@@ -15,12 +15,12 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from cscbook import params
+from cscbook.build.cache import cache_key, is_cached
+from cscbook.build.kernels import died, kernel
+from cscbook.build.registry import ROOT, Chapter
 from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir, clear_unfinished
 from cscbook.procs import die_with_parent
-from cscbook.publish.cache import cache_key, is_cached
-from cscbook.publish.kernels import died, kernel
-from cscbook.publish.registry import ROOT, Chapter
 
 
 def execute(

@@ -1,6 +1,6 @@
 """Authority profiles in the build: which authorities, in how many batches, each batch run in one kernel.
 
-The kernel side of a profile (its tables, prose and figures) is :mod:`cscbook.publish.profiles`.
+The kernel side of a profile (its tables, prose and figures) is :mod:`cscbook.profiles.core`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 from cscbook import contract
+from cscbook.build.kernels import died, kernel
+from cscbook.build.registry import PROFILE_TEMPLATE, ROOT
 from cscbook.errors import UserError
-from cscbook.publish.kernels import died, kernel
-from cscbook.publish.registry import PROFILE_TEMPLATE, ROOT
 
 #: A kernel's start and imports cost about as much as this many profiles, so fewer authorities take fewer batches.
 PROFILES_PER_BATCH = 12
@@ -75,14 +75,14 @@ def run_profiles(
 
     Starting a kernel and importing the scientific stack costs more than a profile itself, so a
     batch keeps one kernel for all its authorities, and papermill runs one driver notebook in it that
-    makes every profile of the batch (:mod:`cscbook.publish.profile_batch`); the data every profile
+    makes every profile of the batch (:mod:`cscbook.build.profile_batch`); the data every profile
     needs is loaded once per kernel (``profiles.shared``).
     """
     import papermill as pm
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
-    from cscbook.publish import profile_batch
+    from cscbook.build import profile_batch
 
     started = time.perf_counter()
     out_dir, panel_dir = Path(out_dir).resolve(), Path(panel_dir).resolve()  # the kernel has its own cwd
@@ -120,7 +120,7 @@ def run_profiles(
 
 def batch_error(exc, template: str, first: str) -> UserError:
     """The one-line error for a batch whose driver raised: the profile that failed, its cell and error."""
-    from cscbook.publish.profile_batch import FAILED
+    from cscbook.build.profile_batch import FAILED
 
     if exc.ename == "RuntimeError" and exc.evalue.startswith(FAILED):
         d = json.loads(exc.evalue.removeprefix(FAILED))

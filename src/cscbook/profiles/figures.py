@@ -13,10 +13,10 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from cscbook.analyse import measures
+from cscbook import contract
 from cscbook.chapters import events
-from cscbook.publish import figures
-from cscbook.publish.profiles import (
+from cscbook.present import figures
+from cscbook.profiles.core import (
     AXIS,
     MEASURES,
     SHARED_BY_KEY,
@@ -96,7 +96,7 @@ def series(pf: Profile) -> figures.Figure:
     """The authority's six series against its neighbours, region and England."""
     canvas = draw_series(pf)
     alt = (
-        f"Six line charts, {measures.year_label(pf.s.first)} to {measures.year_label(pf.s.last)}: "
+        f"Six line charts, {contract.year_label(pf.s.first)} to {contract.year_label(pf.s.last)}: "
         f"rates of referrals, section 47 enquiries, child protection plans, children in need and "
         f"looked-after children, and spending per child, for {pf.name} (solid line with points), "
         f"its statistical neighbours, the {pf.region_name} region and England."
@@ -173,7 +173,7 @@ def positions(pf: Profile) -> figures.Figure:
     theirs = [(rel.loc[n, c], rows[c]) for n in pf.neighbour_codes for c in MEASURES if pd.notna(rel.loc[n, c])]
     own.set_offsets(np.array(mine).reshape(-1, 2))
     nbrs.set_offsets(np.array(theirs).reshape(-1, 2))
-    year = measures.year_label(pf.s.last)
+    year = contract.year_label(pf.s.last)
     alt = (
         f"Six rows of dots, one per measure, each dot an authority in {year}, placed by its value as a "
         f"multiple of the median authority's; {pf.name} is the large ringed dot and its statistical "
@@ -197,7 +197,7 @@ def spending(pf: Profile) -> figures.Figure:
         left += vals
     for text, group in zip(labels, groups):
         text.set_text(textwrap.fill(group, SPEND_LABEL_WRAP))  # a long name in two lines, inside the margin
-    year = measures.year_label(pf.s.last)
+    year = contract.year_label(pf.s.last)
     alt = (
         f"Stacked horizontal bars of the share of spending in each section 251 category for {pf.name}, "
         f"its statistical neighbours, the {pf.region_name} region and England, {year}."
@@ -211,7 +211,7 @@ def ranks(pf: Profile) -> figures.Figure:
     """The authority's rank by year for three rates, each with its 95% interval. The axes are the same
     for every profile (down to the most authorities ranked in any year), so only the lines and bands
     are drawn for each."""
-    from cscbook.publish.profile_findings import RANKED, rank_history, shared_findings
+    from cscbook.profiles.findings import RANKED, rank_history, shared_findings
 
     every = shared_findings(pf.s.panel_key).ranks
     top = int(every["units"].max()) if len(every) else 1
@@ -229,8 +229,8 @@ def ranks(pf: Profile) -> figures.Figure:
             fills.append(band)
     alt = (
         f"Line chart of {pf.name}'s rank among authorities (1 = the highest rate) for child protection plans, "
-        f"looked-after children and children in need, {measures.year_label(pf.s.first)} to "
-        f"{measures.year_label(pf.s.last)}, each with a shaded band where chance alone could place it (95%)."
+        f"looked-after children and children in need, {contract.year_label(pf.s.first)} to "
+        f"{contract.year_label(pf.s.last)}, each with a shaded band where chance alone could place it (95%)."
     )
     title = f"{pf.name}'s rank over time, with the range chance allows"
     return canvas.render_over([*fills, *lines], title, alt, pf.source, stem=f"{pf.code}-ranks")
@@ -240,7 +240,7 @@ def ranks(pf: Profile) -> figures.Figure:
 def _ranks_canvas(first: int, last: int, top: int):
     import matplotlib.pyplot as plt
 
-    from cscbook.publish.profile_findings import RANKED
+    from cscbook.profiles.findings import RANKED
 
     figures.setup()
     fig, ax = plt.subplots(figsize=(10, 6))
@@ -281,7 +281,7 @@ def year_axis(ax, first: int, last: int) -> None:
     step = max(1, -(-(last - first) // 3))
     ticks = list(range(last, first - 1, -step))[::-1]
     ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: measures.year_label(int(round(x)))))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: contract.year_label(int(round(x)))))
     if first <= PANDEMIC <= last:
         ax.axvspan(PANDEMIC - 0.5, PANDEMIC + 0.5, color="#e8e8e8", zorder=0, lw=0)
 
@@ -328,7 +328,7 @@ def _series_canvas(first: int, last: int):
         marks.append(pairs)
     handles = [lines[next(iter(MEASURES))][i] for i in range(4)]
     if first <= PANDEMIC <= last:
-        handles.append(Patch(color="#e8e8e8", label=measures.year_label(PANDEMIC) + " (pandemic)"))
+        handles.append(Patch(color="#e8e8e8", label=contract.year_label(PANDEMIC) + " (pandemic)"))
     legend = fig.legend(
         handles,
         [""] * len(handles),
@@ -339,7 +339,7 @@ def _series_canvas(first: int, last: int):
         bbox_to_anchor=(0.01, 0.025),
     )
     if len(handles) == 5:
-        legend.get_texts()[4].set_text(measures.year_label(PANDEMIC) + " (pandemic)")
+        legend.get_texts()[4].set_text(contract.year_label(PANDEMIC) + " (pandemic)")
     canvas = Canvas(fig, left=0.1, right=0.95, bottom=0.16, top=0.905, hspace=0.32, wspace=0.32)
     canvas.title.set_fontsize(TEXT + 2)
     canvas.source.set_fontsize(SMALL - 2)

@@ -25,7 +25,7 @@ import yaml
 from cscbook import procs
 from cscbook.errors import UserError
 from cscbook.fsutil import remove_tree, write_atomic
-from cscbook.publish.site import first_problem, jupyter_book_command, jupyter_book_env
+from cscbook.site.jupyter import first_problem, jupyter_book_command, jupyter_book_env
 
 #: The file's name in the site (beside index.html) and in the cache.
 PDF_NAME = "pressures-on-childrens-social-care.pdf"
@@ -83,7 +83,7 @@ class PdfJob:
         if self.choice == "none":
             self.status = "not made (--pdf none)"
             return
-        from cscbook.publish.browsercheck import chromium_available
+        from cscbook.site.browsercheck import chromium_available
 
         if not chromium_available():
             self.status = "not made: Chromium and chromedriver were not found (Debian: chromium, chromium-driver)"
@@ -213,7 +213,7 @@ def print_pdf(page: Path) -> bytes:
     """``page`` printed to PDF by headless Chromium: A4, page numbers, the headings as bookmarks, tagged."""
     from selenium.common.exceptions import WebDriverException
 
-    from cscbook.publish.browsercheck import browsing, wait_ready
+    from cscbook.site.browsercheck import browsing, wait_ready
 
     try:
         with browsing(page.parent, "cscbook-pdf-") as (drv, base):

@@ -1,5 +1,5 @@
 """The whole build: data -> chapters and profiles executed by papermill -> Jupyter Book -> the site,
-swapped in whole. The layout of the build folder is described in :mod:`cscbook.publish.registry`."""
+swapped in whole. The layout of the build folder is described in :mod:`cscbook.build.registry`."""
 
 from __future__ import annotations
 
@@ -19,11 +19,8 @@ from typing import Any
 
 import cscbook
 from cscbook import contract, params
-from cscbook.errors import UserError
-from cscbook.fsutil import atomic_dir, claim, clear_unfinished, ensure_writable, exclusive, mark
-from cscbook.publish import pdf as pdf_edition
-from cscbook.publish import registry
-from cscbook.publish.cache import (
+from cscbook.build import registry
+from cscbook.build.cache import (
     cache_key,
     data_hash,
     is_cached,
@@ -32,17 +29,20 @@ from cscbook.publish.cache import (
     profiles_key,
     stamp_matches,
 )
-from cscbook.publish.data import authorities, check_against_data, panel_ids, prepare_data
-from cscbook.publish.execute import forking_quietly, run_chapter, stop_workers, worker_init
-from cscbook.publish.profile_build import (
+from cscbook.build.execute import forking_quietly, run_chapter, stop_workers, worker_init
+from cscbook.build.profile_run import (
     profile_batches,
     profile_keys,
     profile_links,
     profile_selection,
     run_profiles,
 )
-from cscbook.publish.site import build_book
-from cscbook.publish.stage import stage
+from cscbook.build.stage import stage
+from cscbook.errors import UserError
+from cscbook.fsutil import atomic_dir, claim, clear_unfinished, ensure_writable, exclusive, mark
+from cscbook.site import pdf as pdf_edition
+from cscbook.site.jupyter import build_book
+from cscbook.snapshot.prepare import authorities, check_against_data, panel_ids, prepare_data
 
 KEY_PACKAGES = [
     "jupyter-book",

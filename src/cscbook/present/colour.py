@@ -1,5 +1,5 @@
 """WCAG 2 colour maths: relative luminance and contrast ratio, for the figures (text on a coloured
-bar). The site's own contrast is axe-core's to check (:mod:`cscbook.publish.browsercheck`)."""
+bar). The site's own contrast is axe-core's to check (:mod:`cscbook.site.browsercheck`)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The chapters of the book: the notebook templates named in the table of contents, and their parameters.
 
-Layout of the build folder (default ``_build``), made by :func:`cscbook.publish.build.build`:
+Layout of the build folder (default ``_build``), made by :func:`cscbook.build.pipeline.build`:
 
     data/<key>/          prepared data folders (see ``contract``)
     executed/<chapter>/  each chapter's executed notebook, its CSV tables and JSON outputs, and
@@ -19,10 +19,9 @@ from typing import Any
 
 import yaml
 
-from cscbook import params
+from cscbook import ROOT, params
 from cscbook.errors import UserError
 
-ROOT = Path(__file__).resolve().parents[3]
 BOOK = ROOT / "book"
 PROFILE_TEMPLATE = BOOK / "profiles" / "template.ipynb"
 #: The variable that gives a chapter's kernel the profile pages it may link to ('all' or codes separated

@@ -6,7 +6,7 @@ with ``panel.csv``, ``flags.csv``, ``england.csv``, ``meta.json``, ``ofsted.csv`
 on the footprint's codes), ``neighbours.csv`` when DfE's list was read, ``lait_overlap.csv`` (the
 section 251 lines both ways in the years Table A1 and LAIT share) and ``districts.csv`` (the district
 councils in each authority, from ONS's lookup, for finding an authority by a district); ``codebook.csv`` (see
-:mod:`cscbook.publish.codebook`) and ``README.md``. Every file is the same, byte for byte, on every run
+:mod:`cscbook.snapshot.codebook`) and ``README.md``. Every file is the same, byte for byte, on every run
 from the same published files. The edition id is the latest year with activity data and a short hash
 of the footprint files.
 """
@@ -18,11 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from cscbook import contract
-from cscbook.analyse.measures import year_label
+from cscbook import ROOT, contract
+from cscbook.contract import year_label
 from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir, file_sha256
-from cscbook.publish.registry import ROOT
 
 #: The ``data`` parameter's value for the committed snapshot.
 KEYWORD = "official"
@@ -51,8 +50,8 @@ def make(folder: Path, out: Path | None = None, cache: Path | None = None) -> st
 
     A failure at any step leaves the previous snapshot as it was.
     """
-    from cscbook.publish import codebook
-    from cscbook.publish.official import harmonise_checked, ingest_official
+    from cscbook.snapshot import codebook
+    from cscbook.snapshot.official import harmonise_checked, ingest_official
 
     result = ingest_official(Path(folder), cache=cache)
     with atomic_dir(Path(out or SNAPSHOT)) as tmp:
