@@ -117,3 +117,25 @@ def test_default_book_is_the_official_snapshot_offline(tmp_path, monkeypatch):
     assert "2010-11 to 2018-19" in pages["intro"]  # the years the snapshot holds
     assert edition in (res.html / "book" / "profiles" / "index.html").read_text()
     assert "cin_31mar" in pages["codebook"] and "S-CIN" in pages["codebook"]
+
+
+def test_downloads_offer_both_footprints_todays_first(tmp_path):
+    """On the official statistics the Downloads page offers today's authorities first, then the NAO's 152, each
+    panel with its data log, and the codebook of both; synthetic England offers its one panel."""
+    import pandas as pd
+
+    from cscbook.build import stage
+
+    snap = ROOT / "data" / "official"
+    offered = stage.stage_panels(tmp_path, {"2018": snap / "2018", "latest": snap / "latest"})
+    assert offered == ["latest", "2018"]
+    latest = pd.read_csv(tmp_path / "panel-latest.csv", dtype={"la_code": str})
+    assert latest["year"].max() > pd.read_csv(tmp_path / "panel-2018.csv")["year"].max()
+    assert (tmp_path / "flags-latest.csv").exists() and (tmp_path / "flags-2018.csv").exists()
+    book = pd.read_csv(tmp_path / "codebook.csv", keep_default_na=False)
+    assert set(latest.columns) <= set(book["column"]) and (book["years_latest"] != "").any()
+    page = stage.downloads_list({"demand": ["demand_counts.csv"]}, offered)
+    assert page.index("panel-latest.csv") < page.index("panel-2018.csv") < page.index("demand_counts.csv")
+    assert page.count("codebook.csv") == 2
+    one = stage.downloads_list({}, [""])
+    assert "`panel.csv`" in one and "codebook" not in one

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "real-data"
@@ -134,6 +135,15 @@ def test_book_builds_on_real_data(tmp_path, ingest_cache):
     assert "Growth in child protection plans" in demand
     inputs = res.record["data"]["inputs"]  # the run record names every input file with its sha256
     assert len(inputs) >= 45 and all(len(h) == 64 for h in inputs.values())
+    # Downloads: today's authorities first, then the NAO's footprint, each with its data log and the codebook
+    page = pages["downloads.html"]
+    assert page.index("panel-latest.csv") < page.index("panel-2018.csv") and "codebook.csv" in page
+    latest = pd.read_csv(next(res.html.glob("_downloads/*/panel-latest.csv")), dtype={"la_code": str})
+    old = pd.read_csv(next(res.html.glob("_downloads/*/panel-2018.csv")), dtype={"la_code": str})
+    assert latest["year"].max() > old["year"].max() >= 2018  # the latest footprint reaches the latest year
+    assert "E06000063" in set(latest["la_code"]) and "E06000063" not in set(old["la_code"])  # Cumberland
+    book = pd.read_csv(next(res.html.glob("_downloads/*/codebook.csv")))
+    assert set(book["column"]) >= set(latest.columns) - {"la_name"}
 
 
 def test_latest_geography_gives_todays_authorities(prepared):

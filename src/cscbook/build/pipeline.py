@@ -94,6 +94,7 @@ class Plan:
     profile_params: dict = field(default_factory=dict)  # ProfileParams: neighbours, compare
     pdf: str = "book"  # the PDF edition: book, all (with the profiles) or none
     pdf_key: str = ""
+    panels: dict = field(default_factory=dict)  # footprint -> prepared folder offered as a download
 
     @property
     def first(self) -> params.ChapterParams:
@@ -155,6 +156,7 @@ def plan(
         profile_params,
         pdf,
         pdf_edition.pdf_key(keys, pages, pdf, pkey),
+        download_panels(first, panel_dir, profile_dir, build_dir),
     )
 
 
@@ -171,6 +173,19 @@ def profile_data(first: params.ChapterParams, panel_dir: Path, ids, build_dir: P
     folder = panel_dir if first.geography == "latest" else prepare_data(latest, build_dir)
     latest_ids = ids if folder == panel_dir else panel_ids(folder)
     return folder, latest_ids, f"{int(latest_ids['year'].min())}-{int(latest_ids['year'].max())}"
+
+
+def download_panels(first: params.ChapterParams, panel_dir: Path, profile_dir: Path, build_dir: Path) -> dict:
+    """The prepared folders the Downloads page offers: on official data both footprints (today's authorities,
+    and the 152 of 2017-18 the NAO counted), whichever the chapters use; on synthetic England its one panel."""
+    if first.data == "synthetic":
+        return {"": panel_dir}
+    old = (
+        panel_dir
+        if first.geography == "2018"
+        else prepare_data(first.model_copy(update={"geography": "2018"}), build_dir)
+    )
+    return {"latest": profile_dir, "2018": old}
 
 
 def site_is_current(pl: Plan, build_dir: Path) -> bool:
@@ -344,7 +359,7 @@ def _build(overrides, build_dir: Path, only, force, jobs, progress, profiles: st
     districts = contract.read_districts(pl.profile_dir)
     job = pdf_edition.PdfJob(build_dir, pl.pdf, pl.pdf_key, force=force)
     job.check()
-    st = stage(build_dir, pl.meta, record, panel_dir=pl.panel_dir, profiled=profiled, districts=districts,
+    st = stage(build_dir, pl.meta, record, panels=pl.panels, profiled=profiled, districts=districts,
                pdf_link=job.wanted())  # fmt: skip
     try:
         job.start(st)  # the one-page build for the PDF runs beside the site's

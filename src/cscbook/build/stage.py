@@ -55,13 +55,15 @@ def stage(
     build_dir: Path,
     prepared_meta: dict,
     record: dict,
-    panel_dir: Path | None = None,
+    panels: dict[str, Path] | None = None,
     profiled=None,
     districts=None,
     pdf_link: bool = False,
 ) -> Path:
     """Assemble the book source: config, pages, executed notebooks and profiles (with the data banner).
-    ``pdf_link``: the home page links to the PDF edition (which the build puts beside the site)."""
+    ``panels``: the prepared folders offered as downloads, by footprint ('latest', '2018'; '' for synthetic
+    England's one footprint). ``pdf_link``: the home page links to the PDF edition (which the build puts
+    beside the site)."""
     import nbformat
 
     st = build_dir / "stage"
@@ -96,14 +98,10 @@ def stage(
                 shutil.copy2(f, st / "book" / f.name)
                 if f.suffix == ".csv":
                     downloads.setdefault(ch.id, []).append(f.name)
-    if panel_dir is not None:
-        for name in ("panel.csv", "flags.csv"):
-            if (panel_dir / name).exists():  # as a download: a text cell never reads as a formula
-                table = pd.read_csv(panel_dir / name, dtype=str, keep_default_na=False)
-                csv_safe(table).to_csv(st / "book" / name, index=False, lineterminator="\n")
+    offered = stage_panels(st / "book", panels or {})
     downloads_page = st / "book" / "downloads.md"
     if downloads_page.exists():
-        downloads_page.write_text(downloads_page.read_text() + downloads_list(downloads))
+        downloads_page.write_text(downloads_page.read_text() + downloads_list(downloads, offered))
     if profiled is not None:
         stage_profiles(st, build_dir / "executed" / "profiles", profiled, banner)
     home = st / "book" / "intro.md"
@@ -150,16 +148,49 @@ def stage_config(st: Path, meta: dict) -> None:
     (st / "_config.yml").write_text(config)
 
 
-def downloads_list(downloads: dict[str, list[str]]) -> str:
-    """Markdown list of every chapter table (and the panel) as download links."""
-    lines = [
-        "",
-        "## The panel",
-        "",
-        "- {download}`panel.csv`: the LA-year panel the book is built on",
-        "- {download}`flags.csv`: the data log (every derived, imputed or missing cell and its rule)",
-        "",
-    ]
+#: The footprints a download of the panel may be on, today's first, with what each holds.
+PANEL_FOOTPRINTS = {
+    "latest": "Today's authorities",
+    "2018": "The 152 authorities of 2017-18 (the NAO's footprint)",
+    "": "The panel",
+}
+
+
+def panel_names(footprint: str) -> tuple[str, str]:
+    """The download names of a footprint's panel and data log ('panel-latest.csv'; 'panel.csv' for one footprint)."""
+    tail = f"-{footprint}" if footprint else ""
+    return f"panel{tail}.csv", f"flags{tail}.csv"
+
+
+def stage_panels(book: Path, panels: dict[str, Path]) -> list[str]:
+    """Write each footprint's panel and data log for download (no text cell reads as a formula), and, when there
+    is more than one footprint, the codebook of both; return the footprints offered, today's first."""
+    from cscbook.snapshot import codebook
+
+    offered = [g for g in PANEL_FOOTPRINTS if g in panels and (panels[g] / "panel.csv").exists()]
+    for g in offered:
+        for src, name in zip(("panel.csv", "flags.csv"), panel_names(g)):
+            if (panels[g] / src).exists():
+                table = pd.read_csv(panels[g] / src, dtype=str, keep_default_na=False)
+                csv_safe(table).to_csv(book / name, index=False, lineterminator="\n")
+    if any(offered):
+        book_table = codebook.table_of({g: panels[g] for g in offered})
+        csv_safe(book_table).to_csv(book / "codebook.csv", index=False, lineterminator="\n")
+    return offered
+
+
+def downloads_list(downloads: dict[str, list[str]], offered: list[str] | None = None) -> str:
+    """Markdown list of the panels (today's footprint first, each with its data log and the codebook) and every
+    chapter table, as download links."""
+    lines = [""]
+    for g in offered if offered is not None else [""]:
+        panel, flags = panel_names(g)
+        lines += [f"## {PANEL_FOOTPRINTS[g]}", ""]
+        lines.append(f"- {{download}}`{panel}`: the LA-year panel" + (" the chapters are built on" if not g else ""))
+        lines.append(f"- {{download}}`{flags}`: the data log (every derived, imputed or missing cell and its rule)")
+        if g:
+            lines.append("- {download}`codebook.csv`: what each column means, its rules and the years it covers")
+        lines.append("")
     for chapter_id, files in downloads.items():
         lines += [f"## {chapter_id.capitalize()}", ""]
         lines += [f"- {{download}}`{name}`" for name in files]

@@ -85,15 +85,23 @@ HEADER = ["column", "meaning", "unit", "rules", "rule_text", "years_2018", "year
 
 def table(root: Path) -> pd.DataFrame:
     """One row per panel column: meaning, unit, rule ids and text, and the years with data on each footprint."""
+    return table_of({g: Path(root) / g for g in FOOTPRINTS})
+
+
+def table_of(folders: dict[str, Path]) -> pd.DataFrame:
+    """:func:`table` for the footprints' folders (the snapshot's, or a build's prepared folders), each holding
+    ``panel.csv``, ``flags.csv`` and ``meta.json``."""
     panels, flags, rules = {}, {}, {}
     for g in FOOTPRINTS:
-        panels[g] = pd.read_csv(root / g / "panel.csv", dtype=str, keep_default_na=False)
-        flags[g] = pd.read_csv(root / g / "flags.csv", dtype=str, keep_default_na=False)
-        rules |= json.loads((root / g / "meta.json").read_text()).get("rules", {})
+        if g not in folders:
+            continue
+        panels[g] = pd.read_csv(folders[g] / "panel.csv", dtype=str, keep_default_na=False)
+        flags[g] = pd.read_csv(folders[g] / "flags.csv", dtype=str, keep_default_na=False)
+        rules |= json.loads((folders[g] / "meta.json").read_text()).get("rules", {})
     rows = []
-    for col in dict.fromkeys(c for g in FOOTPRINTS for c in panels[g].columns):
+    for col in dict.fromkeys(c for g in panels for c in panels[g].columns):
         meaning, unit, own = COLUMNS.get(col, ("(not described)", "", []))
-        cited = sorted({r for g in FOOTPRINTS for r in flags[g].loc[flags[g]["column"] == col, "rule"]} & set(rules))
+        cited = sorted({r for g in panels for r in flags[g].loc[flags[g]["column"] == col, "rule"]} & set(rules))
         ids = [r for r in dict.fromkeys(own + cited) if r in rules]
         rows.append(
             {
@@ -102,7 +110,7 @@ def table(root: Path) -> pd.DataFrame:
                 "unit": unit,
                 "rules": " ".join(ids),
                 "rule_text": " | ".join(f"{r}: {rules[r]}" for r in ids),
-                **{f"years_{g}": covered(panels[g], col) for g in FOOTPRINTS},
+                **{f"years_{g}": covered(panels[g], col) if g in panels else "" for g in FOOTPRINTS},
             }
         )
     return pd.DataFrame(rows, columns=HEADER)
