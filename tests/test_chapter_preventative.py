@@ -191,3 +191,19 @@ def test_notebook_runs_with_definition_a_a_region_and_a_highlight(england, tmp_p
     assert "North West" in g["scope"] and "Not assessed" in g["reproduces"]
     assert name in g["highlight_sentence"]
     assert g["definition"] == "A"
+
+
+def test_without_centres_by_authority_the_chapter_cites_the_national_counts():
+    """Official data hold no children's centres by authority: the NAO's second claim cannot be tested, and the
+    chapter gives the published national counts, computed from data/reference."""
+    from cscbook import reference
+    from cscbook.chapters.preventative import centres
+
+    text = centres.national_centres_sentence()
+    before, after = reference.value("centres_aug_2009"), reference.value("centres_oct_2017")
+    assert (before, after, reference.value("centres_closed_2019")) == (3632, 3123, 585)
+    assert f"a fall of {before - after:,.0f} (14%)" in text and "HL14383" in text and "585 closed" in text
+    r = centres.CentresResult(available=False, reason="no authority records its centres")
+    assert "cannot be tested on published data" in centres.centres_sentence(
+        r, None
+    ) and text in centres.centres_sentence(r, None)

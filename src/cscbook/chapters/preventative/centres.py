@@ -8,6 +8,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from cscbook import reference
 from cscbook.chapters import nao_notes
 from cscbook.chapters.context import Context
 
@@ -92,7 +93,9 @@ def centres_sentence(r: CentresResult, ctx: Context) -> str:
     if not r.available:
         return (
             f"This test cannot be run on these data: {r.reason} (the `childrens_centres` column is missing "
-            "for every authority and year), so the NAO's statement cannot be checked here."
+            "for every authority and year). No count of children's centres by authority is published in a form "
+            "the book can read, so the NAO's statement that plans did not rise where centres closed cannot be "
+            f"tested on published data. {national_centres_sentence()}"
         )
     verdict = (
         "Both intervals include zero, which is consistent with the NAO's finding of no consequential increase."
@@ -106,6 +109,18 @@ def centres_sentence(r: CentresResult, ctx: Context) -> str:
         f"a difference of {r.diff:+.1f} per 10,000 (95% CI {r.diff_lo:+.1f} to {r.diff_hi:+.1f}). Across all "
         f"{r.n} authorities, each further 10 percentage points of centres lost goes with a change of "
         f"{r.slope:+.2f} per 10,000 (95% CI {r.slope_lo:+.2f} to {r.slope_hi:+.2f}). {verdict}"
+    )
+
+
+def national_centres_sentence() -> str:
+    """What the published national counts say (kept in data/reference with their sources)."""
+    before, after = reference.value("centres_aug_2009"), reference.value("centres_oct_2017")
+    closed = reference.value("centres_closed_2019")
+    return (
+        f"Nationally, DfE counted {before:,.0f} centres in August 2009 and {after:,.0f} in October 2017 (as "
+        f"cited by the Sutton Trust's *Stop Start*, 2018), a fall of {before - after:,.0f} ({1 - after / before:.0%}); "
+        f"a written answer to Parliament (HL14383, 12 March 2019) gave {closed:,.0f} closed since April 2010, from "
+        "DfE's register of establishments."
     )
 
 
