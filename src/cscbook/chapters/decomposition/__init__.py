@@ -22,8 +22,8 @@ from cscbook.chapters import context as chapter
 from cscbook.chapters import since
 from cscbook.chapters.context import Context
 from cscbook.chapters.decomposition import fit as fitting
+from cscbook.chapters.decomposition import later, specs
 from cscbook.chapters.decomposition import rewb as within_between
-from cscbook.chapters.decomposition import specs
 from cscbook.chapters.decomposition.charts import fig_effects, fig_orders, fig_robustness, fig_shares
 from cscbook.chapters.decomposition.fit import (
     Results,
@@ -64,7 +64,7 @@ def results(ctx: Context) -> Results:
     res.ols_orders = orders_table(res)
     res.recovery = recovery_table(ctx, res)
     res.nao = chapter.nao_comparison(nao_rows(ctx, res))
-    res.since = since.decomposition(ctx, res.main, res.ci)
+    res.since = later.since(ctx, res.main, res.ci)
     return res
 
 
