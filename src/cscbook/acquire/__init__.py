@@ -1,1 +1,2 @@
-"""Acquire: download the published files (fetch) and generate synthetic England (synth)."""
+"""Acquire: download the published files (fetch) and generate synthetic England (synth). Imports only the base
+modules."""

@@ -1,1 +1,2 @@
-"""Analyse: measures, published reference figures, models and statistics shared by chapters."""
+"""Analyse: measures, models and statistics shared by the chapters. Imports only the base modules (the
+published figures and the shares rule among them)."""

@@ -1,4 +1,5 @@
-"""Harmonise the ingested official tables into one LA-year panel on one stated footprint.
+"""Harmonise the ingested official tables into one LA-year panel on one stated footprint. Imports ingest and the
+base modules.
 
 Every boundary change has one rule (``RULES``); each rule's id is the ``rule`` of the flags it causes.
 Year = year ending 31 March (2018 = 2017-18). Rates are never stored.

@@ -1,4 +1,5 @@
-"""Readers for the official files: recognise each file by its content, parse it to tidy tables, keep an inventory.
+"""Ingest: readers for the official files: recognise each file by its content, parse it to tidy tables, keep an
+inventory. Imports only the base modules.
 
 ``ingest_folder(folder)`` reads every file under ``folder`` (recursively; ``*.md`` ignored) and returns an
 :class:`IngestResult`: per-source long tables (``la_code, old_la_code, la_name, level, year, measure, value,
