@@ -212,3 +212,21 @@ def test_real_demand_uses_england_rows(real_prepared):
     want = (eng.loc[2018, "s47_enquiries"] / eng.loc[2011, "s47_enquiries"] - 1) * 100
     assert rows["s47_growth"]["ours"] == pytest.approx(want)
     assert "England rows" in rows["s47_growth"]["reason"]
+
+
+def test_the_home_pages_growth_comes_from_englands_rows_where_the_data_carry_them():
+    """Section 47 enquiries lack an authority in 2010-11: the sum over authorities overstates the growth, DfE's
+    England rows (as the NAO counted) do not. Without England rows it is the sum."""
+    prep = small_prepared()
+    ctx = make_ctx("demand", prep)
+    growth = dm.growth_table(ctx, dm.tables(ctx))
+    head, basis = dm.headline_growth(ctx, growth)
+    eng = prep.england.set_index("year")
+    for col in dm.HEADLINE:
+        assert head[col] == pytest.approx((eng.loc[2018, col] / eng.loc[2011, col] - 1) * 100), col
+    assert basis == "England rows as DfE publishes them"
+    la_sum = growth.loc[measures.SERIES["s47_enquiries"], "Growth in count (%)"]
+    assert la_sum > head["s47_enquiries"] + 1  # the authority missing in 2010-11 inflates the sum
+    prep.england = None
+    head, basis = dm.headline_growth(make_ctx("demand", prep), growth)
+    assert head["s47_enquiries"] == la_sum and basis == "the sum over authorities"

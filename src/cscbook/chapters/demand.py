@@ -15,7 +15,7 @@ from cscbook.analyse import measures
 from cscbook.chapters import candidates, since
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
-from cscbook.chapters.demand_nao import ENGLAND_ROWS, nao_rows
+from cscbook.chapters.demand_nao import ENGLAND_ROWS, england_rows, nao_rows
 from cscbook.contract import POP_PUBLISHED
 from cscbook.present import figures
 
@@ -50,6 +50,26 @@ def growth_table(ctx: Context, t: dict[str, pd.DataFrame]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).set_index("Series")
+
+
+#: The home page's headline series (its first finding).
+HEADLINE = {"referrals": "h_ref", "s47_enquiries": "h_s47", "cpp_31mar": "h_cpp", "cla_31mar": "h_cla"}
+
+
+def headline_growth(ctx: Context, growth: pd.DataFrame) -> tuple[dict[str, float], str]:
+    """Growth of the headline series over the chapter's years, and its basis: DfE's England rows as published
+    where the data carry both years (they include DfE's estimates for authorities that made no return, as the
+    NAO's figures do), else the sum over the authorities, which lacks an authority missing in either year."""
+    eng = None if ctx.p.region else england_rows(ctx)
+    out, basis = {}, set()
+    for col in HEADLINE:
+        if eng is not None and col in eng.columns and eng[col].reindex([ctx.first, ctx.last]).notna().all():
+            out[col] = (eng.loc[ctx.last, col] / eng.loc[ctx.first, col] - 1) * 100
+            basis.add("England rows as DfE publishes them")
+        else:
+            out[col] = growth.loc[measures.SERIES[col], "Growth in count (%)"]
+            basis.add("the sum over authorities")
+    return out, " and ".join(sorted(basis))
 
 
 def highlight_index(ctx: Context, cols: list[str]) -> pd.DataFrame | None:
@@ -304,6 +324,12 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue("g_icpc", g.loc[measures.SERIES["icpcs"], count], "{:+.1f}%")
     ctx.glue("r_icpc", g.loc[measures.SERIES["icpcs"], rate], "{:+.1f}%")
     ctx.glue("g_pop", measures.growth(counts, "pop_0_17", ctx.first, ctx.last), "{:+.1f}%")
+    head, basis = headline_growth(ctx, g)
+    ctx.glue("h_ref", head["referrals"], "{:+.1f}%")
+    ctx.glue("h_s47", head["s47_enquiries"], "{:+.1f}%")
+    ctx.glue("h_cpp", head["cpp_31mar"], "{:+.1f}%")
+    ctx.glue("h_cla", head["cla_31mar"], "{:+.1f}%")
+    ctx.glue("h_basis", basis)
     ctx.glue("n_ref_last", counts.loc[ctx.last, "referrals"], "{:,.0f}")
     ctx.glue("cin_pop_share", res.cin_split["population_share"], "{:.0f}%")
     ctx.glue("cin_rate_share", 100 - res.cin_split["population_share"], "{:.0f}%")
