@@ -13,7 +13,7 @@ from cscbook.chapters import demand as dm
 from cscbook.chapters import demand_nao as dn
 from cscbook.chapters import preventative as pv
 from cscbook.chapters.context import Context
-from cscbook.chapters.decomposition import rewb as dc_rewb
+from cscbook.chapters.decomposition import fit as dc_fit
 from cscbook.chapters.decomposition import tables as dc_tables
 from cscbook.chapters.ofsted import stats as of_stats
 from cscbook.chapters.preventative import nao as pv_nao
@@ -43,7 +43,7 @@ def nao_table(chapter: str, ctx: Context) -> pd.DataFrame:
         res = pv.results(ctx)
         rows = pv_nao.nao_rows(ctx, res.shares, res.centres)
     else:
-        rows = dc_tables.nao_rows(ctx, dc_rewb.fit(ctx))
+        rows = dc_tables.nao_rows(ctx, dc_fit.fit(ctx))
     return measures.compare(rows)
 
 
