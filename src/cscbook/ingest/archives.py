@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from cscbook.errors import UserError
 from cscbook.fsutil import file_sha256
-from cscbook.ingest import sheets
+from cscbook.limits import check_archive
 
 #: Members read from an archive (other members, such as PDFs and metadata, are not data).
 MEMBER_SUFFIXES = {".csv", ".xls", ".xlsx", ".ods"}
@@ -33,7 +33,7 @@ def listing(folder: Path, files: list[Path], scratch: Path) -> list[tuple[str, P
 def _members(path: Path, rel: str, into: Path) -> list[tuple[str, Path]]:
     try:
         with zipfile.ZipFile(path) as z:
-            listed = sheets.check_archive(path, z)  # encrypted, too many members, a bomb: refused by name
+            listed = check_archive(path, z)  # encrypted, too many members, a bomb: refused by name
             if nested := next((i.filename for i in listed if i.filename.lower().endswith(".zip")), None):
                 raise UserError(
                     path, f"member {nested!r} is an archive inside the archive: unpack it beside it", "archive-nested"

@@ -12,9 +12,11 @@ from xml.etree import ElementTree as ET
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
 from cscbook.errors import UserError
 from cscbook.ingest import sheets
+from cscbook.limits import check_archive
 
 #: Published symbols that mean "no number here", with the reason kept in the flags.
 SYMBOLS: dict[str, str] = {
@@ -273,7 +275,7 @@ _O = "{{{}}}".format(_ODS_NS["office"])
 
 def _ods_content(path: Path) -> bytes:
     with zipfile.ZipFile(path) as z:
-        sheets.check_archive(path, z)
+        check_archive(path, z)
         return z.read("content.xml")
 
 
@@ -318,7 +320,7 @@ def read_ods_sheet(content: bytes, name: str, path: Path | str = "") -> pd.DataF
                 paras = ["".join(p.itertext()) for p in cell.findall("text:p", _ODS_NS)]
                 v = "\n".join(paras) if paras else None
                 if v is None and cell.get(_T + "formula"):
-                    v = f"{sheets.UNSAVED} {sheets.column_letters(len(cells) + 1)}{len(rows) + 1}"
+                    v = f"{sheets.UNSAVED} {get_column_letter(len(cells) + 1)}{len(rows) + 1}"
             if v is None and n > 100:
                 n = 1  # trailing filler columns
             sheets.check_shape(path, name, len(rows) + 1, len(cells) + n)
@@ -376,6 +378,7 @@ class Workbook:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._cache: dict[str, pd.DataFrame] = {}
+        self._members: dict[str, str] = {}  # an xlsx sheet's name -> its XML member
         suffix = self.path.suffix.lower()
         with open(self.path, "rb") as fh:
             if suffix in (".xlsx", ".ods") and fh.read(8) == OLE2:  # no reader should be tried on it
@@ -389,7 +392,8 @@ class Workbook:
             else:
                 if suffix == ".xlsx":
                     with zipfile.ZipFile(self.path) as z:
-                        sheets.check_archive(self.path, z)
+                        check_archive(self.path, z)
+                        self._members = sheets.xlsx_sheet_members(z)
                 self._book = pd.ExcelFile(self.path)
                 self.sheets = [str(s) for s in self._book.sheet_names]
         except UserError:
@@ -405,9 +409,8 @@ class Workbook:
                 if self.path.suffix.lower() == ".ods":
                     df = read_ods_sheet(self._content, name, self.path)
                 else:
-                    unsaved = (
-                        sheets.xlsx_unsaved_formulas(self.path, name) if self.path.suffix.lower() == ".xlsx" else []
-                    )
+                    xlsx = self.path.suffix.lower() == ".xlsx"
+                    unsaved = sheets.xlsx_unsaved_formulas(self.path, name, self._members.get(name)) if xlsx else []
                     df = pd.read_excel(self._book, sheet_name=name, header=None)
                     sheets.mark_unsaved(df, unsaved)
             except UserError:

@@ -14,11 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from cscbook.errors import UserError
-from cscbook.limits import check_archive, check_member
-
-__all__ = ["check_archive", "check_member", "check_shape", "mark_unsaved", "read_date", "xlsx_unsaved_formulas"]
 
 #: A sheet may hold at most as many rows and columns as Excel allows, and at most this many cells in all.
 MAX_ROWS = 1_048_576
@@ -44,27 +42,10 @@ def check_shape(where: Path | str, sheet: str, rows: int, columns: int) -> None:
         )
 
 
-def column_number(letters: str) -> int:
-    """A spreadsheet's column letters as a number (A is 1)."""
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 _XLSX_ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
 _XLSX_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _VALUE = re.compile(rb"<v>[^<]")  # a saved value (a program that does not calculate writes <v></v> or none)
 _REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
-
-
-def column_letters(n: int) -> str:
-    """A column number as a spreadsheet's letters (1 is A)."""
-    out = ""
-    while n > 0:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 _REL = re.compile(rb"<Relationship\b[^>]*?>")
@@ -75,32 +56,32 @@ def _attr(tag: bytes, name: bytes) -> str | None:
     return m.group(1).decode() if m else None
 
 
-def xlsx_sheet_member(z: zipfile.ZipFile, sheet: str) -> str | None:
-    """The XML member of the sheet named ``sheet`` in an xlsx archive (None when it cannot be told)."""
+def xlsx_sheet_members(z: zipfile.ZipFile) -> dict[str, str]:
+    """Each sheet's name in an xlsx archive -> the XML member that holds it (empty when it cannot be told)."""
     import html
 
     try:
         book = z.read("xl/workbook.xml")
         rels = z.read("xl/_rels/workbook.xml.rels")
     except KeyError:
-        return None
-    rid = None
-    for tag in re.findall(rb"<(?:\w+:)?sheet\b[^>]*?>", book):
-        if html.unescape(_attr(tag, b"name") or "") == sheet:
-            rid = _attr(tag, b"r:id") or _attr(tag, b"id")
+        return {}
+    targets = {}
     for tag in _REL.findall(rels):
-        if rid is not None and _attr(tag, b"Id") == rid:
-            target = (_attr(tag, b"Target") or "").lstrip("/")
-            return target if target.startswith("xl/") else f"xl/{target}"
-    return None
+        target = (_attr(tag, b"Target") or "").lstrip("/")
+        targets[_attr(tag, b"Id")] = target if target.startswith("xl/") else f"xl/{target}"
+    members = {}
+    for tag in re.findall(rb"<(?:\w+:)?sheet\b[^>]*?>", book):
+        rid = _attr(tag, b"r:id") or _attr(tag, b"id")
+        if rid in targets:
+            members[html.unescape(_attr(tag, b"name") or "")] = targets[rid]
+    return members
 
 
-def xlsx_unsaved_formulas(path: Path, sheet: str) -> list[tuple[int, int]]:
-    """Before an xlsx sheet is read: check that its extent is within the bounds, and return the (row, column),
-    counted from 1, of each formula saved without its value (a program that does not calculate writes none; read
-    as it stands, such a cell would be a silent blank)."""
+def xlsx_unsaved_formulas(path: Path, sheet: str, member: str | None) -> list[tuple[int, int]]:
+    """Before an xlsx sheet is read from its XML ``member`` (see :func:`xlsx_sheet_members`): check that its extent
+    is within the bounds, and return the (row, column), counted from 1, of each formula saved without its value
+    (a program that does not calculate writes none; read as it stands, such a cell would be a silent blank)."""
     with zipfile.ZipFile(path) as z:
-        member = xlsx_sheet_member(z, sheet)
         if member is None or member not in z.namelist():
             return []
         xml = z.read(member)
@@ -113,7 +94,7 @@ def xlsx_unsaved_formulas(path: Path, sheet: str) -> list[tuple[int, int]]:
         col = 0
         for c in _XLSX_CELL.finditer(r.group(2) or b""):
             ref = _REF.search(c.group(1))
-            col = column_number(ref.group(1).decode()) if ref else col + 1
+            col = column_index_from_string(ref.group(1).decode()) if ref else col + 1
             cols = max(cols, col)
             body = c.group(2) or b""
             if b"<f" in body and not _VALUE.search(body):
@@ -129,7 +110,7 @@ def mark_unsaved(df, cells: list[tuple[int, int]]) -> None:
     ``header=None``), so a reader that takes a number or date from it refuses it, naming it."""
     for row, col in cells:
         if row <= df.shape[0] and col <= df.shape[1] and pd.isna(df.iat[row - 1, col - 1]):
-            df.iat[row - 1, col - 1] = f"{UNSAVED} {column_letters(col)}{row}"
+            df.iat[row - 1, col - 1] = f"{UNSAVED} {get_column_letter(col)}{row}"
 
 
 def read_date(value: object, where: Path | str, sheet: str, row: int, column: str) -> pd.Timestamp:
