@@ -3,24 +3,27 @@ no worker, Jupyter Book or kernel it started goes on writing after it."""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
-from collections.abc import Callable
 
 
-def die_with_parent(sig: int = signal.SIGKILL) -> None:
-    """Ask Linux to send ``sig`` to this process when its parent ends (prctl PR_SET_PDEATHSIG)."""
+def die_with_parent(sig: int = signal.SIGKILL, parent: int | None = None) -> None:
+    """Ask Linux to send ``sig`` to this process when its parent ends (prctl PR_SET_PDEATHSIG); if the parent
+    (``parent``, else the multiprocessing parent) ended before the request was made, send it now."""
     import ctypes
-    import multiprocessing
 
-    parent = multiprocessing.parent_process()
-    expected = parent.pid if parent is not None else None
+    if parent is None:
+        import multiprocessing
+
+        found = multiprocessing.parent_process()
+        parent = found.pid if found is not None else None
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, int(sig))  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # not Linux: the workers end when their queue closes
         return
-    if expected is not None and os.getppid() != expected:  # the parent ended before the request was made
+    if parent is not None and os.getppid() != parent:
         os.kill(os.getpid(), sig)
 
 
@@ -30,23 +33,10 @@ def tied_worker() -> None:
     die_with_parent(signal.SIGKILL)
 
 
-def _child_setup(parent: int) -> Callable[[], None]:
-    def setup() -> None:  # runs in the child between fork and exec
-        import ctypes
-
-        try:
-            ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))
-        except (OSError, AttributeError):
-            pass
-        if os.getppid() != parent:
-            os._exit(1)
-
-    return setup
-
-
 def popen(cmd: list[str], **kwargs) -> subprocess.Popen:
     """Start ``cmd`` in its own process group, killed by Linux if this process dies (see :func:`kill`)."""
-    return subprocess.Popen(cmd, start_new_session=True, preexec_fn=_child_setup(os.getpid()), **kwargs)
+    tie = functools.partial(die_with_parent, signal.SIGKILL, os.getpid())  # runs in the child before exec
+    return subprocess.Popen(cmd, start_new_session=True, preexec_fn=tie, **kwargs)
 
 
 def kill(proc: subprocess.Popen) -> None:

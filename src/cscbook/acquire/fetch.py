@@ -29,8 +29,6 @@ __all__ = ["DEFAULT_CAP", "Fetched", "fetch", "looks_like_html"]
 
 #: How a web page begins (a landing page saved as data is the commonest wrong download).
 HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<!--")
-#: A member unpacked from a publisher's archive may be at most this large.
-MAX_MEMBER = 2 * 1024**3
 #: The EES content API's answer about a release is small JSON.
 SUMMARY_CAP = 1024 * 1024
 #: A page that begins with other markup (an XML declaration, a comment) still holds one of these tags early on.
@@ -223,9 +221,7 @@ def _unpack(url: str, archive: Path, member: str, out: Path) -> None:
     try:
         with zipfile.ZipFile(archive) as z:
             info = z.getinfo(member)
-            if info.file_size > MAX_MEMBER:
-                raise UserError(url, f"member {member!r} unpacks to more than {MAX_MEMBER:,} bytes", "archive")
-            check_member(url, info)  # encrypted, or a ZIP bomb
+            check_member(url, info)  # encrypted, too large, or a ZIP bomb
             with z.open(info) as src, open(out, "wb") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
     except KeyError:

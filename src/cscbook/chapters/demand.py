@@ -15,7 +15,7 @@ from cscbook.analyse import measures
 from cscbook.chapters import candidates, since
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
-from cscbook.chapters.demand_nao import ENGLAND_ROWS, england_rows, nao_rows
+from cscbook.chapters.demand_nao import ENGLAND_ROWS, england_rows, has_figure, nao_rows
 from cscbook.contract import POP_PUBLISHED
 from cscbook.present import figures
 
@@ -63,8 +63,8 @@ def headline_growth(ctx: Context, growth: pd.DataFrame) -> tuple[dict[str, float
     eng = None if ctx.p.region else england_rows(ctx)
     out, basis = {}, set()
     for col in HEADLINE:
-        if eng is not None and col in eng.columns and eng[col].reindex([ctx.first, ctx.last]).notna().all():
-            out[col] = (eng.loc[ctx.last, col] / eng.loc[ctx.first, col] - 1) * 100
+        if eng is not None and has_figure(eng, col, ctx.first) and has_figure(eng, col, ctx.last):
+            out[col] = measures.growth(eng, col, ctx.first, ctx.last)
             basis.add("England rows as DfE publishes them")
         else:
             out[col] = growth.loc[measures.SERIES[col], "Growth in count (%)"]

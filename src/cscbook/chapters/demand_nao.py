@@ -43,7 +43,7 @@ def nao_rows(ctx: Context, t: dict[str, pd.DataFrame]) -> list[dict]:
         la_sum = measures.growth(t["counts"], col, NAO_START, NAO_END)
         if eng is None:
             rows.append({"key": key, "ours": la_sum})
-        elif _has(eng, col, NAO_START) and _has(eng, col, NAO_END):
+        elif has_figure(eng, col, NAO_START) and has_figure(eng, col, NAO_END):
             rows.append(_england_row(ctx, t, eng, col, key, la_sum))
         elif col == "pop_0_17":
             rows.append(_population_row(ctx, eng, key))
@@ -61,7 +61,8 @@ def england_rows(ctx: Context) -> pd.DataFrame | None:
     return out.apply(pd.to_numeric, errors="coerce").astype("float64")
 
 
-def _has(df: pd.DataFrame, col: str, year: int) -> bool:
+def has_figure(df: pd.DataFrame, col: str, year: int) -> bool:
+    """Whether ``df`` (years x columns) holds a figure for ``col`` in ``year``."""
     return col in df.columns and year in df.index and bool(pd.notna(df.loc[year, col]))
 
 
@@ -73,7 +74,7 @@ def _sum_gaps(ctx: Context, t: dict[str, pd.DataFrame], eng: pd.DataFrame, col: 
     """Years where the authorities' sum falls short of England's figure, with the authorities missing."""
     out = []
     for y in (NAO_START, NAO_END):
-        if not _has(eng, col, y) or y not in t["counts"].index:
+        if not has_figure(eng, col, y) or y not in t["counts"].index:
             continue
         s, e = float(t["counts"].loc[y, col]), float(eng.loc[y, col])
         miss = nao_notes.missing_codes(ctx.prepared.flags, ctx.view, col, y)
@@ -87,8 +88,8 @@ def _sum_gaps(ctx: Context, t: dict[str, pd.DataFrame], eng: pd.DataFrame, col: 
 
 def _other_periods(eng: pd.DataFrame, col: str, key: str) -> str:
     """Whether another start or end year of the England rows gives the NAO's growth."""
-    starts = [y for y in eng.index if y <= NAO_START + 1 and _has(eng, col, y)]
-    ends = [y for y in eng.index if y >= NAO_END - 2 and _has(eng, col, y)]
+    starts = [y for y in eng.index if y <= NAO_START + 1 and has_figure(eng, col, y)]
+    ends = [y for y in eng.index if y >= NAO_END - 2 and has_figure(eng, col, y)]
     hits, tried = [], 0
     for a in starts:
         for b in ends:
@@ -137,7 +138,7 @@ def _no_england_row(
 ) -> dict:
     """A series the England rows lack in the NAO's first or last year: say where it stops and why."""
     label = _label(col)
-    gone = [y for y in (NAO_START, NAO_END) if not _has(eng, col, y)]
+    gone = [y for y in (NAO_START, NAO_END) if not has_figure(eng, col, y)]
     parts = [f"the England rows have no {label} for {' or '.join(contract.year_label(y) for y in gone)}"]
     for y in gone:
         miss = nao_notes.missing_codes(ctx.prepared.flags, ctx.view, col, y)
@@ -147,8 +148,8 @@ def _no_england_row(
             parts.append(f"nor has {who} in {contract.year_label(y)}")
     rules = [f"rule {r}: {txt.rstrip('.')}" for r, txt in ctx.prepared.meta.get("rules", {}).items() if col in txt]
     parts.extend(rules)
-    have = [y for y in eng.index if NAO_START <= y <= NAO_END and _has(eng, col, y)]
-    if _has(eng, col, NAO_START) and len(have) > 1:
+    have = [y for y in eng.index if NAO_START <= y <= NAO_END and has_figure(eng, col, y)]
+    if has_figure(eng, col, NAO_START) and len(have) > 1:
         last = max(have)
         g = measures.growth(eng, col, NAO_START, last)
         parts.append(
@@ -170,7 +171,7 @@ def _population_row(ctx: Context, eng: pd.DataFrame, key: str) -> dict:
     published = POP_PUBLISHED if POP_PUBLISHED in view else col
     consistent = measures.CONSISTENT if measures.CONSISTENT in view else col
     a0, b0, g, n = measures.population_growth(view, published, a, b)
-    gone = [contract.year_label(y) for y in (a, b) if not _has(eng, col, y)]
+    gone = [contract.year_label(y) for y in (a, b) if not has_figure(eng, col, y)]
     parts = [f"the England rows have no population for {' or '.join(gone)}, so the sum over authorities is used"]
     if n:
         parts.append(
