@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cscbook import params
 from cscbook.build.cache import cache_key, is_cached
-from cscbook.build.kernels import died, kernel
+from cscbook.build.kernels import kernel, run_notebook
 from cscbook.build.registry import ROOT, Chapter
 from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir, clear_unfinished
@@ -43,8 +43,6 @@ def execute(
     leaves the last good execution in place; the failed notebook is kept as ``<id>.failed.ipynb``
     for inspection.
     """
-    import papermill as pm
-    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     target = build_dir / "executed" / ch.id
@@ -60,22 +58,8 @@ def execute(
     with atomic_dir(target) as tmp, kernel(tmp, what) as km:
         out_nb = tmp / f"{ch.id}.ipynb"
         try:
-            pm.execute_notebook(
-                str(ch.template),
-                str(out_nb),
-                parameters=values,
-                cwd=str(tmp),
-                km=km,
-                kernel_name="python3",
-                progress_bar=False,
-                log_output=False,
-                request_save_on_cell_execute=False,
-            )
-        except DeadKernelError as exc:
-            raise died(what, exc) from None
+            run_notebook(km, what, str(ch.template), str(out_nb), values, cwd=str(tmp))
         except PapermillExecutionError as exc:
-            if exc.ename == "KeyboardInterrupt":
-                raise KeyboardInterrupt from None
             failed = build_dir / "executed" / f"{ch.id}.failed.ipynb"
             if out_nb.exists():
                 shutil.copyfile(out_nb, failed)

@@ -92,6 +92,25 @@ def died(what: str, exc: Exception) -> UserError:
     )
 
 
+def run_notebook(km, what: str, notebook, out, parameters: dict, cwd: str | None = None) -> None:
+    """Run ``notebook`` with papermill in the kernel ``km``, quietly, into ``out``: a kernel that dies is named in
+    one line (:func:`died`), Ctrl-C inside the kernel stays Ctrl-C, and any other failing cell is raised as
+    papermill's ``PapermillExecutionError`` for the caller to name."""
+    import papermill as pm
+    from nbclient.exceptions import DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        pm.execute_notebook(notebook, out, parameters=parameters, cwd=cwd, km=km, kernel_name="python3",
+                            progress_bar=False, log_output=False, request_save_on_cell_execute=False)  # fmt: skip
+    except DeadKernelError as exc:
+        raise died(what, exc) from None
+    except PapermillExecutionError as exc:
+        if exc.ename == "KeyboardInterrupt":
+            raise KeyboardInterrupt from None
+        raise
+
+
 def _wait_ready(km, run_sync) -> None:
     """Wait until the kernel answers on its channels; a kernel that died at start raises here."""
     kc = km.client()

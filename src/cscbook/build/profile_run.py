@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from cscbook import contract
-from cscbook.build.kernels import died, kernel
+from cscbook.build.kernels import kernel, run_notebook
 from cscbook.build.registry import PROFILE_TEMPLATE, ROOT
 from cscbook.errors import UserError
 
@@ -78,8 +78,6 @@ def run_profiles(
     makes every profile of the batch (:mod:`cscbook.build.profile_batch`); the data every profile
     needs is loaded once per kernel (``profiles.shared``).
     """
-    import papermill as pm
-    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     from cscbook.build import profile_batch
@@ -89,29 +87,17 @@ def run_profiles(
     template = str(PROFILE_TEMPLATE.relative_to(ROOT))
     first = f"{items[0][0]} ({items[0][1]})" if items else ""
     shared = {"panel_dir": str(panel_dir), "years": years, "out_dir": str(out_dir), "profile_links": links}
-    with kernel(out_dir, f"{template} for the batch from {first}") as km:
+    what = f"{template} for the batch from {first}"
+    with kernel(out_dir, what) as km:
         try:
-            pm.execute_notebook(
-                profile_batch.driver_notebook(),
-                None,
-                parameters={
-                    "items": [list(i) for i in items],
-                    "template": str(PROFILE_TEMPLATE),
-                    "parameters": {**shared, **(options or {})},
-                    "out_dir": str(out_dir),
-                    "failed_dir": str(out_dir.parent),
-                },
-                km=km,
-                kernel_name="python3",
-                progress_bar=False,
-                log_output=False,
-                request_save_on_cell_execute=False,
-            )
-        except DeadKernelError as exc:
-            raise died(f"{template} for the batch from {first}", exc) from None
+            run_notebook(km, what, profile_batch.driver_notebook(), None, {
+                "items": [list(i) for i in items],
+                "template": str(PROFILE_TEMPLATE),
+                "parameters": {**shared, **(options or {})},
+                "out_dir": str(out_dir),
+                "failed_dir": str(out_dir.parent),
+            })  # fmt: skip
         except PapermillExecutionError as exc:
-            if exc.ename == "KeyboardInterrupt":
-                raise KeyboardInterrupt from None
             raise batch_error(exc, template, first) from None
         finally:
             km.release_clients()
