@@ -72,9 +72,12 @@ def test_distribution_min_quartiles_max_on_a_hand_made_panel():
 
 def test_a_range_from_zero_is_said_in_words_not_as_a_ratio():
     cs = va_stats.measures_frame(hand_panel())
-    cs.loc[cs.index[0], "cla_rate"] = 0.0
+    cs.loc[cs.index[:2], "cla_rate"] = 0.0  # two of five: the 10th percentile is zero
     said = va_stats.ends_sentence(va_stats.distribution(cs), "cla_rate")
-    assert "nan" not in said and "inf" not in said and "the lowest is zero" in said
+    assert "nan" not in said and "inf" not in said and "the 10th percentile is zero" in said
+    cs.loc[cs.index[1], "cla_rate"] = 55.0  # one zero: the headline ratio is of the percentiles, not the ends
+    said = va_stats.ends_sentence(va_stats.distribution(cs), "cla_rate")
+    assert "a ratio of" in said and "the whole range: 0 in" in said
     assert "a ratio of 1.2 to 1" in va_stats.ends_sentence(
         va_stats.distribution(cs.assign(cla_rate=[50, 60, 55, 52, 58])), "cla_rate"
     )

@@ -9,6 +9,7 @@ import pytest
 
 from cscbook import contract, params
 from cscbook.analyse import measures
+from cscbook.chapters import context as chapter_context
 from cscbook.chapters import demand as dm
 from cscbook.chapters import demand_nao as dn
 from cscbook.chapters import preventative as pv
@@ -23,12 +24,11 @@ COUNTS = ["referrals", "s47_enquiries", "cpp_31mar", "cin_31mar", "cla_31mar", "
 
 
 def make_ctx(chapter: str, prep: contract.Prepared, **values) -> Context:
-    """A chapter context on a prepared data set, without reading or generating anything."""
+    """A chapter context on a prepared data set, without reading or generating anything: by default on the NAO's
+    period and the 2018 footprint, which the test data sets (synthetic England, the 2018 snapshot) are on."""
+    values = {"geography": "2018", "years": "2011-2018", **values}
     p = params.resolve(params.CHAPTER_MODELS[chapter], values, where=f"chapter {chapter!r}")
-    first, last = p.year_range
-    panel = prep.panel[(prep.panel["year"] >= first) & (prep.panel["year"] <= last)].copy()
-    view = panel[panel["region"] == p.region].copy() if p.region else panel
-    return Context(chapter, p, prep, panel, view, None, None)
+    return chapter_context.in_years(chapter, p, prep, p.year_range)
 
 
 def nao_table(chapter: str, ctx: Context) -> pd.DataFrame:

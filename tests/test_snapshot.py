@@ -116,8 +116,8 @@ def contract_params():
     from cscbook import params
 
     p = params.ChapterParams()
-    assert p.data == snapshot.KEYWORD  # the default
-    return p
+    assert p.data == snapshot.KEYWORD and p.geography == "latest"  # the defaults
+    return p.model_copy(update={"geography": "2018"})  # the footprint the profiles do not use
 
 
 def _no_published_files(*args, **kwargs):
@@ -162,8 +162,8 @@ def test_fresh_ingest_reproduces_the_committed_snapshot(real_ingested, ingest_ca
 
 
 def test_profiles_show_todays_authorities_over_every_year(tmp_path, monkeypatch, england, panel_dir):
-    """The chapters' default is the NAO's period on the 2018 footprint; the profiles use the latest footprint
-    and every year of the snapshot, while synthetic England's profiles keep the chapters' data and years."""
+    """Chapters run on the 2018 footprint still give profiles on the latest footprint over every year of the
+    snapshot, while synthetic England's profiles keep the chapters' data and years."""
     from cscbook import params
     from cscbook.build.pipeline import profile_data
 
@@ -175,7 +175,7 @@ def test_profiles_show_todays_authorities_over_every_year(tmp_path, monkeypatch,
     assert folder != chapters_dir and set(ids["la_code"]) == set(latest["la_code"])
     assert years == f"{latest['year'].min()}-{latest['year'].max()}" and years.endswith("-2025")
     assert "E06000060" in set(ids["la_code"]) and "E10000002" not in set(ids["la_code"])  # Buckinghamshire
-    synthetic = params.ChapterParams(data="synthetic")
+    synthetic = params.ChapterParams(data="synthetic", years="2011-2018")
     ids_syn = data.panel_ids(panel_dir)
     assert profile_data(synthetic, panel_dir, ids_syn, tmp_path / "build") == (panel_dir, ids_syn, synthetic.years)
 

@@ -92,7 +92,7 @@ def synth(seed: str, years: str, out: Path) -> None:
     p = params.resolve(params.ChapterParams, {"seed": seed, "years": years}, where="synth")
     claim(out, contract.PREPARED_FILES, what="--out folder")
     t = time.perf_counter()
-    prep = gen.generate(seed=p.seed, years=p.year_range)
+    prep = gen.generate(seed=p.seed, years=p.synthetic_years)
     contract.write_prepared(prep, out)
     n = prep.panel.la_code.nunique()
     click.echo(f"wrote {out} ({len(prep.panel)} rows, {n} authorities) in {time.perf_counter() - t:.2f} s")

@@ -246,9 +246,11 @@ def find_authority(
 
 
 def check_years(panel: pd.DataFrame, years: str) -> None:
-    """The chosen years (``first-last``) must lie within the panel's years."""
+    """The chosen years (``first-last``) must lie within the panel's years (``all`` always does)."""
     from cscbook.errors import UserError
 
+    if years == "all":
+        return
     first, last = (int(y) for y in years.split("-"))
     have = sorted(int(y) for y in panel["year"].unique())
     if first not in have or last not in have:

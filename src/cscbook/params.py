@@ -1,7 +1,8 @@
 """Chapter parameters: one pydantic model per chapter, checked before anything runs.
 
 Unknown names and ill-typed values are rejected with a one-line message that lists the allowed
-names. The defaults reproduce the NAO's period, 2010-11 to 2017-18 (years ending 31 March).
+names. By default a chapter runs on every year the data hold, on today's authorities; each chapter sets
+the NAO's period (2010-11 to 2017-18) and footprint beside it in a section of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from cscbook.errors import UserError
 YEARS_RE = re.compile(r"^(\d{4})-(\d{4})$")
 #: Years the book can run on (years ending 31 March).
 YEAR_BOUNDS = (2010, 2030)
+#: The ``years`` that mean every year the data hold.
+ALL_YEARS = "all"
+#: The years synthetic England is generated for when ``years`` is ``all``: the NAO's period.
+SYNTHETIC_YEARS = (2011, 2018)
 
 
 def _seed_in_range(v: int) -> int:
@@ -33,14 +38,15 @@ class ChapterParams(BaseModel):
 
     data: str = "official"  # "official" (the committed snapshot), "synthetic" or a folder of published files
     seed: int = 2019  # synthetic England's seed
-    years: str = "2011-2018"  # first-last, years ending 31 March
-    geography: Literal["2018", "latest"] = "2018"
+    years: str = ALL_YEARS  # "all" (every year the data hold) or first-last, years ending 31 March
+    geography: Literal["2018", "latest"] = "latest"  # today's authorities, or the 152 of 2017-18
     population: Literal["consistent", "as-published"] = "consistent"  # the 0-17 series under every rate
     highlight: str = ""  # an authority's code or name, shown on every chart
     region: str = ""  # restrict to one region
     panel_dir: str = ""  # set by the build: the prepared data folder
     profile_links: str = ""  # set by the build: the profile pages it makes ("all" or codes separated by commas)
     later_dir: str = ""  # set by the build: the prepared data of today's authorities over every year
+    nao_dir: str = ""  # set by the build: the prepared data on the NAO's footprint (the 152 of 2017-18)
 
     @field_validator("seed")
     @classmethod
@@ -50,9 +56,11 @@ class ChapterParams(BaseModel):
     @field_validator("years")
     @classmethod
     def _years(cls, v: str) -> str:
+        if v.strip().lower() == ALL_YEARS:
+            return ALL_YEARS
         m = YEARS_RE.match(v.strip())
         if not m:
-            raise ValueError("must look like 2011-2018")
+            raise ValueError("must be all, or look like 2011-2018")
         a, b = int(m.group(1)), int(m.group(2))
         lo, hi = YEAR_BOUNDS
         if not (lo <= a < b <= hi):
@@ -67,9 +75,17 @@ class ChapterParams(BaseModel):
         return v
 
     @property
-    def year_range(self) -> tuple[int, int]:
+    def year_range(self) -> tuple[int, int] | None:
+        """(first, last), or None for every year the data hold."""
+        if self.years == ALL_YEARS:
+            return None
         a, b = self.years.split("-")
         return int(a), int(b)
+
+    @property
+    def synthetic_years(self) -> tuple[int, int]:
+        """The years synthetic England is generated for: the chosen ones, or the NAO's period for ``all``."""
+        return self.year_range or SYNTHETIC_YEARS
 
 
 class DemandParams(ChapterParams):
@@ -150,7 +166,7 @@ PROFILE_NAMES = tuple(ProfileParams.model_fields)
 RUN_PROFILES = ("profile", "profiles")
 
 #: Names that the build sets, not users: the prepared data folder and the profile pages that chapters link to.
-INTERNAL = {"panel_dir", "profile_links", "later_dir"}
+INTERNAL = {"panel_dir", "profile_links", "later_dir", "nao_dir"}
 
 
 def allowed(model: type[ChapterParams]) -> list[str]:

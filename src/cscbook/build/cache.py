@@ -34,8 +34,10 @@ def data_hash(panel_dir: Path) -> str:
 
 
 def cache_key(
-    ch: Chapter, p: params.ChapterParams, panel_dir: Path, profiles: str = "all", later: Path | None = None
+    ch: Chapter, p: params.ChapterParams, panel_dir: Path, profiles: str = "all", folders: dict | None = None
 ) -> str:
+    """The key of one chapter's run: its template, parameters, data and the other footprints' data it reads
+    (``folders``: internal parameter name -> prepared folder, see :func:`cscbook.build.pipeline.chapter_folders`)."""
     parts = {
         "template": hashlib.sha256(ch.template.read_bytes()).hexdigest(),
         "params": p.model_dump(exclude=params.INTERNAL),
@@ -43,7 +45,7 @@ def cache_key(
         "code": code_hash(),
         "env": environment_hash(),
         "profiles": profiles,  # chapters link to the profiles that exist
-        "later": data_hash(later) if later is not None and later != panel_dir else "",
+        "folders": {k: data_hash(v) for k, v in sorted((folders or {}).items()) if v != panel_dir},
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 

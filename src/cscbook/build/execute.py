@@ -31,13 +31,13 @@ def execute(
     force: bool = False,
     key: str | None = None,
     links: str = "",
-    later: Path | None = None,
+    folders: dict[str, Path] | None = None,
 ) -> bool:
     """Execute one chapter into ``executed/<id>/``; return False if the cached result was reused.
 
     ``links``: the profile pages the chapter may link to ('all', codes separated by commas, or '' for
-    none), passed to the notebook as its ``profile_links`` parameter. ``later``: the prepared data of
-    today's authorities over every year (official data only), passed as ``later_dir``.
+    none), passed to the notebook as its ``profile_links`` parameter. ``folders``: the other footprints'
+    prepared data (internal parameter name, ``later_dir`` or ``nao_dir``, -> folder), passed as those parameters.
 
     The chapter runs in a fresh folder that replaces the old one only on success, so a failure
     leaves the last good execution in place; the failed notebook is kept as ``<id>.failed.ipynb``
@@ -46,13 +46,14 @@ def execute(
     from papermill.exceptions import PapermillExecutionError
 
     target = build_dir / "executed" / ch.id
-    key = key or cache_key(ch, p, panel_dir, links, later)
+    key = key or cache_key(ch, p, panel_dir, links, folders)
     if not force and is_cached(ch, key, build_dir):
         return False
     values = p.model_dump()
     values["panel_dir"] = str(panel_dir.resolve())
     values["profile_links"] = links
-    values["later_dir"] = str(later.resolve()) if later is not None else ""
+    for name, folder in (folders or {}).items():
+        values[name] = str(folder.resolve())
     started = time.perf_counter()
     what = f"chapter {ch.id} ({ch.template.relative_to(ROOT)})"
     with atomic_dir(target) as tmp, kernel(tmp, what) as km:
@@ -127,10 +128,10 @@ def stop_workers(pool: ProcessPoolExecutor, build_dir: Path) -> None:
     clear_unfinished(build_dir)
 
 
-def run_chapter(ch, p, panel_dir, build_dir, force, key, links, later=None) -> tuple[bool, float]:
+def run_chapter(ch, p, panel_dir, build_dir, force, key, links, folders=None) -> tuple[bool, float]:
     """Worker-process entry: execute one chapter and time it."""
     s = time.perf_counter()
-    ran = execute(ch, p, panel_dir, build_dir, force=force, key=key, links=links, later=later)
+    ran = execute(ch, p, panel_dir, build_dir, force=force, key=key, links=links, folders=folders)
     return ran, time.perf_counter() - s
 
 

@@ -95,6 +95,7 @@ class Plan:
     pdf: str = "book"  # the PDF edition: book, all (with the profiles) or none
     pdf_key: str = ""
     panels: dict = field(default_factory=dict)  # footprint -> prepared folder offered as a download
+    folders: dict = field(default_factory=dict)  # the chapters' other footprints (see chapter_folders)
 
     @property
     def first(self) -> params.ChapterParams:
@@ -133,8 +134,9 @@ def plan(
     timings["data"] = time.perf_counter() - t
     codes = profile_selection(profiles, profile_ids)
     links = profile_links(codes, profile_ids)
-    later = None if first.data == "synthetic" else profile_dir  # today's authorities, every year
-    keys = {c.id: cache_key(c, resolved[c.id], panel_dir, links, later) for c in all_ch}
+    panels = download_panels(first, panel_dir, profile_dir, build_dir)
+    folders = chapter_folders(panels)
+    keys = {c.id: cache_key(c, resolved[c.id], panel_dir, links, folders) for c in all_ch}
     pkey = profiles_key(codes, profile_years, profile_dir, links, profile_params)
     pages = pages_hash()
     site_key = hashlib.sha256(json.dumps([keys, pkey, pages, pdf], sort_keys=True).encode()).hexdigest()
@@ -156,7 +158,8 @@ def plan(
         profile_params,
         pdf,
         pdf_edition.pdf_key(keys, pages, pdf, pkey),
-        download_panels(first, panel_dir, profile_dir, build_dir),
+        panels,
+        folders,
     )
 
 
@@ -167,12 +170,19 @@ def profile_data(first: params.ChapterParams, panel_dir: Path, ids, build_dir: P
     latest footprint), whatever footprint and years the chapters use; on synthetic England, which has
     one footprint, it shows the chapters' years.
     """
-    if first.data == "synthetic":
-        return panel_dir, ids, first.years
-    latest = first.model_copy(update={"geography": "latest"})
-    folder = panel_dir if first.geography == "latest" else prepare_data(latest, build_dir)
+    folder = panel_dir if first.data == "synthetic" else footprint(first, panel_dir, "latest", build_dir)
     latest_ids = ids if folder == panel_dir else panel_ids(folder)
+    if first.data == "synthetic" and first.year_range:
+        return folder, latest_ids, first.years
     return folder, latest_ids, f"{int(latest_ids['year'].min())}-{int(latest_ids['year'].max())}"
+
+
+def footprint(first: params.ChapterParams, panel_dir: Path, geography: str, build_dir: Path) -> Path:
+    """The prepared official data on ``geography``: the chapters' own folder when they use it, else made (or
+    reused) beside it."""
+    if first.geography == geography:
+        return panel_dir
+    return prepare_data(first.model_copy(update={"geography": geography}), build_dir)
 
 
 def download_panels(first: params.ChapterParams, panel_dir: Path, profile_dir: Path, build_dir: Path) -> dict:
@@ -180,12 +190,15 @@ def download_panels(first: params.ChapterParams, panel_dir: Path, profile_dir: P
     and the 152 of 2017-18 the NAO counted), whichever the chapters use; on synthetic England its one panel."""
     if first.data == "synthetic":
         return {"": panel_dir}
-    old = (
-        panel_dir
-        if first.geography == "2018"
-        else prepare_data(first.model_copy(update={"geography": "2018"}), build_dir)
-    )
-    return {"latest": profile_dir, "2018": old}
+    return {"latest": profile_dir, "2018": footprint(first, panel_dir, "2018", build_dir)}
+
+
+def chapter_folders(panels: dict) -> dict[str, Path]:
+    """The prepared folders a chapter reads beside its own, by internal parameter: today's authorities over every
+    year (``later_dir``) and the NAO's footprint (``nao_dir``); none on synthetic England, which has one."""
+    if "latest" not in panels:
+        return {}
+    return {"later_dir": panels["latest"], "nao_dir": panels["2018"]}
 
 
 def site_is_current(pl: Plan, build_dir: Path) -> bool:
@@ -226,8 +239,7 @@ def run_all(pl, todo, batches, build_dir, force, jobs, progress, timings, profil
             for ch in todo:
                 if progress:
                     progress(ch.id, "start", 0.0)
-                later = None if pl.first.data == "synthetic" else pl.profile_dir
-                args = (ch, pl.resolved[ch.id], pl.panel_dir, build_dir, force, pl.keys[ch.id], pl.links, later)
+                args = (ch, pl.resolved[ch.id], pl.panel_dir, build_dir, force, pl.keys[ch.id], pl.links, pl.folders)
                 futures[ch.id] = pool.submit(run_chapter, *args)
             for i, batch in enumerate(batches):
                 futures[f"profiles:{i}"] = pool.submit(

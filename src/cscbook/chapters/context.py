@@ -17,12 +17,14 @@ from typing import Any
 
 import pandas as pd
 
-from cscbook import contract, params
+from cscbook import contract, params, reference
 from cscbook.analyse import measures
 from cscbook.fsutil import csv_safe, map_text
 from cscbook.present import figures, markdown
 
 CHAPTER_MODELS = params.CHAPTER_MODELS
+#: The NAO's period, years ending 31 March.
+NAO_YEARS = (reference.NAO_START, reference.NAO_END)
 
 
 @dataclass
@@ -38,12 +40,15 @@ class Context:
     highlight_name: str | None
     glued: dict[str, Any] = field(default_factory=dict)
     _later: Any = field(default=None, repr=False)
+    _nao: Any = field(default=None, repr=False)
 
     def later(self) -> contract.Prepared | None:
         """Today's authorities over every year the data reach (the latest footprint), for carrying the NAO's
         findings past 2017-18: the build's folder, or the same data made here; None on synthetic England,
         which has one footprint and the chapters' years only."""
         if self._later is None and not self.synthetic:
+            if self.p.geography == "latest":
+                return self.prepared  # already today's authorities over every year
             if self.p.later_dir:
                 self._later = contract.read_prepared(Path(self.p.later_dir))
             else:
@@ -52,6 +57,33 @@ class Context:
                 self._later = prepare_official(Path(self.p.data), geography="latest")
             self._later.panel = measures.with_population(self._later.panel, self.p.population)
         return self._later
+
+    def nao(self) -> Context:
+        """The same chapter on the NAO's period (2010-11 to 2017-18) and footprint (the 152 authorities of
+        2017-18), for the section that reproduces its findings: this context's own data when they are on that
+        footprint (synthetic England has one), else the build's folder or the same data made here. The region
+        is kept, and the highlighted authority where it existed then."""
+        if self._nao is None:
+            prep = self.prepared
+            if not self.synthetic and self.p.geography != "2018":
+                if self.p.nao_dir:
+                    prep = contract.read_prepared(Path(self.p.nao_dir))
+                else:
+                    from cscbook.snapshot.prepare import prepare_official
+
+                    prep = prepare_official(Path(self.p.data), geography="2018")
+                prep.panel = measures.with_population(prep.panel, self.p.population)
+            p = self.p.model_copy(update={"geography": "2018", "years": f"{NAO_YEARS[0]}-{NAO_YEARS[1]}"})
+            if p.highlight and self.highlight not in set(prep.panel["la_code"]):
+                p = p.model_copy(update={"highlight": ""})
+            self._nao = in_years(self.chapter, p, prep, NAO_YEARS)
+            self._nao.glued = self.glued  # one page: what either context glues, the chapter glued
+        return self._nao
+
+    @property
+    def is_nao(self) -> bool:
+        """Whether this context is the NAO's period and footprint (no later year to carry a finding to)."""
+        return self.p.geography == "2018" and (self.first, self.last) == NAO_YEARS
 
     @property
     def synthetic(self) -> bool:
@@ -94,14 +126,17 @@ class Context:
         _glue_object(f"{name}_html", _html(html.escape(text)))
         return value
 
-    def table(self, df: pd.DataFrame, name: str, caption: str = "", index: bool = True):
+    def table(self, df: pd.DataFrame, name: str, caption: str = "", index: bool = True, year: int | None = None):
         """Write ``df`` as ``<chapter>_<name>.csv`` beside the executed notebook, and return it for display.
 
-        The styled table's element ids derive from the chapter and name, so its HTML is the same on every run.
+        ``year``: the one year a table of authorities holds (a cross-section), which its caption gives on the
+        page; the CSV, read away from the page, carries it as a first column. The styled table's element ids
+        derive from the chapter and name, so its HTML is the same on every run.
         """
         df = dfe_years(df)
         path = Path(f"{self.chapter}_{name}.csv")
-        csv_safe(df).to_csv(path, index=index, float_format="%.6g", lineterminator="\n")
+        out = df if year is None else df.assign(Year=contract.year_label(year))[["Year", *df.columns]]
+        csv_safe(out).to_csv(path, index=index, float_format="%.6g", lineterminator="\n")
         return styled_table(df, caption, index=index).set_uuid(f"{self.chapter}_{name}")
 
     def glue_md(self, name: str, text: str) -> str:
@@ -289,13 +324,20 @@ def load(chapter: str, values: dict[str, Any]) -> Context:
             setattr(p, name, value)
     prepared = prepare(p)
     prepared.panel = measures.with_population(prepared.panel, p.population)
-    first, last = p.year_range
+    contract.check_years(prepared.panel, p.years)
+    figures.setup()
+    return in_years(chapter, p, prepared, p.year_range)
+
+
+def in_years(chapter: str, p: params.ChapterParams, prepared: contract.Prepared, years) -> Context:
+    """A context on ``prepared`` for the years ``(first, last)`` (None: every year it holds), with the region
+    filter and the highlighted authority of ``p`` (no highlight where the data do not hold it)."""
     panel = prepared.panel
-    contract.check_years(panel, p.years)
-    panel = panel[(panel["year"] >= first) & (panel["year"] <= last)].copy()
+    if years is not None:
+        first, last = years
+        panel = panel[(panel["year"] >= first) & (panel["year"] <= last)].copy()
     view = panel[panel["region"] == p.region].copy() if p.region else panel
     code, name = contract.find_authority(panel, p.highlight)
-    figures.setup()
     return Context(chapter, p, prepared, panel, view, code, name)
 
 
@@ -319,7 +361,7 @@ def prepare(p: params.ChapterParams) -> contract.Prepared:
     if p.data == "synthetic":
         from cscbook.acquire import synth
 
-        return synth.generate(seed=p.seed, years=p.year_range)
+        return synth.generate(seed=p.seed, years=p.synthetic_years)
     from cscbook.snapshot.prepare import prepare_official
 
     return prepare_official(Path(p.data), geography=p.geography)  # validated, as in a build

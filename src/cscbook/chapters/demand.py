@@ -16,6 +16,7 @@ from cscbook.chapters import candidates, since
 from cscbook.chapters import context as chapter
 from cscbook.chapters.context import Context
 from cscbook.chapters.demand_nao import ENGLAND_ROWS, england_rows, has_figure, nao_rows
+from cscbook.chapters.since_figures import NAO_END, PANDEMIC, mark_years, year_axis
 from cscbook.contract import POP_PUBLISHED
 from cscbook.present import figures
 
@@ -84,7 +85,6 @@ CHART_SERIES = ["referrals", "s47_enquiries", "cpp_31mar", "cin_31mar", "cla_31m
 
 
 def fig_index(ctx: Context, t: dict[str, pd.DataFrame]) -> figures.Figure:
-    from cscbook.chapters.since_figures import year_axis
 
     idx = t["index"][CHART_SERIES]
     labels = {**measures.SERIES, **measures.POPULATION}
@@ -105,6 +105,8 @@ def fig_index(ctx: Context, t: dict[str, pd.DataFrame]) -> figures.Figure:
             ends.append((f"{ctx.highlight_name}: plans", last.index[-1], last.iloc[-1], figures.HIGHLIGHT))
     ax.axhline(100, color=figures.MUTED, lw=0.8)
     year_axis(ax, ctx.first, ctx.last)
+    if ctx.first <= NAO_END < ctx.last:
+        mark_years(ax, reorganised=True)
     ax.set_ylabel(f"Index, {contract.year_label(ctx.first)} = 100")
     figures.label_ends(ax, ends)
     g = growth_table(ctx, t)
@@ -174,10 +176,11 @@ def fig_regions(ctx: Context, col: str = "cpp_31mar") -> figures.Figure:
         ax.set_title(region, fontsize=9)
     for ax in axes.flat[len(regions) :]:
         ax.set_visible(False)
-    from cscbook.chapters.since_figures import year_axis
-
     for ax in axes.flat[: len(regions)]:
         year_axis(ax, ctx.first, ctx.last)
+        if ctx.first <= NAO_END < ctx.last:
+            ax.axvline(NAO_END, color=figures.MUTED, ls="--", lw=0.8)
+            ax.axvspan(PANDEMIC - 0.5, PANDEMIC + 0.5, color="#ececec", zorder=0, lw=0)
     fig.supylabel("Per 10,000 children aged 0-17", fontsize=10)  # once, not on every row
     axes[0, 0].yaxis.set_major_locator(MaxNLocator(nbins=5))
     last = r[r["year"] == ctx.last].set_index("region")["rate"]
@@ -242,6 +245,8 @@ class Results:
     cin_split: dict[str, float]
     highlight_sentence: str
     nao: pd.DataFrame
+    nao_growth: pd.DataFrame  # growth in counts and rates over the NAO's period, on its authorities
+    nao_pop_growth: float  # growth of the population aged 0-17 then (%)
     candidates: pd.DataFrame  # the definitions declared for the NAO's figures
     since: since.Since  # the finding carried past 2017-18
     fig_index: figures.Figure
@@ -286,13 +291,17 @@ def population_sentence(ctx: Context) -> str:
 def results(ctx: Context) -> Results:
     """Everything the chapter shows, computed once."""
     t = tables(ctx)
-    cand = candidates.assess(ctx, ["cin_growth", "pop_growth", "cla16_growth"])
+    nao = ctx.nao()
+    nt = tables(nao)
+    cand = candidates.assess(nao, ["cin_growth", "pop_growth", "cla16_growth"])
     return Results(
         tables=t,
         growth=growth_table(ctx, t),
         cin_split=cin_split(ctx, t),
         highlight_sentence=highlight_sentence(ctx, t),
-        nao=chapter.nao_comparison(candidates.apply(ctx, nao_rows(ctx, t), cand)),
+        nao=chapter.nao_comparison(candidates.apply(nao, nao_rows(nao, nt), cand)),
+        nao_growth=growth_table(nao, nt),
+        nao_pop_growth=measures.growth(nt["counts"], "pop_0_17", nao.first, nao.last),
         candidates=cand,
         since=since.demand(ctx),
         fig_index=fig_index(ctx, t),
@@ -330,6 +339,12 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue("h_cpp", head["cpp_31mar"], "{:+.1f}%")
     ctx.glue("h_cla", head["cla_31mar"], "{:+.1f}%")
     ctx.glue("h_basis", basis)
+    nao_head, nao_basis = headline_growth(ctx.nao(), res.nao_growth)
+    ctx.glue("nao_h_ref", nao_head["referrals"], "{:+.1f}%")
+    ctx.glue("nao_h_s47", nao_head["s47_enquiries"], "{:+.1f}%")
+    ctx.glue("nao_h_cpp", nao_head["cpp_31mar"], "{:+.1f}%")
+    ctx.glue("nao_h_cla", nao_head["cla_31mar"], "{:+.1f}%")
+    ctx.glue("nao_h_basis", nao_basis)
     ctx.glue("n_ref_last", counts.loc[ctx.last, "referrals"], "{:,.0f}")
     ctx.glue("cin_pop_share", res.cin_split["population_share"], "{:.0f}%")
     ctx.glue("cin_rate_share", 100 - res.cin_split["population_share"], "{:.0f}%")
@@ -344,8 +359,16 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_table("tbl-demand-counts", ctx.table(labelled(counts), "counts"))
     ctx.glue_table("tbl-demand-rates", ctx.table(labelled(res.tables["rates"]), "rates"))
     ctx.glue_table("tbl-demand-index", ctx.table(labelled(res.tables["index"]), "index"))
+    nao = ctx.nao()
+    ctx.glue("nao_first", contract.year_label(nao.first))
+    ctx.glue("nao_last", contract.year_label(nao.last))
+    ng = res.nao_growth
+    ctx.glue("n_g_cpp", ng.loc[measures.SERIES["cpp_31mar"], count], "{:+.1f}%")
+    ctx.glue("n_r_cpp", ng.loc[measures.SERIES["cpp_31mar"], rate], "{:+.1f}%")
+    ctx.glue("n_g_pop", res.nao_pop_growth, "{:+.1f}%")
+    ctx.glue_table("tbl-demand-growth-nao", ctx.table(ng, "growth_nao"))
     chapter.glue_comparison(ctx, "tbl-demand-nao", res.nao, "demand_nao_pass", "demand_nao_rows", ENGLAND_ROWS)
-    cand_table, cand_text = candidates.tables(ctx, res.candidates)
+    cand_table, cand_text = candidates.tables(ctx.nao(), res.candidates)
     ctx.glue_table("tbl-demand-candidates", cand_table)
     ctx.glue_md("demand_candidates_text", cand_text)
     since.glue(ctx, res.since, text="demand_since_text", now="demand_now", fig="fig-demand-since",

@@ -197,7 +197,8 @@ def comparison_table(res: Results) -> pd.DataFrame:
             "Published figure inside our interval": "—",
         }
     )
-    return pd.DataFrame(rows).set_index("Study")
+    since = f"Ours, carried to {contract.year_label(res.last)}"  # the years each row's since window ends
+    return pd.DataFrame(rows).rename(columns={"Ours, since": since}).set_index("Study")
 
 
 def gradient_words(res: Results, year: int) -> str:

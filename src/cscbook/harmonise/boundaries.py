@@ -233,7 +233,8 @@ def footprint_latest(long: pd.DataFrame, flags: list):
     forward: dict[str, list[Move]] = {}
     for m in moves("latest"):
         forward.setdefault(m.source, []).append(m)
-    base = (set(long["la_code"]) - set(forward)) | {m.target for ms in forward.values() for m in ms}
+    present = set(long["la_code"])  # a successor whose predecessors are all absent is not on the footprint
+    base = (present - set(forward)) | {m.target for old, ms in forward.items() if old in present for m in ms}
     share = shares(long)
     rows = []
     for old, targets in forward.items():

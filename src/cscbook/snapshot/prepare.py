@@ -48,7 +48,7 @@ def prepare_data(p: params.ChapterParams, build_dir: Path) -> Path:
         from cscbook import validate
         from cscbook.acquire import synth
 
-        prep = synth.generate(seed=p.seed, years=p.year_range)
+        prep = synth.generate(seed=p.seed, years=p.synthetic_years)
         validate.validate_prepared(prep)
     else:
         folder = Path(p.data)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -52,8 +53,13 @@ __all__ = ["Results", "glue_all", "results", "write_json"]
 
 
 def results(ctx: Context) -> Results:
-    """Fit the models (``fit``), then make every table and figure the chapter shows, in the page's order."""
-    res = fitting.fit(ctx)
+    """Fit the models (``fit``) on the NAO's period and authorities, and the main specification on the chapter's
+    own (``later.now``), then make every table and figure the chapter shows, in the page's order."""
+    nao = ctx.nao()
+    res = fitting.fit(nao)
+    res.now = later.now(ctx, res.main.spec)
+    res.now.fig_effects = fig_effects(ctx, SimpleNamespace(main=res.now.effects_fit, spec=res.now.effects_fit.spec))
+    ctx, today = nao, ctx  # the rest reproduces the NAO's model
     res.fig_shares = fig_shares(ctx, res)
     res.shares = shares_table(ctx, res)
     res.coefficients = coef_table(ctx, res)
@@ -64,7 +70,7 @@ def results(ctx: Context) -> Results:
     res.ols_orders = orders_table(res)
     res.recovery = recovery_table(ctx, res)
     res.nao = chapter.nao_comparison(nao_rows(ctx, res))
-    res.since = later.since(ctx, res.main, res.ci)
+    res.since = later.since(today, res.main, res.ci)
     return res
 
 
@@ -128,7 +134,10 @@ def _pair(row: pd.Series) -> list[float] | None:
 
 
 def glue_all(ctx: Context, res: Results) -> None:
-    """Glue every number the prose quotes, and every figure and table the page shows."""
+    """Glue every number the prose quotes, and every figure and table the page shows: the model on the chapter's
+    own years and authorities first, then the NAO's reproduction on its period and authorities."""
+    _glue_now(ctx, res.now)
+    ctx = ctx.nao()
     _glue_shares(ctx, res)
     _glue_effects(ctx, res)
     _glue_checks(ctx, res)
@@ -178,6 +187,29 @@ def glue_all(ctx: Context, res: Results) -> None:
         else "No candidates: on synthetic England the main model is the generator's own specification.",
     )
     chapter.glue_comparison(ctx, "tbl-decomposition-nao", res.nao, "decomposition_nao_pass", "decomposition_nao_rows")
+
+
+def _glue_now(ctx: Context, now: later.Now) -> None:
+    """The first part: shares on the chapter's own years and authorities, and each authority's effect."""
+    ctx.glue("now_text", now.text)
+    whole, _ = now.fits[later.WHOLE]
+    ctx.glue("now_s_authority", 100 * whole.shares["authority"], "{:.0f}%")
+    ctx.glue("now_s_deprivation", 100 * whole.shares["deprivation"], "{:.0f}%")
+    ctx.glue("now_s_national", 100 * whole.shares["national"], "{:.0f}%")
+    ctx.glue("now_s_spend_vacancy", 100 * whole.shares["spend_vacancy"], "{:.0f}%")
+    ctx.glue("now_s_residual", 100 * whole.shares["residual"], "{:.0f}%")
+    yrs = whole.frame["year"]
+    ctx.glue("now_years", f"{contract.year_label(int(yrs.min()))} to {contract.year_label(int(yrs.max()))}")
+    ctx.glue_figure("fig-decomposition-now", now.fig)
+    ctx.glue_table("tbl-decomposition-now", ctx.table(now.table, "now"))
+    ctx.glue_figure("fig-decomposition-now-effects", now.fig_effects)
+    yrs = now.effects_fit.frame["year"]
+    ctx.glue("now_effects_years", f"{contract.year_label(int(yrs.min()))} to {contract.year_label(int(yrs.max()))}")
+    ctx.glue_md("now_highlight_text", highlight_sentence(ctx, SimpleNamespace(main=now.effects_fit,
+                spec=now.effects_fit.spec), ctx.highlight_md))  # fmt: skip
+    eff = models.authority_effects(now.effects_fit)
+    cols = {"la_code": "Code", "la_name": "Authority", "effect": "Effect", "low": "95% low", "high": "95% high"}
+    ctx.table(eff.rename(columns=cols), "now_effects", index=False)
 
 
 def _glue_shares(ctx: Context, res: Results) -> None:

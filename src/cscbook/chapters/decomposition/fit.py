@@ -46,6 +46,7 @@ class Results:
     preferred_fit: models.Fit | None = None
     preferred_ci: pd.DataFrame | None = None
     since: Any = None  # the shares after 2017-18 (chapters.since.Since), set by ``results``
+    now: Any = None  # the model on the chapter's own years and authorities (later.Now), set by ``results``
     # The within-between (REWB) model on the main model's rows, its bootstrap and its shares' intervals.
     rewb: models.Fit | None = None
     rewb_boot: pd.DataFrame | None = None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cscbook import contract, reference
+from cscbook.analyse import measures
 from cscbook.analyse.stats import kruskal, spearman_ci
 from cscbook.chapters import candidates, since
 from cscbook.chapters import context as chapter
@@ -54,7 +55,10 @@ class Results:
     nao: pd.DataFrame
     candidates: pd.DataFrame  # the definitions declared for the NAO's pair
     since: since.Since  # the finding carried past 2017-18
-    findings: pd.DataFrame
+    findings: pd.DataFrame  # the NAO's findings tested on its period and footprint
+    findings_now: pd.DataFrame | None  # the same tests on the latest year, the change measured from 2017-18
+    nao_sp: dict  # Spearman's rho in the NAO's last year
+    nao_good: dict  # the spending range among authorities rated Good then
     fig_spend: figures.Figure
     fig_change: figures.Figure
 
@@ -67,7 +71,13 @@ def results(ctx: Context) -> Results:
     good = good_range(jf)
     ch = later_change(ctx)
     tests = change_tests(ch, scale)
-    cand = candidates.assess(ctx, ["good_spend"])
+    nao = ctx.nao()  # the NAO's findings, on its period and the authorities of then
+    nao_jf = judgement_frame(nao)
+    nao_sp = spearman_ci(score_for_scale(nao_jf, scale), nao_jf["spend_pc"])
+    nao_good = good_range(nao_jf)
+    nao_tests = change_tests(later_change(nao), scale)
+    held = since_context(ctx)
+    cand = candidates.assess(nao, ["good_spend"])
     return Results(
         jf=jf,
         groups=group_table(ctx, jf),
@@ -80,13 +90,25 @@ def results(ctx: Context) -> Results:
         hl_sentence=highlight_sentence(ctx, jf),
         ch_base=base_words(ch),
         change_summary=change_summary(ctx, ch),
-        nao=chapter.nao_comparison(candidates.apply(ctx, nao_rows(ctx, good), cand)),
+        nao=chapter.nao_comparison(candidates.apply(nao, nao_rows(nao, nao_good), cand)),
         candidates=cand,
         since=since.ofsted(ctx),
-        findings=findings(sp, model, tests),
+        findings=findings(nao_sp, judgement_model(nao_jf, scale), nao_tests),
+        findings_now=None if held is None else findings(sp, model, change_tests(later_change(held), scale)),
+        nao_sp=nao_sp,
+        nao_good=nao_good,
         fig_spend=fig_spend(ctx, jf, sp),
         fig_change=fig_change(ctx, ch, tests),
     )
+
+
+def since_context(ctx: Context) -> Context | None:
+    """Today's authorities from the NAO's last year to the latest (for the judgement of 2017-18 against the change
+    since), or None where the data stop at the NAO's last year (synthetic England)."""
+    later = ctx.later()
+    if later is None or int(later.panel["year"].max()) <= reference.NAO_END:
+        return None
+    return chapter.in_years(ctx.chapter, ctx.p, later, (reference.NAO_END, int(later.panel["year"].max())))
 
 
 def base_words(ch: pd.DataFrame) -> str:
@@ -124,18 +146,26 @@ def glue_all(ctx: Context, res: Results) -> None:
     _glue_association(ctx, res)
     _glue_good_and_change(ctx, res)
     ctx.glue_figure("fig-ofsted-spend", res.fig_spend)
-    ctx.glue_table("tbl-ofsted-spend", ctx.table(res.groups, "spend_by_judgement"))
+    ctx.glue_table("tbl-ofsted-spend", ctx.table(res.groups, "spend_by_judgement", year=ctx.last))
     ctx.glue_figure("fig-ofsted-change", res.fig_change)
     ctx.glue_table("tbl-ofsted-change-summary", ctx.table(res.change_summary, "later_change_by_judgement"))
     ctx.glue_table("tbl-ofsted-change-tests", ctx.table(res.tests, "later_change_tests").format(precision=2))
     ctx.table(res.change, "later_change", index=False)
     chapter.glue_comparison(ctx, "tbl-ofsted-nao", res.nao, "ofsted_nao_pass", "ofsted_nao_rows")
-    cand_table, cand_text = candidates.tables(ctx, res.candidates)
+    cand_table, cand_text = candidates.tables(ctx.nao(), res.candidates)
     ctx.glue_table("tbl-ofsted-candidates", cand_table)
     ctx.glue_md("ofsted_candidates_text", cand_text)
     since.glue(ctx, res.since, text="ofsted_since_text", now="ofsted_now", fig="fig-ofsted-since",
                table="tbl-ofsted-since", precision=2)  # fmt: skip
     ctx.glue_table("tbl-ofsted-findings", ctx.table(res.findings, "findings", index=False).format(precision=2))
+    now = res.findings_now if res.findings_now is not None else pd.DataFrame({"Note": [since.ABSENT]})
+    shown = ctx.table(now, "findings_now", index=False).format(precision=2)  # the download, always
+    ctx.glue_table("tbl-ofsted-findings-now", since.ABSENT if res.findings_now is None else shown)
+    nao, sp, gr = ctx.nao(), res.nao_sp, res.nao_good
+    ctx.glue("nao_last", contract.year_label(nao.last))
+    ctx.glue("nao_rho", f"{sp['rho']:+.2f} (95% CI {sp['lo']:+.2f} to {sp['hi']:+.2f}; {sp['n']} authorities)")
+    ctx.glue("nao_good_ours", f"{gr['n']} authorities rated Good spent from £{gr['min']:,.0f} to £{gr['max']:,.0f} per "
+             f"child ({gr['who_min']} and {gr['who_max']})" if gr["n"] else "no authority was rated Good")  # fmt: skip
 
 
 def _glue_association(ctx: Context, res: Results) -> None:
@@ -160,6 +190,24 @@ def _glue_association(ctx: Context, res: Results) -> None:
     ctx.glue("coef", model["coef"], "{:+.2f}")
     ctx.glue("coef_ci", f"{model['lo']:+.2f} to {model['hi']:+.2f}")
     ctx.glue_md("hl_sentence", res.hl_sentence)
+    ctx.glue("frameworks", framework_words(res.jf))
+    cols = {"la_name": "Authority", "region": "Region", "ofsted_overall": "Judgement", "ofsted_date": "Published",
+            "ofsted_framework": "Framework", "spend_pc": "Spending per child (£)"}  # fmt: skip
+    ctx.table(res.jf[list(cols)].rename(columns=cols), "judgements", index=False, year=ctx.last)
+
+
+def framework_words(jf: pd.DataFrame) -> str:
+    """'All 151 judgements were made under ILACS, published from March 2020 to March 2025': the frameworks and
+    dates of the judgements a year holds."""
+    if jf.empty:
+        return ""
+    counts = jf["ofsted_framework"].fillna("an unrecorded framework").value_counts()
+    dates = pd.to_datetime(jf["ofsted_date"], errors="coerce").dropna()
+    when = f", published from {dates.min():%B %Y} to {dates.max():%B %Y}" if len(dates) else ""
+    if len(counts) == 1:
+        return f"All {len(jf)} judgements were made under {counts.index[0]}{when}."
+    parts = [f"{n} under {name}" for name, n in counts.items()]
+    return f"Of the {len(jf)} judgements, {measures.and_list(parts)}{when}."
 
 
 def _glue_good_and_change(ctx: Context, res: Results) -> None:

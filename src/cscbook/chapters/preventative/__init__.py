@@ -84,7 +84,8 @@ def results(ctx: Context) -> Results:
     shares = national_shares(ctx.view)
     auth = authority_table(ctx)
     centres = centres_test(auth, national_centres(ctx.view))
-    cand = candidates.assess(ctx, ["prev_share"])
+    nao = ctx.nao()  # the NAO's shares are of its period and authorities
+    cand = candidates.assess(nao, ["prev_share"])
     return Results(
         nominal=nominal,
         real=real,
@@ -92,7 +93,7 @@ def results(ctx: Context) -> Results:
         shares=shares,
         auth=auth,
         centres=centres,
-        nao=chapter.nao_comparison(candidates.apply(ctx, nao_rows(ctx, shares, centres), cand)),
+        nao=chapter.nao_comparison(candidates.apply(nao, nao_rows(nao, national_shares(nao.view), centres), cand)),
         candidates=cand,
         since=since.preventative(ctx),
         fig_spend=fig_spend(ctx, nominal, real),
@@ -122,7 +123,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue_figure("fig-preventative-centres", res.fig_centres)
     ctx.glue_table("tbl-preventative-centres", table if res.centres.available else f"No test: {res.centres.reason}.")
     chapter.glue_comparison(ctx, "tbl-preventative-nao", res.nao, "preventative_nao_pass", "preventative_nao_rows")
-    cand_table, cand_text = candidates.tables(ctx, res.candidates)
+    cand_table, cand_text = candidates.tables(ctx.nao(), res.candidates)
     ctx.glue_table("tbl-preventative-candidates", cand_table)
     ctx.glue_md("preventative_candidates_text", cand_text)
     since.glue(ctx, res.since, text="preventative_since_text", now="preventative_now",

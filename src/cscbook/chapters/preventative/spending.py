@@ -133,7 +133,7 @@ def spend_by_category(panel: pd.DataFrame, real: bool = False) -> pd.DataFrame:
 def by_year_columns(t: pd.DataFrame) -> pd.DataFrame:
     """A year-by-category table turned to one row per category, one column per year, for display."""
     out = t.T.round(0)
-    out.columns = [str(y) for y in out.columns]
+    out.columns = [contract.year_label(int(y)) for y in out.columns]
     return out.rename_axis("Category")
 
 

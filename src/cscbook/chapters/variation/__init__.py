@@ -75,6 +75,7 @@ class Results:
     f_hl: str
     funnel_table: pd.DataFrame
     nao: pd.DataFrame
+    nao_dist: pd.DataFrame  # the distribution in the NAO's last year, on its footprint
     candidates: pd.DataFrame  # the definitions declared for the NAO's ranges
     since: since.Since  # the spread carried past 2017-18
     fig_distributions: figures.Figure
@@ -90,7 +91,9 @@ def results(ctx: Context) -> Results:
     tiny = tiny_table(ctx, cs)
     stab = rank_stability(ctx)
     fun = funnels.funnel(ctx, "cpp_31mar")
-    cand = candidates.assess(ctx, ["cin_range", "cpp_range", "spend_range"])
+    nao = ctx.nao()  # the NAO's ranges are of 2017-18, on the authorities of then
+    nao_dist = distribution(cross_section(nao))
+    cand = candidates.assess(nao, ["cin_range", "cpp_range", "spend_range"])
     return Results(
         cs=cs,
         dist=dist,
@@ -101,7 +104,8 @@ def results(ctx: Context) -> Results:
         tiny_sentence=tiny_sentence(ctx, cs, tiny),
         f_hl=highlight_funnel_sentence(ctx, fun),
         funnel_table=funnel_table(fun),
-        nao=chapter.nao_comparison(candidates.apply(ctx, nao_rows(ctx, dist), cand)),
+        nao=chapter.nao_comparison(candidates.apply(nao, nao_rows(nao, nao_dist), cand)),
+        nao_dist=nao_dist,
         candidates=cand,
         since=since.variation(ctx),
         fig_distributions=fig_distributions(ctx, cs),
@@ -126,8 +130,8 @@ def glue_all(ctx: Context, res: Results) -> None:
     _glue_distributions(ctx, res)
     _glue_stability_and_funnel(ctx, res)
     ctx.glue_figure("fig-variation-distributions", res.fig_distributions)
-    ctx.glue_table("tbl-variation-distribution", ctx.table(short_labels(res.dist), "distribution"))
-    ctx.glue_table("tbl-variation-small", ctx.table(res.tiny, "small_authorities", index=False))
+    ctx.glue_table("tbl-variation-distribution", ctx.table(short_labels(res.dist), "distribution", year=ctx.last))
+    ctx.glue_table("tbl-variation-small", ctx.table(res.tiny, "small_authorities", index=False, year=ctx.last))
     ctx.glue_figure("fig-variation-ranked", res.fig_ranked)
     ctx.glue_figure("fig-variation-regions", res.fig_regions)
     ctx.glue_figure("fig-variation-stability", res.fig_stability)
@@ -136,11 +140,20 @@ def glue_all(ctx: Context, res: Results) -> None:
     year = contract.year_label(ctx.last)
     ctx.glue_live("live-variation-funnel", interactive.funnel(res.funnel, year, ctx.highlight_name or ""))
     ft = res.funnel_table
-    ctx.table(ft, "funnel", index=False)
+    ctx.table(ft, "funnel", index=False, year=ctx.last)
     outliers = ft.loc[ft["Position"].str.contains("99.8"), OUTLIER_COLUMNS]
-    ctx.glue_table("tbl-variation-funnel-outliers", ctx.table(outliers, "funnel_outliers", index=False))
+    ctx.glue_table("tbl-variation-funnel-outliers", ctx.table(outliers, "funnel_outliers", index=False, year=ctx.last))
+    nao = ctx.nao()
+    ctx.glue("nao_last", contract.year_label(nao.last))
+    ctx.glue("nao_n", int(res.nao_dist["Authorities"].max()))
+    ctx.glue("nao_ends_cin_episode_rate", ends_sentence(res.nao_dist, "cin_episode_rate"))
+    ctx.glue("nao_ends_cpp_rate", ends_sentence(res.nao_dist, "cpp_rate"))
+    ctx.glue("nao_ends_spend_pc", ends_sentence(res.nao_dist, "spend_pc"))
+    ctx.glue_table(
+        "tbl-variation-nao-distribution", ctx.table(short_labels(res.nao_dist), "nao_distribution", year=ctx.nao().last)
+    )
     chapter.glue_comparison(ctx, "tbl-variation-nao", res.nao, "variation_nao_pass", "variation_nao_rows")
-    cand_table, cand_text = candidates.tables(ctx, res.candidates)
+    cand_table, cand_text = candidates.tables(nao, res.candidates)
     ctx.glue_table("tbl-variation-candidates", cand_table)
     ctx.glue_md("variation_candidates_text", cand_text)
     since.glue(ctx, res.since, text="variation_since_text", now="variation_now", fig="fig-variation-since",

@@ -41,10 +41,10 @@ def fig_distributions(ctx: Context, cs: pd.DataFrame) -> figures.Figure:
     if hi is not None:
         figures.mark_key(axes[0], ctx.highlight_name)
     dist = distribution(cs)
-    widest = dist["Highest / lowest"].idxmax()
+    widest = dist["90th / 10th"].idxmax()
     title = (
-        f"In {ctx.scope} in {contract.year_label(ctx.last)}, the highest authority's {SHORT[_col_of(widest)]} is "
-        f"{dist.loc[widest, 'Highest / lowest']:.1f} times the lowest"
+        f"In {ctx.scope} in {contract.year_label(ctx.last)}, the {SHORT[_col_of(widest)]} at the 90th percentile "
+        f"of authorities is {dist.loc[widest, '90th / 10th']:.1f} times that at the 10th"
     )
     alt = f"Four box plots with points, one per authority, for {contract.year_label(ctx.last)}. " + "; ".join(
         f"{SHORT[c]}: minimum {fmt_value(c, dist.loc[MEASURES[c], 'Minimum'])}, median "

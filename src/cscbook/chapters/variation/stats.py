@@ -102,8 +102,15 @@ def distribution(cs: pd.DataFrame, cols: list[str] | None = None) -> pd.DataFram
         lo = known.loc[known[col].idxmin(), "la_name"] if len(known) else ""
         hi = known.loc[known[col].idxmax(), "la_name"] if len(known) else ""
         ratio = s["Maximum"] / s["Minimum"] if s["Authorities"] and s["Minimum"] > 0 else float("nan")
-        rows.append({"Measure": MEASURES[col], **s, "Highest / lowest": ratio, "Lowest": lo, "Highest": hi})
-    return pd.DataFrame(rows).set_index("Measure")
+        p10, p90 = known[col].quantile([0.1, 0.9]) if len(known) else (float("nan"), float("nan"))
+        spread = p90 / p10 if p10 > 0 else float("nan")
+        rows.append(
+            {"Measure": MEASURES[col], **s, "Highest / lowest": ratio, "Lowest": lo, "Highest": hi,
+             "10th percentile": p10, "90th percentile": p90, "90th / 10th": spread}
+        )  # fmt: skip
+    order = ["Authorities", "Minimum", "10th percentile", "Lower quartile", "Median", "Upper quartile",
+             "90th percentile", "Maximum", "90th / 10th", "Highest / lowest", "Lowest", "Highest"]  # fmt: skip
+    return pd.DataFrame(rows).set_index("Measure")[order]
 
 
 def short_labels(df: pd.DataFrame) -> pd.DataFrame:
@@ -163,14 +170,20 @@ def tiny_sentence(ctx: Context, cs: pd.DataFrame, tiny: pd.DataFrame) -> str:
 
 
 def ends_sentence(dist: pd.DataFrame, col: str) -> str:
+    """The spread of one measure as the headline gives it: the 10th to the 90th percentile and their ratio, so
+    that no single authority (the two very small ones above all) sets it; the whole range follows in brackets."""
     r = dist.loc[MEASURES[col]]
-    ratio = r["Highest / lowest"]
+    ratio = r["90th / 10th"]
     said = (
         f"a ratio of {ratio:.1f} to 1"
         if pd.notna(ratio) and np.isfinite(ratio)
-        else "so no ratio of highest to lowest can be given (the lowest is zero)"
+        else "so no ratio can be given (the 10th percentile is zero)"
     )
-    return f"{fmt_value(col, r['Minimum'])} ({r['Lowest']}) to {fmt_value(col, r['Maximum'])} ({r['Highest']}), {said}"
+    return (
+        f"{fmt_value(col, r['10th percentile'])} at the 10th percentile of authorities to "
+        f"{fmt_value(col, r['90th percentile'])} at the 90th, {said} (the whole range: {fmt_value(col, r['Minimum'])} "
+        f"in {r['Lowest']} to {fmt_value(col, r['Maximum'])} in {r['Highest']})"
+    )
 
 
 def wide(frame: pd.DataFrame, col: str) -> pd.DataFrame:
