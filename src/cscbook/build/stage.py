@@ -44,9 +44,9 @@ EDITION_NOTE = """```{{admonition}} This edition: {edition}
 Built on the official snapshot in `data/official/` (edition **{edition}**: the latest year with
 activity data and a short hash of the snapshot's files), on {footprint}. The snapshot holds the 152
 authorities of 2017-18 for {y2018[panel]} (activity {y2018[activity]}) and today's authorities
-(`-p geography latest`) for {latest[panel]} (activity {latest[activity]}). The chapters cover the
-years they are given (`years`, by default the NAO's period); each authority's profile shows today's
-authorities over every year of the snapshot.
+for {latest[panel]} (activity {latest[activity]}). The chapters cover every year on today's authorities
+(`years` and `geography` change that), and each reproduces the NAO's findings on its period and the
+authorities of 2017-18; each authority's profile shows today's authorities over every year of the snapshot.
 ```
 """
 

@@ -81,11 +81,6 @@ class Context:
         return self._nao
 
     @property
-    def is_nao(self) -> bool:
-        """Whether this context is the NAO's period and footprint (no later year to carry a finding to)."""
-        return self.p.geography == "2018" and (self.first, self.last) == NAO_YEARS
-
-    @property
     def synthetic(self) -> bool:
         return self.prepared.synthetic
 

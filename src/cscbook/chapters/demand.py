@@ -26,7 +26,7 @@ INDEX_SERIES = [*measures.SERIES, "pop_0_17"]
 def tables(ctx: Context) -> dict[str, pd.DataFrame]:
     """National counts, rates per 10,000 and indices (first year = 100) of every series."""
     cols = list(measures.SERIES) + ["pop_0_17"]
-    counts = measures.national(ctx.view, cols)
+    counts = measures.national(ctx.view, cols).round(6)  # apportioned parts sum back to whole numbers
     rates = measures.national_rates(ctx.view, list(measures.SERIES))
     index = measures.indexed(counts, ctx.first)
     rate_index = measures.indexed(rates, ctx.first)

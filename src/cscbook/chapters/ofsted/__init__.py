@@ -197,17 +197,16 @@ def _glue_association(ctx: Context, res: Results) -> None:
 
 
 def framework_words(jf: pd.DataFrame) -> str:
-    """'All 151 judgements were made under ILACS, published from March 2020 to March 2025': the frameworks and
-    dates of the judgements a year holds."""
+    """'all 151 made under ILACS, published from March 2020 to March 2025': the frameworks and dates of the
+    judgements a year holds, for a parenthesis."""
     if jf.empty:
-        return ""
+        return "no judgements"
     counts = jf["ofsted_framework"].fillna("an unrecorded framework").value_counts()
     dates = pd.to_datetime(jf["ofsted_date"], errors="coerce").dropna()
     when = f", published from {dates.min():%B %Y} to {dates.max():%B %Y}" if len(dates) else ""
     if len(counts) == 1:
-        return f"All {len(jf)} judgements were made under {counts.index[0]}{when}."
-    parts = [f"{n} under {name}" for name, n in counts.items()]
-    return f"Of the {len(jf)} judgements, {measures.and_list(parts)}{when}."
+        return f"all {len(jf)} made under {counts.index[0]}{when}"
+    return measures.and_list([f"{n} under {name}" for name, n in counts.items()]) + when
 
 
 def _glue_good_and_change(ctx: Context, res: Results) -> None:
