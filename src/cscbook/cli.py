@@ -180,7 +180,7 @@ def list_chapters() -> None:
 @app.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=Path("_build/data/official"), show_default=True)
-@click.option("--geography", type=click.Choice(["2018", "latest"]), default="2018", show_default=True)
+@click.option("--geography", type=click.Choice(["latest", "2018"]), default="latest", show_default=True)
 @cache_dir_option
 def ingest(folder: Path, out: Path, geography: str, build_dir: Path) -> None:
     """Read a FOLDER of official files: print an inventory, write the panel and its data log."""
@@ -205,7 +205,7 @@ def ingest(folder: Path, out: Path, geography: str, build_dir: Path) -> None:
 
 @app.command()
 @click.argument("folder", type=click.Path(path_type=Path))
-@click.option("--geography", type=click.Choice(["2018", "latest"]), default="2018", show_default=True)
+@click.option("--geography", type=click.Choice(["latest", "2018"]), default="latest", show_default=True)
 @cache_dir_option
 def validate(folder: Path, geography: str, build_dir: Path) -> None:
     """Ingest a FOLDER of official files and run the panel checks alone."""

@@ -73,6 +73,18 @@ def headline_growth(ctx: Context, growth: pd.DataFrame) -> tuple[dict[str, float
     return out, " and ".join(sorted(basis))
 
 
+def headline_note(growth: pd.DataFrame, basis: str) -> str:
+    """The basis of the headline growth, in brackets: DfE's England rows (with the sums over the authorities,
+    which the tables and charts use, beside them), or the sum over the authorities alone."""
+    if "England rows" not in basis:
+        return "(summed over the authorities)."
+    sums = ", ".join(f"{growth.loc[measures.SERIES[col], 'Growth in count (%)']:+.1f}%" for col in HEADLINE)
+    return (
+        f"({basis}, which include DfE's estimates for authorities that made no return; the tables and charts below "
+        f"sum the authorities, on which the same four changed by {sums})."
+    )
+
+
 def highlight_index(ctx: Context, cols: list[str]) -> pd.DataFrame | None:
     if not ctx.highlight:
         return None
@@ -339,6 +351,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue("h_cpp", head["cpp_31mar"], "{:+.1f}%")
     ctx.glue("h_cla", head["cla_31mar"], "{:+.1f}%")
     ctx.glue("h_basis", basis)
+    ctx.glue("h_note", headline_note(g, basis))
     nao_head, nao_basis = headline_growth(ctx.nao(), res.nao_growth)
     ctx.glue("nao_h_ref", nao_head["referrals"], "{:+.1f}%")
     ctx.glue("nao_h_s47", nao_head["s47_enquiries"], "{:+.1f}%")
