@@ -65,6 +65,16 @@ SPEND_CATEGORIES = [
 ]
 SPEND = [f"spend_{c}" for c in SPEND_CATEGORIES]
 
+#: Children's social care budgets and outturn (MHCLG's RA, RO3 and RSX returns), nominal pounds, financial year
+#: ending 31 March: net current expenditure unless named gross.
+FINANCE = [
+    "budget_csc",  # Revenue Account budget, children's social care (set before the year)
+    "budget_cla",  # Revenue Account budget, children looked after
+    "outturn_csc",  # revenue outturn, children's social care
+    "outturn_csc_gross",  # revenue outturn, children's social care, gross expenditure (before income)
+    "outturn_cla",  # revenue outturn, children looked after
+]
+
 #: Other authority characteristics.
 CONTEXT = [
     "deflator",  # price index for the financial year, base year = 1 (named in meta.json)
@@ -77,11 +87,11 @@ CONTEXT = [
     "ofsted_date",  # date of that judgement (ISO string)
 ]
 
-#: Flows the synthetic generator does not model (its panel carries them as missing, flagged).
-NOT_SYNTHESISED = ["cpp_starts", "cla_starts", "cla_starts_16plus"]
+#: Flows and money the synthetic generator does not model (its panel carries them as missing, flagged).
+NOT_SYNTHESISED = ["cpp_starts", "cla_starts", "cla_starts_16plus", *FINANCE]
 
-COLUMNS = IDENTITY + COUNTS + SPEND + CONTEXT
-NUMERIC = COUNTS + SPEND + ["deflator", "childrens_centres", "idaci_score", "imd_score", "sw_vacancy_rate"]
+COLUMNS = IDENTITY + COUNTS + SPEND + FINANCE + CONTEXT
+NUMERIC = COUNTS + SPEND + FINANCE + ["deflator", "childrens_centres", "idaci_score", "imd_score", "sw_vacancy_rate"]
 
 #: The four-point scale onto which every Ofsted framework is mapped, worst to best.
 #: Rates are per 10,000 children aged 0-17: derived from a count and ``pop_0_17``, never stored.

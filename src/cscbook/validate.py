@@ -37,6 +37,8 @@ SCHEMA = pa.DataFrameSchema(
         "region": pa.Column(str, pa.Check.isin(contract.REGIONS), coerce=True),
         "year": pa.Column("int64", pa.Check.in_range(2000, 2100)),
         **{c: pa.Column(float, pa.Check.ge(0), nullable=True, coerce=True) for c in contract.COUNTS + contract.SPEND},
+        # net of income, a line can be below zero; a whole return cannot
+        **{c: pa.Column(float, nullable=True, coerce=True) for c in contract.FINANCE},
         "sw_vacancy_rate": pa.Column(float, pa.Check.in_range(0, 1), nullable=True, coerce=True),
         "ofsted_overall": pa.Column(str, pa.Check.isin(contract.OFSTED_SCALE), nullable=True, coerce=True),
     },

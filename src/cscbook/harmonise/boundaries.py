@@ -19,6 +19,8 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from cscbook.harmonise import finance
+
 HOWS = ("recode", "sum", "share")
 #: The April from which each footprint's authorities are those it keeps.
 FOOTPRINT_START = {"2018": 2017, "latest": math.inf}
@@ -197,6 +199,8 @@ def one_code_per_authority(T: dict[str, pd.DataFrame], geography: str):
     )
     # same-footprint code changes are applied before sources are compared, so one authority has one code
     recode = {**recode_before(), **same_area_recodes(geography)}
+    if "finance" in T:  # MHCLG's codes carried to ONS codes first (F-CODES)
+        T = {**T, "finance": finance.with_codes(T["finance"], recode)}
     for name in ("cin", "cla", "population", "population_nomis", "workforce", "lait"):
         if name in T and len(T[name]):  # SFR files before 2012-13 and LAIT carry 3-digit codes only
             t = T[name].copy()

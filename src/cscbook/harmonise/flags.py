@@ -26,7 +26,7 @@ def contract_columns(panel: pd.DataFrame, names: dict, regions: dict, flags: lis
 def flag_missing_cells(panel: pd.DataFrame, flags: list) -> None:
     """S-MISSING for every empty cell of a measure that no earlier rule has explained."""
     present = {(f[0], f[1], f[2]) for f in flags}
-    for c in contract.COUNTS + contract.SPEND + ["sw_vacancy_rate", "idaci_score", "ofsted_overall"]:
+    for c in contract.COUNTS + contract.SPEND + contract.FINANCE + ["sw_vacancy_rate", "idaci_score", "ofsted_overall"]:
         miss = panel[panel[c].isna()]
         for la, y in zip(miss["la_code"], miss["year"]):
             if (la, y, c) not in present and ("*", 0, c) not in present:

@@ -44,6 +44,10 @@ RULES: dict[str, str] = {
     "S-IOD-DISTRICT": "An authority the upper-tier summaries do not give (North and West Northamptonshire, Cumberland, Westmorland and Furness) takes the mean of its districts' IoD2019 scores weighted by IoD2019's own population denominators (File 6, mid-2015: everyone for IMD, children aged 0-15 for IDACI), as MHCLG makes its upper-tier scores; the same rebuilds Cumbria's published IMD score to within 0.001. Flagged derived.",
     "S-IOD-2025": "IoD2025 (published 30 October 2025) in its own columns on the latest footprint, the same in every year: a unitary authority's own district row; a county's districts (ONS's April 2023 lower-to-upper tier lookup) weighted by IoD2019's mid-2015 populations, since IoD2025's district file carries none. Not comparable with the IoD2019 or IoD2015 scores.",
     "S-OFSTED": "Ofsted: the latest graded judgement (SLAC, CPI, SIF or ILACS) published on or before 31 March of the year.",
+    "F-CODES": "MHCLG's finance returns (RA, RO3, RSX) name authorities by MHCLG's 4-character codes, and by ONS codes only from 2014-15 (RO3) and 2017-18 (RA): every row takes the ONS code its MHCLG code carries in the latest file that gives both (a file's own ONS code can be a misprint: RO3 2015-16 gives North Yorkshire E10000022). Only the authorities with children's social care duties (classes UA, MD, L or LB, SC) are read; shire districts and other bodies are left out, though the England rows include them.",
+    "F-BUDGET": "budget_csc and budget_cla: the Revenue Account budget's net current expenditure on children's social care and on children looked after, £ thousand as published turned to pounds. RA 2010-11 and 2011-12 publish no children's total: it is the sum of their children's lines (strategy, safety, asylum seekers, other children's and families' services); they have no looked-after line. No RA file is published here for 2020-21, 2022-23 or 2024-25: those years are missing.",
+    "F-OUTTURN": "outturn_csc, outturn_csc_gross and outturn_cla: the revenue outturn (RO3) for children's social care, net current expenditure (C7) and gross expenditure (C3), and its children-looked-after line; £ thousand as published turned to pounds. RO3 to 2010-11 publishes no children's total: it is the sum of its three children's lines. 2021-22 has no RO3 file: its totals come from the service expenditure summary (RSX), which has no looked-after line. Where RO3 and a later RSX release both give a year (2022-23, 2023-24), RO3 is kept, since its lines add up to its total.",
+    "F-LINES": "A finance return's children's lines that do not add up to its published total, to within 0.1% (or £1,000 of rounding): flagged suspect; the total is kept as published.",
     "S-NOSOURCE": "No source in the folder provides this column: all missing.",
     "S-MISSING": "The published cell is missing (the publisher's symbol is in the ingest flags) or the authority has no row.",
 }
@@ -71,6 +75,11 @@ SOURCES = [
     ("Office for National Statistics", "GDP at market prices: implied deflator, SA (YBGB), quarterly"),
     ("HM Treasury", "GDP deflators at market prices (used only where the ONS series is absent)"),
     ("Department for Education", "Local Authority Interactive Tool (LAIT): years after the EES and Table A1 files"),
+    (
+        "Ministry of Housing, Communities and Local Government",
+        "Local authority revenue expenditure and financing: Revenue Account budget (RA) and revenue outturn "
+        "(RO3 social care; RSX service expenditure summary), data by authority",
+    ),
 ]
 
 

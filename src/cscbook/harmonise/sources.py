@@ -11,6 +11,7 @@ import pandas as pd
 
 import cscbook.harmonise.boundaries as boundaries
 import cscbook.harmonise.deprivation as deprivation
+import cscbook.harmonise.finance as finance
 import cscbook.harmonise.lait as lait
 from cscbook.harmonise.boundaries import la as _la
 from cscbook.ingest import IngestResult
@@ -59,6 +60,7 @@ def long_table(T: dict[str, pd.DataFrame], old_to_new: dict, flags: list) -> tup
     extra, coverage = lait.lait_parts(T.get("lait", pd.DataFrame()), pop, old_to_new, primary, flags)
     parts += extra
     parts += _vacancy_parts(T.get("workforce", pd.DataFrame()), T.get("lait", pd.DataFrame()), old_to_new, flags)
+    parts += finance.panel_parts(T.get("finance", pd.DataFrame()), flags)
     return pd.concat(parts, ignore_index=True), overlap, coverage
 
 
@@ -282,6 +284,7 @@ def england(result: IngestResult, years: list[int]) -> pd.DataFrame:
     if len(pop):
         p = pop[(pop["level"] == "england")].sort_values("vintage").drop_duplicates("year", keep="first")
         cols["pop_0_17"] = p.set_index("year")["value"]
+    cols.update(finance.england(T.get("finance", pd.DataFrame())))
     before = {int(y) for s in cols.values() for y in s.dropna().index if y < years[0]}  # a year the panel starts after
     df = pd.DataFrame(cols).reindex(sorted(before) + list(years))
     df.index.name = "year"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ import pandas as pd
 from cscbook import procs
 from cscbook.errors import UserError
 from cscbook.fsutil import atomic_dir, file_sha256, warn_damaged
-from cscbook.ingest import archives, cin, cla, deprivation, neighbours, ofsted, other, population, s251
+from cscbook.ingest import archives, cin, cla, deprivation, finance, neighbours, ofsted, other, population, s251
 from cscbook.ingest.common import SYMBOLS, Parsed, Workbook, clean_header, head_lines
 
 __all__ = ["IngestResult", "ingest_folder", "parse_file"]
@@ -76,6 +77,8 @@ def parse_file(path: Path) -> Parsed | str:
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
         wb = Workbook(path)
+        if (product := _finance_product(wb)) is not None:
+            return finance.read_workbook(wb, product)
         if (sheet := s251.detect(wb)) is not None:
             return s251.read_table_a1(wb, sheet)
         if (kind := ofsted.detect(wb)) is not None:
@@ -101,6 +104,21 @@ def parse_file(path: Path) -> Parsed | str:
     return f"header not recognised (starts {', '.join(header[:4])})"
 
 
+def _finance_product(wb: Workbook) -> str | None:
+    """The finance product (RA, RO3, RSX) of a workbook, from its first data sheet ('... LA Data ...')."""
+    for name in wb.sheets:
+        if re.search(r"la[ _]data", name, re.I):
+            return finance.detect(wb.sheet(name))
+    return None
+
+
+def _finance_csv(path: Path, encoding: str) -> Parsed | None:
+    """A CSV export of a finance worksheet (its title names the return), or None."""
+    grid = finance.csv_grid(path, encoding)
+    product = finance.detect(grid)
+    return finance.read_csv_grid(grid, product, path.name) if product else None
+
+
 def _text_file(path: Path, suffix: str) -> Parsed | str | list[str]:
     """A gzipped CSV or a text file read by its first lines: the parse or the reason it was not recognised, or
     the first lines of a UTF-8 CSV for the header readers."""
@@ -109,8 +127,12 @@ def _text_file(path: Path, suffix: str) -> Parsed | str | list[str]:
             return deprivation.read_weights(path)
         return "a gzipped file without a recognised header"
     lines = head_lines(path, 15)
+    if suffix == ".csv" and lines and finance.product_of(lines[0]):
+        return _finance_csv(path, "utf-8-sig") or lines
     if not lines or not any(ln.strip() for ln in lines):
-        if suffix == ".csv" and (legacy := head_lines(path, 15, encoding="cp1252")):
+        if suffix == ".csv" and (legacy := head_lines(path, 15, encoding="cp1252")) and finance.product_of(legacy[0]):
+            return _finance_csv(path, finance.legacy_encoding(path)) or "a finance title without its table"
+        if suffix == ".csv" and legacy:
             # Windows text (a spreadsheet's CSV re-save): readers need UTF-8, so a recognised header is an error
             header = [clean_header(h) for h in legacy[0].split(",")]
             if any(det(header) for _, det, _ in CSV_READERS):
@@ -238,7 +260,9 @@ def ingest_folder(folder: Path, cache: Path | None = None, workers: int | None =
         )
         la = main[main["level"] == "la"] if "level" in main else main
         key = (
-            "la_code"
+            "ecode"  # MHCLG's own codes: the finance returns carry ONS codes in later years only
+            if "ecode" in la
+            else "la_code"
             if "la_code" in la and la["la_code"].notna().any()
             else "old_la_code"
             if "old_la_code" in la

@@ -17,12 +17,13 @@ the children's total existed (RO3 to 2010-11, RA to 2011-12) have no ``total`` l
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from cscbook.errors import UserError
-from cscbook.ingest.common import LONG, Parsed, Workbook, clean_header
+from cscbook.ingest.common import LONG, Parsed, Workbook, clean_header, csv_rows
 
 #: The authorities with children's social care duties, by MHCLG's class codes.
 SOCIAL_CARE_CLASSES = {"UA", "MD", "L", "LB", "SC"}
@@ -149,7 +150,7 @@ def read_grid(grid: pd.DataFrame, product: str, where: str) -> tuple[pd.DataFram
         ecode = clean_header(r.iat[col["E-code"]]) if "E-code" in col else ""
         cls = clean_header(r.iat[col["Class"]])
         if name.upper() == "ENGLAND":
-            level, ecode = "national", ""
+            level, ecode = "england", ""
         elif ECODE.match(ecode) and cls in SOCIAL_CARE_CLASSES:
             level = "la"
         else:
@@ -159,7 +160,7 @@ def read_grid(grid: pd.DataFrame, product: str, where: str) -> tuple[pd.DataFram
             value, symbol = _number(r.iat[j])
             rows.append((ons if re.match(r"^E\d{8}$", ons) else None, None, name, level, year,
                          f"{product}_{line}_{measure}", value, symbol, ecode or None))  # fmt: skip
-        if level == "national":
+        if level == "england":
             break  # below the England row: class totals, notes, a second table
     out = pd.DataFrame(rows, columns=[*LONG, "ecode"])
     out["value"] = out["value"] * 1000.0  # published in £ thousand
@@ -218,6 +219,16 @@ def _parsed(parts: list[pd.DataFrame], product: str, years: set, name: str) -> P
 
 
 def csv_grid(path, encoding: str) -> pd.DataFrame:
-    """A CSV export as a grid of text (header=None), in the encoding it was saved in."""
-    return pd.read_csv(path, header=None, dtype=str, encoding=encoding, keep_default_na=False,
-                       skip_blank_lines=False)  # fmt: skip
+    """A CSV export as a grid of text (header=None), in the encoding it was saved in; short rows (a title, a note)
+    padded with empty cells, and a quoted header cell may hold line breaks."""
+    with open(path, encoding=encoding, newline="") as fh:
+        rows = list(csv_rows(fh, Path(path)))
+    width = max((len(r) for r in rows), default=0)
+    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
+
+
+def legacy_encoding(path) -> str:
+    """The 8-bit encoding of a CSV export that is not UTF-8: Mac Roman when its apostrophes are Mac Roman's
+    (byte 0xD5 between letters, as in 'children\xd5s'; the RA 2023-24 export), else Windows-1252."""
+    raw = open(path, "rb").read(1_000_000)
+    return "mac_roman" if re.search(rb"[a-z]\xd5s\b", raw) else "cp1252"

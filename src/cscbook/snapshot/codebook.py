@@ -58,6 +58,31 @@ COLUMNS: dict[str, tuple[str, str, list[str]]] = {
     "spend_family_support": ("Section 251: family support services", POUNDS, SPEND_RULES),
     "spend_young_people": ("Section 251: services for young people", POUNDS, SPEND_RULES),
     "spend_youth_justice": ("Section 251: youth justice", POUNDS, SPEND_RULES),
+    "budget_csc": (
+        "Revenue Account budget: children's social care, net current expenditure, set before the year",
+        POUNDS,
+        ["F-BUDGET", "F-CODES", "F-LINES"],
+    ),
+    "budget_cla": (
+        "Revenue Account budget: children looked after, net current expenditure",
+        POUNDS,
+        ["F-BUDGET", "F-CODES"],
+    ),
+    "outturn_csc": (
+        "Revenue outturn: children's social care, net current expenditure (gross less sales, fees and other income)",
+        POUNDS,
+        ["F-OUTTURN", "F-CODES", "F-LINES"],
+    ),
+    "outturn_csc_gross": (
+        "Revenue outturn: children's social care, gross expenditure (employees and running expenses)",
+        POUNDS,
+        ["F-OUTTURN", "F-CODES", "F-LINES"],
+    ),
+    "outturn_cla": (
+        "Revenue outturn: children looked after, net current expenditure",
+        POUNDS,
+        ["F-OUTTURN", "F-CODES"],
+    ),
     "spend_cera": ("Section 251: capital expenditure from revenue", POUNDS, [*SPEND_RULES, "S-S251-LAIT"]),
     "spend_total_excl_cera": ("Section 251: children's services total, excluding CERA", POUNDS, SPEND_RULES),
     "spend_total_incl_cera": (
