@@ -99,6 +99,9 @@ PER = 10_000
 
 OFSTED_SCALE = ["Inadequate", "Requires improvement", "Good", "Outstanding"]
 
+#: The two authorities of a few hundred or a few thousand children, whose rates and shares rest on tiny numbers.
+TINY = {"E09000001": "City of London", "E06000053": "Isles of Scilly"}
+
 #: The nine English regions.
 REGIONS = [
     "North East",

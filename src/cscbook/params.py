@@ -111,6 +111,10 @@ class Bootstrapped(ChapterParams):
         return v
 
 
+class BudgetsParams(ChapterParams):
+    pass
+
+
 class VariationParams(Bootstrapped):
     pass
 
@@ -135,6 +139,7 @@ class StudiesParams(ChapterParams):
 #: Each chapter's parameter model, by chapter id (the notebook template is book/<id>.ipynb).
 CHAPTER_MODELS: dict[str, type[ChapterParams]] = {
     "demand": DemandParams,
+    "budgets": BudgetsParams,
     "variation": VariationParams,
     "ofsted": OfstedParams,
     "preventative": PreventativeParams,

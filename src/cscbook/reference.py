@@ -66,6 +66,8 @@ def within(key: str, ours: float) -> tuple[bool, str]:
     unit = str(ref["unit"])
     if unit == "percent":
         words = f"±{tol:g} pp"
+    elif unit.startswith("pounds") and tol >= 1e5:  # a sum rounded to millions or more
+        words = f"±£{tol / 1e6:,.6g}m"
     elif unit.startswith("pounds"):
         words = f"±£{tol:,.6g}"
     elif unit.startswith("per 10000"):

@@ -200,6 +200,8 @@ def _fmt(x: float, unit: str, kind: str = "") -> str:
         return f"{x:+.1f}%" if kind == "growth" else f"{x:.1f}%"
     if unit.startswith("pounds per"):
         return f"£{x:,.0f}"
+    if unit == "pounds" and abs(x) < 1e9:
+        return f"£{x / 1e6:,.1f}m"
     if unit == "pounds":
         return f"£{x / 1e9:,.2f}bn"
     if unit.startswith("per 10000"):

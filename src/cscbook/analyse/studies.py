@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
+from cscbook import contract
 from cscbook.analyse import measures
 from cscbook.analyse.stats import LEVEL
 from cscbook.contract import OFSTED_SCALE, PER
@@ -28,7 +29,7 @@ PREVENTATIVE = ["sure_start", "family_support", "young_people"]
 #: Spending other than on safeguarding and children looked after (capital from revenue excluded).
 NON_STATUTORY = [c for c in measures.SOCIAL_CARE if c not in ("safeguarding", "cla")]
 #: Authorities too small for a rate to mean much, left out of the regressions as the studies left them out.
-TINY = {"E09000001": "City of London", "E06000053": "Isles of Scilly"}
+TINY = contract.TINY
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ PROFILE_TEMPLATE = BOOK / "profiles" / "template.ipynb"
 
 #: The chapters that reproduce NAO findings, each with its table of them (``tbl-<id>-nao``); the others (the
 #: published-studies page) compare with other published results instead.
-NAO_CHAPTERS = ("demand", "variation", "ofsted", "preventative", "decomposition")
+NAO_CHAPTERS = ("demand", "budgets", "variation", "ofsted", "preventative", "decomposition")
 
 
 @dataclass

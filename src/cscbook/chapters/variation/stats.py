@@ -51,7 +51,7 @@ NAO_KEYS = {
 
 
 #: The two very small real authorities (ONS codes).
-REAL_TINY = {"E09000001": "City of London", "E06000053": "Isles of Scilly"}
+REAL_TINY = contract.TINY
 
 
 STATS = ["Minimum", "Lower quartile", "Median", "Upper quartile", "Maximum"]
