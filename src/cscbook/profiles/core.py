@@ -27,6 +27,8 @@ from cscbook.analyse.neighbours import neighbours_for
 from cscbook.present import figures
 from cscbook.present.markdown import link, md_escape
 
+#: What a profile says where the data have no budget and outturn to compare for its authority.
+NO_BUDGET = "These data have no budget and outturn to compare for this authority."
 #: Authorities with fewer children than this get a warning about small counts on their profile.
 SMALL_POPULATION = 5000
 
@@ -363,6 +365,47 @@ class Profile:
         return (
             f"The largest part of its spending in {contract.year_label(self.s.last)} went on "
             f"{top.lower()}: {own[top]:.0f}% of the total, against {eng:.0f}% in England."
+        )
+
+    def budget_table(self) -> pd.DataFrame:
+        """Its children's social care budget and outturn by year (£m), the outturn less the budget (£m and % of the
+        budget), and its rank by that percentage among the authorities with both that year (1 = furthest below
+        its budget); a year whose figures are a predecessor's shared out is marked an estimate."""
+        p = self.s.panel
+        pct = 100 * (p["outturn_csc"] / p["budget_csc"] - 1)
+        ranks = pct.groupby(p["year"]).rank(method="min")
+        counts = pct.groupby(p["year"]).transform("count")
+        mine = (p["la_code"] == self.code) & (p["budget_csc"].notna() | p["outturn_csc"].notna())
+        t = pd.DataFrame(
+            {
+                "Year": p.loc[mine, "year"].map(contract.year_label),
+                "Budget (£m)": p.loc[mine, "budget_csc"] / 1e6,
+                "Outturn (£m)": p.loc[mine, "outturn_csc"] / 1e6,
+                "Outturn less budget (£m)": (p.loc[mine, "outturn_csc"] - p.loc[mine, "budget_csc"]) / 1e6,
+                "Outturn less budget (% of budget)": pct[mine],
+                "Rank (1 = furthest below budget)": ranks[mine],
+                "Authorities with both": counts[mine].where(pct[mine].notna()),
+                "Estimate": ["yes" if y in self.estimated_years else "" for y in p.loc[mine, "year"]],
+            }
+        )
+        if t.empty:  # synthetic England models no budgets: the table says so in a row, as its downloads do
+            return pd.DataFrame({"Note": [NO_BUDGET]})
+        return t.reset_index(drop=True)
+
+    def budget_sentence(self) -> str:
+        t = self.budget_table()
+        t = t.dropna(subset=["Outturn less budget (£m)"]) if "Year" in t else t.iloc[:0]
+        if t.empty:
+            return NO_BUDGET
+        r = t.iloc[-1]
+        word = "above" if r["Outturn less budget (£m)"] > 0 else "below"
+        over = int((t["Outturn less budget (£m)"] > 0).sum())
+        est = " (an estimate: a predecessor's figures shared out)" if r["Estimate"] else ""
+        return (
+            f"In {r['Year']}, the latest year with both, its outturn on children's social care was "
+            f"£{abs(r['Outturn less budget (£m)']):,.1f}m {word} its budget ({r['Outturn less budget (% of budget)']:+.1f}% "
+            f"of it){est}, {int(r['Rank (1 = furthest below budget)'])} of {int(r['Authorities with both'])} authorities "
+            f"from the furthest below budget. It spent more than its budget in {over} of the {len(t)} years with both."
         )
 
     def ofsted_sentence(self) -> str:

@@ -36,6 +36,7 @@ def glue_page(pf: Profile, out_dir: str = ".") -> None:
     glue("position", Markdown(md_guard(pf.position_sentence())), display=False)
     glue("spending", Markdown(md_guard(pf.spending_sentence())), display=False)
     glue("ofsted", Markdown(md_guard(pf.ofsted_sentence())), display=False)
+    glue("budget", Markdown(md_guard(pf.budget_sentence())), display=False)
     glue(f"fig-{key}-series", profile_figures.series(pf), display=False)
     glue(f"fig-{key}-positions", profile_figures.positions(pf), display=False)
     glue("live-positions", pf.live_positions(), display=False)
@@ -59,6 +60,7 @@ SHEETS = {
     "chapters": "In each chapter",
     "context": "Context",
     "spending": "Spending mix",
+    "budget": "Budget and outturn",
     "ofsted": "Ofsted",
 }
 
@@ -75,6 +77,7 @@ def page_tables(pf: Profile) -> dict[str, pd.DataFrame]:
         "chapters": pfind.chapter_table(pf),
         "context": pfind.context_table(pf),
         "spending": pf.spending_mix(),
+        "budget": pf.budget_table(),
         "ofsted": pf.ofsted_history(),
     }
 
