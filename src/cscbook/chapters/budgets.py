@@ -357,6 +357,7 @@ def glue_all(ctx: Context, res: Results) -> None:
         ctx.glue("ends", ABSENT)
         ctx.glue("assoc_text", ABSENT)
         ctx.glue("held_text", ABSENT)
+        ctx.glue("money_now", ABSENT)
         ctx.glue("n_definitions", 0)
         ctx.glue_md("highlight_text", ctx.unmarked)
         for name in ("authorities", "factors", "definitions"):  # the downloads, each a note
@@ -378,6 +379,12 @@ def glue_all(ctx: Context, res: Results) -> None:
         cols = ["Authority", "Budget (£m)", "Outturn (£m)", "Overspend (£m)", "Overspend (% of budget)", *FACTORS]
         ctx.table(res.pct.rename(columns={"year": "Year"})[["la_code", "Year", *cols]], "authorities", index=False)
         ctx.glue("held_text", held_words(t, res.years))
+        ctx.glue(
+            "money_now",
+            f"In {contract.year_label(y)}, {int(t.loc[y, 'Over budget'])} of {int(t.loc[y, 'Authorities with both'])} "
+            f"councils ({t.loc[y, 'Over budget (%)']:.0f}%) spent more on children's social care than they had "
+            f"budgeted, £{t.loc[y, 'Overspend, sum of excesses (£m)']:,.0f}m together.",
+        )
         if res.definitions is not None:
             ctx.glue_table("tbl-budgets-definitions", ctx.table(res.definitions, "definitions").format(precision=1))
             ctx.glue("n_definitions", len(res.definitions))
