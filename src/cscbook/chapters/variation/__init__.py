@@ -40,6 +40,7 @@ from cscbook.chapters.variation.stats import (
     rank_stability,
     region_share,
     short_labels,
+    spend_measures,
     stability_words,
     tiny_sentence,
     tiny_table,
@@ -153,6 +154,8 @@ def glue_all(ctx: Context, res: Results) -> None:
         "tbl-variation-nao-distribution", ctx.table(short_labels(res.nao_dist), "nao_distribution", year=ctx.nao().last)
     )
     chapter.glue_comparison(ctx, "tbl-variation-nao", res.nao, "variation_nao_pass", "variation_nao_rows")
+    spend = pd.concat([spend_measures(nao, nao.last), spend_measures(ctx, ctx.last)], ignore_index=True)
+    ctx.glue_table("tbl-variation-spend-measures", ctx.table(spend, "spend_measures", index=False))
     cand_table, cand_text = candidates.tables(nao, res.candidates)
     ctx.glue_table("tbl-variation-candidates", cand_table)
     ctx.glue_md("variation_candidates_text", cand_text)

@@ -298,3 +298,30 @@ def beyond_or_nearest(values: pd.Series, labels: pd.Series, theirs: float, col: 
         return f"the NAO's {text} lies outside every authority's value in {year}"
     fmt = "£{:,.0f}" if col == "spend_pc" else "{:,.0f}"
     return f"the NAO's {text} is nearest {nao_notes.nearest(v, labels, theirs, fmt)}"
+
+
+#: Spending per child on three definitions: section 251 (the book's, and the one the NAO's words suggest), and the
+#: revenue outturn's children's social care total, gross (as DfE's dashboard divides it) and net.
+SPEND_MEASURES = {
+    "Section 251 spending except CERA per child (the book's measure)": None,
+    "Revenue outturn, gross expenditure per child (DfE's dashboard)": "outturn_csc_gross",
+    "Revenue outturn, net current expenditure per child": "outturn_csc",
+}
+
+
+def spend_measures(ctx: Context, year: int) -> pd.DataFrame:
+    """The range of spending per child aged 0-17 across the authorities of ``ctx`` in ``year`` on each definition
+    of ``SPEND_MEASURES``: the authorities at each end, the 10th and 90th percentiles and the median (£)."""
+    d = ctx.view[ctx.view["year"] == year]
+    rows = []
+    for words, col in SPEND_MEASURES.items():
+        v = measures.spend_per_child(d) if col is None else d[col].astype("float64") / d["pop_0_17"].astype("float64")
+        v = pd.Series(v.to_numpy(), index=d["la_name"].to_numpy()).dropna()
+        if v.empty:
+            rows.append({"Definition": words, "Year": contract.year_label(year), "Authorities": 0})
+            continue
+        q = v.quantile([0.1, 0.5, 0.9])
+        rows.append({"Definition": words, "Year": contract.year_label(year), "Authorities": len(v),
+                     "Lowest (£)": v.min(), "Lowest": v.idxmin(), "10th percentile (£)": q[0.1], "Median (£)": q[0.5],
+                     "90th percentile (£)": q[0.9], "Highest (£)": v.max(), "Highest": v.idxmax()})  # fmt: skip
+    return pd.DataFrame(rows)
