@@ -197,3 +197,26 @@ def test_product_titles():
     assert fin.product_of("Revenue Outturn Summary (R03): 2009-10 data") == "ro3"
     assert fin.product_of("Worksheet 2: Revenue Outturn (RO) 2024-25: Service Expenditure Summary (RSX)") == "rsx"
     assert fin.product_of("Revenue Outturn (RO) 2017-18: Highways (RO2) data") is None
+
+
+def test_a_split_authority_counts_once_before_its_split():
+    """Successors whose figures are their predecessor's shared out count as the one authority they then were."""
+    from types import SimpleNamespace
+
+    from cscbook.chapters.budgets import as_they_were
+
+    flags = pd.DataFrame(
+        [("N1", 2020, "*", "apportioned", "G-SPLIT"), ("N2", 2020, "*", "apportioned", "G-SPLIT")],
+        columns=["la_code", "year", "column", "flag", "rule"],
+    )
+    g = pd.DataFrame(
+        {
+            "la_code": ["N1", "N2", "A"],
+            "year": [2020] * 3,
+            "budget_csc": [60.0, 40.0, 10.0],
+            "outturn_csc": [66.0, 44.0, 9.0],
+        }  # fmt: skip
+    )
+    units = as_they_were(SimpleNamespace(prepared=SimpleNamespace(flags=flags)), g)
+    assert units.to_dict("index") == {"A": {"budget_csc": 10.0, "outturn_csc": 9.0},
+                                      "G-SPLIT": {"budget_csc": 100.0, "outturn_csc": 110.0}}  # fmt: skip

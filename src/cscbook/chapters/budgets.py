@@ -47,7 +47,7 @@ def by_year(ctx: Context) -> pd.DataFrame:
     eng = None if ctx.p.region else chapter_england(ctx)
     rows = []
     for year, g in v.groupby("year"):
-        both = g.dropna(subset=BOTH)
+        both = as_they_were(ctx, g).dropna(subset=BOTH)
         over = both["outturn_csc"] - both["budget_csc"]
         row = {
             "year": int(year),
@@ -69,6 +69,17 @@ def by_year(ctx: Context) -> pd.DataFrame:
     t["Budget, real (£m)"] = t["Budget (£m)"] / t["Deflator"]
     t["Outturn, real (£m)"] = t["Outturn (£m)"] / t["Deflator"]
     return t.drop(columns="Deflator").rename_axis("Year")
+
+
+def as_they_were(ctx: Context, g: pd.DataFrame) -> pd.DataFrame:
+    """One year's budgets and outturns by authority as it was that year: successors whose figures are their
+    predecessor's shared out by population (flagged apportioned, before a split) are added back into one, so that
+    a split authority counts once before its split."""
+    f = ctx.prepared.flags
+    shared = f[(f["flag"] == "apportioned") & (f["column"] == "*")] if f is not None and len(f) else f
+    unit = {(c, int(y)): r for c, y, r in zip(shared["la_code"], shared["year"], shared["rule"])} if len(shared) else {}
+    keys = [unit.get((c, int(y)), c) for c, y in zip(g["la_code"], g["year"])]
+    return g.assign(unit=keys).groupby("unit")[BOTH].sum(min_count=1)
 
 
 def chapter_england(ctx: Context) -> pd.DataFrame | None:
