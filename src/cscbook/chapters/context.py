@@ -49,14 +49,20 @@ class Context:
         if self._later is None and not self.synthetic:
             if self.p.geography == "latest":
                 return self.prepared  # already today's authorities over every year
-            if self.p.later_dir:
-                self._later = contract.read_prepared(Path(self.p.later_dir))
-            else:
-                from cscbook.snapshot.prepare import prepare_official
-
-                self._later = prepare_official(Path(self.p.data), geography="latest")
-            self._later.panel = measures.with_population(self._later.panel, self.p.population)
+            self._later = self._footprint(self.p.later_dir, "latest")
         return self._later
+
+    def _footprint(self, folder: str, geography: str) -> contract.Prepared:
+        """The same data on another footprint: the build's prepared ``folder``, or made here when there is none
+        (a chapter run outside the build), with this context's population series under its rates."""
+        if folder:
+            prep = contract.read_prepared(Path(folder))
+        else:
+            from cscbook.snapshot.prepare import prepare_official
+
+            prep = prepare_official(Path(self.p.data), geography=geography)
+        prep.panel = measures.with_population(prep.panel, self.p.population)
+        return prep
 
     def nao(self) -> Context:
         """The same chapter on the NAO's period (2010-11 to 2017-18) and footprint (the 152 authorities of
@@ -64,15 +70,8 @@ class Context:
         footprint (synthetic England has one), else the build's folder or the same data made here. The region
         is kept, and the highlighted authority where it existed then."""
         if self._nao is None:
-            prep = self.prepared
-            if not self.synthetic and self.p.geography != "2018":
-                if self.p.nao_dir:
-                    prep = contract.read_prepared(Path(self.p.nao_dir))
-                else:
-                    from cscbook.snapshot.prepare import prepare_official
-
-                    prep = prepare_official(Path(self.p.data), geography="2018")
-                prep.panel = measures.with_population(prep.panel, self.p.population)
+            on_it = self.synthetic or self.p.geography == "2018"
+            prep = self.prepared if on_it else self._footprint(self.p.nao_dir, "2018")
             p = self.p.model_copy(update={"geography": "2018", "years": f"{NAO_YEARS[0]}-{NAO_YEARS[1]}"})
             if p.highlight and self.highlight not in set(prep.panel["la_code"]):
                 p = p.model_copy(update={"highlight": ""})
