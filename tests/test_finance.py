@@ -201,8 +201,7 @@ def test_product_titles():
 
 def test_a_split_authority_counts_once_before_its_split():
     """Successors whose figures are their predecessor's shared out count as the one authority they then were."""
-    from types import SimpleNamespace
-
+    from cscbook import contract
     from cscbook.chapters.budgets import as_they_were
 
     flags = pd.DataFrame(
@@ -217,6 +216,6 @@ def test_a_split_authority_counts_once_before_its_split():
             "outturn_csc": [66.0, 44.0, 9.0],
         }  # fmt: skip
     )
-    units = as_they_were(SimpleNamespace(prepared=SimpleNamespace(flags=flags)), g)
+    units = as_they_were(g, contract.apportioned_rows(flags))
     assert units.to_dict("index") == {"A": {"budget_csc": 10.0, "outturn_csc": 9.0},
                                       "G-SPLIT": {"budget_csc": 100.0, "outturn_csc": 110.0}}  # fmt: skip

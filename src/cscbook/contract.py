@@ -98,6 +98,8 @@ NUMERIC = COUNTS + SPEND + FINANCE + ["deflator", "childrens_centres", "idaci_sc
 PER = 10_000
 
 OFSTED_SCALE = ["Inadequate", "Requires improvement", "Good", "Outstanding"]
+#: Each judgement's place on that scale, 0 (Inadequate) to 3 (Outstanding).
+OFSTED_SCORE = {j: i for i, j in enumerate(OFSTED_SCALE)}
 
 #: The two authorities of a few hundred or a few thousand children, whose rates and shares rest on tiny numbers.
 TINY = {"E09000001": "City of London", "E06000053": "Isles of Scilly"}
@@ -256,6 +258,15 @@ def find_authority(
         f"{key!r} is not an authority in the data",
         rule,
     )
+
+
+def apportioned_rows(flags: pd.DataFrame | None) -> dict[tuple[str, int], str]:
+    """The authority-years a boundary step made by sharing out a predecessor's figures (flagged apportioned for the
+    whole row), each with the rule that shared them out (one rule per predecessor that was split)."""
+    if flags is None or not len(flags):
+        return {}
+    f = flags[(flags["flag"] == "apportioned") & (flags["column"] == "*")]
+    return {(str(c), int(y)): str(r) for c, y, r in zip(f["la_code"], f["year"], f["rule"])}
 
 
 def check_years(panel: pd.DataFrame, years: str) -> None:

@@ -36,7 +36,6 @@ FACTORS = {
     "idaci_score": "deprivation (IDACI score)",
     "ofsted_score": "Ofsted judgement (0 Inadequate to 3 Outstanding)",
 }
-OFSTED_SCORE = {j: i for i, j in enumerate(contract.OFSTED_SCALE)}
 
 
 def by_year(ctx: Context) -> pd.DataFrame:
@@ -45,9 +44,10 @@ def by_year(ctx: Context) -> pd.DataFrame:
     budget, and the overspend summed over them (£)."""
     v = ctx.view
     eng = None if ctx.p.region else chapter_england(ctx)
+    shared = contract.apportioned_rows(ctx.prepared.flags)
     rows = []
     for year, g in v.groupby("year"):
-        both = as_they_were(ctx, g).dropna(subset=BOTH)
+        both = as_they_were(g, shared).dropna(subset=BOTH)
         over = both["outturn_csc"] - both["budget_csc"]
         row = {
             "year": int(year),
@@ -71,14 +71,11 @@ def by_year(ctx: Context) -> pd.DataFrame:
     return t.drop(columns="Deflator").rename_axis("Year")
 
 
-def as_they_were(ctx: Context, g: pd.DataFrame) -> pd.DataFrame:
-    """One year's budgets and outturns by authority as it was that year: successors whose figures are their
-    predecessor's shared out by population (flagged apportioned, before a split) are added back into one, so that
-    a split authority counts once before its split."""
-    f = ctx.prepared.flags
-    shared = f[(f["flag"] == "apportioned") & (f["column"] == "*")] if f is not None and len(f) else f
-    unit = {(c, int(y)): r for c, y, r in zip(shared["la_code"], shared["year"], shared["rule"])} if len(shared) else {}
-    keys = [unit.get((c, int(y)), c) for c, y in zip(g["la_code"], g["year"])]
+def as_they_were(g: pd.DataFrame, shared: dict[tuple[str, int], str]) -> pd.DataFrame:
+    """Budgets and outturns by authority as it was that year: successors whose figures are their predecessor's
+    shared out by population (``shared``: :func:`cscbook.contract.apportioned_rows`) are added back into one, so
+    that a split authority counts once before its split."""
+    keys = [shared.get((c, int(y)), c) for c, y in zip(g["la_code"], g["year"])]
     return g.assign(unit=keys).groupby("unit")[BOTH].sum(min_count=1)
 
 
@@ -118,7 +115,7 @@ def authority_table(ctx: Context, year: int) -> pd.DataFrame:
     out["cpp_rate"] = measures.rate(now, "cpp_31mar")
     out["cla_rate_change"] = 100 * (out["cla_rate"] / measures.rate(before.reindex(now.index), "cla_31mar") - 1)
     out["idaci_score"] = now["idaci_score"].astype("float64")
-    out["ofsted_score"] = now["ofsted_overall"].map(OFSTED_SCORE).astype("float64")
+    out["ofsted_score"] = now["ofsted_overall"].map(contract.OFSTED_SCORE).astype("float64")
     return out.dropna(subset=["Overspend (% of budget)"])
 
 

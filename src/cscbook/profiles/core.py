@@ -114,10 +114,7 @@ SHARED_BY_KEY: dict[str, Shared] = {}
 def estimated_rows(flags: pd.DataFrame) -> frozenset:
     """The authority-years a boundary step made by sharing out a predecessor's figures (flagged apportioned
     for the whole row): estimates, drawn as such and left out of bands, ranks and changes."""
-    if flags is None or not len(flags):
-        return frozenset()
-    f = flags[(flags["flag"] == "apportioned") & (flags["column"] == "*")]
-    return frozenset(zip(f["la_code"].astype(str), f["year"].astype(int)))
+    return frozenset(contract.apportioned_rows(flags))
 
 
 @functools.cache

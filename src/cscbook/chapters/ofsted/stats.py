@@ -16,7 +16,7 @@ from cscbook.chapters.context import Context
 from cscbook.contract import OFSTED_SCALE
 
 #: Judgement -> score, 0 (Inadequate) to 3 (Outstanding).
-SCORE = {j: i for i, j in enumerate(OFSTED_SCALE)}
+SCORE = contract.OFSTED_SCORE
 
 
 #: The two groups of the binary scale, worse first.
