@@ -28,8 +28,6 @@ from cscbook.contract import OFSTED_SCALE, PER
 PREVENTATIVE = ["sure_start", "family_support", "young_people"]
 #: Spending other than on safeguarding and children looked after (capital from revenue excluded).
 NON_STATUTORY = [c for c in measures.SOCIAL_CARE if c not in ("safeguarding", "cla")]
-#: Authorities too small for a rate to mean much, left out of the regressions as the studies left them out.
-TINY = contract.TINY
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,7 @@ def per_child(panel: pd.DataFrame, categories: list[str]) -> pd.Series:
 
 def _window(panel: pd.DataFrame, first: int, last: int, exclude_tiny: bool = True) -> pd.DataFrame:
     d = panel[(panel["year"] >= first) & (panel["year"] <= last)]
-    return d[~d["la_code"].isin(TINY)] if exclude_tiny else d
+    return d[~d["la_code"].isin(contract.TINY)] if exclude_tiny else d
 
 
 def _clustered(formula: str, d: pd.DataFrame, term: str) -> tuple[float, float, float]:

@@ -50,10 +50,6 @@ NAO_KEYS = {
 }
 
 
-#: The two very small real authorities (ONS codes).
-REAL_TINY = contract.TINY
-
-
 STATS = ["Minimum", "Lower quartile", "Median", "Upper quartile", "Maximum"]
 
 
@@ -123,7 +119,7 @@ def tiny_codes(ctx: Context) -> list[str]:
     """Codes of the two very small authorities: from the synthetic truth, or the real ones."""
     if ctx.synthetic and ctx.prepared.truth:
         return list(ctx.prepared.truth.get("tiny_authorities", []))
-    return [c for c in REAL_TINY if c in set(ctx.panel["la_code"])]
+    return [c for c in contract.TINY if c in set(ctx.panel["la_code"])]
 
 
 def tiny_table(ctx: Context, cs: pd.DataFrame) -> pd.DataFrame:
