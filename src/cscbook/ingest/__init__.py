@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -106,10 +105,8 @@ def parse_file(path: Path) -> Parsed | str:
 
 def _finance_product(wb: Workbook) -> str | None:
     """The finance product (RA, RO3, RSX) of a workbook, from its first data sheet ('... LA Data ...')."""
-    for name in wb.sheets:
-        if re.search(r"la[ _]data", name, re.I):
-            return finance.detect(wb.sheet(name))
-    return None
+    name = next(filter(finance.DATA_SHEET.search, wb.sheets), None)
+    return None if name is None else finance.detect(wb.sheet(name))
 
 
 def _finance_csv(path: Path, encoding: str) -> Parsed | None:

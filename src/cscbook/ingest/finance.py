@@ -73,6 +73,16 @@ def product_of(title: str) -> str | None:
     return None
 
 
+#: The name of a workbook's data sheets ('RA LA Data 2017-18', 'RO3_LA_Data_2019-20'); the front page and the
+#: drop-down sheet are never read.
+DATA_SHEET = re.compile(r"la[ _]data", re.I)
+
+
+def title_of(grid: pd.DataFrame) -> str:
+    """The sheet's title: the text of its first two rows' first cells."""
+    return " ".join(clean_header(v) for v in grid.iloc[:2, 0] if isinstance(v, str))
+
+
 def header_row(grid: pd.DataFrame) -> int | None:
     """The row that starts 'E-code' among the first 15, or None."""
     for i in range(min(15, len(grid))):
@@ -85,8 +95,7 @@ def detect(grid: pd.DataFrame) -> str | None:
     """The product of a sheet or CSV grid (title in the first rows, an 'E-code' header), or None."""
     if grid.empty or header_row(grid) is None:
         return None
-    title = " ".join(clean_header(v) for v in grid.iloc[:2, 0] if isinstance(v, str))
-    return product_of(title)
+    return product_of(title_of(grid))
 
 
 def column_names(grid: pd.DataFrame, h: int, start: int) -> list[str]:
@@ -127,7 +136,7 @@ def classify(name: str, product: str) -> tuple[str, str] | None:
 
 def read_grid(grid: pd.DataFrame, product: str, where: str) -> tuple[pd.DataFrame, int]:
     """The long table of one sheet or CSV grid, and its year (ending 31 March)."""
-    title = " ".join(clean_header(v) for v in grid.iloc[:2, 0] if isinstance(v, str))
+    title = title_of(grid)
     m = YEAR.search(title)
     if not m:
         raise UserError(where, f"no year in the title {title[:80]!r}", "finance-year")
@@ -186,7 +195,7 @@ def read_workbook(wb: Workbook, product: str) -> Parsed:
     """Every data sheet of a finance workbook (RO3 2013-14 spreads its measures over three sheets; a budget's
     later sheets, capital charges and net total cost, are not net current expenditure and are left out)."""
     parts, years = [], set()
-    for name in wb.sheets:
+    for name in filter(DATA_SHEET.search, wb.sheets):
         grid = wb.sheet(name)
         if detect(grid) != product:
             continue
@@ -230,5 +239,6 @@ def csv_grid(path, encoding: str) -> pd.DataFrame:
 def legacy_encoding(path) -> str:
     """The 8-bit encoding of a CSV export that is not UTF-8: Mac Roman when its apostrophes are Mac Roman's
     (byte 0xD5 between letters, as in 'children\xd5s'; the RA 2023-24 export), else Windows-1252."""
-    raw = open(path, "rb").read(1_000_000)
+    with open(path, "rb") as fh:
+        raw = fh.read(1_000_000)
     return "mac_roman" if re.search(rb"[a-z]\xd5s\b", raw) else "cp1252"
