@@ -32,10 +32,8 @@ def with_codes(fin: pd.DataFrame, recode: dict[str, str]) -> pd.DataFrame:
     to_ons = pairs.drop_duplicates("ecode", keep="last").set_index("ecode")["la_code"]
     out = fin.copy()
     la = out["level"] == "la"
-    out.loc[la, "la_code"] = out.loc[la, "ecode"].map(to_ons)
-    out = out[~la | out["la_code"].notna()]
-    out.loc[out["level"] == "la", "la_code"] = out.loc[out["level"] == "la", "la_code"].replace(recode)
-    return out
+    out.loc[la, "la_code"] = out.loc[la, "ecode"].map(to_ons).replace(recode)
+    return out[~la | out["la_code"].notna()]
 
 
 def choose(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
