@@ -97,7 +97,6 @@ CHART_SERIES = ["referrals", "s47_enquiries", "cpp_31mar", "cin_31mar", "cla_31m
 
 
 def fig_index(ctx: Context, t: dict[str, pd.DataFrame]) -> figures.Figure:
-
     idx = t["index"][CHART_SERIES]
     labels = {**measures.SERIES, **measures.POPULATION}
     fig, ax = plt.subplots(figsize=(8.5, 5))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -45,6 +44,7 @@ from cscbook.chapters.decomposition.tables import (
     robustness_table,
     scope_sentence,
     shares_table,
+    span,
     workforce_sentence,
 )
 
@@ -58,7 +58,7 @@ def results(ctx: Context) -> Results:
     nao = ctx.nao()
     res = fitting.fit(nao)
     res.now = later.now(ctx, res.main.spec)
-    res.now.fig_effects = fig_effects(ctx, SimpleNamespace(main=res.now.effects_fit, spec=res.now.effects_fit.spec))
+    res.now.fig_effects = fig_effects(ctx, res.now)
     ctx, today = nao, ctx  # the rest reproduces the NAO's model
     res.fig_shares = fig_shares(ctx, res)
     res.shares = shares_table(ctx, res)
@@ -198,16 +198,13 @@ def _glue_now(ctx: Context, now: later.Now) -> None:
     ctx.glue("now_s_national", 100 * whole.shares["national"], "{:.0f}%")
     ctx.glue("now_s_spend_vacancy", 100 * whole.shares["spend_vacancy"], "{:.0f}%")
     ctx.glue("now_s_residual", 100 * whole.shares["residual"], "{:.0f}%")
-    yrs = whole.frame["year"]
-    ctx.glue("now_years", f"{contract.year_label(int(yrs.min()))} to {contract.year_label(int(yrs.max()))}")
+    ctx.glue("now_years", span(whole.frame["year"]))
     ctx.glue_figure("fig-decomposition-now", now.fig)
     ctx.glue_table("tbl-decomposition-now", ctx.table(now.table, "now"))
     ctx.glue_figure("fig-decomposition-now-effects", now.fig_effects)
-    yrs = now.effects_fit.frame["year"]
-    ctx.glue("now_effects_years", f"{contract.year_label(int(yrs.min()))} to {contract.year_label(int(yrs.max()))}")
-    ctx.glue_md("now_highlight_text", highlight_sentence(ctx, SimpleNamespace(main=now.effects_fit,
-                spec=now.effects_fit.spec), ctx.highlight_md))  # fmt: skip
-    eff = models.authority_effects(now.effects_fit)
+    ctx.glue("now_effects_years", span(now.main.frame["year"]))
+    ctx.glue_md("now_highlight_text", highlight_sentence(ctx, now, ctx.highlight_md))
+    eff = models.authority_effects(now.main)
     cols = {"la_code": "Code", "la_name": "Authority", "effect": "Effect", "low": "95% low", "high": "95% high"}
     ctx.table(eff.rename(columns=cols), "now_effects", index=False)
 

@@ -13,6 +13,7 @@ import pandas as pd
 from cscbook import contract, reference
 from cscbook.analyse import measures, models
 from cscbook.chapters.context import Context
+from cscbook.chapters.decomposition.tables import span
 from cscbook.chapters.since import NAO_END, Since, absent, last_year, later_context
 from cscbook.present import figures
 
@@ -74,8 +75,12 @@ class Now:
     table: pd.DataFrame
     text: str
     fig: figures.Figure
-    effects_fit: models.Fit  # the fit the authority effects come from (the latest period's)
+    main: models.Fit  # the fit the authority effects come from (the latest period's), as charts.fig_effects reads it
     fig_effects: figures.Figure | None = None  # set by the chapter (charts.fig_effects)
+
+    @property
+    def spec(self) -> models.Spec:
+        return self.main.spec
 
 
 #: The two fits of the chapter's first part.
@@ -127,11 +132,7 @@ def shares_columns(fits: dict) -> pd.DataFrame:
     """One column per fit: its rows, years and each share with its 95% interval."""
     columns = {}
     for name, (f, ci) in fits.items():
-        yrs = f.frame["year"]
-        col = {
-            "Rows": f"{len(f.frame):,}",
-            "Years": f"{contract.year_label(int(yrs.min()))} to {contract.year_label(int(yrs.max()))}",
-        }
+        col = {"Rows": f"{len(f.frame):,}", "Years": span(f.frame["year"])}
         for k in models.COMPONENTS:
             share = f"{100 * f.shares[k]:.0f}"
             col[models.LABELS[k] + " (%)"] = (
@@ -164,10 +165,8 @@ def shares_figure(ctx: Context, fits: dict, nao: dict[str, float]) -> figures.Fi
     ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.4, -0.18), ncol=3)
     f, _ = fits[WHOLE]
     top = max(models.COMPONENTS, key=lambda k: f.shares[k])
-    yrs = f.frame["year"]
     title = (
-        f"{contract.year_label(int(yrs.min()))} to {contract.year_label(int(yrs.max()))}: "
-        f"{models.LABELS[top].lower()} explain the largest share, {100 * f.shares[top]:.0f}%"
+        f"{span(f.frame['year'])}: {models.LABELS[top].lower()} explain the largest share, {100 * f.shares[top]:.0f}%"
     )
     alt = (
         "Dot chart of each share of variance with its 95% interval. "

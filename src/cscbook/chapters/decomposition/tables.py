@@ -134,7 +134,7 @@ def _q(boot: pd.DataFrame, col: str, q: float) -> float:
     return float(boot[col].quantile(q)) if len(boot) else np.nan
 
 
-def _span(years: pd.Series) -> str:
+def span(years: pd.Series) -> str:
     """'2010-11 to 2017-18': the first and last of a fit's years."""
     return f"{contract.year_label(int(years.min()))} to {contract.year_label(int(years.max()))}"
 
@@ -145,12 +145,12 @@ def robustness_table(res: Results) -> pd.DataFrame:
     rows = []
     for name, (f, ci) in fits.items():
         yrs = f.frame["year"]
-        r = {"Specification": name, "Rows": len(f.frame), "Years": _span(yrs)}
+        r = {"Specification": name, "Rows": len(f.frame), "Years": span(yrs)}
         for k in models.COMPONENTS:
             r[models.LABELS[k]] = _with_interval(f.shares[k], ci.loc[k, "low"], ci.loc[k, "high"])
         rows.append(r)
     yrs = res.main.frame["year"]
-    r = {"Specification": OLS_SHAPLEY, "Rows": len(res.main.frame), "Years": _span(yrs)}
+    r = {"Specification": OLS_SHAPLEY, "Rows": len(res.main.frame), "Years": span(yrs)}
     for k in models.COMPONENTS:
         r[models.LABELS[k]] = f"{100 * res.orders.iloc[2][k]:.0f}"
     rows.append(r)

@@ -151,7 +151,7 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue("nao_ends_cpp_rate", ends_sentence(res.nao_dist, "cpp_rate"))
     ctx.glue("nao_ends_spend_pc", ends_sentence(res.nao_dist, "spend_pc"))
     ctx.glue_table(
-        "tbl-variation-nao-distribution", ctx.table(short_labels(res.nao_dist), "nao_distribution", year=ctx.nao().last)
+        "tbl-variation-nao-distribution", ctx.table(short_labels(res.nao_dist), "nao_distribution", year=nao.last)
     )
     chapter.glue_comparison(ctx, "tbl-variation-nao", res.nao, "variation_nao_pass", "variation_nao_rows")
     spend = pd.concat([spend_measures(nao, nao.last), spend_measures(ctx, ctx.last)], ignore_index=True)
