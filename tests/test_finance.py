@@ -155,6 +155,56 @@ def test_lines_that_do_not_add_up_to_their_total_are_flagged():
     assert flags == [("E1", 2018, "outturn_csc", "suspect", "F-LINES")]  # E2's gap is rounding
 
 
+def test_a_total_not_received_is_taken_from_the_later_summary_and_a_gap_keeps_its_reason():
+    """F-LATER: an RO3 total not received in time takes the later RSX release's total, flagged revised. F-RETURN:
+    a cell no return fills stays missing with the publisher's reason. A sum of lines never stands in for an
+    empty total."""
+    late = "not received in time ([x])"
+    rows = pd.DataFrame(
+        [
+            ("A", 2024, "ro3_total_net", np.nan, late),
+            ("A", 2024, "rsx_total_net", 70.0, None),
+            ("B", 2024, "ro3_total_net", np.nan, late),
+            ("B", 2024, "rsx_total_net", np.nan, late),
+            ("B", 2024, "ro3_asylum_net", 3.0, None),  # a line present beside an empty total
+            ("B", 2024, "ro3_other_families_net", 4.0, None),
+            ("C", 2024, "ro3_total_net", 90.0, None),
+            ("C", 2024, "rsx_total_net", 91.0, None),  # RO3 wins where it has the total
+        ],
+        columns=["la_code", "year", "measure", "value", "symbol"],
+    )
+    flags: list = []
+    got = hfin.choose(rows, ["la_code", "year"], flags).set_index(["measure", "la_code"])["value"]
+    assert got[("outturn_csc", "A")] == 70.0 and got[("outturn_csc", "C")] == 90.0
+    assert ("outturn_csc", "B") not in got.index
+    assert ("A", 2024, "outturn_csc", "revised", "F-LATER") in flags
+    assert ("B", 2024, "outturn_csc", "missing", "F-RETURN", late) in flags
+    assert not [f for f in flags if f[0] == "C"]
+
+
+def test_englands_lines_take_the_budget_and_the_outturn_row_by_row():
+    rows = pd.DataFrame(
+        [
+            (2018, "ra_cla_net", 30.0),
+            (2018, "ra_total_net", 80.0),
+            (2018, "ro3_cla_net", 35.0),
+            (2018, "ro3_total_net", 88.0),
+            (2018, "ro3_cla_gross", 99.0),  # gross is not a line of this table
+            (2022, "ra_total_net", 100.0),
+            (2022, "rsx_total_net", 110.0),  # no RO3 that year: the summary's total
+            (2024, "ro3_total_net", 140.0),
+            (2024, "rsx_total_net", 146.0),  # RO3 kept where it exists
+        ],
+        columns=["year", "measure", "value"],
+    ).assign(level="england")
+    t = hfin.england_lines(rows).set_index(["year", "line"])
+    assert list(t.columns) == ["line_name", "budget", "outturn", "outturn_source"]
+    assert t.loc[(2018, "cla"), ["budget", "outturn"]].tolist() == [30.0, 35.0]
+    assert t.loc[(2022, "total"), ["budget", "outturn", "outturn_source"]].tolist() == [100.0, 110.0, "RSX"]
+    assert np.isnan(t.loc[(2024, "total"), "budget"]) and t.loc[(2024, "total"), "outturn"] == 140.0
+    assert list(t.loc[2018].index) == ["cla", "total"]  # the chapter's order: the total last
+
+
 # --- the committed snapshot -----------------------------------------------------------------------------------
 
 
@@ -219,3 +269,24 @@ def test_a_split_authority_counts_once_before_its_split():
     units = as_they_were(g, contract.apportioned_rows(flags))
     assert units.to_dict("index") == {"A": {"budget_csc": 10.0, "outturn_csc": 9.0},
                                       "G-SPLIT": {"budget_csc": 100.0, "outturn_csc": 110.0}}  # fmt: skip
+
+
+def test_englands_lines_add_up_to_englands_totals_in_the_snapshot():
+    """finance_lines.csv: the total line is england.csv's total, and from 2014-15 the lines add up to it."""
+    lines = pd.read_csv(SNAP / "latest" / "finance_lines.csv")
+    e = england()
+    tot = lines[lines["line"] == "total"].set_index("year")
+    budget = e["budget_csc"].reindex(tot.index)
+    assert np.allclose(tot["budget"].dropna(), budget[tot["budget"].notna()], rtol=1e-9)
+    assert np.allclose(tot["outturn"], e["outturn_csc"].reindex(tot.index), rtol=1e-9)
+    later = (
+        lines[(lines["year"] >= 2015) & (lines["line"] != "total")]
+        .groupby("year")[["budget", "outturn"]]
+        .sum(min_count=1)
+    )
+    for col in ("budget", "outturn"):
+        both = later[col].dropna().index.intersection(tot[col].dropna().index)
+        both = [y for y in both if set(lines.loc[lines["year"] == y, "line"]) != {"total"}]
+        assert len(both) >= 6
+        assert np.allclose(later.loc[both, col], tot.loc[both, col], rtol=2e-3), col
+    assert 2024 not in set(lines.loc[lines["budget"].notna(), "year"])  # no England row in RA 2023-24

@@ -161,11 +161,13 @@ def order_panel(panel: pd.DataFrame) -> pd.DataFrame:
 
 
 #: Extra tables a prepared folder carries as CSV when the data give them, written as they are.
-TABLE_EXTRAS = ("lait_overlap", "districts")
+TABLE_EXTRAS = ("lait_overlap", "districts", "finance_lines")
+#: The files of the extra tables a chapter may read (their hashes are part of a chapter's cache key).
+PREPARED_EXTRAS = ("neighbours.csv", *(f"{name}.csv" for name in TABLE_EXTRAS))
 #: Every file a prepared folder may hold (see :func:`write_prepared`; ``stamp.json`` is the build's).
 PREPARED_FILES = {
     "panel.parquet", "panel.csv", "flags.csv", "meta.json", "england.csv", "neighbours.csv", "lait_overlap.csv",
-    "districts.csv", "truth.json", "stamp.json",
+    "districts.csv", "finance_lines.csv", "truth.json", "stamp.json",
 }  # fmt: skip
 
 
@@ -208,13 +210,17 @@ def read_prepared(path: Path) -> Prepared:
 
 
 def _read_extras(prep: Prepared, path: Path) -> None:
-    """DfE's statistical neighbours, the LAIT overlap and the districts (both ways), when the folder has them."""
+    """DfE's statistical neighbours, the LAIT overlap, the districts (both ways) and England's finance lines, when
+    the folder has them."""
     if (path / "neighbours.csv").exists():
         prep.extra["neighbours"] = pd.read_csv(path / "neighbours.csv", dtype={"la_code": str, "neighbour": str})
     if (path / "lait_overlap.csv").exists():
         prep.extra["lait_overlap"] = pd.read_csv(path / "lait_overlap.csv", dtype={"la_code": str, "measure": str})
     if (districts := read_districts(path)) is not None:
         prep.extra["districts"] = districts
+    if (path / "finance_lines.csv").exists():
+        lines = pd.read_csv(path / "finance_lines.csv", dtype={"line": str, "line_name": str, "outturn_source": str})
+        prep.extra["finance_lines"] = lines.fillna({"outturn_source": ""})
 
 
 def read_districts(path: Path) -> pd.DataFrame | None:

@@ -9,7 +9,7 @@ import json
 import platform
 from pathlib import Path
 
-from cscbook import ROOT, params
+from cscbook import ROOT, contract, params
 from cscbook.build.registry import PROFILE_TEMPLATE, Chapter
 from cscbook.fsutil import code_hash, file_sha256, read_json
 
@@ -26,7 +26,7 @@ def environment_hash() -> str:
 
 def data_hash(panel_dir: Path) -> str:
     h = hashlib.sha256()
-    for name in ("panel.parquet", "flags.csv", "meta.json", "truth.json", "neighbours.csv", "lait_overlap.csv"):
+    for name in ("panel.parquet", "flags.csv", "meta.json", "truth.json", "england.csv", *contract.PREPARED_EXTRAS):
         f = panel_dir / name
         if f.exists():
             h.update(file_sha256(f).encode())

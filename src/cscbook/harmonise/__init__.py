@@ -15,7 +15,7 @@ import pandas as pd
 
 from cscbook import contract
 from cscbook.errors import UserError
-from cscbook.harmonise import boundaries, breaks, lait, neighbours, plausibility, population, sources
+from cscbook.harmonise import boundaries, breaks, finance, lait, neighbours, plausibility, population, sources
 from cscbook.harmonise.boundaries import CHANGES, RECODE, RULE_OF, TO_2018, TO_LATEST, Change
 from cscbook.harmonise.flags import contract_columns, flag_missing_cells, flag_table
 from cscbook.harmonise.meta import RULES, SOURCES, meta
@@ -117,6 +117,9 @@ def _extras(result: IngestResult, panel: pd.DataFrame, overlap: list, geography:
     districts = district_table(result.tables.get("ons_lookup"), panel, geography)
     if districts is not None:
         out["districts"] = districts
+    fin = result.tables.get("finance")
+    if fin is not None and (lines := finance.england_lines(fin)) is not None:
+        out["finance_lines"] = lines
     return out
 
 

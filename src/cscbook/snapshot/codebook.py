@@ -61,27 +61,27 @@ COLUMNS: dict[str, tuple[str, str, list[str]]] = {
     "budget_csc": (
         "Revenue Account budget: children's social care, net current expenditure, set before the year",
         POUNDS,
-        ["F-BUDGET", "F-CODES", "F-LINES"],
+        ["F-BUDGET", "F-CODES", "F-LINES", "F-RETURN"],
     ),
     "budget_cla": (
         "Revenue Account budget: children looked after, net current expenditure",
         POUNDS,
-        ["F-BUDGET", "F-CODES"],
+        ["F-BUDGET", "F-CODES", "F-RETURN"],
     ),
     "outturn_csc": (
         "Revenue outturn: children's social care, net current expenditure (gross less sales, fees and other income)",
         POUNDS,
-        ["F-OUTTURN", "F-CODES", "F-LINES"],
+        ["F-OUTTURN", "F-CODES", "F-LINES", "F-LATER", "F-RETURN"],
     ),
     "outturn_csc_gross": (
         "Revenue outturn: children's social care, gross expenditure (employees and running expenses)",
         POUNDS,
-        ["F-OUTTURN", "F-CODES", "F-LINES"],
+        ["F-OUTTURN", "F-CODES", "F-LINES", "F-LATER", "F-RETURN"],
     ),
     "outturn_cla": (
         "Revenue outturn: children looked after, net current expenditure",
         POUNDS,
-        ["F-OUTTURN", "F-CODES"],
+        ["F-OUTTURN", "F-CODES", "F-RETURN"],
     ),
     "spend_cera": ("Section 251: capital expenditure from revenue", POUNDS, [*SPEND_RULES, "S-S251-LAIT"]),
     "spend_total_excl_cera": ("Section 251: children's services total, excluding CERA", POUNDS, SPEND_RULES),

@@ -32,7 +32,7 @@ FOOTPRINTS = contract.GEOGRAPHIES
 OWNED = {"2018", "latest", "codebook.csv", "README.md"}
 FILES = (
     "panel.csv", "flags.csv", "england.csv", "meta.json", "ofsted.csv", "neighbours.csv", "lait_overlap.csv",
-    "districts.csv",
+    "districts.csv", "finance_lines.csv",
 )  # fmt: skip
 OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 ATTRIBUTION = (
@@ -181,7 +181,9 @@ def readme(root: Path, edition: str) -> str:
         "neighbours were read, `lait_overlap.csv` (the section 251 lines in the years both Table A1 and",
         "LAIT give them, both ways, so that the change of source can be checked), `districts.csv` (the",
         "district councils in each authority, from ONS's lower-to-upper tier lookup, on the footprint's",
-        "codes) and `meta.json` (sources, rules, deflator, input files and hashes).",
+        "codes), `finance_lines.csv` (England's children's social care budget and outturn line by line, net",
+        "current expenditure in pounds, from MHCLG's England rows) and `meta.json` (sources, rules, deflator,",
+        "input files and hashes).",
         "",
         "## Licence and attribution",
         "",
