@@ -252,7 +252,7 @@ def test_product_titles():
 def test_a_split_authority_counts_once_before_its_split():
     """Successors whose figures are their predecessor's shared out count as the one authority they then were."""
     from cscbook import contract
-    from cscbook.chapters.budgets import as_they_were
+    from cscbook.chapters.budgets.tables import as_they_were
 
     flags = pd.DataFrame(
         [("N1", 2020, "*", "apportioned", "G-SPLIT"), ("N2", 2020, "*", "apportioned", "G-SPLIT")],

@@ -263,16 +263,12 @@ def test_built_chapters_keep_table_formatting_and_downloads(built_book):
     assert "demand_counts.csv" in article and "_downloads" in article
 
 
-#: Chapters whose figures synthetic England cannot draw (it models no budgets): each says so in their place.
-SYNTHETIC_WITHOUT_FIGURES = {"budgets"}
-
-
 def test_built_chapters_are_accessible(built_book):
     build_dir = built_book
     for c in CHAPTERS:
         article = _article(build_dir / "html", c)
         imgs = re.findall(r"<img\b[^>]*>", article)
-        assert imgs or c in SYNTHETIC_WITHOUT_FIGURES, c
+        assert imgs, c
         for img in imgs:
             alt = re.search(r'\balt="([^"]*)"', img)
             assert alt and len(html.unescape(alt.group(1)).split()) >= 8, (c, img[:120])

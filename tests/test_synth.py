@@ -174,3 +174,22 @@ def test_extends_forward_to_new_years():
     nat = measures.national(prep.panel, ["cpp_31mar"])
     assert nat.loc[2018, "cpp_31mar"] == pytest.approx(reference.value("cpp_2018"), rel=0.01)
     assert sum(prep.truth["cpp_model"]["shares"].values()) == pytest.approx(1.0)
+
+
+def test_budgets_have_a_known_relation_to_demand_that_the_chapter_finds(england):
+    """The overspend (% of budget) is made from the change in the looked-after rate and noise alone: the budgets
+    chapter's test finds that factor, positive with an interval above zero, and its mean is the truth's."""
+    from cscbook.chapters import budgets
+    from cscbook.chapters import context as chapter
+
+    truth = england.truth["overspend"]
+    p = england.panel
+    pct = 100 * (p["outturn_csc"] / p["budget_csc"] - 1)
+    assert pct.mean() == pytest.approx(truth["mean_pct"], abs=0.5)
+    assert (p["outturn_csc_gross"] > p["outturn_csc"]).all() and (p["budget_cla"] < p["budget_csc"]).all()
+    ctx = chapter.load("budgets", {"data": "synthetic", "seed": 2019})
+    assoc = budgets.associations(budgets.authority_table(ctx, 2018))
+    row = assoc.loc[budgets.FACTORS["cla_rate_change"]]
+    assert row["95% CI low"] > 0.3
+    words = budgets.truth_words(ctx, assoc)
+    assert "finds it" in words and str(truth["per_sd_of_cla_rate_change"])[0] in words

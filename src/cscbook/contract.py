@@ -88,7 +88,7 @@ CONTEXT = [
 ]
 
 #: Flows and money the synthetic generator does not model (its panel carries them as missing, flagged).
-NOT_SYNTHESISED = ["cpp_starts", "cla_starts", "cla_starts_16plus", *FINANCE]
+NOT_SYNTHESISED = ["cpp_starts", "cla_starts", "cla_starts_16plus"]
 
 COLUMNS = IDENTITY + COUNTS + SPEND + FINANCE + CONTEXT
 NUMERIC = COUNTS + SPEND + FINANCE + ["deflator", "childrens_centres", "idaci_score", "imd_score", "sw_vacancy_rate"]

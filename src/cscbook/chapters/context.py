@@ -251,7 +251,7 @@ def dfe_years(df: pd.DataFrame) -> pd.DataFrame:
 def styled_table(df: pd.DataFrame, caption: str = "", index: bool = True):
     """A table as the book shows it: whole numbers and money without decimals, others to one decimal place,
     thousands separated, numbers right-aligned, a named index as the first column (no extra header row),
-    and years in headers that never break at their hyphen. Text from the data (an authority's name above
+    and years in headers and cells that never break at their hyphen. Text from the data (an authority's name above
     all) is HTML-escaped first, so that it shows as text whatever it holds and whatever formats follow."""
     from pandas.io.formats.style import Styler
 
@@ -259,6 +259,9 @@ def styled_table(df: pd.DataFrame, caption: str = "", index: bool = True):
         df, index = df.reset_index(), False
     df = as_text_html(df)
     df.columns = [YEAR_IN_TEXT.sub("\\1\u2011\\2", str(c)) if isinstance(c, str) else c for c in df.columns]
+    for i in range(df.shape[1]):  # a cell that is a year ('2010-11') never breaks either
+        if pd.api.types.is_object_dtype(df.iloc[:, i]):
+            df.isetitem(i, df.iloc[:, i].map(lambda v: YEAR_ALONE.sub("\\1\u2011\\2", v) if isinstance(v, str) else v))
     styled = Styler(df, cell_ids=False)
     if not index:
         styled = styled.hide(axis="index")
@@ -284,6 +287,8 @@ def styled_table(df: pd.DataFrame, caption: str = "", index: bool = True):
 
 #: A year as DfE writes it ('2017-18'), in a header.
 YEAR_IN_TEXT = re.compile(r"\b(\d{4})-(\d{2})\b")
+#: A cell that is a year and nothing else.
+YEAR_ALONE = re.compile(r"^(\d{4})-(\d{2})$")
 #: A number shown as a negative zero ('-0', '−0.0%'), in a table's cell.
 NEGATIVE_ZERO = re.compile(r">\s*[-\u2212](0(?:[.,]0+)?)(\s*%?)\s*<")
 

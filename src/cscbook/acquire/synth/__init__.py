@@ -15,7 +15,8 @@ are exactly the NAO's 44 / 15 / 10 / 6 / 25. The true parameters are returned wi
 
 One module per part, called by :func:`generate` in this order (they share one random stream):
 ``places`` (authorities, populations, deprivation), ``spending`` (section 251), ``cpp_model``,
-``activity`` (the other counts and children's centres), ``ofsted`` and ``assemble`` (the panel);
+``activity`` (the other counts and children's centres), ``ofsted``, ``finance`` (budgets and outturn, from
+their own random stream) and ``assemble`` (the panel);
 ``calibration`` holds the stated assumptions and the national paths.
 """
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from cscbook import contract
-from cscbook.acquire.synth import activity, assemble, cpp_model, ofsted, places, spending
+from cscbook.acquire.synth import activity, assemble, cpp_model, finance, ofsted, places, spending
 from cscbook.acquire.synth.calibration import ASSUMED, SUPPRESS_BELOW
 from cscbook.acquire.synth.cpp_model import TRUE_SHARES
 from cscbook.acquire.synth.places import REGION_CODE, REGION_COUNTS, REGION_DEPRIVATION, TINY, Authority, authorities
@@ -77,10 +78,14 @@ def generate(seed: int = 2019, years: tuple[int, int] = (2011, 2018)) -> contrac
     ofsted.pin_good_range(judgements, spend_cats, yrs, pop, tiny)
     centres = activity.childrens_centres(rng, pop, yrs)
 
+    money, truth_money = finance.budgets(seed, spend_cats, counts["cla_31mar"], pop)
     panel, flags = assemble.panel_and_flags(las, yrs, pop, counts, spend_cats, idaci, imd, vac, judgements, centres)
+    for k, v in money.items():
+        panel[k] = v.ravel()
     deflator = (1 + DEFLATOR_GROWTH) ** (yrs - 2018)
     panel["deflator"] = np.tile(deflator, N)
     truth = _truth(seed, yrs, las, truth_cpp, prev_path)
+    truth["overspend"] = truth_money
     # each regular authority's own effect on the log CPP rate, which the decomposition's random intercepts estimate
     truth["authority_effects"] = {a.code: round(float(x), 6) for a, x, r in zip(las, a_latent, reg) if r}
     return contract.Prepared(panel=panel, flags=flags, meta=_meta(seed, yrs, len(panel)), truth=truth)

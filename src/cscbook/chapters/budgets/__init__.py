@@ -2,7 +2,8 @@
 outturn (RO3; RSX for 2021-22) by year, nominal and real; how many authorities spend more than they budgeted and
 by how much; whether those that overspend are those with the most demand; and the NAO's money figures of 2019.
 
-``results(ctx)`` computes every number, table and figure; ``glue_all(ctx, res)`` glues them.
+``results(ctx)`` computes every number, table and figure; ``glue_all(ctx, res)`` glues them. The tables and the
+test are in ``tables``, England by line in ``lines``, the NAO's figures in ``nao``.
 """
 
 from __future__ import annotations
@@ -15,213 +16,26 @@ import pandas as pd
 
 from cscbook import contract, reference
 from cscbook.analyse import measures
-from cscbook.analyse.stats import spearman_ci
 from cscbook.chapters import context as chapter
-from cscbook.chapters.context import Context
+from cscbook.chapters.budgets.lines import NO_LINES, fig_lines, glue_lines, lines_table
+from cscbook.chapters.budgets.nao import definitions, nao_rows
+from cscbook.chapters.budgets.tables import (
+    FACTORS,
+    SHOWN,
+    association_words,
+    associations,
+    authority_table,
+    budget_gaps,
+    by_year,
+    chapter_england,
+    compared_years,
+)
+from cscbook.chapters.context import Context, dfe_years, styled_table
 from cscbook.chapters.since_figures import NAO_END, mark_years, year_axis
 from cscbook.present import figures
 
 #: What the chapter's notebook calls.
 __all__ = ["Results", "glue_all", "results"]
-
-#: An authority-year is compared only where both its budget and its outturn are published.
-BOTH = ["budget_csc", "outturn_csc"]
-#: A year is shown in the comparison when at least this many authorities have both.
-MIN_MATCHED = 100
-#: The authority factors an overspend is set against: (column of ``authority_table``, words).
-FACTORS = {
-    "cla_rate": "looked-after children per 10,000",
-    "cpp_rate": "child protection plans per 10,000",
-    "cla_rate_change": "change in the looked-after rate over the three years before (%)",
-    "idaci_score": "deprivation (IDACI score)",
-    "ofsted_score": "Ofsted judgement (0 Inadequate to 3 Outstanding)",
-}
-
-
-def by_year(ctx: Context) -> pd.DataFrame:
-    """England by year: the budget and the outturn as England's published rows give them (sums over the
-    authorities where a year has none), and the authorities with both: how many, how many spent more than their
-    budget, and the overspend summed over them (£)."""
-    v = ctx.view
-    eng = None if ctx.p.region else chapter_england(ctx)
-    shared = contract.apportioned_rows(ctx.prepared.flags)
-    rows = []
-    for year, g in v.groupby("year"):
-        both = as_they_were(g, shared).dropna(subset=BOTH)
-        over = both["outturn_csc"] - both["budget_csc"]
-        row = {
-            "year": int(year),
-            "Budget (£m)": _england(eng, g, "budget_csc", year),
-            "Outturn (£m)": _england(eng, g, "outturn_csc", year),
-            "Authorities with both": len(both),
-            "Over budget": int((over > 0).sum()),
-            "Over budget (%)": 100 * (over > 0).mean() if len(both) else np.nan,
-            "Overspend, sum of excesses (£m)": over[over > 0].sum() / 1e6 if len(both) else np.nan,
-            "Outturn less budget, net (£m)": over.sum() / 1e6 if len(both) else np.nan,
-            "Deflator": g["deflator"].mean(),
-        }
-        rows.append(row)
-    t = pd.DataFrame(rows).set_index("year")
-    small = t["Authorities with both"] < MIN_MATCHED
-    t.loc[
-        small, ["Over budget", "Over budget (%)", "Overspend, sum of excesses (£m)", "Outturn less budget, net (£m)"]
-    ] = np.nan
-    t["Budget, real (£m)"] = t["Budget (£m)"] / t["Deflator"]
-    t["Outturn, real (£m)"] = t["Outturn (£m)"] / t["Deflator"]
-    return t.drop(columns="Deflator").rename_axis("Year")
-
-
-def as_they_were(g: pd.DataFrame, shared: dict[tuple[str, int], str]) -> pd.DataFrame:
-    """Budgets and outturns by authority as it was that year: successors whose figures are their predecessor's
-    shared out by population (``shared``: :func:`cscbook.contract.apportioned_rows`) are added back into one, so
-    that a split authority counts once before its split."""
-    keys = [shared.get((c, int(y)), c) for c, y in zip(g["la_code"], g["year"])]
-    return g.assign(unit=keys).groupby("unit")[BOTH].sum(min_count=1)
-
-
-def chapter_england(ctx: Context) -> pd.DataFrame | None:
-    eng = ctx.prepared.england
-    if eng is None or not len(eng) or "budget_csc" not in eng:
-        return None
-    return eng.set_index(eng["year"].astype("int64"))
-
-
-def _england(eng: pd.DataFrame | None, g: pd.DataFrame, col: str, year: int) -> float:
-    """England's published figure (£m), or the sum over the authorities that have one when England's row is
-    absent."""
-    if eng is not None and year in eng.index and pd.notna(eng.loc[year, col]):
-        return float(eng.loc[year, col]) / 1e6
-    s = g[col].sum(min_count=1)
-    return float(s) / 1e6 if pd.notna(s) else np.nan
-
-
-def compared_years(t: pd.DataFrame) -> list[int]:
-    return [int(y) for y in t.index[t["Authorities with both"] >= MIN_MATCHED]]
-
-
-def authority_table(ctx: Context, year: int) -> pd.DataFrame:
-    """Each authority's budget, outturn and overspend (£ and % of budget) in ``year``, beside its demand,
-    deprivation and Ofsted judgement."""
-    v = ctx.view
-    now = v[v["year"] == year].set_index("la_code")
-    before = v[v["year"] == year - 3].set_index("la_code")
-    out = pd.DataFrame(index=now.index)
-    out["Authority"] = now["la_name"]
-    out["Budget (£m)"] = now["budget_csc"] / 1e6
-    out["Outturn (£m)"] = now["outturn_csc"] / 1e6
-    out["Overspend (£m)"] = out["Outturn (£m)"] - out["Budget (£m)"]
-    out["Overspend (% of budget)"] = 100 * out["Overspend (£m)"] / out["Budget (£m)"]
-    out["cla_rate"] = measures.rate(now, "cla_31mar")
-    out["cpp_rate"] = measures.rate(now, "cpp_31mar")
-    out["cla_rate_change"] = 100 * (out["cla_rate"] / measures.rate(before.reindex(now.index), "cla_31mar") - 1)
-    out["idaci_score"] = now["idaci_score"].astype("float64")
-    out["ofsted_score"] = now["ofsted_overall"].map(contract.OFSTED_SCORE).astype("float64")
-    return out.dropna(subset=["Overspend (% of budget)"])
-
-
-def associations(auth: pd.DataFrame) -> pd.DataFrame:
-    """Spearman's correlation of the overspend (% of budget) with each factor, with its 95% interval."""
-    rows = []
-    for col, words in FACTORS.items():
-        sp = spearman_ci(auth["Overspend (% of budget)"], auth[col])
-        rows.append({"Factor": words, "Authorities": sp["n"], "Spearman rho": sp["rho"], "95% CI low": sp["lo"],
-                     "95% CI high": sp["hi"], "p": sp["p"]})  # fmt: skip
-    return pd.DataFrame(rows).set_index("Factor")
-
-
-def association_words(assoc: pd.DataFrame) -> str:
-    clear = assoc[(assoc["95% CI low"] > 0) | (assoc["95% CI high"] < 0)]
-    if clear.empty:
-        return "none of the factors goes clearly with the overspend: every interval includes zero"
-    parts = [
-        f"{f} ({r['Spearman rho']:+.2f}, 95% interval {r['95% CI low']:+.2f} to {r['95% CI high']:+.2f})"
-        for f, r in clear.iterrows()
-    ]
-    return "the overspend goes with " + measures.and_list(parts) + "; the other intervals include zero"
-
-
-# --- the NAO's figures ------------------------------------------------------------------------------------------
-
-
-def nao_rows(nao: Context) -> list[dict]:
-    """The NAO's money figures beside ours on the definition its words name: England's Revenue Account budget
-    rows, the outturn's net current expenditure, and for the overspend each authority's RO3 net current
-    expenditure against its budget, over budget by any amount, on the 152 authorities of 2017-18."""
-    eng = chapter_england(nao)
-    if eng is None or nao.p.region:
-        why = "the chapter is restricted to a region" if nao.p.region else "these data have no finance returns"
-        keys = ["budget_2018", "budget_2019", "cla_budget_2019", "cla_budget_rise", "cla_budget_rise_pct",
-                "spend_total_2018", "overspend_share_2018", "overspend_total_2018"]  # fmt: skip
-        return [{"key": k, "ours": None, "reason": why} for k in keys]
-    b18, b19 = eng.loc[2018, "budget_cla"], eng.loc[2019, "budget_cla"]
-    both = overspend_2018(nao, "outturn_csc")
-    eng_rows = "England's rows as published (they include shire districts' and other bodies' small amounts)"
-    return [
-        {"key": "budget_2018", "ours": eng.loc[2018, "budget_csc"], "reason": eng_rows},
-        {"key": "budget_2019", "ours": eng.loc[2019, "budget_csc"], "reason": eng_rows},
-        {"key": "cla_budget_2019", "ours": b19, "reason": eng_rows},
-        {"key": "cla_budget_rise", "ours": b19 - b18, "reason": eng_rows},
-        {"key": "cla_budget_rise_pct", "ours": 100 * (b19 / b18 - 1), "reason": eng_rows},
-        {
-            "key": "spend_total_2018",
-            "ours": eng.loc[2018, "outturn_csc"],
-            "reason": "RO3 net current expenditure, England's row (the revised outturn)",
-        },  # fmt: skip
-        {
-            "key": "overspend_share_2018",
-            "ours": 100 * both["share"],
-            "reason": f"{both['over']} of {both['n']} authorities: RO3 net current expenditure (revised) above the RA budget",
-        },  # fmt: skip
-        {
-            "key": "overspend_total_2018",
-            "ours": both["excess"],
-            "reason": "the excesses of the authorities over budget, summed; the folder has the revised outturn only",
-        },  # fmt: skip
-    ]
-
-
-def overspend_2018(nao: Context, outturn: str, margin: float = 0.0, exclude: tuple = ()) -> dict:
-    """How many authorities of the NAO's year spent more than ``margin`` (a share of the budget) above it, and by
-    how much together (£), with ``outturn`` as the outturn column."""
-    y = nao.view[(nao.view["year"] == NAO_END) & ~nao.view["la_code"].isin(exclude)].dropna(
-        subset=["budget_csc", outturn]
-    )
-    over = y[outturn] - y["budget_csc"]
-    hit = over > margin * y["budget_csc"]
-    return {"n": len(y), "over": int(hit.sum()), "share": float(hit.mean()), "excess": float(over[over > 0].sum())}
-
-
-def definitions(nao: Context) -> pd.DataFrame:
-    """The overspend's definitions the data allow, each with its share and total: an exploration written after
-    the scored definition failed, never a replacement for it."""
-    tiny = [c for c in contract.TINY if c in set(nao.view["la_code"])]
-    tried = [
-        ("RO3 net current expenditure above the RA budget, any amount (scored)", "outturn_csc", 0.0, ()),
-        ("RO3 gross expenditure above the RA budget, any amount", "outturn_csc_gross", 0.0, ()),
-        ("RO3 net above the budget by more than 1% of it", "outturn_csc", 0.01, ()),
-        (
-            "RO3 net above the budget, without the City of London and the Isles of Scilly",
-            "outturn_csc",
-            0.0,
-            tuple(tiny),
-        ),
-    ]
-    rows = []
-    for words, col, margin, exclude in tried:
-        r = overspend_2018(nao, col, margin, exclude)
-        rows.append({"Definition": words, "Authorities": r["n"], "Over budget": r["over"],
-                     "Share over budget (%)": 100 * r["share"], "Sum of excesses (£m)": r["excess"] / 1e6})  # fmt: skip
-    t = pd.DataFrame(rows)
-    t["Share within the NAO's rounding"] = np.where(
-        (t["Share over budget (%)"] - reference.value("overspend_share_2018")).abs() <= 0.5, "yes", "no"
-    )
-    t["Total within the NAO's rounding"] = np.where(
-        (t["Sum of excesses (£m)"] * 1e6 - reference.value("overspend_total_2018")).abs() <= 5e5, "yes", "no"
-    )
-    return t.set_index("Definition")
-
-
-# --- figures ----------------------------------------------------------------------------------------------------
 
 
 def fig_england(ctx: Context, t: pd.DataFrame) -> figures.Figure:
@@ -245,17 +59,19 @@ def fig_england(ctx: Context, t: pd.DataFrame) -> figures.Figure:
         f"In {contract.year_label(int(last))} {ctx.scope}'s outturn was £{gap / 1e3:,.2f}bn above its budget "
         f"(£{t.loc[last, 'Outturn (£m)'] / 1e3:,.1f}bn against £{t.loc[last, 'Budget (£m)'] / 1e3:,.1f}bn)"
     )
-    missing = [contract.year_label(int(y)) for y in t.index[t["Budget (£m)"].isna()]]
+    no_file, no_row = budget_gaps(t)
     alt = (
         "Two line charts of children's social care budget and outturn by year, nominal and real. "
         + "; ".join(
             f"{contract.year_label(int(y))}: budget "
-            + (f"£{r['Budget (£m)'] / 1e3:.2f}bn" if pd.notna(r["Budget (£m)"]) else "none published")
+            + (f"£{r['Budget (£m)'] / 1e3:.2f}bn" if pd.notna(r["Budget (£m)"]) else "none")
             + f", outturn £{r['Outturn (£m)'] / 1e3:.2f}bn"
             for y, r in t.iterrows()
             if pd.notna(r["Outturn (£m)"])
         )
-        + (f". No budget file for {measures.and_list(missing)}." if missing else "")
+        + (f". No budget file for {measures.and_list(no_file)}" if no_file else "")
+        + (f". No England row in the budget file for {measures.and_list(no_row)}" if no_row else "")
+        + "."
     )
     data = t[["Budget (£m)", "Outturn (£m)", "Budget, real (£m)", "Outturn, real (£m)"]]
     return figures.finish(fig, title, alt, ctx.source, data=data.rename(index=contract.year_label).rename_axis("Year"))
@@ -297,9 +113,6 @@ def fig_overspend(ctx: Context, t: pd.DataFrame, pct: pd.DataFrame) -> figures.F
     return figures.finish(fig, title, alt, ctx.source)
 
 
-# --- everything the chapter shows -------------------------------------------------------------------------------
-
-
 @dataclass
 class Results:
     """Every number, table and figure the chapter shows, computed once."""
@@ -314,6 +127,8 @@ class Results:
     definitions: pd.DataFrame | None
     fig_england: figures.Figure | str
     fig_overspend: figures.Figure | str
+    lines: pd.DataFrame | None = None  # England by line, the years of today's lines
+    fig_lines: figures.Figure | str = ""
 
 
 ABSENT = "These data have no finance returns: synthetic England does not model budgets or outturn."
@@ -327,6 +142,7 @@ def results(ctx: Context) -> Results:
         empty = pd.DataFrame()
         return Results(t, [], None, empty, empty, empty, chapter.nao_comparison(nao_rows(nao)), None, ABSENT, ABSENT)
     latest = max(years)
+    lines = lines_table(ctx)
     pct = pd.concat([authority_table(ctx, y).assign(year=y) for y in years]).reset_index()
     auth = authority_table(ctx, latest)
     return Results(
@@ -340,6 +156,8 @@ def results(ctx: Context) -> Results:
         definitions=definitions(nao) if chapter_england(nao) is not None else None,
         fig_england=fig_england(ctx, t),
         fig_overspend=fig_overspend(ctx, t, pct),
+        lines=lines,
+        fig_lines=fig_lines(ctx, lines) if lines is not None else NO_LINES,
     )
 
 
@@ -349,12 +167,14 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue("first", contract.year_label(ctx.first))
     ctx.glue("last", contract.year_label(ctx.last))
     ctx.glue_figure("fig-budgets-england", res.fig_england)
-    shown = t.drop(columns=["Budget, real (£m)", "Outturn, real (£m)"])
-    ctx.glue_table("tbl-budgets-england", ctx.table(shown, "england"))
+    ctx.table(t.drop(columns=["Budget, real (£m)", "Outturn, real (£m)"]), "england")
+    shown = t[list(SHOWN)].rename(columns=SHOWN)
+    ctx.glue_table("tbl-budgets-england", styled_table(dfe_years(shown)).set_uuid("budgets_england"))
     ctx.table(t, "england_with_real")
     ctx.glue_figure("fig-budgets-overspend", res.fig_overspend)
-    no_budget = [contract.year_label(int(y)) for y in t.index[t["Budget (£m)"].isna() & t["Outturn (£m)"].notna()]]
-    ctx.glue("no_budget_years", measures.and_list(no_budget) if no_budget else "none")
+    ctx.glue("gaps_text", gaps_words(ctx, t))
+    ctx.glue("prices", contract.year_label(ctx.last))
+    glue_lines(ctx, res.lines, res.fig_lines)
     if res.latest is None:
         ctx.glue("latest", ABSENT)
         ctx.glue("latest_over", ABSENT)
@@ -364,6 +184,7 @@ def glue_all(ctx: Context, res: Results) -> None:
         ctx.glue("latest_net", ABSENT)
         ctx.glue("ends", ABSENT)
         ctx.glue("assoc_text", ABSENT)
+        ctx.glue("truth_text", "")
         ctx.glue("held_text", ABSENT)
         ctx.glue("money_now", ABSENT)
         ctx.glue("n_definitions", 0)
@@ -382,6 +203,7 @@ def glue_all(ctx: Context, res: Results) -> None:
         ctx.glue("latest_net", t.loc[y, "Outturn less budget, net (£m)"], "£{:,.0f}m")
         ctx.glue("ends", ends_words(res.auth))
         ctx.glue("assoc_text", association_words(res.assoc))
+        ctx.glue("truth_text", truth_words(ctx, res.assoc))
         ctx.glue_md("highlight_text", highlight_words(ctx, res))
         ctx.glue_table("tbl-budgets-factors", ctx.table(res.assoc, "factors").format(precision=2))
         cols = ["Authority", "Budget (£m)", "Outturn (£m)", "Overspend (£m)", "Overspend (% of budget)", *FACTORS]
@@ -397,7 +219,9 @@ def glue_all(ctx: Context, res: Results) -> None:
             ctx.glue_table("tbl-budgets-definitions", ctx.table(res.definitions, "definitions").format(precision=1))
             ctx.glue("n_definitions", len(res.definitions))
         else:
-            ctx.glue_table("tbl-budgets-definitions", ABSENT)
+            why = "The overspend's definitions are tried on MHCLG's returns only (these data have none)."
+            ctx.glue_table("tbl-budgets-definitions", why)
+            ctx.table(pd.DataFrame({"Note": [why]}), "definitions", index=False)
             ctx.glue("n_definitions", 0)
     ctx.glue("nao_budget_2018", reference.value("budget_2018") / 1e9, "£{:.1f} billion")
     ctx.glue("nao_budget_2019", reference.value("budget_2019") / 1e9, "£{:.1f} billion")
@@ -407,6 +231,41 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue("nao_over_share", reference.value("overspend_share_2018"), "{:.0f}%")
     ctx.glue("nao_over_total", reference.value("overspend_total_2018") / 1e6, "£{:,.0f}m")
     chapter.glue_comparison(ctx, "tbl-budgets-nao", res.nao, "budgets_nao_pass", "budgets_nao_rows")
+
+
+def gaps_words(ctx: Context, t: pd.DataFrame) -> str:
+    """The years without England's budget, and why: no file, or a file without an England row."""
+    no_file, no_row = budget_gaps(t)
+    words = []
+    if no_file:
+        words.append(
+            f"No budget file is published here for {measures.and_list(no_file)}: those years are gaps, not zeros."
+        )
+    if no_row:
+        unreturned = ctx.view[ctx.view["year"].map(contract.year_label).isin(no_row)]["budget_csc"].isna().sum()
+        words.append(
+            f"The budget file for {measures.and_list(no_row)} has no England row, and {unreturned} of the authorities' "
+            "returns were not received, so England's budget is a gap there too; the authorities that made both "
+            "returns are still compared, in the table's last columns."
+        )
+    return " ".join(words)
+
+
+def truth_words(ctx: Context, assoc: pd.DataFrame) -> str:
+    """On synthetic England, the relation the budgets were made with, and whether the test above finds it; on real
+    data, nothing."""
+    truth = (ctx.prepared.truth or {}).get("overspend")
+    if not truth:
+        return ""
+    row = assoc.loc[FACTORS["cla_rate_change"]]
+    found = row["95% CI low"] > 0
+    return (
+        f"Synthetic England's budgets were made so that the overspend rises by {truth['per_sd_of_cla_rate_change']:g} "
+        f"percentage points of the budget for each standard deviation of the {truth['driver']}, with nothing else "
+        f"behind it but noise (sd {truth['noise_sd_pct']:g} points). The test "
+        + ("finds it" if found else "misses it")
+        + f": rho {row['Spearman rho']:+.2f} ({row['95% CI low']:+.2f} to {row['95% CI high']:+.2f})."
+    )
 
 
 def ends_words(auth: pd.DataFrame) -> str:
