@@ -290,3 +290,18 @@ def test_englands_lines_add_up_to_englands_totals_in_the_snapshot():
         assert len(both) >= 6
         assert np.allclose(later.loc[both, col], tot.loc[both, col], rtol=2e-3), col
     assert 2024 not in set(lines.loc[lines["budget"].notna(), "year"])  # no England row in RA 2023-24
+
+
+def test_the_authorities_add_up_to_englands_row_in_every_year_all_returned():
+    """England's rows include shire districts' and other bodies' small amounts: in a year every authority made
+    its return, the authorities' sum is within 0.1% of England's row, for the budget and the outturn."""
+    p = pd.read_csv(SNAP / "2018" / "panel.csv")
+    e = pd.read_csv(SNAP / "2018" / "england.csv").set_index("year")
+    checked = 0
+    for col in ("budget_csc", "outturn_csc", "budget_cla", "outturn_cla"):
+        for year, g in p.groupby("year"):
+            if g[col].isna().any() or pd.isna(e[col].get(year)):
+                continue
+            assert g[col].sum() == pytest.approx(e.loc[year, col], rel=1e-3), (col, year)
+            checked += 1
+    assert checked >= 25
