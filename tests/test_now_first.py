@@ -108,3 +108,26 @@ def test_variation_headlines_are_percentile_ratios_and_the_nao_ranges_use_its_au
     nao = pd.read_csv(official_run / "variation" / "variation_nao_distribution.csv", index_col=0)
     assert nao["Authorities"].max() == 152  # the authorities of 2017-18
     assert dist["Authorities"].max() == 153  # today's
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_no_computed_text_on_the_official_statistics_says_n_a_or_minus_zero(official_run, chapter):
+    """Every glued sentence, number and table, and the chapter's own text, as the official build shows them: no
+    'n/a' in running text, no negative zero, no e-notation (a section for synthetic England only is left out)."""
+    from cscbook.site import prose
+
+    nb = json.loads((official_run / chapter / f"{chapter}.ipynb").read_text())
+    parts = ["<p>" + "".join(c["source"]) + "</p>" for c in nb["cells"] if c["cell_type"] == "markdown"]
+    shown = set(re.findall(r"\{glue(?::\w+)?\}`([^`:]+)|```\{(?:glue:\w+|glued-table|glue)\} (\S+)", "".join(parts)))
+    shown = {a or b for a, b in shown}
+    for name, out in glued(nb).items():
+        if name not in shown:
+            continue
+        kinds = {k.rsplit("/", 2)[-2] + "/" + k.rsplit("/", 1)[-1]: v for k, v in out.items()}
+        for kind in ("text/html", "text/markdown", "text/plain"):
+            if kind in kinds:
+                text = "".join(kinds[kind])
+                parts.append(text if kind == "text/html" else f"<p>{text}</p>")
+                break
+    assert prose.faults("\n".join(parts)) == []

@@ -57,4 +57,4 @@ def test_spread_and_ofsted_reach_the_last_year(official):
 def test_synthetic_england_says_the_later_years_need_the_official_statistics(england):
     for chapter, fn in (("demand", since.demand), ("variation", since.variation), ("ofsted", since.ofsted)):
         s = fn(make_ctx(chapter, england))
-        assert s.table == since.ABSENT and s.last == "n/a"
+        assert s.table == since.ABSENT and s.last == since.NO_LATER

@@ -72,11 +72,28 @@ def execute(
                 f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}; executed copy kept at {failed}",
                 "a chapter notebook must run without errors",
             ) from None
+        keep_cells_for(out_nb, synthetic=p.data == "synthetic")
         seconds = round(time.perf_counter() - started, 2)
         (tmp / "cache.json").write_text(
             json.dumps({"key": key, "params": p.model_dump(exclude=params.INTERNAL), "seconds": seconds})
         )
     return True
+
+
+#: Cell tags for text that speaks of one kind of data only: a section with nothing to say on the other kind is left
+#: out of the executed notebook (a synthetic England's known truth, say, on the official statistics).
+ONLY = {"only-synthetic": True, "only-official": False}
+
+
+def keep_cells_for(notebook: Path, synthetic: bool) -> None:
+    """Drop from an executed ``notebook`` the cells tagged for the other kind of data (see :data:`ONLY`)."""
+    nb = json.loads(notebook.read_text())
+    keep = [
+        c for c in nb["cells"] if all(ONLY[t] == synthetic for t in c.get("metadata", {}).get("tags", []) if t in ONLY)
+    ]
+    if len(keep) < len(nb["cells"]):
+        nb["cells"] = keep
+        notebook.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
 def worker_init() -> None:

@@ -222,7 +222,7 @@ def _note(text: str):
 def glue_text(value: Any, fmt: str = "{}") -> str:
     """The text the prose shows for a value: formatted, or said to be missing in words."""
     missing = value is None or value is pd.NA or (isinstance(value, float) and value != value)
-    return "n/a (not in these data)" if missing else fmt.format(value)
+    return "n/a (not in these data)" if missing else markdown.unsigned_zero(fmt.format(value))
 
 
 #: The names a table gives its years (ending 31 March): shown as DfE writes them, '2017-18'.
@@ -289,15 +289,13 @@ def styled_table(df: pd.DataFrame, caption: str = "", index: bool = True):
 YEAR_IN_TEXT = re.compile(r"\b(\d{4})-(\d{2})\b")
 #: A cell that is a year and nothing else.
 YEAR_ALONE = re.compile(r"^(\d{4})-(\d{2})$")
-#: A number shown as a negative zero ('-0', '−0.0%'), in a table's cell.
-NEGATIVE_ZERO = re.compile(r">\s*[-\u2212](0(?:[.,]0+)?)(\s*%?)\s*<")
 
 
 def table_html(styler) -> str:
     """A styled table's HTML, with any negative zero a format left ('-0.0') shown as zero. The table
     takes keyboard focus (``tabindex``): on a narrow screen it scrolls sideways, and a reader without
     a mouse must be able to scroll it too."""
-    out = NEGATIVE_ZERO.sub(r">\1\2<", styler.to_html())
+    out = markdown.unsigned_zero_html(styler.to_html())
     return out.replace("<table ", '<table tabindex="0" ', 1)
 
 

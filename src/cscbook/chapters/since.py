@@ -25,6 +25,8 @@ LABELS = {
     "spend_pc": "Spending per child",
 }
 ABSENT = "These figures need the official statistics: synthetic England stops at its last year."
+#: The last year where the data have none past the NAO's period ("The data now reach ...").
+NO_LATER = "no year past the NAO's period"
 
 
 @dataclass
@@ -34,13 +36,13 @@ class Since:
     table: pd.DataFrame | str
     text: str
     fig: figures.Figure | str
-    last: str  # the last year, as a label ('2024-25'), or 'n/a'
+    last: str  # the last year, as a label ('2024-25'), or words saying there is none
     headline: str = ""  # the finding now, in one short sentence for the home page ('' when absent)
     brief: figures.Figure | str = ""  # a small chart of the finding now, for the home page ('' when absent)
 
 
 def absent() -> Since:
-    return Since(ABSENT, ABSENT, ABSENT, "n/a")
+    return Since(ABSENT, ABSENT, ABSENT, NO_LATER)
 
 
 def later_context(ctx: Context) -> Context | None:

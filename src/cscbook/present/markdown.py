@@ -31,8 +31,23 @@ def link(code: str | None, name: str | None, here: str = "profiles/", links: str
 
 def md_guard(text: str) -> str:
     """Markdown made by the book, with any angle bracket not already escaped escaped: whatever a sentence
-    quotes from the data, no HTML element can reach the page (the book's own Markdown uses none)."""
-    return re.sub(r"(?<!\\)([<>])", r"\\\1", text)
+    quotes from the data, no HTML element can reach the page (the book's own Markdown uses none). A negative
+    zero a format left ('-0.00') is shown as zero."""
+    return re.sub(r"(?<!\\)([<>])", r"\\\1", unsigned_zero(text))
+
+
+#: A zero that a format wrote with a minus sign ('-0', '-0.00', '−0.0%'), not part of a longer number or a date.
+NEGATIVE_ZERO = re.compile(r"(?<![\w.,])[-\u2212](0(?:[.,]0+)?)(?![\d.,]*[1-9])")
+
+
+def unsigned_zero(text: str) -> str:
+    """``text`` with every negative zero shown as zero: '(-0 to 1)' -> '(0 to 1)', '-0.0 pp' -> '0.0 pp'."""
+    return NEGATIVE_ZERO.sub(r"\1", text)
+
+
+def unsigned_zero_html(markup: str) -> str:
+    """:func:`unsigned_zero` on the text between an HTML fragment's tags, never inside a tag."""
+    return re.sub(r">([^<]+)<", lambda m: ">" + unsigned_zero(m.group(1)) + "<", markup)
 
 
 def md_escape(text: str) -> str:

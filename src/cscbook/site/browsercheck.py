@@ -1,6 +1,6 @@
 """A check of the published site in headless Chromium: accessibility by axe-core's rules, console
-errors, images, the synthetic-data banner, and (statically, see :mod:`cscbook.site.linkcheck`)
-internal links and their fragments.
+errors, images, the synthetic-data banner, and (statically, see :mod:`cscbook.site.linkcheck` and
+:mod:`cscbook.site.prose`) internal links and their fragments, and values a reader should never meet in text.
 
 axe-core (the npm package at the version ``package-lock.json`` pins, installed by ``make``) runs in
 every page checked; a serious or critical violation is a problem, and the rest are counted by rule
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from cscbook import ROOT
 from cscbook.errors import UserError
-from cscbook.site import linkcheck
+from cscbook.site import linkcheck, prose
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMEDRIVER_PATHS = ("/usr/bin/chromedriver",)
@@ -267,6 +267,7 @@ def inspect_site(
         return report
     every = linkcheck.site_pages(html_dir)
     link_problems, report.links = linkcheck.check_links(html_dir, every)
+    report.problems += prose.check_pages(html_dir, every)  # static, like the links: every page
     if pages is None:
         pages = every
     else:

@@ -133,6 +133,13 @@ def _pair(row: pd.Series) -> list[float] | None:
 # --- gluing ----------------------------------------------------------------------------------
 
 
+def points_words(share_gap: float) -> str:
+    """A difference between two shares (fractions) in percentage points, as a reader reads it: never in
+    e-notation."""
+    points = 100 * share_gap
+    return "less than 0.01 percentage points" if points < 0.01 else f"{points:.2f} percentage points"
+
+
 def glue_all(ctx: Context, res: Results) -> None:
     """Glue every number the prose quotes, and every figure and table the page shows: the model on the chapter's
     own years and authorities first, then the NAO's reproduction on its period and authorities."""
@@ -237,7 +244,7 @@ def _glue_shares(ctx: Context, res: Results) -> None:
     ctx.glue("model_last", contract.year_label(int(f.frame["year"].max())))
     ctx.glue("n_boot", ctx.p.n_boot, "{:,}")
     ctx.glue("boot_seed", ctx.p.boot_seed)
-    ctx.glue("agreement", res.agreement, "{:.1e}")
+    ctx.glue("agreement", points_words(res.agreement))
     ctx.glue("t_boot", res.timings["bootstrap"], "{:.1f} seconds")
     ctx.glue("t_all", sum(res.timings.values()), "{:.0f} seconds")
     ctx.glue("scope", scope_sentence(ctx, res))
