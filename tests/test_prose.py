@@ -71,3 +71,13 @@ def test_a_section_for_one_kind_of_data_is_left_out_on_the_other(tmp_path):
 def test_no_page_of_the_built_book_has_such_a_value(built_book):
     html = built_book / "html"
     assert prose.check_pages(html, linkcheck.site_pages(html)) == []
+
+
+def test_the_methods_page_says_what_the_book_runs_on_and_pastes_what_depends_on_the_build():
+    from cscbook import ROOT
+
+    text = (ROOT / "book" / "methods.md").read_text()
+    for wrong in ("By default the book runs on *synthetic England*", "Synthetic England is the default"):
+        assert wrong not in text
+    assert "By default the book runs on the official statistics" in text
+    assert "{glue}`decomposition.ipynb::methods_models_html`" in text  # the main model, as this build fits it

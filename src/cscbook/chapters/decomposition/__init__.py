@@ -133,6 +133,26 @@ def _pair(row: pd.Series) -> list[float] | None:
 # --- gluing ----------------------------------------------------------------------------------
 
 
+def models_words(spec: models.Spec, frame: pd.DataFrame) -> str:
+    """What this build's models are, for the methods page: the first part's fits and the main model of the
+    second, in words (the methods page pastes it; it depends on the data and the parameters)."""
+    outcome = models.OUTCOMES[spec.outcome]
+    vac = (
+        f"with the vacancy rate, so on the authority-years that have one ({span(frame['year'])})"
+        if spec.vacancies
+        else f"without the vacancy rate, on {span(frame['year'])}"
+    )
+    return (
+        f"In this build the main model of the NAO's part takes as its outcome the {spec.outcome_scale} rate of "
+        f"{outcome} per 10,000 children, {vac}, with spending per child"
+        + (" of the year before" if spec.lag_spend else "")
+        + " and the "
+        + ("IDACI" if spec.deprivation == "idaci" else "IMD")
+        + " score. The chapter's first part fits the same model to every year of the data without vacancies, and "
+        "to the years with vacancy rates with them."
+    )
+
+
 def points_words(share_gap: float) -> str:
     """A difference between two shares (fractions) in percentage points, as a reader reads it: never in
     e-notation."""
@@ -238,6 +258,7 @@ def _glue_shares(ctx: Context, res: Results) -> None:
     ctx.glue("explained_fixed", 100 * sum(f.shares[k] for k in ("deprivation", "national", "spend_vacancy")), pc)
     ctx.glue("n_rows", len(f.frame), "{:,}")
     ctx.glue("n_las", f.frame["la_code"].nunique(), "{:,}")
+    ctx.glue("methods_models", models_words(res.spec, f.frame))
     ctx.glue("n_dropped_cpp", f.dropped.get("CPP count missing or suppressed", 0), "{:,}")
     ctx.glue("n_panel", f.dropped["rows in panel"], "{:,}")
     ctx.glue("model_first", contract.year_label(int(f.frame["year"].min())))
