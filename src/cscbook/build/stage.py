@@ -242,10 +242,11 @@ PDF_LINK = (
 
 
 def find_council(profiled, districts) -> str:
-    """The home page's "find your council" box: a name list of every authority with a profile and of the
-    district councils within them (ONS's lookup, when the data have it), each pointing at the authority's
-    profile. book/_static/find-council.js goes there; without script the form opens the profile index,
-    filtered by what was typed. '' when the build made no profiles."""
+    """The home page's "find your council" box: a name list of every authority with a profile, of the district
+    councils within them, and of the districts and councils abolished since 2019 (the prepared folder's
+    districts table, when the data have it), each pointing at the authority's profile (a former council split in
+    two, at both). book/_static/find-council.js goes there, or offers the nearest names; without script the
+    form opens the profile index, filtered by what was typed. '' when the build made no profiles."""
     import html
 
     if profiled is None or not len(profiled):
@@ -254,18 +255,22 @@ def find_council(profiled, districts) -> str:
     names = dict(zip(table["la_code"], table["la_name"]))
     options = [(name, code) for code, name in names.items()]
     if districts is not None and len(districts):
-        for row in districts.itertuples():
-            if row.la_code in names and row.district_name.strip().lower() != names[row.la_code].strip().lower():
-                options.append((f"{row.district_name} (a district of {names[row.la_code]})", row.la_code))
+        kinds = districts["kind"] if "kind" in districts else ["district"] * len(districts)
+        for row, kind in zip(districts.itertuples(), kinds):
+            if row.la_code not in names or row.district_name.strip().lower() == names[row.la_code].strip().lower():
+                continue
+            how = {"former district": "a former district, now in", "former authority": "now"}.get(kind, "a district of")
+            options.append((f"{row.district_name} ({how} {names[row.la_code]})", row.la_code))
     items = "\n".join(
-        f'<option value="{html.escape(" ".join(str(v).split()))}" data-code="{html.escape(c)}"></option>'
+        f'<option value="{html.escape(" ".join(str(v).split()))}" data-code="{html.escape(c)}" '
+        f'data-name="{html.escape(" ".join(str(names[c]).split()))}"></option>'
         for v, c in sorted(options, key=lambda o: o[0].lower())
     )
     return (
         '<form class="cscbook-find" id="find-council" role="search" action="profiles/index.html" method="get">\n'
         '<label for="find-council-name">Find your council</label>\n'
         '<input id="find-council-name" name="q" type="search" list="find-council-list" autocomplete="off" '
-        'placeholder="A council or a district, such as Leeds or Cherwell">\n'
+        'placeholder="A council or a district, today’s or former, such as Leeds or Carlisle">\n'
         '<button type="submit">Go to its profile</button>\n'
         '<span id="find-council-note" aria-live="polite"></span>\n'
         f'<datalist id="find-council-list">\n{items}\n</datalist>\n'

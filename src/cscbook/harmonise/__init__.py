@@ -116,6 +116,7 @@ def _extras(result: IngestResult, panel: pd.DataFrame, overlap: list, geography:
         out["neighbours"] = pd.concat(parts, ignore_index=True)
     districts = district_table(result.tables.get("ons_lookup"), panel, geography)
     if districts is not None:
+        districts = pd.concat([districts, former_names(result.tables, panel, geography)], ignore_index=True)
         out["districts"] = districts
     fin = result.tables.get("finance")
     if fin is not None and (lines := finance.england_lines(fin)) is not None:
@@ -135,5 +136,36 @@ def district_table(lookup: pd.DataFrame | None, panel: pd.DataFrame, geography: 
     out = pd.DataFrame(
         {"district_code": lookup["district_code"], "district_name": lookup["district_name"], "la_code": codes}
     )
-    out = out[out["la_code"].isin(set(panel["la_code"]))]
+    out = out[out["la_code"].isin(set(panel["la_code"]))].assign(kind="district")
     return out.drop_duplicates().sort_values(["district_name", "district_code"], kind="stable").reset_index(drop=True)
+
+
+def former_names(T: dict[str, pd.DataFrame], panel: pd.DataFrame, geography: str) -> pd.DataFrame:
+    """The names a reader may still look an authority up by: the districts of 2019 abolished since (IoD2019's
+    district list; :data:`boundaries.FORMER_DISTRICTS` says which authority took each), and on today's footprint
+    the former authorities, each with every successor (Cumbria: Cumberland and Westmorland and Furness). A former
+    authority whose name a successor kept (Dorset, North Yorkshire) is found by that name already."""
+    rows = []
+    iod = T.get("iod_district", pd.DataFrame())
+    if len(iod):
+        d = iod[iod["year"] == 2019].drop_duplicates("la_code")
+        for code, name in zip(d["la_code"], d["la_name"]):
+            if code in boundaries.FORMER_DISTRICTS:
+                la = boundaries.FORMER_DISTRICTS[code]
+                rows.append((code, name, la if geography == "latest" else boundaries.on_2018()(la), "former district"))
+    if geography == "latest":
+        names = _last_names(T)
+        for old, new in boundaries.TO_LATEST.items():
+            succ = {code for code, how in new if how != "recode"}  # a new code for the same area keeps its name
+            if old in names and names[old].lower() not in {names.get(c, "").lower() for c in succ}:
+                rows += [(old, names[old], code, "former authority") for code in sorted(succ)]
+    out = pd.DataFrame(rows, columns=["district_code", "district_name", "la_code", "kind"])
+    out = out[out["la_code"].isin(set(panel["la_code"]))]
+    return out.sort_values(["district_name", "la_code"], kind="stable").reset_index(drop=True)
+
+
+def _last_names(T: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Each code's name in the latest children-in-need row that gives it."""
+    cin = T.get("cin", pd.DataFrame())
+    named = cin.dropna(subset=["la_code", "la_name"]).sort_values("year", kind="stable")
+    return dict(zip(named["la_code"], named["la_name"]))

@@ -102,6 +102,17 @@ DISTRICTS_OF: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The districts of 2019 (IoD2019's codes) abolished since, with the authority of today that took them: those of a
+#: county split in two (:data:`DISTRICTS_OF`), and those of a county that became one unitary authority.
+FORMER_DISTRICTS: dict[str, str] = {
+    **{d: la for la, ds in DISTRICTS_OF.items() for d in ds},
+    **dict.fromkeys(("E07000004", "E07000005", "E07000006", "E07000007"), "E06000060"),  # Buckinghamshire, 2020
+    **dict.fromkeys(("E07000163", "E07000164", "E07000165", "E07000166", "E07000167", "E07000168", "E07000169"),
+                    "E06000065"),  # North Yorkshire, 2023
+    **dict.fromkeys(("E07000187", "E07000188", "E07000189", "E07000246"), "E06000066"),  # Somerset, 2023
+}  # fmt: skip
+
+
 class Move(NamedTuple):
     """One code's values moved onto one code of the footprint."""
 
