@@ -161,3 +161,40 @@ def test_the_finder_takes_former_names_districts_and_any_punctuation():
     typo = got["Cumbira"]
     assert typo["how"] == "nearest" and {"E06000063", "E06000064"} <= {o["code"] for o in typo["found"]}
     assert got["Atlantis"]["how"] == "nearest" and len(got["Atlantis"]["found"]) == 3
+
+
+def _chain(page: str) -> tuple[str | None, str | None]:
+    """The targets of a built page's Previous and Next links."""
+    prev = re.search(r'<a class="left-prev"\s+href="([^"]+)"', page)
+    nxt = re.search(r'<a class="right-next"\s+href="([^"]+)"', page)
+    return (prev.group(1) if prev else None, nxt.group(1) if nxt else None)
+
+
+def test_previous_and_next_go_from_chapter_to_chapter_past_the_profiles(built_book, sample_profiles):
+    html_dir = built_book / "html" / "book"
+    assert _chain((html_dir / "profiles" / "index.html").read_text())[1] == "../downloads.html"
+    assert _chain((html_dir / "downloads.html").read_text())[0] == "profiles/index.html"
+    assert _chain((html_dir / "profiles" / f"{sample_profiles[0]}.html").read_text()) == (None, None)
+    search = (built_book / "html" / "search.html").read_text()
+    assert "search-scorer.js" in search and "search-scorer.js" not in (html_dir / "demand.html").read_text()
+
+
+def test_a_profile_ranks_below_every_chapter_in_the_search():
+    import json
+    import shutil
+    import subprocess
+
+    from cscbook import ROOT
+
+    if not shutil.which("node"):
+        pytest.skip("Node.js is not installed")
+    scorer = json.dumps(str(ROOT / "book" / "_static" / "search-scorer.js"))
+    script = (  # the file declares a global with var, as a page's script does: run it in the global scope
+        f"require('vm').runInThisContext(require('fs').readFileSync({scorer}, 'utf8'));"
+        "const s = r => Scorer.score(r);"
+        "console.log(JSON.stringify([s(['book/profiles/E08000025', 't', '', '', 120, 'f']),"
+        " s(['book/variation', 't', '', '', 5, 'f']), s(['book/profiles/index', 't', '', '', 30, 'f'])]));"
+    )
+    run = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60, check=True)
+    profile, chapter, index = json.loads(run.stdout)
+    assert profile < chapter and index == 30

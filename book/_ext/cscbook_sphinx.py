@@ -108,7 +108,7 @@ def _depart_pass(self, node) -> None:
 #: The page that lists every profile.
 PROFILE_INDEX = "book/profiles/index"
 #: Scripts of book/_static that only some pages use: page name -> script.
-PAGE_SCRIPTS = {PROFILE_INDEX: "profile-search.js", "book/intro": "find-council.js"}
+PAGE_SCRIPTS = {PROFILE_INDEX: "profile-search.js", "book/intro": "find-council.js", "search": "search-scorer.js"}
 
 
 #: A page with an interactive chart holds this class; it gets the Vega scripts (written into ``_static`` by the
@@ -195,6 +195,31 @@ def sidebar_without_profiles(app, pagename, templatename, context, doctree) -> N
     context["generate_toctree_html"] = trimmed
 
 
+def is_profile(docname: str | None) -> bool:
+    """Whether a page is one authority's profile (not their index)."""
+    return bool(docname) and docname.startswith("book/profiles/") and docname != PROFILE_INDEX
+
+
+def chain_without_profiles(app, pagename, templatename, context, doctree) -> None:
+    """Previous and Next go from chapter to chapter: the profile index leads on to the page after the profiles,
+    that page back to the index, and a profile has neither (its way back is the index, which it links)."""
+    if is_profile(pagename):
+        context["prev"] = context["next"] = None
+        return
+    rel = app.env.collect_relations()
+    for key, step in (("prev", 1), ("next", 2)):
+        target = (rel.get(pagename) or [None, None, None])[step]
+        if not is_profile(target):
+            continue
+        while is_profile(target):
+            target = (rel.get(target) or [None, None, None])[step]
+        if target is None:
+            context[key] = None
+            continue
+        title = app.env.titles[target].astext() if target in app.env.titles else target
+        context[key] = {"link": app.builder.get_relative_uri(pagename, target), "title": title}
+
+
 def number_by_page(app, env) -> list[str]:
     """Number figures and tables page by page: 'Figure 3.2' in the third chapter, 'Figure 2' on a profile.
 
@@ -255,6 +280,7 @@ def setup(app):
     app.connect("html-page-context", drop_source_downloads, priority=900)  # after the theme adds them
     app.connect("html-page-context", files_for_data_uris)
     app.connect("html-page-context", sidebar_without_profiles, priority=900)  # after the theme adds it
+    app.connect("html-page-context", chain_without_profiles)
     app.connect("build-finished", escape_search_index)
     app.connect("build-finished", drop_unread_static)
     app.connect("env-get-updated", number_by_page, priority=900)  # after Sphinx numbers them

@@ -34,13 +34,15 @@ class Reorganisation(NamedTuple):
 @cache
 def reorganisations() -> tuple[Reorganisation, ...]:
     """The reorganisations that changed areas (authorities summed or split), from the harmonising table of
-    boundary changes; a change of code alone is not one. A rule's recodes of the same April count with it
-    (Dorset in the 2019 change that made Bournemouth, Christchurch and Poole)."""
+    boundary changes, with the codes whose area changed; a change of code alone is not one, even in the same
+    April (North Yorkshire and Somerset in 2023), but a recode whose area changed is (Dorset in the 2019 change
+    that made Bournemouth, Christchurch and Poole)."""
     rules = {c.rule for c in boundaries.CHANGES if c.how in ("sum", "share")}
     out = []
     for rule in sorted(rules):
         rows = [c for c in boundaries.CHANGES if c.rule == rule]
-        codes = frozenset(code for c in rows for code in (*c.old, *c.new))
+        moved = [c for c in rows if c.how != "recode" or set(c.old) & boundaries.RECODES_WITH_NEW_AREA]
+        codes = frozenset(code for c in moved for code in (*c.old, *c.new))
         out.append(Reorganisation(rows[0].year + 1, rule, codes))
     return tuple(sorted(out))
 

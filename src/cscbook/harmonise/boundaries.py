@@ -102,6 +102,10 @@ DISTRICTS_OF: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Recodes whose area changed too: the new authority is not quite the old one (Dorset's county gave Christchurch to
+#: Bournemouth, Christchurch and Poole in April 2019). Every other recode keeps its area (North Yorkshire, Somerset).
+RECODES_WITH_NEW_AREA = frozenset({"E10000009", "E06000059"})
+
 #: The districts of 2019 (IoD2019's codes) abolished since, with the authority of today that took them: those of a
 #: county split in two (:data:`DISTRICTS_OF`), and those of a county that became one unitary authority.
 FORMER_DISTRICTS: dict[str, str] = {
