@@ -191,3 +191,14 @@ def test_a_successors_estimated_years_are_marked_and_never_banded_ranked_or_comp
     other = profiles.Profile(str(folder), "E06000009", "2011-2025")  # Blackpool: nothing estimated
     assert other.estimated_years == [] and "are estimates" not in other.intro_sentence()
     assert pfind.bands_table(other)["Change over five years"].notna().any()
+
+
+def test_a_vacancy_rate_at_an_end_carries_a_small_numbers_note(pf, monkeypatch):
+    assert pfind.vacancy_note(pf) == ""  # synthetic rates lie between 1% and 45%
+    panel = pf.s.panel.copy()
+    own = panel["la_code"] == pf.code
+    panel.loc[own & (panel["year"] == 2016), "sw_vacancy_rate"] = 0.0
+    panel.loc[own & (panel["year"] == 2017), "sw_vacancy_rate"] = 1.0
+    monkeypatch.setattr(pf.s, "panel", panel)
+    note = pfind.vacancy_note(pf)
+    assert "0% in 2015-16 and 100% in 2016-17" in note and "small number" in note

@@ -103,13 +103,13 @@ def _other_periods(eng: pd.DataFrame, col: str, key: str) -> str:
     if hits:
         return (
             f"in the England rows the NAO's {theirs:+g}% appears to match {', '.join(hits)}, "
-            "a different period from the one it states (not verified)"
+            "a different period from the one it states"
         )
     if tried:
         span = f"{contract.year_label(min(starts))}-{contract.year_label(max(starts))}"
         return (
             f"no other start ({span}) or end year in the England rows gives the NAO's {theirs:+g}%; "
-            "its measure appears to differ (not verified)"
+            "its measure appears to differ"
         )
     return ""
 
@@ -156,7 +156,7 @@ def _no_england_row(
             f"in the England rows it grew {g:+.1f}% from {contract.year_label(NAO_START)} to "
             f"{contract.year_label(last)}, the last year with a figure, against the NAO's "
             f"{reference.value(key):+g}% to {contract.year_label(NAO_END)}"
-            + ("" if nao_notes.within(key, g) else "; the NAO's figure appears to be another measure (not verified)")
+            + ("" if nao_notes.within(key, g) else "; the NAO's figure appears to be another measure")
         )
     ours = la_sum if np.isfinite(la_sum) else None
     return {"key": key, "ours": ours, "reason": nao_notes.join(parts)}

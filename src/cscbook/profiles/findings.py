@@ -308,6 +308,24 @@ def _doc(here: str, page: str, text: str) -> str:
 # --- context ------------------------------------------------------------------------------------
 
 
+def vacancy_note(pf: Profile) -> str:
+    """A small-numbers note where the authority's social-worker vacancy rate sat at an end (0% or 100%) in any
+    year: such rates come from very few posts, or from none returned vacant, and one post moves them by whole
+    steps, as a handful of children moves a small authority's rates. '' otherwise."""
+    p = pf.s.panel
+    if "sw_vacancy_rate" not in p:
+        return ""
+    own = p[(p["la_code"] == pf.code)].set_index("year")["sw_vacancy_rate"].astype("float64").dropna()
+    ends = own[(own <= 0) | (own >= 1)]
+    if ends.empty:
+        return ""
+    said = measures.and_list([f"{100 * v:.0f}% in {contract.year_label(int(y))}" for y, v in ends.items()])
+    return (
+        f"A small number: its social-worker vacancy rate was {said}. A rate of 0% or 100% comes from very few "
+        "posts, or from none returned vacant, and one post moves it a long way; read it as a count of a few."
+    )
+
+
 def context_table(pf: Profile) -> pd.DataFrame:
     """Deprivation, the social-worker vacancy rate and children's centres: the latest year each is known."""
     p = pf.s.panel

@@ -37,6 +37,7 @@ def glue_page(pf: Profile, out_dir: str = ".") -> None:
     glue("spending", Markdown(md_guard(pf.spending_sentence())), display=False)
     glue("ofsted", Markdown(md_guard(pf.ofsted_sentence())), display=False)
     glue("budget", Markdown(md_guard(pf.budget_sentence())), display=False)
+    glue("context_note", Markdown(md_guard(profile_findings.vacancy_note(pf))), display=False)
     glue(f"fig-{key}-series", profile_figures.series(pf), display=False)
     glue(f"fig-{key}-positions", profile_figures.positions(pf), display=False)
     glue("live-positions", pf.live_positions(), display=False)

@@ -373,6 +373,28 @@ def injected(html_dir: Path, pages: list[str]) -> list[str]:
     return problems
 
 
+#: The widths a reader's page must fit without scrolling sideways: a phone and a laptop.
+WIDTHS = (400, 1366)
+
+
+def sideways(html_dir: Path, pages: list[str], widths: tuple[int, ...] = WIDTHS) -> list[str]:
+    """Each page at each width whose body scrolls sideways (a table or chart may scroll inside its own box),
+    one line each, naming the widest elements that stick out."""
+    script = (Path(__file__).parent / "sideways.js").read_text()
+    out = []
+    with browsing(html_dir, "cscbook-sideways-") as (drv, base):
+        for width in widths:
+            drv.set_window_size(width, WINDOW[1])
+            for page in pages:
+                drv.get(base + page)
+                wait_ready(drv)
+                got = drv.execute_script(script)
+                if got["scroll"] > got["width"] + 1:
+                    what = ", ".join(f"{w['what']} to {w['right']} px" for w in got["wide"]) or "nothing named"
+                    out.append(f"{page}: at {width} px the page is {got['scroll']} px wide ({what})")
+    return out
+
+
 def find_council(html_dir: Path, queries: list[str]) -> dict[str, str]:
     """Each query typed into the home page's "find your council" box and submitted, in Chromium: the path
     (under ``html_dir``, with any query string) of the page the browser went to, or, when it stayed on the

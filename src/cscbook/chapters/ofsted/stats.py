@@ -297,7 +297,7 @@ def good_end_note(ctx: Context, key: str, stat: str) -> str:
         parts.append(
             f"across all {len(every)} authorities our range is £{every.min():,.0f} to £{every.max():,.0f} against "
             f"the NAO's £{lo:,.0f} to £{hi:,.0f}"
-            + (", so the NAO's spending figures appear to be on another basis (not verified)" if same else "")
+            + (", so the NAO's spending figures appear to be on another basis" if same else "")
         )
     return nao_notes.join(parts)
 

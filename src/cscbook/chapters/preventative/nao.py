@@ -79,5 +79,5 @@ def share_note(ctx: Context, shares: pd.DataFrame, year: int, key: str) -> str:
     hits = nao_notes.years_matching(shares[k].drop(year), key, "{:.1f}%")
     if hits:
         parts.append(f"definition {k} gives it in {', '.join(hits)}")
-    parts.append(f"the NAO's bucket or year appears to differ from definition {k} in {label} (not verified)")
+    parts.append(f"the NAO's bucket or year appears to differ from definition {k} in {label}")
     return nao_notes.join(parts)

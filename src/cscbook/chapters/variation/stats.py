@@ -273,13 +273,13 @@ def range_end_note(ctx: Context, col: str, key: str, stat: str, dist: pd.DataFra
     span = f"{contract.year_label(int(by_year.index.min()))} to {contract.year_label(int(by_year.index.max()))}"
     if hits:
         parts.append(
-            f"the {end} value matches in {', '.join(hits)}, so the NAO's figure appears to be for another year (not verified)"
+            f"the {end} value matches in {', '.join(hits)}, so the NAO's figure appears to be for another year"
         )
     else:
         parts.append(
             f"no year from {span} gives an end within tolerance ({end} {fmt_value(col, others.min())} to "
             f"{fmt_value(col, others.max())} in the other years), so the NAO's figure appears to use another "
-            "definition, denominator or set of authorities (not verified)"
+            "definition, denominator or set of authorities"
         )
     return nao_notes.join(parts)
 
