@@ -81,3 +81,27 @@ def test_the_methods_page_says_what_the_book_runs_on_and_pastes_what_depends_on_
         assert wrong not in text
     assert "By default the book runs on the official statistics" in text
     assert "{glue}`decomposition.ipynb::methods_models_html`" in text  # the main model, as this build fits it
+
+
+@pytest.mark.parametrize(
+    "html, words",
+    [
+        ("<article><p>The cells flagged L-LAIT-S251 come from LAIT.</p></article>", "a rule code"),
+        ("<article><p>See <code>data/reference/candidates.csv</code> for more.</p></article>", "a file name"),
+        ("<article><p>Run it with -p geography latest.</p></article>", "a command's parameter"),
+    ],
+)
+def test_a_builders_word_in_running_text_is_found(html, words):
+    found = prose.builder_words(html)
+    assert len(found) == 1 and found[0].startswith(words), found
+
+
+def test_a_builders_word_in_a_fold_an_exercise_or_a_download_line_is_not():
+    html = (
+        "<article><p>Plain words about rates.</p>"
+        '<div class="admonition dropdown"><p>Rule S-CINEP; <code>candidates.csv</code>.</p></div>'
+        '<section id="exercises"><p>Run <code>cscbook run demand -p highlight X</code>.</p></section>'
+        '<p>Download: <a class="reference download internal" href="x.csv">demand_counts.csv</a></p>'
+        "<table><tr><td>S-CINEP</td></tr></table></article>"
+    )
+    assert prose.builder_words(html) == []

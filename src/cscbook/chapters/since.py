@@ -275,7 +275,7 @@ def variation(ctx: Context) -> Since:
         + ("have grown on most measures." if len(wider) > len(narrower) else "have not grown on most measures.")
         + (
             f" Spending comes from section 251 Table A1 to {contract.year_label(a1_last)} and from LAIT's outturn "
-            "lines after (rule L-LAIT-S251); the dotted line marks the change."
+            "lines after; the dotted line marks the change."
             if a1_last is not None
             else ""
         )
