@@ -13,9 +13,8 @@ import pytest
 
 from cscbook.chapters import context as chapter
 from cscbook.present import figures
-from tests.conftest import chapter_figures
 
-CHAPTERS = ["demand", "variation", "ofsted", "preventative"]
+CHAPTERS = ["demand", "budgets", "variation", "ofsted", "preventative", "decomposition", "studies"]
 
 
 def test_the_check_finds_a_title_drawn_over_a_neighbouring_panel():
@@ -44,16 +43,22 @@ def test_a_clean_figure_has_no_collisions():
 
 
 def _chapter_collisions(name: str, values: dict) -> tuple[list[str], int]:
+    """Every chart the chapter shows (all it glues), checked for labels that collide and for legends and labels
+    drawn over its lines."""
     module = importlib.import_module(f"cscbook.chapters.{name}")
-    drawn = chapter_figures(module.results(chapter.load(name, values)))
+    values = {**values, "n_boot": 5} if name == "decomposition" else values
+    ctx = chapter.load(name, values)
+    module.glue_all(ctx, module.results(ctx))
+    drawn = [(k, v.fig) for k, v in ctx.glued.items() if isinstance(v, figures.Figure) and v.fig is not None]
     return [f"{name} {field}: {c}" for field, fig in drawn for c in figures.collisions(fig)], len(drawn)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", CHAPTERS)
-def test_no_chapter_chart_has_colliding_labels(name, england, panel_dir):
+def test_no_chapter_chart_has_colliding_labels(name, england, panel_dir, tmp_path, monkeypatch):
     """Synthetic England highlighting its largest authority, and the real edition highlighting the
     authority with one of the longest names (Kingston upon Hull, City of)."""
+    monkeypatch.chdir(tmp_path)  # a chapter writes its downloads beside it
     last = england.panel[england.panel["year"] == england.panel["year"].max()]
     big = last.set_index("la_code")["pop_0_17"].astype(float).idxmax()
     found, n = _chapter_collisions(name, {"panel_dir": str(panel_dir), "data": "synthetic", "highlight": big})
@@ -86,3 +91,28 @@ def test_no_profile_chart_has_colliding_labels(latest):
         ]
         found += [f"{code}: {c}" for canvas in canvases for c in figures.collisions(canvas.fig, inside=True)]
     assert found == [], "\n".join(found)
+
+
+def test_the_check_finds_a_legend_and_a_label_drawn_over_a_line():
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot(range(10), range(10), label="rising")
+    ax.plot(range(10), [9 - v for v in range(10)], label="falling")
+    ax.legend(loc="center")  # the lines cross under it
+    ax.text(4.5, 4.5, "a note on the crossing")
+    found = figures.collisions(fig)
+    plt.close(fig)
+    assert any("legend is drawn over 'rising'" in f for f in found), found
+    assert any("label 'a note on the crossing' is drawn over" in f for f in found), found
+
+
+def test_a_key_between_the_title_and_the_panels_clears_both():
+    fig, axes = plt.subplots(1, 3, figsize=(8, 3))
+    for ax in axes:
+        ax.plot(range(5), range(5), label="one")
+        ax.plot(range(5), [4 - v for v in range(5)], label="two")
+        ax.set_title("A panel", loc="left")
+    figures.top_key(fig, *axes[0].get_legend_handles_labels())
+    figures.finish(fig, "A finding long enough to fill the width of the figure's top line", "alt", "a source")
+    found = figures.collisions(fig)
+    plt.close(fig)
+    assert found == [], found

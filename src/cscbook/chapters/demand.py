@@ -178,13 +178,13 @@ def fig_regions(ctx: Context, col: str = "cpp_31mar") -> figures.Figure:
     colour = figures.colours(1)[0]
     for ax, region in zip(axes.flat, regions):
         reg = r[r["region"] == region]
-        ax.plot(nat.index, nat.values, color=figures.MUTED, lw=1, ls="--")
-        ax.plot(reg["year"], reg["rate"], color=colour, marker="o", ms=3)
+        ax.plot(nat.index, nat.values, color=figures.MUTED, lw=1, ls="--", label="England")
+        ax.plot(reg["year"], reg["rate"], color=colour, marker="o", ms=3, label="The region")
         if region == hi_region:
-            ax.plot(one.index, measures.rate(one, col), color=figures.HIGHLIGHT, lw=2, ls=":")
-            ax.text(0.03, 0.95, f"dotted: {ctx.highlight_name}", transform=ax.transAxes, fontsize=8, va="top",
-                    color=figures.HIGHLIGHT)  # fmt: skip
+            ax.plot(one.index, measures.rate(one, col), color=figures.HIGHLIGHT, lw=2, ls=":", label=ctx.highlight_name)
         ax.set_title(region, fontsize=9)
+    keyed = axes.flat[regions.index(hi_region) if hi_region in regions else 0]
+    figures.top_key(fig, *keyed.get_legend_handles_labels())
     for ax in axes.flat[len(regions) :]:
         ax.set_visible(False)
     for ax in axes.flat[: len(regions)]:

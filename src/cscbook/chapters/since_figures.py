@@ -41,14 +41,8 @@ def mark_years(ax, a1_last: int | None = None, ilacs: bool = False, reorganised:
         ax.text(years[-1] + 0.15, 0.01, "reorganised", transform=on_x, fontsize=8, color="#555555")
     if a1_last is not None:
         ax.axvline(a1_last + 0.5, color=figures.MUTED, ls=":", lw=1.2)
-        ax.text(
-            a1_last + 0.5,
-            0.92,
-            " Table A1 | LAIT",
-            transform=ax.get_xaxis_transform(),
-            fontsize=8,
-            va="top",
-        )
+        ax.text(a1_last + 0.5, 1.0, "Table A1 | LAIT", transform=ax.get_xaxis_transform(), fontsize=8, va="bottom",
+                ha="center")  # fmt: skip  # above the panel: over no line
 
 
 def year_axis(ax, first: int, last: int) -> None:
@@ -68,7 +62,7 @@ def line_figure(
     mark_years(ax, a1_last, reorganised=reorganised)
     year_axis(ax, int(frame.index.min()), int(frame.index.max()))
     ax.set_ylabel(ylabel)
-    ax.legend(frameon=False, fontsize=8, loc="best")
+    ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))  # beside, never over
     data = frame.rename(index=contract.year_label).rename_axis("Year")
     return figures.finish(fig, title, alt, source, data=data)
 

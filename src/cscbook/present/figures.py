@@ -88,9 +88,9 @@ def clip_high(ax, values, names, keep: float | None = None, k: float = 4.0, fmt:
     over = v[v > cap]
     if over.empty:
         return []
-    top = v[v <= cap].max() * 1.08
-    low = ax.get_ylim()[0]
-    ax.set_ylim(low, top)
+    low, highest = ax.get_ylim()[0], v[v <= cap].max()
+    band = 0.13 * len(over) + 0.05  # the top of the panel, kept clear of data for the names
+    ax.set_ylim(low, low + (highest - low) / (1 - band))
     shown = []
     for i, (idx, value) in enumerate(over.sort_values(ascending=False).items()):
         name = str(names.get(idx, idx)) if hasattr(names, "get") else str(idx)
@@ -129,11 +129,14 @@ def mark(ax, x: float, y: float, label: str) -> None:
 
 
 def mark_key(ax, label: str) -> None:
-    """Name the highlighted authority once, in a key under ``ax``, for panels too narrow to name it beside its point."""
+    """Name the highlighted authority once, in a key between the figure's title and its panels (see
+    :func:`top_key`), for panels too narrow or too crowded to name it beside its point."""
     from matplotlib.lines import Line2D
 
+    if any(getattr(lg, "cscbook_top", False) for lg in ax.figure.legends):
+        return  # named once for the figure
     point = Line2D([], [], ls="", marker="o", ms=9, color=HIGHLIGHT, markeredgecolor="black", markeredgewidth=0.8)
-    ax.legend([point], [label], loc="upper left", bbox_to_anchor=(0, -0.02), frameon=False, fontsize=9)
+    top_key(ax.figure, [point], [label], ncol=1)
 
 
 #: Colours a chart's PNG keeps: charts have few colours and antialiased edges, so an adaptive palette of
@@ -218,7 +221,42 @@ def finish(fig, title: str, alt: str, source: str, name: str = "", data=None) ->
     line = textwrap.fill(f"Source: {source}", max(40, int(fig.get_figwidth() * 15)))
     fig.text(0.01, -0.01, line, ha="left", va="top", fontsize=8, color="#444444")
     fig.tight_layout()
+    _room_for_key(fig)
     return Figure(fig, alt=alt, source=f"Source: {source}", name=name, data=data)
+
+
+def _renderer(fig):
+    """The figure drawn, and its renderer (a closed figure keeps only the base canvas: give it one)."""
+    if not hasattr(fig.canvas, "get_renderer"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    return fig.canvas.get_renderer()
+
+
+def top_key(fig, handles, labels, ncol: int = 3) -> None:
+    """A key for every panel of a figure, between its title and its panels (:func:`finish` makes the room)."""
+    legend = fig.legend(handles, labels, loc="upper center", ncol=ncol, frameon=False, fontsize=9)
+    legend.cscbook_top = True
+
+
+def _room_for_key(fig) -> None:
+    """Move a :func:`top_key` under the title, and the panels (with their titles) under it."""
+    keys = [lg for lg in fig.legends if getattr(lg, "cscbook_top", False)]
+    if not keys:
+        return
+    to_fig = fig.transFigure.inverted()
+    renderer = _renderer(fig)
+    title = to_fig.transform(fig._suptitle.get_window_extent(renderer))[0][1] if fig._suptitle else 1.0
+    keys[0].set_bbox_to_anchor((0.5, title), transform=fig.transFigure)
+    renderer = _renderer(fig)
+    bottom = to_fig.transform(keys[0].get_window_extent(renderer))[0][1]
+    shown = [a for a in fig.axes if a.get_visible()]
+    top = max(a.get_position().y1 for a in shown)  # the panels' frames
+    reach = max(to_fig.transform(a.get_tightbbox(renderer))[1][1] for a in shown)  # with their titles
+    if reach > bottom - 0.01:
+        fig.subplots_adjust(top=top - (reach - bottom + 0.01))
 
 
 def _shown(ticks, limits, axis: int) -> list:
@@ -244,19 +282,80 @@ def _labels(fig) -> list[tuple[object, str, object]]:
     return [(o, r, t) for o, r, t in out if t.get_visible() and t.get_text().strip()]
 
 
+def _line_points(ax, line):
+    """A line's points in pixels: its vertices and, where it is drawn as a line, points along each segment."""
+    import numpy as np
+
+    xy = np.asarray(line.get_xydata(), dtype=float)  # units (years as text) already converted
+    if len(xy) > 1 and line.get_linestyle() not in ("None", "none", " ", ""):
+        t = np.linspace(0, 1, 12)[:, None, None]
+        xy = (xy[:-1] * (1 - t) + xy[1:] * t).reshape(-1, 2)
+    return ax.transData.transform(xy[np.isfinite(xy).all(axis=1)]) if len(xy) else np.empty((0, 2))
+
+
+def _data_lines(ax):
+    """The lines a panel plots in data coordinates (not a marker line across the whole panel)."""
+    return [ln for ln in ax.get_lines() if ln.get_visible() and ln.get_transform() == ax.transData]
+
+
+def _over(pts, box, pad) -> bool:
+    return bool(
+        (
+            (pts[:, 0] > box.x0 + pad)
+            & (pts[:, 0] < box.x1 - pad)
+            & (pts[:, 1] > box.y0 + pad)
+            & (pts[:, 1] < box.y1 - pad)
+        ).any()
+    )
+
+
+def legend_overlaps(fig, renderer, pad: float = 1.0) -> list[str]:
+    """What is drawn over a chart's data or words: a legend (a panel's, or the figure's) over any point of a line
+    plotted in data coordinates (markers, or the segments between them) or over any label; a placed label
+    (``ax.text``) over a line."""
+    found = []
+    shown = [a for a in fig.axes if a.get_visible()]
+    lines = {a: [(ln, _line_points(a, ln)) for ln in _data_lines(a)] for a in shown}
+    labels = [(role, t, t.get_window_extent(renderer)) for _, role, t in _labels(fig)]
+    legends = [(a.get_legend(), [a]) for a in shown] + [(lg, shown) for lg in fig.legends]
+    for legend, under in [(lg, u) for lg, u in legends if lg is not None and lg.get_visible()]:
+        box = legend.get_window_extent(renderer)
+        found += [
+            f"the legend is drawn over {_name(ln)[:40]!r}"
+            for a in under
+            for ln, pts in lines[a]
+            if len(pts) and _over(pts, box, pad)
+        ]
+        found += [
+            f"the legend is drawn over the {role} {t.get_text()[:40]!r}"
+            for role, t, b in labels
+            if b.x0 + pad < box.x1 and box.x0 + pad < b.x1 and b.y0 + pad < box.y1 and box.y0 + pad < b.y1
+        ]
+    for a in shown:
+        for t in [t for t in a.texts if t.get_visible() and t.get_text().strip()]:
+            b = t.get_window_extent(renderer)
+            found += [
+                f"the label {t.get_text()[:40]!r} is drawn over {_name(ln)[:40]!r}"
+                for ln, pts in lines[a]
+                if len(pts) and _over(pts, b, pad)
+            ]
+    return found
+
+
+def _name(line) -> str:
+    return line.get_label() if not str(line.get_label()).startswith("_") else "a line"
+
+
 def collisions(fig, pad: float = 1.0, inside: bool = False) -> list[str]:
     """Labels of ``fig`` that overlap once drawn, each pair said as "'A' (role) overlaps 'B' (role)".
 
-    Checked: a title (the figure's or a panel's) and the source line against every other label, and each
-    panel's labels against another panel's. A panel's own tick and axis labels are matplotlib's to place.
+    Checked: a title (the figure's or a panel's) and the source line against every other label, each panel's
+    labels against another panel's, the labels a chart places (``ax.text``) against each other, and each
+    legend against the lines and labels of its panel. A panel's own tick and axis labels are matplotlib's to
+    place.
     ``pad`` pixels of touching are allowed. ``inside``: a figure drawn at a fixed size (no tight bounding
     box, so a label past the edge is cut off) also reports each label that runs off it."""
-    if not hasattr(fig.canvas, "get_renderer"):  # a closed figure keeps only the base canvas
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        FigureCanvasAgg(fig)
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    renderer = _renderer(fig)
     labels = [(o, r, t, t.get_window_extent(renderer)) for o, r, t in _labels(fig)]
     edge, found = fig.bbox, []
     if inside:
@@ -265,9 +364,10 @@ def collisions(fig, pad: float = 1.0, inside: bool = False) -> list[str]:
             for _, r, t, b in labels
             if b.x0 < edge.x0 - pad or b.x1 > edge.x1 + pad or b.y0 < edge.y0 - pad or b.y1 > edge.y1 + pad
         ]
+    found += legend_overlaps(fig, renderer, pad)
     for n, (o1, r1, t1, b1) in enumerate(labels):
         for o2, r2, t2, b2 in labels[n + 1 :]:
-            checked = o1 != o2 or "title" in (r1, r2) or "note" in (r1, r2)
+            checked = o1 != o2 or "title" in (r1, r2) or "note" in (r1, r2) or r1 == r2 == "text"
             if not checked or r1 == r2 == "title" and o1 == o2:
                 continue
             if b1.x0 + pad < b2.x1 and b2.x0 + pad < b1.x1 and b1.y0 + pad < b2.y1 and b2.y0 + pad < b1.y1:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook import contract
+from cscbook.analyse import measures
 from cscbook.chapters import events
 from cscbook.present import figures
 from cscbook.profiles.core import (
@@ -114,7 +115,7 @@ def _series_dynamic(pf: Profile) -> list:
     _, axes, lines, legend, marks = _series_canvas(pf.s.first, pf.s.last)
     out = [ax.yaxis for ax in axes]
     out += [line for c in MEASURES for line in lines[c]]
-    return out + [a for pairs in marks for pair in pairs for a in pair] + [legend]
+    return out + [line for pairs in marks for line in pairs] + [legend]
 
 
 def draw_series(pf: Profile) -> Canvas:
@@ -136,15 +137,15 @@ def draw_series(pf: Profile) -> Canvas:
         estimate.set_data(x[joined], y[joined])
         ax.set_ylim(0, _top(lines[c]))
     for pairs in marks:  # the reorganisations the authority took part in, if any
-        for i, (line, text) in enumerate(pairs):
-            shown = i < len(changes)
-            line.set_visible(shown)
-            text.set_visible(shown)
-            if shown:
+        for i, line in enumerate(pairs):
+            line.set_visible(i < len(changes))
+            if i < len(changes):
                 x = changes[i].first_year - 0.5  # the April it took effect
                 line.set_xdata([x, x])
-                text.set_x(x)
-                text.set_text(f" {changes[i].label}")
+    key = legend.get_texts()[-1]  # the dotted line's entry in the key
+    words = measures.and_list([r.label for r in changes])
+    key.set_text(words[:1].upper() + words[1:])
+    legend.legend_handles[-1].set_visible(bool(changes))
     for text, label in zip(legend.get_texts(), pf.comparison):
         text.set_text(label)
     return canvas
@@ -293,6 +294,7 @@ PANDEMIC = events.PANDEMIC
 @functools.cache
 def _series_canvas(first: int, last: int):
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     figures.setup()
@@ -318,17 +320,12 @@ def _series_canvas(first: int, last: int):
         ax.set_xlim(first - 0.5, last + 0.5)
         year_axis(ax, first, last)
     marks = []
-    for ax in axes.flat:  # a line and a label per reorganisation, hidden until a profile needs them
-        pairs = []
-        for _ in range(2):
-            line = ax.axvline(first, color="#555555", ls=(0, (1, 2)), lw=1.5, visible=False)
-            text = ax.text(first, 0.02, "", transform=ax.get_xaxis_transform(), fontsize=SMALL - 2,
-                           color="#333333", rotation=90, va="bottom", visible=False)  # fmt: skip
-            pairs.append((line, text))
-        marks.append(pairs)
+    for ax in axes.flat:  # a line per reorganisation, hidden until a profile needs them; the key names them
+        marks.append([ax.axvline(first, color="#555555", ls=REORGANISED, lw=1.5, visible=False) for _ in range(2)])
     handles = [lines[next(iter(MEASURES))][i] for i in range(4)]
     if first <= PANDEMIC <= last:
         handles.append(Patch(color="#e8e8e8", label=contract.year_label(PANDEMIC) + " (pandemic)"))
+    handles.append(Line2D([], [], color="#555555", ls=REORGANISED, lw=1.5))  # named when the authority has one
     legend = fig.legend(
         handles,
         [""] * len(handles),
@@ -336,15 +333,18 @@ def _series_canvas(first: int, last: int):
         ncol=2,
         frameon=False,
         fontsize=TEXT,
-        bbox_to_anchor=(0.01, 0.025),
+        bbox_to_anchor=(0.01, 0.04),  # above the two lines of the source
     )
-    if len(handles) == 5:
+    if first <= PANDEMIC <= last:
         legend.get_texts()[4].set_text(contract.year_label(PANDEMIC) + " (pandemic)")
-    canvas = Canvas(fig, left=0.1, right=0.95, bottom=0.16, top=0.905, hspace=0.32, wspace=0.32)
+    canvas = Canvas(fig, left=0.1, right=0.95, bottom=0.19, top=0.905, hspace=0.32, wspace=0.32)
     canvas.title.set_fontsize(TEXT + 2)
     canvas.source.set_fontsize(SMALL - 2)
     return canvas, list(axes.flat), lines, legend, marks
 
+
+#: The dash of the line that marks a reorganisation.
+REORGANISED = (0, (1, 2))
 
 #: The position chart's left edge: a value below this multiple of the median (a zero count, say)
 #: is drawn at the edge rather than dropped from the log scale.
@@ -384,7 +384,7 @@ def _positions_canvas(panel_key: str):
     ax.axvline(1, color="#333333", lw=1, ls=":")
     ax.set_xlabel(f"× the median authority (log scale; below ×{REL_FLOOR:g} drawn at ×{REL_FLOOR:g})", fontsize=SMALL)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False, fontsize=TEXT)
-    canvas = Canvas(fig, left=0.3, right=0.96, bottom=0.2, top=0.84)
+    canvas = Canvas(fig, left=0.3, right=0.96, bottom=0.2, top=0.8)  # room for a title of two lines and the key
     canvas.title.set_fontsize(TEXT + 2)
     canvas.source.set_fontsize(SMALL - 2)
     return canvas, own, nbrs
@@ -409,7 +409,7 @@ def _spending_canvas():
     ax.set_xlim(0, 100)
     ax.tick_params(axis="x", labelsize=TEXT)
     ax.set_xlabel("Share of spending on children's social care (%)", fontsize=SMALL)
-    ax.legend(loc="upper left", bbox_to_anchor=(-0.45, -0.18), ncol=2, frameon=False, fontsize=TEXT)
+    ax.legend(loc="upper left", bbox_to_anchor=(-0.45, -0.22), ncol=2, frameon=False, fontsize=TEXT)
     canvas = Canvas(fig, left=0.33, right=0.96, bottom=0.5, top=0.9)
     canvas.title.set_fontsize(TEXT + 2)
     canvas.source.set_fontsize(SMALL - 2)

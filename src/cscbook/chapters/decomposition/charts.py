@@ -150,12 +150,14 @@ def fig_effects(ctx: Context, res: Results) -> figures.Figure:
         r = eff.loc[i]
         ax.vlines(i + 1, r["low"], r["high"], color=figures.HIGHLIGHT, lw=2.5)
         ax.plot(i + 1, r["effect"], "o", color=figures.HIGHLIGHT, ms=8)
-        ax.annotate(
+        ax.annotate(  # above the panel, over its place: never over another authority's interval
             ctx.highlight_name,
-            (i + 1, r["high"]),
-            xytext=(0, 6),
+            (i + 1, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 3),
             textcoords="offset points",
-            ha="center",
+            ha="right" if i > 0.7 * len(eff) else "left" if i < 0.3 * len(eff) else "center",
+            va="bottom",
             color=figures.HIGHLIGHT,
             fontsize=9,
         )

@@ -18,7 +18,8 @@ def fig_spend(ctx: Context, jf: pd.DataFrame, sp: dict) -> figures.Figure:
     figures.box_points(ax, jf, x="group", y="spend_pc", order=order, size=3.5)
     hit = jf[jf["la_code"] == ctx.highlight] if ctx.highlight else jf.iloc[0:0]
     if not hit.empty:
-        figures.mark(ax, order.index(hit["group"].iloc[0]), hit["spend_pc"].iloc[0], ctx.highlight_name)
+        figures.mark(ax, order.index(hit["group"].iloc[0]), hit["spend_pc"].iloc[0], "")  # named in the key
+        figures.mark_key(ax, ctx.highlight_name)
     ax.set_yscale("log")
     ticks = [500, 750, 1000, 2000, 3000, 5000]
     ax.set_yticks(ticks, [f"£{t:,}" for t in ticks])
@@ -57,7 +58,8 @@ def fig_change(ctx: Context, ch: pd.DataFrame, tests: pd.DataFrame) -> figures.F
         figures.box_points(ax, d, x="group", y=y, order=order, colour=figures.colours(2)[1])
         ax.axhline(0, color=figures.MUTED, lw=0.8)
         if not hit.empty and pd.notna(hit[y].iloc[0]):
-            figures.mark(ax, order.index(hit["group"].iloc[0]), hit[y].iloc[0], ctx.highlight_name)
+            figures.mark(ax, order.index(hit["group"].iloc[0]), hit[y].iloc[0], "")  # named once, in the key
+            figures.mark_key(ax, ctx.highlight_name)
         r = tests.loc[label.capitalize()]
         ax.set_title(
             f"{label.capitalize()}: rho {r['Spearman rho']:+.2f} ({r['CI low']:+.2f} to {r['CI high']:+.2f})",

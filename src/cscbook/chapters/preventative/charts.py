@@ -44,11 +44,11 @@ def fig_spend(ctx: Context, nominal: pd.DataFrame, real: pd.DataFrame) -> figure
                 ax.plot(t.index[t.index < broken[c]], t.loc[t.index < broken[c], c], **style, label=c)
                 ax.plot(t.index[t.index >= broken[c]], t.loc[t.index >= broken[c], c], **style)
                 ax.axvline(broken[c] - 0.5, color=colour, lw=0.8, ls=":")
-                ax.annotate(f"{c}: reclassified", (broken[c] - 0.5, 1), xycoords=("data", "axes fraction"),
-                            xytext=(2, -4), textcoords="offset points", rotation=90, va="top", fontsize=7, color="#333333")  # fmt: skip
+                ax.annotate("reclassified", (broken[c] - 0.5, 1), xycoords=("data", "axes fraction"), xytext=(0, 2),
+                            textcoords="offset points", ha="center", va="bottom", fontsize=7, color=colour)  # fmt: skip
             else:
                 ax.plot(t.index, t[c], **style, label=c)
-        ax.set_title(name, fontsize=10)
+        ax.set_title(name, fontsize=10, loc="right")  # the left of the top is the reclassification's
         year_axis(ax, int(t.index.min()), int(t.index.max()))
     axes[0].set_ylabel("Spending, £ million")
     axes[1].tick_params(labelleft=False)
