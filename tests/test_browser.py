@@ -242,3 +242,31 @@ def test_a_sample_names_pages_that_are_not_there(tmp_path):
     assert check_site(root, synthetic=True, pages=["index.html", "book/gone.html"]) == [
         "book/gone.html: no such page in the site"
     ]
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop(built_book, sample_profiles):
+    """At 400 px and 1,366 px, the home page, every chapter and three profiles fit the window: a table or a chart
+    may scroll inside its own box, the page body never."""
+    from cscbook.site import browsercheck
+
+    pages = ["book/intro.html", *(f"book/{c.id}.html" for c in registry.chapters())]
+    pages += [f"book/profiles/{code}.html" for code in sample_profiles[:3]]
+    assert browsercheck.sideways(built_book / "html", pages) == []
+
+
+@pytest.mark.browser
+def test_the_sideways_check_finds_a_page_wider_than_the_window(tmp_path):
+    from cscbook.site import browsercheck
+
+    if not browsercheck.chromium_available():
+        pytest.skip("Chromium, chromedriver or selenium is not installed")
+    (tmp_path / "index.html").write_text("<html><body><main><p>fits</p></main></body></html>")
+    (tmp_path / "wide.html").write_text(
+        '<html><body><main><div style="width:900px">too wide</div>'
+        '<div style="overflow-x:auto"><table style="width:2000px"><tr><td>scrolls in its box</td></tr></table></div>'
+        "</main></body></html>"
+    )
+    found = browsercheck.sideways(tmp_path, ["index.html", "wide.html"], widths=(400,))
+    assert len(found) == 1 and found[0].startswith("wide.html: at 400 px the page is") and "div" in found[0], found
