@@ -79,6 +79,14 @@ def test_the_pdf_holds_every_chapter_with_figures_bookmarks_and_links(built_book
     assert len(internal) > len(uris) > 0  # glossary terms and citations go to their places in the PDF
     home = (html / "book" / "intro.html").read_text()
     assert f'href="../{pdf.PDF_NAME}"' in home and f"({len(reader.pages)} pages, " in home
+    # the contents give each chapter's first page, and the solutions wait at the end of their chapter
+    begins = pdf.chapter_pages((html / pdf.PDF_NAME).read_bytes())
+    first = reader.pages[0].extract_text()
+    contents = first[first.index("Contents") : first.index("Appendix: run record")]  # the list (its last number)
+    listed = {int(n) for n in re.findall(r"\d+", contents)}  # a page number may run into its title ('3Demand')
+    chapters = [begins[_words(t).lower()] for t in _chapter_titles(html) if _words(t).lower() in begins]
+    assert len(chapters) == len(registry.chapters()) and set(chapters) <= listed, (chapters, sorted(listed))
+    assert text.count("Solutions") >= len(registry.chapters()) and "The solution is at the end of the chapter" in text
 
 
 @pytest.mark.slow
@@ -187,3 +195,52 @@ def test_a_link_to_the_page_itself_becomes_a_place_in_the_pdf_and_a_link_to_anot
     out = pdf.local_links(body, "intro.html")
     assert re.findall(r'href="([^"]*)"', out) == ["#term-LAIT", "#id7", "#x", "https://www.nao.org.uk/"]
     assert '<span class="reference internal" >Blackpool</span>' in out and ">panel</span>" in out
+
+
+def test_the_solutions_go_to_the_end_of_their_chapter_on_paper():
+    page = (
+        '<html><body><span id="document-book/demand"></span><section id="demand"><h1>Demand</h1>'
+        '<section id="ex"><h3>Exercise 1: a rate<a class="headerlink" href="#ex">#</a></h3><p>Predict.</p>'
+        '<div class="dropdown admonition"><p class="admonition-title">Solution</p><p>The answer.</p></div>'
+        '<div class="dropdown admonition"><p class="admonition-title">How this was computed</p><p>Files.</p></div>'
+        '</section></section><span id="document-book/variation"></span><section id="variation"><h1>Variation</h1>'
+        "<p>No exercises.</p></section></body></html>"
+    )
+    out = pdf.solutions_at_end(page)
+    demand = out[out.index('id="demand"') : out.index('id="document-book/variation"')]
+    assert demand.index("The solution is at the end of the chapter.") < demand.index("<h2>Solutions</h2>")
+    assert (
+        demand.index("<h2>Solutions</h2>") < demand.index("Solution: Exercise 1: a rate") < demand.index("The answer.")
+    )
+    assert "How this was computed" in demand and demand.count("dropdown") == 1  # a fold that is not a solution stays
+    assert "Solutions" not in out[out.index('id="variation"') :]
+
+
+def test_the_contents_list_the_page_each_chapter_begins_on():
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(5):
+        writer.add_blank_page(width=200, height=200)
+    writer.add_outline_item(title="Demand trends", page_number=2)  # the third page
+    writer.add_outline_item(title="Budgets and overspending", page_number=4)
+    printed = io.BytesIO()
+    writer.write(printed)
+    page = (
+        '<body><div id="jb-print-toc"><nav><ul>'
+        '<li><a class="reference internal nav-link" href="#document-book/demand">Demand trends</a></li>'
+        '<li><a class="reference internal nav-link" href="#document-book/budgets">Budgets and overspending</a></li>'
+        '<li><a class="reference internal nav-link" href="#document-book/gone">A page not printed</a></li>'
+        '</ul></nav></div><p><a class="reference internal" href="#document-book/demand">Demand trends</a></p></body>'
+    )
+    placed = pdf.contents_with_places(page)
+    assert placed.count(pdf.PAGE_PLACE.format(pdf.UNKNOWN_PAGE)) == 3  # the contents only, not a link in the text
+    numbered = pdf.contents_with_pages(placed, printed.getvalue())
+    assert 'Demand trends</a><span class="cscbook-page">3</span>' in numbered
+    assert 'Budgets and overspending</a><span class="cscbook-page">5</span>' in numbered
+    assert 'A page not printed</a><span class="cscbook-page"></span>' in numbered
+    assert numbered.endswith(
+        '<p><a class="reference internal" href="#document-book/demand">Demand trends</a></p></body>'
+    )

@@ -123,6 +123,8 @@ class PdfJob:
                     "jupyter-book (PDF edition)", first_problem(out), "the book must build without warnings"
                 )
             printable = printable_page(page)
+            first = print_pdf(printable)  # read back for the page each chapter begins on, then printed again
+            printable.write_text(contents_with_pages(printable.read_text(encoding="utf-8"), first), encoding="utf-8")
             pdf = print_pdf(printable)
             self.info = {"pages": pdf_pages(pdf), "bytes": len(pdf), "profiles": self.choice == "all"}
             folder = self.build_dir / "pdf"
@@ -196,17 +198,127 @@ def local_links(text: str, page_name: str) -> str:
     return _LINK.sub(fix, text)
 
 
+#: How a solution's fold begins in the HTML.
+SOLUTION = '<p class="admonition-title">Solution</p>'
+
+
+def solutions_at_end(document: str) -> str:
+    """Each chapter's exercise solutions, which the web page folds under their exercise, moved to the chapter's
+    end on paper (a dropdown prints open, and a solution read before the prediction spoils it): in place a line
+    says where it went; at the end, "Solutions" lists them under their exercises' names."""
+    from bs4 import BeautifulSoup
+
+    if SOLUTION not in document:
+        return document  # nothing to move: the page as it is
+    soup = BeautifulSoup(document, "html.parser")
+    moved: dict[int, tuple[object, list]] = {}
+    for box in soup.select("div.admonition.dropdown"):
+        title = box.find(class_="admonition-title")
+        if title is None or title.get_text(strip=True) != "Solution":
+            continue
+        chapter = _chapter_section(box)
+        if chapter is None:
+            continue
+        exercise = box.find_parent("section")
+        heading = exercise.find(["h2", "h3", "h4"]) if exercise is not None else None
+        name = heading.get_text(" ", strip=True).rstrip("#").strip() if heading is not None else "Exercise"
+        note = soup.new_tag("p")
+        note["class"] = "cscbook-solution-note"
+        note.string = "The solution is at the end of the chapter."
+        box.replace_with(note)
+        box["class"] = [c for c in box.get("class", []) if c != "dropdown"]
+        title.string = f"Solution: {name}"
+        moved.setdefault(id(chapter), (chapter, []))[1].append(box)
+    for chapter, boxes in moved.values():
+        end = soup.new_tag("section")
+        end["class"] = "cscbook-solutions"
+        head = soup.new_tag("h2")
+        head.string = "Solutions"
+        end.append(head)
+        for box in boxes:
+            end.append(box)
+        chapter.append(end)
+    return str(soup)
+
+
+def _chapter_section(tag):
+    """The chapter a tag belongs to: the section that follows a document's marker in the one-page book."""
+    for section in tag.find_parents("section"):
+        marker = section.find_previous_sibling()
+        if marker is not None and str(marker.get("id", "")).startswith("document-"):
+            return section
+    return None
+
+
 def printable_page(page: Path) -> Path:
     """The one page moved to the root of its build (its links to ``_static`` and ``_images`` are written
-    from there) with :data:`PRINT_EDITS` applied and its links made the PDF's own (:func:`local_links`)."""
+    from there) with :data:`PRINT_EDITS` applied, its links made the PDF's own (:func:`local_links`) and the
+    exercise solutions at each chapter's end (:func:`solutions_at_end`)."""
     text = page.read_text(encoding="utf-8")
     for pattern, repl in PRINT_EDITS:
         text = pattern.sub(repl, text)
-    head, sep, body = text.partition("<body")
+    head, sep, body = contents_with_places(solutions_at_end(text)).partition("<body")
     text = head + sep + local_links(body, page.name)
     out = page.parent.parent / "print.html"
     out.write_text(text, encoding="utf-8")
     return out
+
+
+def _norm(title: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", "", title).replace("\ufb01", "fi").replace("\ufb00", "ff").split()).lower()
+
+
+def chapter_pages(pdf: bytes) -> dict[str, int]:
+    """Each heading's first page (from 1) in a printed PDF, by its text, from the bookmarks Chromium writes."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    pages: dict[str, int] = {}
+
+    def walk(items) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                pages.setdefault(_norm(item.title), reader.get_destination_page_number(item) + 1)
+
+    walk(reader.outline)
+    return pages
+
+
+#: The book's contents list in the one page (the theme's print contents), and a link in it to a chapter.
+_CONTENTS = re.compile(r'<div id="jb-print-toc">.*?</nav>', re.S)
+_CONTENTS_LINK = re.compile(r'(<a class="reference internal[^"]*" href="#document-[^"]*">)(.*?)(</a>)', re.S)
+
+
+#: A page number's place in the contents before its number is known: as wide as any number the book reaches,
+#: so that the print with the numbers has the same pages as the print without.
+PAGE_PLACE = '<span class="cscbook-page">{}</span>'
+UNKNOWN_PAGE = "000"
+
+
+def contents_with_places(document: str) -> str:
+    """The contents list with a place for each chapter's page number (see :data:`UNKNOWN_PAGE`)."""
+    return _CONTENTS.sub(
+        lambda block: _CONTENTS_LINK.sub(lambda m: m.group(0) + PAGE_PLACE.format(UNKNOWN_PAGE), block.group(0)),
+        document,
+        count=1,
+    )
+
+
+def contents_with_pages(document: str, pdf: bytes) -> str:
+    """The contents list's places filled with the page each chapter begins on, read from a print of the same
+    page with the places empty (the numbers take no more room than the places, so the pages do not move)."""
+    pages = chapter_pages(pdf)
+
+    def number(m: re.Match) -> str:
+        page = pages.get(_norm(m.group(2)))
+        return m.group(0).replace(PAGE_PLACE.format(UNKNOWN_PAGE), PAGE_PLACE.format(page if page else ""))
+
+    linked = re.compile(_CONTENTS_LINK.pattern + re.escape(PAGE_PLACE.format(UNKNOWN_PAGE)), re.S)
+    return _CONTENTS.sub(lambda block: linked.sub(number, block.group(0)), document, count=1)
 
 
 def print_pdf(page: Path) -> bytes:
