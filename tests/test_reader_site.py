@@ -198,3 +198,15 @@ def test_a_profile_ranks_below_every_chapter_in_the_search():
     run = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60, check=True)
     profile, chapter, index = json.loads(run.stdout)
     assert profile < chapter and index == 30
+
+
+def test_a_chart_of_panels_side_by_side_is_marked_for_the_phone_and_one_panel_is_not():
+    import matplotlib.pyplot as plt
+
+    from cscbook.present import figures
+
+    one = figures.finish(plt.subplots(figsize=(4, 3))[0], "One panel", "alt", "a source")
+    fig, _ = plt.subplots(1, 2, figsize=(8, 3))
+    two = figures.finish(fig, "Two panels", "alt", "a source")
+    assert 'class="cscbook-figure"' in one._repr_html_() and one.panels == 1
+    assert 'class="cscbook-figure cscbook-panels"' in two._repr_html_() and two.panels == 2

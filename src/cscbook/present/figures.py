@@ -161,6 +161,7 @@ class Figure:
 
     def __init__(self, fig, alt: str, source: str, name: str = "", data=None):
         self.fig, self.alt, self.source, self.name, self.data = fig, alt, source, name, data
+        self.panels = panel_count(fig)
         title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
         self.stem = name or slug(title)
         buf, svg = io.BytesIO(), io.BytesIO()
@@ -171,8 +172,9 @@ class Figure:
 
     def _repr_html_(self) -> str:
         data = base64.b64encode(self.png).decode()
+        panels = " cscbook-panels" if getattr(self, "panels", 1) > 1 else ""  # side by side: a phone swipes them
         return (
-            f'<div class="cscbook-figure"><img src="data:image/png;base64,{data}" '
+            f'<div class="cscbook-figure{panels}"><img src="data:image/png;base64,{data}" '
             f'alt="{html.escape(self.alt)}" style="max-width:100%" data-cscbook-zoom="1"/>'
             f"{self.downloads()}</div>"
         )
@@ -203,6 +205,11 @@ class Figure:
     def save(self, path) -> None:
         with open(path, "wb") as fh:
             fh.write(self.png)
+
+
+def panel_count(fig) -> int:
+    """How many panels a figure draws side by side or in a grid (visible axes with their frame)."""
+    return sum(1 for ax in fig.axes if ax.get_visible() and ax.axison)
 
 
 def slug(text: str) -> str:

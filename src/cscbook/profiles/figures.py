@@ -32,11 +32,12 @@ from cscbook.profiles.core import (
 class ProfileFigure(figures.Figure):
     """A profile figure: the PNG of a figure drawn with a fixed layout (see :class:`Canvas`)."""
 
-    def __init__(self, png: bytes, alt: str, source: str, stem: str = "chart", data=None):
+    def __init__(self, png: bytes, alt: str, source: str, stem: str = "chart", data=None, panels: int = 1):
         self.fig, self.alt, self.source, self.name, self.png = None, alt, f"Source: {source}", "", png
         # No SVG and no CSV of their own: 152 profiles' SVGs (26 MB) would outweigh the whole site, and
         # the page's tables and its CSV download hold the numbers the charts draw.
         self.svg, self.stem, self.data = b"", stem, data
+        self.panels = panels
 
 
 class Canvas:
@@ -65,7 +66,9 @@ class Canvas:
         self.fig.set_dpi(self.DPI)
         self.fig.canvas.draw()
         image = Image.fromarray(np.asarray(self.fig.canvas.buffer_rgba()))
-        return ProfileFigure(figures.compact_png(image=image), alt, source, **download)
+        return ProfileFigure(
+            figures.compact_png(image=image), alt, source, panels=figures.panel_count(self.fig), **download
+        )
 
     def render_over(self, dynamic: list, title: str, alt: str, source: str, **download) -> ProfileFigure:
         """Draw only ``dynamic`` artists (and the title) over the background drawn the first time.
@@ -90,7 +93,9 @@ class Canvas:
             (artist.axes or self.fig).draw_artist(artist)
         self.fig.draw_artist(self.title)
         image = Image.fromarray(np.asarray(canvas.buffer_rgba()))
-        return ProfileFigure(figures.compact_png(image=image), alt, source, **download)
+        return ProfileFigure(
+            figures.compact_png(image=image), alt, source, panels=figures.panel_count(self.fig), **download
+        )
 
 
 def series(pf: Profile) -> figures.Figure:
