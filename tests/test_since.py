@@ -47,7 +47,9 @@ def test_the_preventative_share_is_computed_both_ways_where_table_a1_and_lait_ov
 def test_spread_and_ofsted_reach_the_last_year(official):
     v = since.variation(make_ctx("variation", official))
     assert v.table.loc["Spending per child", "Last year"] == "2024-25"
-    assert "section 251 Table A1 to 2018-19 and from LAIT's outturn lines after" in v.text  # the change of source, in words
+    assert (
+        "section 251 Table A1 to 2018-19 and from LAIT's outturn lines after" in v.text
+    )  # the change of source, in words
     o = since.ofsted(make_ctx("ofsted", official))
     assert list(o.table.index)[0] == "2017-18" and list(o.table.index)[-1] == "2024-25"
     assert (o.table["Authorities"] > 140).all()
