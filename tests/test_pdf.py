@@ -237,10 +237,38 @@ def test_the_contents_list_the_page_each_chapter_begins_on():
     )
     placed = pdf.contents_with_places(page)
     assert placed.count(pdf.PAGE_PLACE.format(pdf.UNKNOWN_PAGE)) == 3  # the contents only, not a link in the text
-    numbered = pdf.contents_with_pages(placed, printed.getvalue())
+    assert pdf.listed_chapters(placed) == ["demand trends", "budgets and overspending", "a page not printed"]
+    numbered = pdf.contents_with_pages(placed, pdf.chapter_pages(printed.getvalue()))
     assert 'Demand trends</a><span class="cscbook-page">3</span>' in numbered
     assert 'Budgets and overspending</a><span class="cscbook-page">5</span>' in numbered
     assert 'A page not printed</a><span class="cscbook-page"></span>' in numbered
     assert numbered.endswith(
         '<p><a class="reference internal" href="#document-book/demand">Demand trends</a></p></body>'
     )
+
+
+def test_the_pdf_is_printed_again_only_when_the_last_contents_were_wrong(tmp_path, monkeypatch):
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(4):
+        writer.add_blank_page(width=200, height=200)
+    writer.add_outline_item(title="Demand trends", page_number=2)
+    printed = io.BytesIO()
+    writer.write(printed)
+    prints = []
+    monkeypatch.setattr(pdf, "print_pdf", lambda page: prints.append(page.read_text()) or printed.getvalue())
+    page = tmp_path / "print.html"
+    page.write_text(
+        pdf.contents_with_places(
+            '<div id="jb-print-toc"><nav><a class="reference internal nav-link" href="#document-book/demand">'
+            "Demand trends</a></nav></div>"
+        )
+    )
+    _, begins = pdf.print_numbered(page, {})  # no last PDF: printed, read back, printed with the numbers
+    assert begins == {"demand trends": 3} and len(prints) == 2 and '<span class="cscbook-page">3</span>' in prints[1]
+    prints.clear()
+    pdf.print_numbered(page, begins)  # the last PDF's pages were right: one print
+    assert len(prints) == 1

@@ -123,15 +123,16 @@ class PdfJob:
                     "jupyter-book (PDF edition)", first_problem(out), "the book must build without warnings"
                 )
             printable = printable_page(page)
-            first = print_pdf(printable)  # read back for the page each chapter begins on, then printed again
-            printable.write_text(contents_with_pages(printable.read_text(encoding="utf-8"), first), encoding="utf-8")
-            pdf = print_pdf(printable)
-            self.info = {"pages": pdf_pages(pdf), "bytes": len(pdf), "profiles": self.choice == "all"}
             folder = self.build_dir / "pdf"
+            known = folder / "contents.json"  # where each chapter began in the last PDF: usually where it begins now
+            guess = json.loads(known.read_text()) if known.is_file() else {}
+            pdf, begins = print_numbered(printable, guess)
+            self.info = {"pages": pdf_pages(pdf), "bytes": len(pdf), "profiles": self.choice == "all"}
             folder.mkdir(exist_ok=True)
             (folder / "key").unlink(missing_ok=True)  # until both files are in, the cache holds no PDF
             write_atomic(folder / PDF_NAME, pdf)
             write_atomic(folder / "info.json", json.dumps(self.info).encode())
+            write_atomic(known, json.dumps(begins, sort_keys=True).encode())
             write_atomic(folder / "key", self.key.encode())
             shutil.rmtree(self.work, ignore_errors=True)
             self.status = "made"
@@ -308,10 +309,10 @@ def contents_with_places(document: str) -> str:
     )
 
 
-def contents_with_pages(document: str, pdf: bytes) -> str:
-    """The contents list's places filled with the page each chapter begins on, read from a print of the same
-    page with the places empty (the numbers take no more room than the places, so the pages do not move)."""
-    pages = chapter_pages(pdf)
+def contents_with_pages(document: str, pages: dict[str, int]) -> str:
+    """The contents list's places filled with the page each chapter begins on (``pages``: by its heading, see
+    :func:`chapter_pages`); a chapter not in ``pages`` keeps an empty place. The numbers take no more room than
+    the places, so the pages do not move."""
 
     def number(m: re.Match) -> str:
         page = pages.get(_norm(m.group(2)))
@@ -319,6 +320,28 @@ def contents_with_pages(document: str, pdf: bytes) -> str:
 
     linked = re.compile(_CONTENTS_LINK.pattern + re.escape(PAGE_PLACE.format(UNKNOWN_PAGE)), re.S)
     return _CONTENTS.sub(lambda block: linked.sub(number, block.group(0)), document, count=1)
+
+
+def listed_chapters(document: str) -> list[str]:
+    """The headings the contents list names, as :func:`chapter_pages` keys them."""
+    block = _CONTENTS.search(document)
+    return [_norm(m.group(2)) for m in _CONTENTS_LINK.finditer(block.group(0))] if block else []
+
+
+def print_numbered(printable: Path, guess: dict[str, int]) -> tuple[bytes, dict[str, int]]:
+    """``printable`` printed with its contents numbered from ``guess`` (where each chapter began in the last
+    PDF), then read back for where each chapter begins: printed once more only if the guess was wrong (the
+    first PDF of a build folder, or a chapter that grew by a page). Returns the PDF and the pages it lists."""
+    document = printable.read_text(encoding="utf-8")
+    titles = listed_chapters(document)
+    for _ in range(2):
+        printable.write_text(contents_with_pages(document, guess), encoding="utf-8")
+        pdf = print_pdf(printable)
+        begins = {t: p for t, p in chapter_pages(pdf).items() if t in titles}
+        if all(guess.get(t) == begins.get(t) for t in titles):
+            break
+        guess = begins
+    return pdf, begins
 
 
 def print_pdf(page: Path) -> bytes:
