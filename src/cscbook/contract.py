@@ -87,7 +87,7 @@ CONTEXT = [
     "ofsted_date",  # date of that judgement (ISO string)
 ]
 
-#: Flows and money the synthetic generator does not model (its panel carries them as missing, flagged).
+#: Flows the synthetic generator does not model (its panel carries them as missing, flagged).
 NOT_SYNTHESISED = ["cpp_starts", "cla_starts", "cla_starts_16plus"]
 
 COLUMNS = IDENTITY + COUNTS + SPEND + FINANCE + CONTEXT
