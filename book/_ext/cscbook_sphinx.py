@@ -206,7 +206,7 @@ def chain_without_profiles(app, pagename, templatename, context, doctree) -> Non
     if is_profile(pagename):
         context["prev"] = context["next"] = None
         return
-    rel = app.env.collect_relations()
+    rel = app.builder.relations  # each page's parent, previous and next, as Sphinx found them once for the build
     for key, step in (("prev", 1), ("next", 2)):
         target = (rel.get(pagename) or [None, None, None])[step]
         if not is_profile(target):
