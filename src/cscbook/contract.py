@@ -165,10 +165,8 @@ TABLE_EXTRAS = ("lait_overlap", "districts", "finance_lines")
 #: The files of the extra tables a chapter may read (their hashes are part of a chapter's cache key).
 PREPARED_EXTRAS = ("neighbours.csv", *(f"{name}.csv" for name in TABLE_EXTRAS))
 #: Every file a prepared folder may hold (see :func:`write_prepared`; ``stamp.json`` is the build's).
-PREPARED_FILES = {
-    "panel.parquet", "panel.csv", "flags.csv", "meta.json", "england.csv", "neighbours.csv", "lait_overlap.csv",
-    "districts.csv", "finance_lines.csv", "truth.json", "stamp.json",
-}  # fmt: skip
+PREPARED_FILES = {"panel.parquet", "panel.csv", "flags.csv", "meta.json", "england.csv", *PREPARED_EXTRAS, "truth.json",
+                  "stamp.json"}  # fmt: skip
 
 
 def write_prepared(prep: Prepared, out: Path) -> None:

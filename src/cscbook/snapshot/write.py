@@ -30,10 +30,7 @@ FOOTPRINTS = contract.GEOGRAPHIES
 #: The files of a footprint folder, in the order the edition hash reads them.
 #: What the snapshot folder holds (``make`` replaces it whole, so it must hold nothing else).
 OWNED = {"2018", "latest", "codebook.csv", "README.md"}
-FILES = (
-    "panel.csv", "flags.csv", "england.csv", "meta.json", "ofsted.csv", "neighbours.csv", "lait_overlap.csv",
-    "districts.csv", "finance_lines.csv",
-)  # fmt: skip
+FILES = ("panel.csv", "flags.csv", "england.csv", "meta.json", "ofsted.csv", *contract.PREPARED_EXTRAS)
 OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0 "
