@@ -11,6 +11,7 @@ from cscbook import contract
 from cscbook.analyse import measures
 from cscbook.chapters.context import Context
 from cscbook.chapters.since_figures import NAO_END
+from cscbook.harmonise.finance import LINE_WORDS
 from cscbook.present import figures
 
 #: The first year of the children's lines as they are still published (2014-15: safeguarding, Sure Start and
@@ -18,7 +19,8 @@ from cscbook.present import figures
 LINES_FROM = 2015
 
 
-TOTAL = "Total children's social care"
+#: The lines the chapter names, as the harmoniser words them.
+TOTAL, CLA = LINE_WORDS["total"], LINE_WORDS["cla"]
 
 
 NO_LINES = "England's rows by line are not in these data (a region's chapter, or data without England's rows)."
@@ -87,7 +89,7 @@ def lines_words(lines: pd.DataFrame, prices: str) -> str:
     first, last, _ = lines_years(lines)
     real = lines.pivot_table(index="Line", columns="year", values="Outturn, real (£m)", aggfunc="first")
     rise = real.loc[TOTAL, last] - real.loc[TOTAL, first]
-    cla = real.loc["Children looked after"]
+    cla = real.loc[CLA]
     share = 100 * cla / real.loc[TOTAL]
     pct = (100 * (real[last] / real[first] - 1)).drop(TOTAL).dropna()
     fell = [f"{in_sentence(line)} ({v:+.0f}%)" for line, v in pct[pct < 0].sort_values().items()]
@@ -111,8 +113,8 @@ def over_words(lines: pd.DataFrame, years: list[int]) -> str:
     parts = []
     for y in years:
         one = lines[lines["year"] == y].set_index("Line")["Outturn less budget (£m)"]
-        if pd.notna(one.get("Children looked after")) and pd.notna(one.get(TOTAL)):
-            parts.append(f"£{one['Children looked after']:,.0f}m of £{one[TOTAL]:,.0f}m in {contract.year_label(y)}")
+        if pd.notna(one.get(CLA)) and pd.notna(one.get(TOTAL)):
+            parts.append(f"£{one[CLA]:,.0f}m of £{one[TOTAL]:,.0f}m in {contract.year_label(y)}")
     if not parts:
         return ""
     return "England's outturn above its budget was mostly on children looked after: " + measures.and_list(parts) + "."
@@ -162,7 +164,7 @@ def glue_lines(ctx: Context, lines: pd.DataFrame | None, fig: figures.Figure | s
     first, last, both = lines_years(lines)
     ctx.glue("lines_text", lines_words(lines, contract.year_label(ctx.last)))
     shown = sorted({y for y in (NAO_END, both) if y is not None and y in set(lines["year"])})
-    ctx.glue("lines_years", measures.and_list([contract.year_label(y) for y in shown]))
+    ctx.glue("lines_years", _years(shown))
     ctx.glue("lines_over", over_words(lines, shown))
     ctx.glue("lines_gaps", lines_gap_words(lines))
     ctx.glue_table(
