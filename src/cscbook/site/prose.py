@@ -8,12 +8,10 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from cscbook.present.markdown import NEGATIVE_ZERO
-
 #: Each fault, by the words a problem line gives it, with where it counts: in prose only, or in tables too.
 FAULTS = [
     ("'n/a' in running text", re.compile(r"(?<![\w/])n/a(?![\w/])", re.I), False),
-    ("a negative zero", NEGATIVE_ZERO, True),  # what the book's formatting turns to zero, left unturned
+    ("a negative zero", re.compile(r"(?<![\w.,])[-\u2212]0(?:[.,]0+)?(?![\d.,]*\d)"), True),
     ("a number in e-notation", re.compile(r"(?<![\w.])\d+(?:\.\d+)?e[-+\u2212]?\d{1,3}(?!\w)", re.I), True),
 ]
 #: Elements whose text is not the reader's prose.
