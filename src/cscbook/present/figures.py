@@ -133,7 +133,7 @@ def mark_key(ax, label: str) -> None:
     :func:`top_key`), for panels too narrow or too crowded to name it beside its point."""
     from matplotlib.lines import Line2D
 
-    if any(getattr(lg, "cscbook_top", False) for lg in ax.figure.legends):
+    if _top_keys(ax.figure):
         return  # named once for the figure
     point = Line2D([], [], ls="", marker="o", ms=9, color=HIGHLIGHT, markeredgecolor="black", markeredgewidth=0.8)
     top_key(ax.figure, [point], [label], ncol=1)
@@ -172,7 +172,7 @@ class Figure:
 
     def _repr_html_(self) -> str:
         data = base64.b64encode(self.png).decode()
-        panels = " cscbook-panels" if getattr(self, "panels", 1) > 1 else ""  # side by side: a phone swipes them
+        panels = " cscbook-panels" if self.panels > 1 else ""  # side by side: a phone swipes them
         return (
             f'<div class="cscbook-figure{panels}"><img src="data:image/png;base64,{data}" '
             f'alt="{html.escape(self.alt)}" style="max-width:100%" data-cscbook-zoom="1"/>'
@@ -248,9 +248,14 @@ def top_key(fig, handles, labels, ncol: int = 3) -> None:
     legend.cscbook_top = True
 
 
+def _top_keys(fig) -> list:
+    """The figure's keys made by :func:`top_key`."""
+    return [lg for lg in fig.legends if getattr(lg, "cscbook_top", False)]
+
+
 def _room_for_key(fig) -> None:
     """Move a :func:`top_key` under the title, and the panels (with their titles) under it."""
-    keys = [lg for lg in fig.legends if getattr(lg, "cscbook_top", False)]
+    keys = _top_keys(fig)
     if not keys:
         return
     to_fig = fig.transFigure.inverted()

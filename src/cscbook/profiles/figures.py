@@ -54,6 +54,7 @@ class Canvas:
 
     def __init__(self, fig, **layout: float):
         self.fig = fig
+        self.panels = figures.panel_count(fig)  # fixed with the layout: counted once, not per profile
         self.title = fig.suptitle("", x=0.01, y=0.99, ha="left", va="top", fontweight="bold", fontsize=12, wrap=True)
         self.source = fig.text(0.01, 0.005, "", ha="left", va="bottom", fontsize=8, color="#444444")
         fig.subplots_adjust(**({"left": 0.08, "right": 0.98, "bottom": 0.1, "top": 0.88} | layout))
@@ -66,9 +67,7 @@ class Canvas:
         self.fig.set_dpi(self.DPI)
         self.fig.canvas.draw()
         image = Image.fromarray(np.asarray(self.fig.canvas.buffer_rgba()))
-        return ProfileFigure(
-            figures.compact_png(image=image), alt, source, panels=figures.panel_count(self.fig), **download
-        )
+        return ProfileFigure(figures.compact_png(image=image), alt, source, panels=self.panels, **download)
 
     def render_over(self, dynamic: list, title: str, alt: str, source: str, **download) -> ProfileFigure:
         """Draw only ``dynamic`` artists (and the title) over the background drawn the first time.
@@ -93,9 +92,7 @@ class Canvas:
             (artist.axes or self.fig).draw_artist(artist)
         self.fig.draw_artist(self.title)
         image = Image.fromarray(np.asarray(canvas.buffer_rgba()))
-        return ProfileFigure(
-            figures.compact_png(image=image), alt, source, panels=figures.panel_count(self.fig), **download
-        )
+        return ProfileFigure(figures.compact_png(image=image), alt, source, panels=self.panels, **download)
 
 
 def series(pf: Profile) -> figures.Figure:
