@@ -149,10 +149,10 @@ def former_names(T: dict[str, pd.DataFrame], panel: pd.DataFrame, geography: str
     iod = T.get("iod_district", pd.DataFrame())
     if len(iod):
         d = iod[iod["year"] == 2019].drop_duplicates("la_code")
+        on_footprint = (lambda la: la) if geography == "latest" else boundaries.on_2018()
         for code, name in zip(d["la_code"], d["la_name"]):
             if code in boundaries.FORMER_DISTRICTS:
-                la = boundaries.FORMER_DISTRICTS[code]
-                rows.append((code, name, la if geography == "latest" else boundaries.on_2018()(la), "former district"))
+                rows.append((code, name, on_footprint(boundaries.FORMER_DISTRICTS[code]), "former district"))
     if geography == "latest":
         names = _last_names(T)
         for old, new in boundaries.TO_LATEST.items():
