@@ -73,6 +73,12 @@ PAGES = {
         "<script type='application/json' class='cscbook-live-spec'>{}</script></div>"
     ),
     "translucent.html": page("<div style='background:rgba(0,0,0,0.5)'><p style='color:#222'>Dark on grey</p></div>"),
+    # a paragraph of running text made bold by a style (a bold lead-in of a few words is fine, in good.html too)
+    "bold.html": page(
+        "<p><strong>A lead-in.</strong> Then the paragraph goes on in its normal weight for a good many words.</p>"
+        "<p><span style='font-weight:700'>Every word of this paragraph of running text is drawn in bold, "
+        "from its first word to its last.</span></p>"
+    ),
 }
 
 
@@ -108,6 +114,13 @@ def test_broken_image(handmade):
 
 def test_image_without_alt(handmade):
     assert handmade["no-alt.html"] == ["no-alt.html: axe image-alt (critical): Images must have alternative text: img"]
+
+
+def test_a_bold_paragraph(handmade):
+    assert handmade["bold.html"] == [
+        "bold.html: a paragraph is bold throughout: 'Every word of this paragraph of running text is drawn in bold, "
+        "from its first wo'"
+    ]
 
 
 def test_broken_internal_link(handmade):
@@ -247,8 +260,9 @@ def test_a_sample_names_pages_that_are_not_there(tmp_path):
 @pytest.mark.slow
 @pytest.mark.browser
 def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop(built_book, sample_profiles):
-    """At 400 px and 1,366 px, the home page, every chapter and three profiles fit the window: a table or a chart
-    may scroll inside its own box, the page body never."""
+    """At 400 px and 1,366 px, the home page, every chapter and three profiles fit the window: a table may scroll
+    inside its own box, the page body and the charts never; on the phone a chart of panels side by side shows
+    them one under another."""
     from cscbook.site import browsercheck
 
     pages = ["book/intro.html", *(f"book/{c.id}.html" for c in registry.chapters())]
@@ -268,5 +282,25 @@ def test_the_sideways_check_finds_a_page_wider_than_the_window(tmp_path):
         '<div style="overflow-x:auto"><table style="width:2000px"><tr><td>scrolls in its box</td></tr></table></div>'
         "</main></body></html>"
     )
-    found = browsercheck.sideways(tmp_path, ["index.html", "wide.html"], widths=(400,))
-    assert len(found) == 1 and found[0].startswith("wide.html: at 400 px the page is") and "div" in found[0], found
+    from PIL import Image
+
+    Image.new("RGB", (900, 300), "white").save(tmp_path / "wide.png")
+    Image.new("RGB", (300, 600), "white").save(tmp_path / "phone.png")
+    chart = '<img src="wide.png" alt="a chart" style="max-width:100%">'
+    (tmp_path / "charts.html").write_text(
+        "<html><body><main>"
+        f'<div class="cscbook-figure"><picture><source media="(max-width: 640px)" srcset="phone.png">{chart}</picture></div>'
+        # a source the browser cannot use (an unknown type): it shows the desktop image instead
+        f'<div class="cscbook-figure"><picture><source media="(max-width: 640px)" type="image/x-none" '
+        f'srcset="phone.png">{chart}</picture></div>'
+        '<div class="cscbook-figure" style="overflow-x:auto"><img src="wide.png" alt="a chart" style="width:900px"></div>'
+        "</main></body></html>"
+    )
+    found = browsercheck.sideways(tmp_path, ["index.html", "wide.html", "charts.html"], widths=(400,))
+    assert len(found) == 3, found
+    assert found[0].startswith("wide.html: at 400 px the page is") and "div" in found[0], found
+    assert found[1:] == [
+        "charts.html: at 400 px chart 2 shows wide.png, not its phone layout",
+        "charts.html: at 400 px chart 3 scrolls sideways in its box",
+    ]
+    assert browsercheck.sideways(tmp_path, ["charts.html"], widths=(1366,)) == []

@@ -49,8 +49,15 @@ def _chapter_collisions(name: str, values: dict) -> tuple[list[str], int]:
     values = {**values, "n_boot": 5} if name == "decomposition" else values
     ctx = chapter.load(name, values)
     module.glue_all(ctx, module.results(ctx))
-    drawn = [(k, v.fig) for k, v in ctx.glued.items() if isinstance(v, figures.Figure) and v.fig is not None]
-    return [f"{name} {field}: {c}" for field, fig in drawn for c in figures.collisions(fig)], len(drawn)
+    shown = [(k, v) for k, v in ctx.glued.items() if isinstance(v, figures.Figure) and v.fig is not None]
+    drawn = [(k, v.fig) for k, v in shown] + [(f"{k} (phone)", v.phone_fig) for k, v in shown if v.phone_fig]
+    side = [
+        k
+        for k, v in shown
+        if figures.column_count(v.fig) > 1 and (v.phone_fig is None or figures.column_count(v.phone_fig) != 1)
+    ]
+    found = [f"{name} {field}: panels side by side with no phone layout of one column" for field in side]
+    return found + [f"{name} {field}: {c}" for field, fig in drawn for c in figures.collisions(fig)], len(drawn)
 
 
 @pytest.mark.slow
@@ -86,6 +93,7 @@ def test_no_profile_chart_has_colliding_labels(latest):
             draw(pf)  # each draws on its kept canvas, checked below as the profile left it
         canvases = [
             profile_figures._series_canvas(first, last)[0],
+            profile_figures._series_canvas(first, last, True)[0],
             profile_figures._positions_canvas(pf.s.panel_key)[0],
             profile_figures._spending_canvas()[0],
         ]

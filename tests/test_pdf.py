@@ -84,9 +84,10 @@ def test_the_pdf_holds_every_chapter_with_figures_bookmarks_and_links(built_book
     first = reader.pages[0].extract_text()
     contents = first[first.index("Contents") : first.index("Appendix: run record")]  # the list (its last number)
     listed = {int(n) for n in re.findall(r"\d+", contents)}  # a page number may run into its title ('3Demand')
-    chapters = [begins[_words(t).lower()] for t in _chapter_titles(html) if _words(t).lower() in begins]
+    chapters = [begins[pdf._norm(t)] for t in _chapter_titles(html) if pdf._norm(t) in begins]
     assert len(chapters) == len(registry.chapters()) and set(chapters) <= listed, (chapters, sorted(listed))
     assert text.count("Solutions") >= len(registry.chapters()) and "The solution is at the end of the chapter" in text
+    assert record["unfit"] == []  # every table fits the paper, no cell of a few words set one word a line
 
 
 @pytest.mark.slow
@@ -172,9 +173,13 @@ def test_the_printed_page_drops_what_only_works_on_screen(tmp_path):
         '<img src="_images/a.png" alt="A chart" loading="lazy"></a><p class="cscbook-downloads">Download '
         '<a href="x.svg">SVG</a></p><a class="reference download internal" download="" href="_downloads/t.csv">'
         "<code>t.csv</code></a>"
+        '<a class="cscbook-zoom" href="_images/b.png"><picture><source media="(max-width: 640px)" '
+        'srcset="_images/b-phone.png"><img src="_images/b.png" alt="Panels"></picture></a>'
     )
     out = pdf.printable_page(page).read_text()
-    assert out == '<h2>Demand</h2><img src="_images/a.png" alt="A chart"><code>t.csv</code>'
+    assert out == (
+        '<h2>Demand</h2><img src="_images/a.png" alt="A chart"><code>t.csv</code><img src="_images/b.png" alt="Panels">'
+    )
 
 
 def test_a_bad_pdf_choice_is_one_line(tmp_path):
@@ -237,7 +242,7 @@ def test_the_contents_list_the_page_each_chapter_begins_on():
     )
     placed = pdf.contents_with_places(page)
     assert placed.count(pdf.PAGE_PLACE.format(pdf.UNKNOWN_PAGE)) == 3  # the contents only, not a link in the text
-    assert pdf.listed_chapters(placed) == ["demand trends", "budgets and overspending", "a page not printed"]
+    assert pdf.listed_chapters(placed) == ["demandtrends", "budgetsandoverspending", "apagenotprinted"]
     numbered = pdf.contents_with_pages(placed, pdf.chapter_pages(printed.getvalue()))
     assert 'Demand trends</a><span class="cscbook-page">3</span>' in numbered
     assert 'Budgets and overspending</a><span class="cscbook-page">5</span>' in numbered
@@ -259,7 +264,9 @@ def test_the_pdf_is_printed_again_only_when_the_last_contents_were_wrong(tmp_pat
     printed = io.BytesIO()
     writer.write(printed)
     prints = []
-    monkeypatch.setattr(pdf, "print_pdf", lambda page: prints.append(page.read_text()) or printed.getvalue())
+    monkeypatch.setattr(
+        pdf, "print_pdf", lambda page, unfit=None: prints.append(page.read_text()) or printed.getvalue()
+    )
     page = tmp_path / "print.html"
     page.write_text(
         pdf.contents_with_places(
@@ -268,7 +275,27 @@ def test_the_pdf_is_printed_again_only_when_the_last_contents_were_wrong(tmp_pat
         )
     )
     _, begins = pdf.print_numbered(page, {})  # no last PDF: printed, read back, printed with the numbers
-    assert begins == {"demand trends": 3} and len(prints) == 2 and '<span class="cscbook-page">3</span>' in prints[1]
+    assert begins == {"demandtrends": 3} and len(prints) == 2 and '<span class="cscbook-page">3</span>' in prints[1]
     prints.clear()
     pdf.print_numbered(page, begins)  # the last PDF's pages were right: one print
     assert len(prints) == 1
+
+
+@needs_chromium
+@pytest.mark.browser
+def test_a_wide_table_is_fitted_to_the_paper_and_what_cannot_fit_is_named(tmp_path):
+    from cscbook.site.browsercheck import browsing, wait_ready
+
+    def table(cols: int) -> str:
+        head = "".join(f"<th>Rate in {2000 + c}</th>" for c in range(cols))
+        row = "".join(f"<td>{c * 1000:,}</td>" for c in range(cols))
+        return f"<table><tr>{head}</tr><tr>{row}</tr></table>"
+
+    (tmp_path / "print.html").write_text(f"<html><body><main>{table(14)}{table(90)}</main></body></html>")
+    with browsing(tmp_path, "cscbook-fit-") as (drv, base):
+        drv.get(base + "print.html")
+        wait_ready(drv)
+        unfit = pdf.fit_tables(drv)
+        zooms = drv.execute_script("return Array.from(document.querySelectorAll('table')).map(t => t.style.zoom)")
+    assert 0.4 < float(zooms[0]) < 1 and float(zooms[1]) == 0.4, zooms  # the first fits; the second cannot
+    assert len(unfit) == 1 and unfit[0].startswith("table 2 runs ") and unfit[0].endswith(" px past the page"), unfit

@@ -100,7 +100,8 @@ def test_a_chart_drawn_over_its_kept_background_is_the_chart_drawn_whole(england
         mpl.canvas.draw()
         whole = np.asarray(mpl.canvas.buffer_rgba())[..., :3].astype(int)
     finally:
-        getattr(profile_figures, f"_{draw}_canvas").cache_clear()  # the next draw makes a canvas of its own
+        kept = getattr(profile_figures, f"_{draw}_canvas_for", None) or getattr(profile_figures, f"_{draw}_canvas")
+        kept.cache_clear()  # the next draw makes a canvas of its own
     drawn = _image(fig)
     assert drawn.shape == whole.shape
     differ = (np.abs(drawn - whole).sum(axis=2) > 60).mean()

@@ -4,6 +4,7 @@ of the notebooks, a sidebar that does not list every profile, and figures number
 from __future__ import annotations
 
 import html
+import io
 import re
 
 import pytest
@@ -20,9 +21,13 @@ def test_charts_are_files_and_every_chart_offers_its_downloads(built_book):
     pages = _pages(html)
     assert not [name for name, text in pages.items() if "data:image/" in text or "data:text/csv" in text]
     demand = pages["book/demand.html"]
-    charts = re.findall(r'<a class="cscbook-zoom" href="([^"]+)"><img src="\1"', demand)
+    charts = re.findall(r'<a class="cscbook-zoom" href="([^"]+)">(?:<picture>(<source [^>]*>))?<img src="\1"', demand)
     assert charts, "no chart opens full size"
-    for src in charts:
+    for src, _ in charts:
+        assert (html / "book" / src).resolve().is_file(), src
+    phone = [re.search(r'srcset="([^"]+)"', source)[1] for _, source in charts if source]
+    assert phone, "no chart of panels side by side has a phone layout"  # the regional small multiples
+    for src in phone:
         assert (html / "book" / src).resolve().is_file(), src
     downloads = re.findall(r'<p class="cscbook-downloads">Download this chart: (.*?)</p>', demand)
     assert len(downloads) == len(charts)
@@ -200,13 +205,28 @@ def test_a_profile_ranks_below_every_chapter_in_the_search():
     assert profile < chapter and index == 30
 
 
-def test_a_chart_of_panels_side_by_side_is_marked_for_the_phone_and_one_panel_is_not():
+def test_a_chart_of_panels_side_by_side_has_a_phone_layout_of_one_column_and_one_panel_has_none():
     import matplotlib.pyplot as plt
 
-    from cscbook.present import figures
+    from cscbook.present import figures, phone
 
     one = figures.finish(plt.subplots(figsize=(4, 3))[0], "One panel", "alt", "a source")
-    fig, _ = plt.subplots(1, 2, figsize=(8, 3))
-    two = figures.finish(fig, "Two panels", "alt", "a source")
-    assert 'class="cscbook-figure"' in one._repr_html_() and one.panels == 1
-    assert 'class="cscbook-figure cscbook-panels"' in two._repr_html_() and two.panels == 2
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6), sharex=True, sharey=True)
+    for n, ax in enumerate(axes.flat):
+        ax.plot(range(2010, 2025), [v * (n + 1) for v in range(15)], label="a line")
+        ax.set_title(f"Panel {n + 1}", loc="left")
+    axes[0, 0].set_ylabel("per 10,000 children")
+    figures.top_key(fig, *axes[0, 0].get_legend_handles_labels())
+    four = figures.finish(fig, "A finding long enough to need two lines on a phone's narrow screen", "alt", "a source")
+    assert "<picture>" not in one._repr_html_() and not one.phone_png
+    html = four._repr_html_()
+    assert f'<picture><source media="{phone.MEDIA}" srcset="data:image/png;base64,' in html
+    small = four.phone_fig
+    assert figures.column_count(small) == 1 and figures.panel_count(small) == 4
+    assert figures.column_count(four.fig) == 2  # the desktop layout is kept as it was
+    assert all(ax.get_ylabel() == "per 10,000 children" for ax in small.axes)  # the left column's label, on each
+    assert all(any(t.get_text() for t in ax.get_yticklabels()) for ax in small.axes)
+    assert figures.collisions(small) == []
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(four.phone_png)).width < 0.6 * Image.open(io.BytesIO(four.png)).width

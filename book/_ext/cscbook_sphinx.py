@@ -146,11 +146,16 @@ def drop_source_downloads(app, pagename, templatename, context, doctree) -> None
             button["buttons"] = [b for b in button["buttons"] if b.get("label") == "download-pdf-button"]
 
 
-#: A file carried inside a page as base64: a chart's image (``src``) or a chart's download (``href``).
-DATA_URI = re.compile(r'(src|href)="data:(image/png|image/svg\+xml|text/csv);base64,([A-Za-z0-9+/=\s]+)"')
+#: A file carried inside a page as base64: a chart's image (``src``, or ``srcset`` for its phone layout) or a
+#: chart's download (``href``).
+DATA_URI = re.compile(r'(src|srcset|href)="data:(image/png|image/svg\+xml|text/csv);base64,([A-Za-z0-9+/=\s]+)"')
 EXTENSIONS = {"image/png": "png", "image/svg+xml": "svg", "text/csv": "csv"}
-#: A chart marked to open full size when clicked (for narrow screens): ``<img data-cscbook-zoom ...>``.
-ZOOM = re.compile(r'<img src="([^"]+)"([^>]*?) data-cscbook-zoom="1"([^>]*)>')
+#: A chart marked to open full size when clicked (for narrow screens): ``<img data-cscbook-zoom ...>``, in a
+#: ``<picture>`` when it has a phone layout (the link goes round the picture: a picture holds only its sources
+#: and its image).
+ZOOM = re.compile(
+    r'(<picture>(?:<source [^>]*>)*)?<img src="([^"]+)"([^>]*?) data-cscbook-zoom="1"([^>]*)>(</picture>)?'
+)
 
 
 def files_for_data_uris(app, pagename, templatename, context, doctree) -> None:
@@ -175,7 +180,10 @@ def files_for_data_uris(app, pagename, templatename, context, doctree) -> None:
         return f'{match.group(1)}="{uri}"' + (' loading="lazy"' if match.group(1) == "src" else "")
 
     body = DATA_URI.sub(to_file, body)
-    context["body"] = ZOOM.sub(r'<a class="cscbook-zoom" href="\1"><img src="\1"\2\3></a>', body)
+    context["body"] = ZOOM.sub(
+        lambda m: f'<a class="cscbook-zoom" href="{m[2]}">{m[1] or ""}<img src="{m[2]}"{m[3]}{m[4]}>{m[5] or ""}</a>',
+        body,
+    )
 
 
 def sidebar_without_profiles(app, pagename, templatename, context, doctree) -> None:

@@ -32,12 +32,12 @@ from cscbook.profiles.core import (
 class ProfileFigure(figures.Figure):
     """A profile figure: the PNG of a figure drawn with a fixed layout (see :class:`Canvas`)."""
 
-    def __init__(self, png: bytes, alt: str, source: str, stem: str = "chart", data=None, panels: int = 1):
+    def __init__(self, png: bytes, alt: str, source: str, stem: str = "chart", data=None, phone_png: bytes = b""):
         self.fig, self.alt, self.source, self.name, self.png = None, alt, f"Source: {source}", "", png
         # No SVG and no CSV of their own: 152 profiles' SVGs (26 MB) would outweigh the whole site, and
         # the page's tables and its CSV download hold the numbers the charts draw.
         self.svg, self.stem, self.data = b"", stem, data
-        self.panels = panels
+        self.phone_fig, self.phone_png = None, phone_png
 
 
 class Canvas:
@@ -54,7 +54,6 @@ class Canvas:
 
     def __init__(self, fig, **layout: float):
         self.fig = fig
-        self.panels = figures.panel_count(fig)  # fixed with the layout: counted once, not per profile
         self.title = fig.suptitle("", x=0.01, y=0.99, ha="left", va="top", fontweight="bold", fontsize=12, wrap=True)
         self.source = fig.text(0.01, 0.005, "", ha="left", va="bottom", fontsize=8, color="#444444")
         fig.subplots_adjust(**({"left": 0.08, "right": 0.98, "bottom": 0.1, "top": 0.88} | layout))
@@ -67,7 +66,7 @@ class Canvas:
         self.fig.set_dpi(self.DPI)
         self.fig.canvas.draw()
         image = Image.fromarray(np.asarray(self.fig.canvas.buffer_rgba()))
-        return ProfileFigure(figures.compact_png(image=image), alt, source, panels=self.panels, **download)
+        return ProfileFigure(figures.compact_png(image=image), alt, source, **download)
 
     def render_over(self, dynamic: list, title: str, alt: str, source: str, **download) -> ProfileFigure:
         """Draw only ``dynamic`` artists (and the title) over the background drawn the first time.
@@ -92,7 +91,7 @@ class Canvas:
             (artist.axes or self.fig).draw_artist(artist)
         self.fig.draw_artist(self.title)
         image = Image.fromarray(np.asarray(canvas.buffer_rgba()))
-        return ProfileFigure(figures.compact_png(image=image), alt, source, panels=self.panels, **download)
+        return ProfileFigure(figures.compact_png(image=image), alt, source, **download)
 
 
 def series(pf: Profile) -> figures.Figure:
@@ -107,22 +106,26 @@ def series(pf: Profile) -> figures.Figure:
     if pf.estimated_years:
         alt += " Its estimated years are drawn dashed with open points."
     title = f"{pf.name} against its neighbours, region and England"
-    return canvas.render_over(_series_dynamic(pf), title, alt, pf.source, stem=f"{pf.code}-trends")
+    phone = draw_series(pf, phone=True).render_over(_series_dynamic(pf, True), title, alt, pf.source)
+    out = canvas.render_over(_series_dynamic(pf), title, alt, pf.source, stem=f"{pf.code}-trends")
+    out.phone_png = phone.png  # a phone's screen shows the six panels one under another
+    return out
 
 
-def _series_dynamic(pf: Profile) -> list:
+def _series_dynamic(pf: Profile, phone: bool = False) -> list:
     """What changes from one profile's series to the next, in drawing order: each panel's y axis with
     its grid (its limits are the authority's), the lines and reorganisation marks, and the legend (its
     names). The panels, titles, year axes and the pandemic's shading are the kept background."""
-    _, axes, lines, legend, marks = _series_canvas(pf.s.first, pf.s.last)
+    _, axes, lines, legend, marks = _series_canvas(pf.s.first, pf.s.last, phone)
     out = [ax.yaxis for ax in axes]
     out += [line for c in MEASURES for line in lines[c]]
     return out + [line for pairs in marks for line in pairs] + [legend]
 
 
-def draw_series(pf: Profile) -> Canvas:
-    """Put the authority's series on the kept canvas, with each panel's limits, without rendering it."""
-    canvas, axes, lines, legend, marks = _series_canvas(pf.s.first, pf.s.last)
+def draw_series(pf: Profile, phone: bool = False) -> Canvas:
+    """Put the authority's series on the kept canvas (the phone's, one panel under another, if ``phone``),
+    with each panel's limits, without rendering it."""
+    canvas, axes, lines, legend, marks = _series_canvas(pf.s.first, pf.s.last, phone)
     changes = _reorganisations(pf)
     est = pf.estimated_years
     for ax, c in zip(axes, MEASURES):
@@ -293,14 +296,24 @@ def year_axis(ax, first: int, last: int) -> None:
 PANDEMIC = events.PANDEMIC
 
 
+#: The phone's series chart: six panels one under another, this wide and tall (inches, at the canvas' 72 DPI).
+PHONE_SERIES = (6.2, 20.0)
+
+
+def _series_canvas(first: int, last: int, phone: bool = False):
+    """The kept series canvas for these years (the phone's if ``phone``): its canvas, panels, lines, key and
+    reorganisation marks."""
+    return _series_canvas_for(first, last, bool(phone))  # one cache key however it is called
+
+
 @functools.cache
-def _series_canvas(first: int, last: int):
+def _series_canvas_for(first: int, last: int, phone: bool):
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     figures.setup()
-    fig, axes = plt.subplots(3, 2, figsize=(10, 12.5), sharex=True)
+    fig, axes = plt.subplots(*((6, 1) if phone else (3, 2)), figsize=PHONE_SERIES if phone else (10, 12.5), sharex=True)
     pal = figures.colours(4)
     styles = [
         (figures.HIGHLIGHT, "-", 3, "o"),
@@ -317,10 +330,11 @@ def _series_canvas(first: int, last: int):
         # the authority's estimated years (a predecessor's figures shared out): dashed, open points
         lines[c].append(ax.plot([], [], color=figures.HIGHLIGHT, ls="--", lw=2, marker="o", ms=5, mfc="white")[0])
         ax.set_title(SHORT[c], fontsize=TEXT, loc="left", y=1.0, fontweight="bold")
-        ax.set_ylabel(AXIS[c], fontsize=SMALL)
+        ax.set_ylabel(textwrap.fill(AXIS[c], 20) if phone else AXIS[c], fontsize=SMALL)  # a phone's panel is short
         ax.tick_params(labelsize=TEXT)
         ax.set_xlim(first - 0.5, last + 0.5)
         year_axis(ax, first, last)
+        ax.tick_params(labelbottom=phone or ax in axes[-1])  # a phone scrolls: years under every panel
     marks = []
     for ax in axes.flat:  # a line per reorganisation, hidden until a profile needs them; the key names them
         marks.append([ax.axvline(first, color="#555555", ls=REORGANISED, lw=1.5, visible=False) for _ in range(2)])
@@ -332,14 +346,18 @@ def _series_canvas(first: int, last: int):
         handles,
         [""] * len(handles),
         loc="lower left",
-        ncol=2,
+        ncol=1 if phone else 2,
         frameon=False,
         fontsize=TEXT,
-        bbox_to_anchor=(0.01, 0.04),  # above the two lines of the source
+        bbox_to_anchor=(0.01, 0.035 if phone else 0.04),  # above the lines of the source
     )
     if first <= PANDEMIC <= last:
         legend.get_texts()[4].set_text(contract.year_label(PANDEMIC) + " (pandemic)")
-    canvas = Canvas(fig, left=0.1, right=0.95, bottom=0.19, top=0.905, hspace=0.32, wspace=0.32)
+    if phone:
+        canvas = Canvas(fig, left=0.23, right=0.95, bottom=0.17, top=0.93, hspace=0.42)
+        canvas.WRAP = 60
+    else:
+        canvas = Canvas(fig, left=0.1, right=0.95, bottom=0.19, top=0.905, hspace=0.32, wspace=0.32)
     canvas.title.set_fontsize(TEXT + 2)
     canvas.source.set_fontsize(SMALL - 2)
     return canvas, list(axes.flat), lines, legend, marks

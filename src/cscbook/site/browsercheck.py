@@ -212,6 +212,7 @@ def _page_problems(page: str, info: dict, synthetic: bool) -> tuple[list[str], i
     for img in info["images"]:
         if not img["ok"]:
             out.append(f"{page}: image did not load: {img['desc']} src={img['src']!r}")
+    out += [f"{page}: a paragraph is bold throughout: {text!r}" for text in info.get("bold", [])]
     for chart in info.get("live", []):
         if not chart["drawn"]:
             out.append(f"{page}: interactive chart not drawn: {chart['label']} ({chart['note'] or 'no message'})")
@@ -378,9 +379,11 @@ WIDTHS = (400, 1366)
 
 
 def sideways(html_dir: Path, pages: list[str], widths: tuple[int, ...] = WIDTHS) -> list[str]:
-    """Each page at each width whose body scrolls sideways (a table or chart may scroll inside its own box),
-    one line each, naming the widest elements that stick out."""
+    """Each page at each width whose body scrolls sideways (a table may scroll inside its own box), one line
+    each, naming the widest elements that stick out; and each chart that scrolls inside its own box, or that
+    has a phone layout the browser did not show on a screen narrow enough for it."""
     script = (Path(__file__).parent / "sideways.js").read_text()
+    charts = (Path(__file__).parent / "phone_charts.js").read_text()
     out = []
     with browsing(html_dir, "cscbook-sideways-") as (drv, base):
         for width in widths:
@@ -392,6 +395,7 @@ def sideways(html_dir: Path, pages: list[str], widths: tuple[int, ...] = WIDTHS)
                 if got["scroll"] > got["width"] + 1:
                     what = ", ".join(f"{w['what']} to {w['right']} px" for w in got["wide"]) or "nothing named"
                     out.append(f"{page}: at {width} px the page is {got['scroll']} px wide ({what})")
+                out += [f"{page}: at {width} px {fault}" for fault in drv.execute_async_script(charts)]
     return out
 
 

@@ -1,7 +1,8 @@
 // Run in each page by the browser check (browsercheck.py, through selenium's execute_async_script):
 // makes lazy images load, scrolls to the bottom, waits for every image to finish or fail, then reports
 // the images, the interactive charts (each div.cscbook-live drawn by cscbook-live.js within the wait) and the
-// synthetic-data banner (accessibility is axe-core's, see axe_run.js).
+// synthetic-data banner, and each paragraph of running text drawn bold as a whole (accessibility is
+// axe-core's, see axe_run.js).
 const done = arguments[arguments.length - 1];
 const imgs = Array.from(document.images);
 imgs.forEach(i => { if (i.loading === 'lazy') i.loading = 'eager'; });
@@ -35,5 +36,20 @@ Promise.race([Promise.all([...pending, chartsDrawn]), new Promise(r => setTimeou
     label: c.getAttribute('aria-label') || '', drawn: c.classList.contains('cscbook-live-drawn'),
     note: c.querySelector('.cscbook-live-chart').textContent.slice(0, 120),
   }));
-  done({images, live, banner: announce || admonition});
+  // a paragraph of a dozen words or more whose text is nearly all bold (a heading-like lead-in is not)
+  const bold = Array.from(document.querySelectorAll('main p, article p'))
+    .filter(p => !p.closest('table, figcaption, .admonition-title, nav, header, footer'))
+    .map(p => {
+      const walk = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+      let all = 0, heavy = 0;
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        const k = n.textContent.replace(/\s+/g, '').length;
+        all += k;
+        if (parseInt(getComputedStyle(n.parentElement).fontWeight, 10) >= 600) heavy += k;
+      }
+      const words = p.textContent.trim().split(/\s+/).length;
+      return {text: p.textContent.replace(/\s+/g, ' ').trim().slice(0, 80), bold: words >= 12 && heavy > 0.8 * all};
+    })
+    .filter(p => p.bold).map(p => p.text);
+  done({images, live, banner: announce || admonition, bold});
 });

@@ -31,6 +31,7 @@ from cscbook.site.jupyter import first_problem, jupyter_book_command, jupyter_bo
 PDF_NAME = "pressures-on-childrens-social-care.pdf"
 #: The script run in the page before it is printed (beside this module).
 PRINT_READY = (Path(__file__).parent / "print_ready.js").read_text(encoding="utf-8")
+FIT_TABLES = (Path(__file__).parent / "fit_tables.js").read_text(encoding="utf-8")
 #: What the home page says of the PDF until the build knows its pages and size (see stage.PDF_LINK).
 PDF_INFO = "(chapters and appendices)"
 #: ``--pdf``: the book without the profiles (default), the book and every profile, or no PDF.
@@ -45,11 +46,17 @@ FOOTER = (
     '<div style="font-size:8px;width:100%;text-align:center;color:#444">'
     '<span class="pageNumber"></span> of <span class="totalPages"></span></div>'
 )
-#: What the PDF page leaves out of the web page: a heading's '#' link, a chart's link to its own image
-#: and its download line, lazy loading, the find-your-council form and links to downloadable files.
+#: What the PDF page leaves out of the web page: a heading's '#' link, a chart's link to its own image,
+#: its phone layout and its download line, lazy loading, the find-your-council form and links to
+#: downloadable files.
 PRINT_EDITS = (
     (re.compile(r'<a class="headerlink"[^>]*>[^<]*</a>'), ""),
-    (re.compile(r'<a class="cscbook-zoom" href="[^"]*">(<img [^>]*>)</a>'), r"\1"),
+    (
+        re.compile(
+            r'<a class="cscbook-zoom" href="[^"]*">(?:<picture>(?:<source [^>]*>)*)?(<img [^>]*>)(?:</picture>)?</a>'
+        ),
+        r"\1",
+    ),
     (re.compile(r'<p class="cscbook-downloads">.*?</p>', re.S), ""),
     (re.compile(r' loading="lazy"'), ""),
     (re.compile(r'<form class="cscbook-find".*?</form>', re.S), ""),
@@ -126,8 +133,9 @@ class PdfJob:
             folder = self.build_dir / "pdf"
             known = folder / "contents.json"  # where each chapter began in the last PDF: usually where it begins now
             guess = json.loads(known.read_text()) if known.is_file() else {}
-            pdf, begins = print_numbered(printable, guess)
-            self.info = {"pages": pdf_pages(pdf), "bytes": len(pdf), "profiles": self.choice == "all"}
+            unfit: list[str] = []
+            pdf, begins = print_numbered(printable, guess, unfit)
+            self.info = {"pages": pdf_pages(pdf), "bytes": len(pdf), "profiles": self.choice == "all", "unfit": unfit}
             folder.mkdir(exist_ok=True)
             (folder / "key").unlink(missing_ok=True)  # until both files are in, the cache holds no PDF
             write_atomic(folder / PDF_NAME, pdf)
@@ -266,7 +274,9 @@ def printable_page(page: Path) -> Path:
 
 
 def _norm(title: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", "", title).replace("\ufb01", "fi").replace("\ufb00", "ff").split()).lower()
+    """A heading's text as a key: no tags, ligatures undone, lower case and no spaces at all (a bookmark of a
+    heading that wraps joins its lines without one)."""
+    return "".join(re.sub(r"<[^>]+>", "", title).replace("\ufb01", "fi").replace("\ufb00", "ff").split()).lower()
 
 
 def chapter_pages(pdf: bytes) -> dict[str, int]:
@@ -328,7 +338,7 @@ def listed_chapters(document: str) -> list[str]:
     return [_norm(m.group(2)) for m in _CONTENTS_LINK.finditer(block.group(0))] if block else []
 
 
-def print_numbered(printable: Path, guess: dict[str, int]) -> tuple[bytes, dict[str, int]]:
+def print_numbered(printable: Path, guess: dict[str, int], unfit: list | None = None) -> tuple[bytes, dict[str, int]]:
     """``printable`` printed with its contents numbered from ``guess`` (where each chapter began in the last
     PDF), then read back for where each chapter begins: printed once more only if the guess was wrong (the
     first PDF of a build folder, or a chapter that grew by a page). Returns the PDF and the pages it lists."""
@@ -336,7 +346,7 @@ def print_numbered(printable: Path, guess: dict[str, int]) -> tuple[bytes, dict[
     titles = listed_chapters(document)
     for _ in range(2):
         printable.write_text(contents_with_pages(document, guess), encoding="utf-8")
-        pdf = print_pdf(printable)
+        pdf = print_pdf(printable, unfit)
         begins = {t: p for t, p in chapter_pages(pdf).items() if t in titles}
         if all(guess.get(t) == begins.get(t) for t in titles):
             break
@@ -344,8 +354,9 @@ def print_numbered(printable: Path, guess: dict[str, int]) -> tuple[bytes, dict[
     return pdf, begins
 
 
-def print_pdf(page: Path) -> bytes:
-    """``page`` printed to PDF by headless Chromium: A4, page numbers, the headings as bookmarks, tagged."""
+def print_pdf(page: Path, unfit: list | None = None) -> bytes:
+    """``page`` printed to PDF by headless Chromium: A4, page numbers, the headings as bookmarks, tagged, its
+    tables fitted to the paper (:func:`fit_tables`; what still does not fit is added to ``unfit``)."""
     from selenium.common.exceptions import WebDriverException
 
     from cscbook.site.browsercheck import browsing, wait_ready
@@ -355,6 +366,9 @@ def print_pdf(page: Path) -> bytes:
             drv.get(base + page.name)
             wait_ready(drv)
             drv.execute_async_script(PRINT_READY)
+            left = fit_tables(drv)
+            if unfit is not None:
+                unfit[:] = left
             options = {"printBackground": True, "generateDocumentOutline": True, "generateTaggedPDF": True,
                        "displayHeaderFooter": True, "headerTemplate": "<span></span>", "footerTemplate": FOOTER,
                        **PAGE}  # fmt: skip
@@ -363,6 +377,21 @@ def print_pdf(page: Path) -> bytes:
         raise UserError(str(page), f"Chromium could not print it: {' '.join(str(exc).split())[:200]}",
                         "the PDF edition must print") from None  # fmt: skip
     return base64.b64decode(data)
+
+
+def fit_tables(drv) -> list[str]:
+    """Lay the open page out as Chromium prints it (print styles, the width inside A4's margins) and fit its
+    tables to the paper (``fit_tables.js``); the screen's layout is restored for printing. Returns what still
+    does not fit: each table wider than the page, each cell of three words or more set one word a line."""
+    width = round((PAGE["paperWidth"] - PAGE["marginLeft"] - PAGE["marginRight"]) * 96)
+    drv.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    metrics = {"width": width, "height": 1100, "deviceScaleFactor": 1, "mobile": False}
+    drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        return drv.execute_script(FIT_TABLES)
+    finally:
+        drv.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        drv.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
 
 
 def pdf_pages(pdf: bytes) -> int:

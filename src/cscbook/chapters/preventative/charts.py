@@ -37,7 +37,7 @@ def fig_spend(ctx: Context, nominal: pd.DataFrame, real: pd.DataFrame) -> figure
     prev_b = [CATEGORY_LABELS[k] for k in DEFINITIONS["B"].numerator]
     breaks = measures.breaks_within(ctx.prepared.meta, ctx.first, ctx.last)
     broken = {CATEGORY_LABELS.get(col.removeprefix("spend_")): int(b["year"]) for col, b in breaks.items()}
-    for ax, t, name in zip(axes, [nominal, real], ["Nominal", "Real terms (nominal / deflator)"]):
+    for ax, t, name in zip(axes, [nominal, real], ["Nominal", "Real terms"]):
         for colour, c in zip(pal, cats):
             style = dict(ls="-" if c in prev_b else "--", color=colour, marker="o", ms=3)
             if c in broken:  # a declared break: two pieces, never joined across it
