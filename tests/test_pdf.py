@@ -264,9 +264,7 @@ def test_the_pdf_is_printed_again_only_when_the_last_contents_were_wrong(tmp_pat
     printed = io.BytesIO()
     writer.write(printed)
     prints = []
-    monkeypatch.setattr(
-        pdf, "print_pdf", lambda page, unfit=None: prints.append(page.read_text()) or printed.getvalue()
-    )
+    monkeypatch.setattr(pdf, "print_pdf", lambda page: (prints.append(page.read_text()) or printed.getvalue(), []))
     page = tmp_path / "print.html"
     page.write_text(
         pdf.contents_with_places(
@@ -274,7 +272,7 @@ def test_the_pdf_is_printed_again_only_when_the_last_contents_were_wrong(tmp_pat
             "Demand trends</a></nav></div>"
         )
     )
-    _, begins = pdf.print_numbered(page, {})  # no last PDF: printed, read back, printed with the numbers
+    _, begins, _ = pdf.print_numbered(page, {})  # no last PDF: printed, read back, printed with the numbers
     assert begins == {"demandtrends": 3} and len(prints) == 2 and '<span class="cscbook-page">3</span>' in prints[1]
     prints.clear()
     pdf.print_numbered(page, begins)  # the last PDF's pages were right: one print

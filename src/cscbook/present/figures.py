@@ -24,11 +24,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from cscbook.present import phone  # noqa: E402
 from cscbook.present.layout import (  # noqa: E402, F401  (the book's charts name them as figures.*)
     _top_keys,
     collisions,
     drawn_renderer,
     legend_overlaps,
+    panels,
     room_for_key,
     top_key,
 )
@@ -181,9 +183,7 @@ class Figure:
             import pickle
 
             self.phone_fig = pickle.loads(pickle.dumps(fig))  # a copy: the desktop layout stays checkable
-            from cscbook.present.phone import phone_layout
-
-            phone_layout(self.phone_fig)
+            phone.phone_layout(self.phone_fig)
             buf = io.BytesIO()
             self.phone_fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
             self.phone_png = compact_png(buf.getvalue())
@@ -194,8 +194,6 @@ class Figure:
         data = base64.b64encode(self.png).decode()
         img = f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.alt)}" style="max-width:100%" data-cscbook-zoom="1"/>'
         if self.phone_png:  # a phone's screen shows the panels one under another (the site writes both as files)
-            from cscbook.present import phone
-
             small = base64.b64encode(self.phone_png).decode()
             img = f'<picture><source media="{phone.MEDIA}" srcset="data:image/png;base64,{small}">{img}</picture>'
         return f'<div class="cscbook-figure">{img}{self.downloads()}</div>'
@@ -230,12 +228,12 @@ class Figure:
 
 def column_count(fig) -> int:
     """How many columns of panels a figure draws side by side."""
-    return len({round(a.get_position().x0, 2) for a in fig.axes if a.get_visible() and a.axison})
+    return len({round(a.get_position().x0, 2) for a in panels(fig)})
 
 
 def panel_count(fig) -> int:
     """How many panels a figure draws side by side or in a grid (visible axes with their frame)."""
-    return sum(1 for ax in fig.axes if ax.get_visible() and ax.axison)
+    return len(panels(fig))
 
 
 def slug(text: str) -> str:

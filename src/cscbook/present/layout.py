@@ -7,6 +7,11 @@ from __future__ import annotations
 import numpy as np
 
 
+def panels(fig) -> list:
+    """A figure's panels: its visible axes that draw their frame (not a hidden slot, nor one that only holds a key)."""
+    return [a for a in fig.axes if a.get_visible() and a.axison]
+
+
 def drawn_renderer(fig):
     """The figure drawn, and its renderer (a closed figure keeps only the base canvas: give it one)."""
     if not hasattr(fig.canvas, "get_renderer"):

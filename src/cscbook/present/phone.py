@@ -16,10 +16,10 @@ MEDIA = "(max-width: 640px)"
 
 
 def phone_layout(fig, width: float = WIDTH) -> None:
-    """Lay a finished figure out for a phone, in place: its panels (and a panel that only holds a key) one
-    under another in reading order; the title, the source line and the keys wrapped to the narrower width; a
-    key for every panel under the title (:func:`top_key`), any other figure key under the last panel, and the
-    source line under everything. Each panel keeps its tick labels, except that more than four panels
+    """Lay a finished figure out for a phone, in place: its panels one under another in reading order; the
+    title, the source line and the keys wrapped to the narrower width; a key for every panel under the title
+    (:func:`top_key`), any other key of the figure (or of a panel that only holds a key) under the last panel,
+    and the source line under everything. Each panel keeps its tick labels, except that more than four panels
     sharing a year axis label it on the last only. A panel whose labels do not fit widens the figure."""
     import warnings
 
@@ -27,7 +27,7 @@ def phone_layout(fig, width: float = WIDTH) -> None:
 
     for a in [a for a in fig.axes if a.get_visible() and not a.axison and a.get_legend() is not None]:
         _key_to_figure(a)  # a panel that only holds a key: the key goes under the panels, with the figure's
-    shown = [a for a in fig.axes if a.get_visible() and a.axison]
+    shown = layout.panels(fig)
     w0, h0 = fig.get_size_inches()
     boxes = {a: a.get_position() for a in shown}
     shown.sort(key=lambda a: (-round(boxes[a].y1, 2), round(boxes[a].x0, 2)))  # reading order
@@ -36,7 +36,10 @@ def phone_layout(fig, width: float = WIDTH) -> None:
     panel_h = min(max(shape * width * 0.8, 1.6), 1.5 if many else 2.6)
     grid = GridSpec(len(shown), 1, figure=fig)
     for n, a in enumerate(shown):
-        a.set_subplotspec(grid[n]) if a.get_subplotspec() is not None else a.set_position(grid[n].get_position(fig))
+        if a.get_subplotspec() is not None:
+            a.set_subplotspec(grid[n])
+        else:
+            a.set_position(grid[n].get_position(fig))
         shared_x = a.get_shared_x_axes().get_siblings(a) != [a]
         a.tick_params(labelleft=True, labelbottom=not (many and shared_x) or a is shown[-1])
         if not a.get_ylabel() and a.get_shared_y_axes().get_siblings(a) != [a]:  # only the left column had it
@@ -85,7 +88,7 @@ def _key_to_figure(ax) -> None:
     """Turn the key a panel without axes holds into the figure's key, and hide the panel."""
     legend = ax.get_legend()
     title = legend.get_title()
-    fig_key = ax.figure.legend(
+    ax.figure.legend(
         list(legend.legend_handles),
         [t.get_text() for t in legend.get_texts()],
         ncols=legend._ncols,
@@ -94,7 +97,6 @@ def _key_to_figure(ax) -> None:
         title=title.get_text() or None,
         title_fontsize=title.get_fontsize(),
     )
-    fig_key.cscbook_top = False
     ax.set_visible(False)
 
 
@@ -124,10 +126,8 @@ def _fit_columns(legend, width: float, renderer) -> None:
     labels, colours = [t.get_text() for t in texts], [t.get_color() for t in texts]
     title = legend.get_title()
     title_text, title_font = title.get_text(), title.get_fontproperties().copy()
-    for n in range(legend._ncols, 0, -1):
-        if legend.get_window_extent(renderer).width <= width:
-            return
-        legend._ncols = n - 1 or 1  # matplotlib packs the columns when a legend is made: pack them again
+    while legend._ncols > 1 and legend.get_window_extent(renderer).width > width:
+        legend._ncols -= 1  # matplotlib packs the columns when a legend is made: pack them again
         legend._init_legend_box(handles, labels)
         legend._legend_box.set_offset(legend._findoffset)  # placed as before (a legend does this when drawn)
         legend.set_title(title_text, prop=title_font)

@@ -334,7 +334,8 @@ def _series_canvas_for(first: int, last: int, phone: bool):
         ax.tick_params(labelsize=TEXT)
         ax.set_xlim(first - 0.5, last + 0.5)
         year_axis(ax, first, last)
-        ax.tick_params(labelbottom=phone or ax in axes[-1])  # a phone scrolls: years under every panel
+        if phone:  # a phone scrolls: years under every panel (shared, they would be under the last only)
+            ax.tick_params(labelbottom=True)
     marks = []
     for ax in axes.flat:  # a line per reorganisation, hidden until a profile needs them; the key names them
         marks.append([ax.axvline(first, color="#555555", ls=REORGANISED, lw=1.5, visible=False) for _ in range(2)])

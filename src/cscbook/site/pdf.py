@@ -31,6 +31,7 @@ from cscbook.site.jupyter import first_problem, jupyter_book_command, jupyter_bo
 PDF_NAME = "pressures-on-childrens-social-care.pdf"
 #: The script run in the page before it is printed (beside this module).
 PRINT_READY = (Path(__file__).parent / "print_ready.js").read_text(encoding="utf-8")
+#: The script that fits the tables to the paper before the page is printed (beside this module).
 FIT_TABLES = (Path(__file__).parent / "fit_tables.js").read_text(encoding="utf-8")
 #: What the home page says of the PDF until the build knows its pages and size (see stage.PDF_LINK).
 PDF_INFO = "(chapters and appendices)"
@@ -133,8 +134,7 @@ class PdfJob:
             folder = self.build_dir / "pdf"
             known = folder / "contents.json"  # where each chapter began in the last PDF: usually where it begins now
             guess = json.loads(known.read_text()) if known.is_file() else {}
-            unfit: list[str] = []
-            pdf, begins = print_numbered(printable, guess, unfit)
+            pdf, begins, unfit = print_numbered(printable, guess)
             self.info = {"pages": pdf_pages(pdf), "bytes": len(pdf), "profiles": self.choice == "all", "unfit": unfit}
             folder.mkdir(exist_ok=True)
             (folder / "key").unlink(missing_ok=True)  # until both files are in, the cache holds no PDF
@@ -338,25 +338,26 @@ def listed_chapters(document: str) -> list[str]:
     return [_norm(m.group(2)) for m in _CONTENTS_LINK.finditer(block.group(0))] if block else []
 
 
-def print_numbered(printable: Path, guess: dict[str, int], unfit: list | None = None) -> tuple[bytes, dict[str, int]]:
+def print_numbered(printable: Path, guess: dict[str, int]) -> tuple[bytes, dict[str, int], list[str]]:
     """``printable`` printed with its contents numbered from ``guess`` (where each chapter began in the last
     PDF), then read back for where each chapter begins: printed once more only if the guess was wrong (the
-    first PDF of a build folder, or a chapter that grew by a page). Returns the PDF and the pages it lists."""
+    first PDF of a build folder, or a chapter that grew by a page). Returns the PDF, the pages it lists and what
+    did not fit the paper (see :func:`print_pdf`)."""
     document = printable.read_text(encoding="utf-8")
     titles = listed_chapters(document)
     for _ in range(2):
         printable.write_text(contents_with_pages(document, guess), encoding="utf-8")
-        pdf = print_pdf(printable, unfit)
+        pdf, unfit = print_pdf(printable)
         begins = {t: p for t, p in chapter_pages(pdf).items() if t in titles}
         if all(guess.get(t) == begins.get(t) for t in titles):
             break
         guess = begins
-    return pdf, begins
+    return pdf, begins, unfit
 
 
-def print_pdf(page: Path, unfit: list | None = None) -> bytes:
+def print_pdf(page: Path) -> tuple[bytes, list[str]]:
     """``page`` printed to PDF by headless Chromium: A4, page numbers, the headings as bookmarks, tagged, its
-    tables fitted to the paper (:func:`fit_tables`; what still does not fit is added to ``unfit``)."""
+    tables fitted to the paper. Returns the PDF and what still does not fit it (see :func:`fit_tables`)."""
     from selenium.common.exceptions import WebDriverException
 
     from cscbook.site.browsercheck import browsing, wait_ready
@@ -366,9 +367,7 @@ def print_pdf(page: Path, unfit: list | None = None) -> bytes:
             drv.get(base + page.name)
             wait_ready(drv)
             drv.execute_async_script(PRINT_READY)
-            left = fit_tables(drv)
-            if unfit is not None:
-                unfit[:] = left
+            unfit = fit_tables(drv)
             options = {"printBackground": True, "generateDocumentOutline": True, "generateTaggedPDF": True,
                        "displayHeaderFooter": True, "headerTemplate": "<span></span>", "footerTemplate": FOOTER,
                        **PAGE}  # fmt: skip
@@ -376,7 +375,7 @@ def print_pdf(page: Path, unfit: list | None = None) -> bytes:
     except WebDriverException as exc:
         raise UserError(str(page), f"Chromium could not print it: {' '.join(str(exc).split())[:200]}",
                         "the PDF edition must print") from None  # fmt: skip
-    return base64.b64decode(data)
+    return base64.b64decode(data), unfit
 
 
 def fit_tables(drv) -> list[str]:
