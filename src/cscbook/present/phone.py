@@ -54,9 +54,10 @@ def phone_layout(fig, width: float = WIDTH) -> None:
         _wrap(title, width, 0.62)
         for t in source:
             _wrap(t, width, 0.55)
+        renderer = layout.drawn_renderer(fig)  # once a pass: a legend measures itself undrawn
         for legend in keys:
             _wrap(legend.get_title(), width, 0.55)
-            _fit_columns(legend, fig.bbox.width, layout.drawn_renderer(fig))
+            _fit_columns(legend, fig.bbox.width, renderer)
         if title is not None:
             title.set(y=1.0, va="top")
         with warnings.catch_warnings(record=True) as said:
@@ -74,12 +75,12 @@ def phone_layout(fig, width: float = WIDTH) -> None:
     for a in shown:
         if a.get_legend() is not None:
             _clear_legend(fig, a)
-    to_fig = fig.transFigure.inverted()
-    low = min(to_fig.transform(a.get_tightbbox(layout.drawn_renderer(fig)))[0][1] for a in shown)
+    to_fig, renderer = fig.transFigure.inverted(), layout.drawn_renderer(fig)  # drawn once: a key finds its place
+    low = min(to_fig.transform(a.get_tightbbox(renderer))[0][1] for a in shown)  # when asked, undrawn
     for legend in [lg for lg in fig.legends if not getattr(lg, "cscbook_top", False)]:
         legend.set_loc("upper left")
         legend.set_bbox_to_anchor((0.0, low - 0.005), transform=fig.transFigure)
-        low = to_fig.transform(legend.get_window_extent(layout.drawn_renderer(fig)))[0][1]
+        low = to_fig.transform(legend.get_window_extent(renderer))[0][1]
     for t in source:
         t.set(position=(0.01, low - 0.01), va="top")
 
@@ -102,11 +103,11 @@ def _key_to_figure(ax) -> None:
 
 def _clear_legend(fig, ax) -> None:
     """Move a panel's legend, if it covers the panel's lines or labels, to the first corner that covers none."""
-    legend = ax.get_legend()
+    legend, renderer = ax.get_legend(), layout.drawn_renderer(fig)
     for loc in ("current", "upper left", "upper right", "lower right", "lower left", "center left", "center right"):
         if loc != "current":
             legend.set_loc(loc)
-        if not layout.legend_faults(fig, legend, [ax], layout.drawn_renderer(fig)):
+        if not layout.legend_faults(fig, legend, [ax], renderer):
             return
     legend.set_loc("upper left")
     legend.set_bbox_to_anchor((0.0, -0.15), transform=ax.transAxes)  # nowhere inside: under the panel
@@ -133,4 +134,3 @@ def _fit_columns(legend, width: float, renderer) -> None:
         legend.set_title(title_text, prop=title_font)
         for t, colour in zip(legend.get_texts(), colours):
             t.set_color(colour)
-        renderer = layout.drawn_renderer(legend.figure)
