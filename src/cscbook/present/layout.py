@@ -41,8 +41,7 @@ def room_for_key(fig) -> None:
     to_fig = fig.transFigure.inverted()
     renderer = drawn_renderer(fig)
     title = to_fig.transform(fig._suptitle.get_window_extent(renderer))[0][1] if fig._suptitle else 1.0
-    keys[0].set_bbox_to_anchor((0.5, title), transform=fig.transFigure)
-    renderer = drawn_renderer(fig)
+    keys[0].set_bbox_to_anchor((0.5, title), transform=fig.transFigure)  # a key finds its place when asked: no redraw
     bottom = to_fig.transform(keys[0].get_window_extent(renderer))[0][1]
     shown = [a for a in fig.axes if a.get_visible()]
     top = max(a.get_position().y1 for a in shown)  # the panels' frames
