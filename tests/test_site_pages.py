@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
-from cscbook.chapters.context import styled_table, table_html
+from cscbook.chapters.context import styled_table, table_html, turned_table
 from cscbook.site.jupyter import fix_pages
 
 HEAD = "<head><script>const A = 1;</script>\n<script>const A = 1;</script>\n</head>"
@@ -40,3 +42,23 @@ def test_pages_are_mended_once_and_only_where_needed(tmp_path):
 def test_a_table_takes_keyboard_focus_to_scroll():
     html = table_html(styled_table(pd.DataFrame({"a": [1.0, -0.0]})))
     assert html.count('<table tabindex="0" ') == 1 and ">-0.0<" not in html
+
+
+def test_a_turned_table_has_a_column_per_measure_formatted_as_its_statistic_would_be():
+    wide = pd.DataFrame(
+        {"Authorities": [153, 151], "Median": [650.93, 1367.9], "90th / 10th": [2.06, 2.1], "Lowest": ["Essex", "Leeds"],
+         "Maximum": [float("nan"), 6783.4]},
+        index=pd.Index(["CIN per 10,000", "Spending per child (£)"], name="Measure"),
+    )  # fmt: skip
+    html = table_html(turned_table(wide))
+    cells = re.findall(r"<t[dh][^>]*>([^<]*)</t[dh]>", html)
+    assert cells[:3] == ["Statistic", "CIN per 10,000", "Spending per child (£)"]
+    rows = {cells[i]: cells[i + 1 : i + 3] for i in range(3, len(cells), 3)}
+    assert rows == {
+        "Authorities": ["153", "151"],  # whole numbers
+        "Median": ["650.9", "1,368"],  # money without decimals
+        "90th / 10th": ["2.1", "2.1"],  # a ratio of money is not money
+        "Lowest": ["Essex", "Leeds"],
+        "Maximum": ["—", "6,783"],
+    }
+    assert "td.col1 { text-align: right; }" in " ".join(html.split()) and "td.col2" in html

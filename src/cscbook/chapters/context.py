@@ -120,18 +120,23 @@ class Context:
         _glue_object(f"{name}_html", _html(html.escape(text)))
         return value
 
-    def table(self, df: pd.DataFrame, name: str, caption: str = "", index: bool = True, year: int | None = None):
+    def table(
+        self, df: pd.DataFrame, name: str, caption: str = "", index: bool = True, year: int | None = None,
+        turned: bool = False,
+    ):  # fmt: skip
         """Write ``df`` as ``<chapter>_<name>.csv`` beside the executed notebook, and return it for display.
 
         ``year``: the one year a table of authorities holds (a cross-section), which its caption gives on the
-        page; the CSV, read away from the page, carries it as a first column. The styled table's element ids
+        page; the CSV, read away from the page, carries it as a first column. ``turned``: shown a row per
+        column of ``df`` (see :func:`turned_table`; the CSV keeps ``df``'s rows). The styled table's element ids
         derive from the chapter and name, so its HTML is the same on every run.
         """
         df = dfe_years(df)
         path = Path(f"{self.chapter}_{name}.csv")
         out = df if year is None else df.assign(Year=contract.year_label(year))[["Year", *df.columns]]
         csv_safe(out).to_csv(path, index=index, float_format="%.6g", lineterminator="\n")
-        return styled_table(df, caption, index=index).set_uuid(f"{self.chapter}_{name}")
+        shown = turned_table(df, caption) if turned else styled_table(df, caption, index=index)
+        return shown.set_uuid(f"{self.chapter}_{name}")
 
     def glue_md(self, name: str, text: str) -> str:
         """Glue a computed sentence as Markdown, shown with ``{glue:md}`` as ordinary text.
@@ -283,6 +288,31 @@ def styled_table(df: pd.DataFrame, caption: str = "", index: bool = True):
     if money and numeric:
         styled = styled.format(precision=0, thousands=",", na_rep="—", subset=(money, df.columns[numeric]))
     return styled
+
+
+def turned_table(df: pd.DataFrame, caption: str = ""):
+    """A table of a few measures (rows) by many statistics (columns), shown turned: a row per statistic and a
+    column per measure, so that it fits a laptop's column. Each value is formatted as :func:`styled_table`
+    formats it in its own column (whole numbers and money without decimals, others, a ratio of money among them,
+    to one decimal place, thousands separated, '—' for none), and the measures' columns are right-aligned."""
+    whole = {c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and (df[c].dropna() % 1 == 0).all()}
+
+    def cell(measure, stat, value) -> str:
+        if isinstance(value, str):
+            return value
+        if value is None or value != value:
+            return "—"
+        money = "£" in str(measure) and "/" not in str(stat)  # a ratio of money is not money
+        return f"{value:,.{0 if stat in whole or money else 1}f}"
+
+    shown = pd.DataFrame(
+        {m: [cell(m, s, df.at[m, s]) for s in df.columns] for m in df.index},
+        index=pd.Index([str(c) for c in df.columns], name="Statistic"),
+    )
+    right = [
+        {"selector": f"td.col{i}, th.col_heading.col{i}", "props": "text-align: right"} for i in range(1, len(df) + 1)
+    ]
+    return styled_table(shown, caption).set_table_styles(right, overwrite=False)
 
 
 #: A year as DfE writes it ('2017-18'), in a header.

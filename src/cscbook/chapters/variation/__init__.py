@@ -131,7 +131,8 @@ def glue_all(ctx: Context, res: Results) -> None:
     _glue_distributions(ctx, res)
     _glue_stability_and_funnel(ctx, res)
     ctx.glue_figure("fig-variation-distributions", res.fig_distributions)
-    ctx.glue_table("tbl-variation-distribution", ctx.table(short_labels(res.dist), "distribution", year=ctx.last))
+    table = ctx.table(short_labels(res.dist), "distribution", year=ctx.last, turned=True)  # four columns, not 13
+    ctx.glue_table("tbl-variation-distribution", table)
     ctx.glue_table("tbl-variation-small", ctx.table(res.tiny, "small_authorities", index=False, year=ctx.last))
     ctx.glue_figure("fig-variation-ranked", res.fig_ranked)
     ctx.glue_figure("fig-variation-regions", res.fig_regions)
@@ -151,7 +152,8 @@ def glue_all(ctx: Context, res: Results) -> None:
     ctx.glue("nao_ends_cpp_rate", ends_sentence(res.nao_dist, "cpp_rate"))
     ctx.glue("nao_ends_spend_pc", ends_sentence(res.nao_dist, "spend_pc"))
     ctx.glue_table(
-        "tbl-variation-nao-distribution", ctx.table(short_labels(res.nao_dist), "nao_distribution", year=nao.last)
+        "tbl-variation-nao-distribution",
+        ctx.table(short_labels(res.nao_dist), "nao_distribution", year=nao.last, turned=True),
     )
     chapter.glue_comparison(ctx, "tbl-variation-nao", res.nao, "variation_nao_pass", "variation_nao_rows")
     spend = pd.concat([spend_measures(nao, nao.last), spend_measures(ctx, ctx.last)], ignore_index=True)
